@@ -1,0 +1,90 @@
+/**
+ * Builds the Fastify application: cross-cutting HTTP glue (request ids, errors, auth,
+ * OpenAPI, CORS, Server-Timing) plus every domain module's routes, mounted under both
+ * API prefixes.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppContext, DomainModule } from '../context.js';
+import { installErrorHandling, trackRoutes } from './error-handler.js';
+import { installAuth } from './auth.js';
+import { installOpenApi } from './openapi.js';
+import { genRequestId } from './request-id.js';
+import { ROUTE_PREFIXES } from './prefixes.js';
+
+export type App = FastifyInstance;
+
+export interface BuildOptions {
+  /** A pino logger instance or options; `false` silences logs (tests). */
+  logger?: boolean | object;
+}
+
+export async function buildApp(ctx: AppContext, modules: DomainModule[], opts: BuildOptions = {}): Promise<App> {
+  const logger = opts.logger ?? { level: ctx.config.logLevel };
+  const isInstance = typeof logger === 'object' && typeof (logger as { child?: unknown }).child === 'function';
+  const app = Fastify({
+    ...(isInstance ? { loggerInstance: logger as FastifyBaseLogger } : { logger }),
+    genReqId: genRequestId,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    bodyLimit: ctx.config.bodyLimit,
+    // Keep-alive sockets must not hold shutdown hostage; in-flight requests still finish.
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    ajv: { customOptions: { coerceTypes: 'array' } },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  trackRoutes(app);
+  installErrorHandling(app);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  installAuth(app, () => ctx.authenticator);
+  // The interactive docs are public like the spec they render.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true };
+  });
+  // During shutdown, responses still in flight tell clients to drop the connection, so
+  // keep-alive sockets don't hold the close open once their last request is answered.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+  // One log line per request (Fastify's default is two).
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+      'request',
+    );
+  });
+  // Server-Timing: the platform's own time for the request (handy when profiling latency).
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (!reply.hasHeader('server-timing')) reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`);
+    return payload;
+  });
+
+  await app.register(cors, {
+    origin: ctx.config.corsOrigins.length ? ctx.config.corsOrigins : false,
+    credentials: true,
+    exposedHeaders: ['Content-Disposition', 'X-Request-ID', 'Retry-After'],
+  });
+  await installOpenApi(app, ctx.version);
+
+  for (const mod of modules) {
+    if (mod.rootRoutes) await app.register(async (scope) => mod.rootRoutes!(scope, ctx));
+    if (mod.apiRoutes) {
+      for (const prefix of ROUTE_PREFIXES) {
+        await app.register(async (scope) => mod.apiRoutes!(scope, ctx), { prefix });
+      }
+    }
+  }
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,60 @@
+/**
+ * The authentication seam. Every route is protected unless its route config says
+ * `{ public: true }`. How a request becomes a user is the Authenticator's business
+ * (JWT via JWKS, embedded IdP, ...), so the HTTP layer never changes when it does.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { unauthorized } from './errors.js';
+
+export interface AuthUser {
+  id: string;
+  username: string;
+  name: string;
+  email: string;
+  roles: string[];
+  /** Projects the user belongs to (`applications` claim). */
+  projects: string[];
+  /** Projects the user administers (`applications_admin` claim). */
+  adminProjects: string[];
+  isAdmin: boolean;
+  userType: string;
+  /** The raw bearer token, for downstream token exchange; never logged. */
+  token?: string;
+}
+
+export interface Authenticator {
+  /** Resolves the caller or throws an ApiError (401). */
+  authenticate(req: FastifyRequest): Promise<AuthUser>;
+}
+
+/** Used until an identity provider is configured: every protected route answers 401. */
+export const denyAll: Authenticator = {
+  async authenticate() {
+    throw unauthorized('No identity provider is configured on this server.');
+  },
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: AuthUser | null;
+  }
+  interface FastifyContextConfig {
+    /** Route is reachable without a token. */
+    public?: boolean;
+  }
+}
+
+export function installAuth(app: FastifyInstance, authenticator: () => Authenticator): void {
+  app.decorateRequest('user', null);
+  app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.config?.public || !req.routeOptions.url) return; // unknown routes fall through to 404
+    req.user = await authenticator().authenticate(req);
+    req.log = req.log.child({ userId: req.user.id });
+  });
+}
+
+/** For handlers: the authenticated caller (the hook guarantees it on protected routes). */
+export function currentUser(req: FastifyRequest): AuthUser {
+  if (!req.user) throw unauthorized();
+  return req.user;
+}

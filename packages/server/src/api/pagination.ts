@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** The reference's paging: 0-based `page`, `per_page`; envelope {data, pagination:{page, per_page, total, pages}}. */
+export function pageQuery(defaultPerPage: number, maxPerPage = 100) {
+  return z.object({
+    page: z.coerce.number().int().min(0).default(0),
+    per_page: z.coerce.number().int().min(1).max(maxPerPage).default(defaultPerPage),
+  });
+}
+
+export const paginationSchema = z.object({
+  page: z.number().int(),
+  per_page: z.number().int(),
+  total: z.number().int(),
+  pages: z.number().int(),
+});
+
+export interface Page<T> {
+  data: T[];
+  pagination: z.infer<typeof paginationSchema>;
+}
+
+export function pageOf<T>(data: T[], total: number, page: number, perPage: number): Page<T> {
+  return { data, pagination: { page, per_page: perPage, total, pages: Math.ceil(total / perPage) } };
+}

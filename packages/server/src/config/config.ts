@@ -1,0 +1,114 @@
+/**
+ * Central, typed configuration. Values come from (lowest to highest precedence):
+ * built-in defaults < optional YAML file (CODEMIE_CONFIG) < environment variables.
+ * Everything is validated once at start-up; a bad value stops the process with a
+ * message naming the variable, never a half-configured server.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) =>
+  typeof v === 'boolean' ? v : ['true', '1', 'yes'].includes(v),
+);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const csv = z.union([z.array(z.string()), z.string()]).transform((v) =>
+  (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean),
+);
+
+export const configSchema = z.object({
+  port: int(0, 65535).default(8080),
+  host: z.string().min(1).default('127.0.0.1'),
+  dataDir: z.string().min(1).default('./data'),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Maximum accepted request body, in bytes. */
+  bodyLimit: int(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
+  /** Time allowed for in-flight requests to finish after SIGTERM/SIGINT. */
+  shutdownTimeoutMs: int(0, 600_000).default(10_000),
+  /** Public base URL (used in OpenAPI servers and printed hints); derived from host/port when unset. */
+  publicUrl: z.string().url().optional(),
+  corsOrigins: csv.default([]),
+  /** `all` runs API and run workers in one process; `api` runs no workers; `worker` runs no HTTP API. */
+  role: z.enum(['all', 'api', 'worker']).default('all'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variable → config key. One table, so docs and code agree. */
+export const ENV_KEYS: Record<string, keyof Config> = {
+  PORT: 'port',
+  HOST: 'host',
+  CODEMIE_DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  REDIS_URL: 'redisUrl',
+  LOG_LEVEL: 'logLevel',
+  CODEMIE_BODY_LIMIT: 'bodyLimit',
+  CODEMIE_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
+  CODEMIE_PUBLIC_URL: 'publicUrl',
+  CODEMIE_CORS_ORIGINS: 'corsOrigins',
+  CODEMIE_ROLE: 'role',
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const keyToEnv = Object.fromEntries(Object.entries(ENV_KEYS).map(([env, key]) => [key, env]));
+
+/** Reads the YAML file named by CODEMIE_CONFIG; keys may be camelCase or the env names. */
+function readConfigFile(file: string): Record<string, unknown> {
+  if (!existsSync(file)) throw new ConfigError([`CODEMIE_CONFIG: file not found: ${file}`]);
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`CODEMIE_CONFIG: ${file} is not valid YAML: ${(err as Error).message}`]);
+  }
+  if (doc == null) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError([`CODEMIE_CONFIG: ${file} must contain a mapping of settings`]);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) out[ENV_KEYS[k] ?? k] = v;
+  return out;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, unknown> = env.CODEMIE_CONFIG ? readConfigFile(env.CODEMIE_CONFIG) : {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  Object.assign(raw, overrides);
+  const parsed = configSchema.strict().safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const key = String(i.path[0] ?? '');
+        const label = keyToEnv[key] ? `${keyToEnv[key]} (${key})` : key || 'config';
+        const got = key in raw ? ` (got ${JSON.stringify(raw[key])})` : '';
+        return i.code === 'unrecognized_keys'
+          ? `unknown setting(s) in config file: ${i.keys.join(', ')}`
+          : `${label}: ${i.message}${got}`;
+      }),
+    );
+  }
+  const cfg = parsed.data;
+  cfg.dataDir = path.resolve(cfg.dataDir);
+  return cfg;
+}
+
+export function publicBaseUrl(cfg: Config): string {
+  if (cfg.publicUrl) return cfg.publicUrl.replace(/\/$/, '');
+  const host = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${cfg.port}`;
+}

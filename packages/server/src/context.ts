@@ -1,0 +1,34 @@
+/**
+ * What every domain module receives: configuration, the store, a logger and the
+ * swappable side-effect seams. Domains add their services here as they are built.
+ */
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Config } from './config/config.js';
+import type { Store } from './store/db.js';
+import type { Authenticator } from './api/auth.js';
+import { SettingsRepo } from './store/settings.js';
+
+export interface AppContext {
+  config: Config;
+  store: Store;
+  log: FastifyBaseLogger;
+  version: string;
+  settings: SettingsRepo;
+  /** Replaced by the identity module at start-up. */
+  authenticator: Authenticator;
+  /** Things to run, in reverse order, when the process shuts down. */
+  onClose: Array<() => Promise<void> | void>;
+}
+
+/**
+ * A domain module: its routes under /v1 (and /code-assistant-api/v1), optional routes at the
+ * server root (e.g. /auth/realms/...), and start-up work (bootstrap, recovery).
+ */
+export interface DomainModule {
+  name: string;
+  init?(ctx: AppContext): Promise<void> | void;
+  apiRoutes?(app: FastifyInstance, ctx: AppContext): Promise<void> | void;
+  rootRoutes?(app: FastifyInstance, ctx: AppContext): Promise<void> | void;
+  /** Runs after the server listens (background recovery, printed hints). */
+  started?(ctx: AppContext): Promise<void> | void;
+}

@@ -1,0 +1,3 @@
+export { loadConfig, ConfigError, type Config } from './config/config.js';
+export { createPlatform, type Platform, type PlatformOptions } from './platform.js';
+export { main } from './main.js';

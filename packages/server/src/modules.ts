@@ -1,0 +1,5 @@
+/** Every domain module of the platform, in registration order. */
+import type { DomainModule } from './context.js';
+import { healthModule } from './health/routes.js';
+
+export const allModules: DomainModule[] = [healthModule];

@@ -1,0 +1,73 @@
+/**
+ * Assembles one platform process: config → store (migrated) → context → modules → HTTP app.
+ * Used by main.ts, the CLI and tests alike, so all three run the same code.
+ */
+import pino from 'pino';
+import type { Config } from './config/config.js';
+import type { AppContext, DomainModule } from './context.js';
+import { openStore, type StoreOptions } from './store/db.js';
+import { SettingsRepo } from './store/settings.js';
+import { denyAll } from './api/auth.js';
+import { buildApp, type App } from './api/app.js';
+import { VERSION } from './version.js';
+import { allModules } from './modules.js';
+
+export interface Platform {
+  app: App;
+  ctx: AppContext;
+  /** Listens on config.host:config.port; resolves with the bound address. */
+  listen(): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish, then releases resources. */
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  logger?: boolean | object;
+  store?: Partial<StoreOptions>;
+  modules?: DomainModule[];
+}
+
+export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
+  const log = pino(opts.logger === false ? { level: 'silent' } : { level: config.logLevel, ...(typeof opts.logger === 'object' ? opts.logger : {}) });
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...opts.store });
+  const ctx: AppContext = {
+    config,
+    store,
+    log,
+    version: VERSION,
+    settings: new SettingsRepo(store.db),
+    authenticator: denyAll,
+    onClose: [],
+  };
+  const modules = opts.modules ?? allModules;
+  try {
+    for (const mod of modules) await mod.init?.(ctx);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const app = await buildApp(ctx, modules, { logger: opts.logger === false ? false : log });
+  let closed = false;
+  return {
+    app,
+    ctx,
+    async listen() {
+      const address = await app.listen({ port: config.port, host: config.host });
+      for (const mod of modules) await mod.started?.(ctx);
+      return address;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      for (const fn of [...ctx.onClose].reverse()) {
+        try {
+          await fn();
+        } catch (err) {
+          log.warn({ err }, 'error during shutdown');
+        }
+      }
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * The one ordered list of migrations, applied at start-up to SQLite and PostgreSQL alike.
+ * Add a new file per change (never edit an applied one) and list it here.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001_foundation.js';
+
+const migrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,77 @@
+/** Shared test utilities: temp dirs, fresh databases, and platforms started the way users start them. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '../src/config/config.js';
+import { createPlatform, type Platform, type PlatformOptions } from '../src/platform.js';
+
+export function tempDir(prefix = 'codemie-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function requirePostgresUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) {
+    throw new Error('TEST_DATABASE_URL is not set: run the suite with `npm test` (it starts PostgreSQL) or start it with scripts/services.sh start postgres');
+  }
+  return url;
+}
+
+/** Creates an empty database on the test PostgreSQL server; drop() removes it. */
+export async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const adminUrl = requirePostgresUrl();
+  const { default: pg } = await import('pg');
+  const name = `codemie_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export type DbKind = 'sqlite' | 'postgres';
+export const DB_KINDS: DbKind[] = ['sqlite', 'postgres'];
+
+export interface TestPlatform extends Platform {
+  config: Config;
+  /** Base URL when started with listen: true. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestPlatform(
+  opts: PlatformOptions & { db?: DbKind; listen?: boolean; env?: Record<string, string>; config?: Partial<Config> } = {},
+): Promise<TestPlatform> {
+  const tmp = tempDir();
+  let pgDb: { url: string; drop: () => Promise<void> } | undefined;
+  if (opts.db === 'postgres') pgDb = await freshPostgres();
+  const config = loadConfig(
+    { CODEMIE_DATA_DIR: tmp.dir, PORT: '0', LOG_LEVEL: 'silent', ...(pgDb ? { DATABASE_URL: pgDb.url } : {}), ...opts.env },
+    opts.config ?? {},
+  );
+  const platform = await createPlatform(config, { logger: false, ...opts });
+  let url = '';
+  if (opts.listen) url = await platform.listen();
+  return {
+    ...platform,
+    config,
+    url,
+    async stop() {
+      await platform.close();
+      await pgDb?.drop();
+      tmp.cleanup();
+    },
+  };
+}
