@@ -52,7 +52,14 @@ export interface TestPlatform extends Platform {
 }
 
 export async function startTestPlatform(
-  opts: PlatformOptions & { db?: DbKind; listen?: boolean; env?: Record<string, string>; config?: Partial<Config> } = {},
+  opts: PlatformOptions & {
+    db?: DbKind;
+    listen?: boolean;
+    env?: Record<string, string>;
+    config?: Partial<Config>;
+    /** Use testAuthenticator instead of the configured identity provider. */
+    testAuth?: boolean;
+  } = {},
 ): Promise<TestPlatform> {
   const tmp = tempDir();
   let pgDb: { url: string; drop: () => Promise<void> } | undefined;
@@ -62,6 +69,7 @@ export async function startTestPlatform(
     opts.config ?? {},
   );
   const platform = await createPlatform(config, { logger: false, ...opts });
+  if (opts.testAuth) platform.ctx.authenticator = testAuthenticator;
   let url = '';
   if (opts.listen) url = await platform.listen();
   return {
@@ -74,4 +82,37 @@ export async function startTestPlatform(
       tmp.cleanup();
     },
   };
+}
+
+/**
+ * Test-only authenticator for domain suites that run before/without the identity
+ * provider: `Authorization: Bearer test.<base64url JSON of Partial<AuthUser>>`.
+ * Lives under test/, never in the product. End-to-end suites use real tokens.
+ */
+import type { AuthUser, Authenticator } from '../src/api/auth.js';
+import { unauthorized } from '../src/api/errors.js';
+
+export const testAuthenticator: Authenticator = {
+  async authenticate(req) {
+    const h = req.headers.authorization ?? '';
+    const m = /^Bearer test\.([A-Za-z0-9_-]+)$/.exec(h);
+    if (!m) throw unauthorized();
+    const u = JSON.parse(Buffer.from(m[1], 'base64url').toString('utf8')) as Partial<AuthUser>;
+    return {
+      id: u.id ?? u.username ?? 'user-1',
+      username: u.username ?? u.id ?? 'user-1',
+      name: u.name ?? u.username ?? 'User',
+      email: u.email ?? `${u.username ?? 'user'}@example.com`,
+      roles: u.roles ?? ['developer'],
+      projects: u.projects ?? ['demo'],
+      adminProjects: u.adminProjects ?? [],
+      isAdmin: u.isAdmin ?? (u.roles ?? []).includes('admin'),
+      userType: u.userType ?? 'regular',
+    };
+  },
+};
+
+/** Headers that authenticate as the given user with testAuthenticator. */
+export function testAuthHeaders(user: Partial<AuthUser>): Record<string, string> {
+  return { authorization: `Bearer test.${Buffer.from(JSON.stringify(user)).toString('base64url')}` };
 }
