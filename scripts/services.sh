@@ -5,10 +5,13 @@
 #   scripts/services.sh stop
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-dir="${CODEMIE_SERVICES_DIR:-$root/.cache/services}"
 pg_port="${CODEMIE_TEST_PG_PORT:-55432}"
 redis_port="${CODEMIE_TEST_REDIS_PORT:-56379}"
+# Outside the checkout on purpose: the postgres user must be able to reach it even when the
+# checkout lives under a private (0700) directory, as CI's clone may.
+dir="${CODEMIE_SERVICES_DIR:-/tmp/codemie-services-$pg_port}"
 mkdir -p "$dir"
+[ "$(id -u)" = 0 ] && chmod 755 "$dir"
 
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
@@ -23,13 +26,15 @@ start_postgres() {
   local data="$dir/pg"
   if [ ! -s "$data/PG_VERSION" ]; then
     mkdir -p "$data"
-    [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir" && chmod 700 "$data"
-    as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 >"$dir/pg-init.log" 2>&1
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$data" && chmod 700 "$data"
+    as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 >"$dir/pg-init.log" 2>&1 ||
+      { echo "initdb failed:" >&2; tail -5 "$dir/pg-init.log" >&2; return 1; }
   fi
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$data"
   if ! as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
-      -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null
+      -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null ||
+      { echo "postgres failed to start:" >&2; tail -5 "$data/server.log" >&2; return 1; }
   fi
   echo "export TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/postgres"
 }
