@@ -7,6 +7,8 @@ import type { Config } from './config/config.js';
 import type { Store } from './store/db.js';
 import type { Authenticator } from './api/auth.js';
 import { SettingsRepo } from './store/settings.js';
+import type { RunQueue } from './runs/queue.js';
+import type { EventBus } from './events/bus.js';
 
 export interface AppContext {
   config: Config;
@@ -14,6 +16,10 @@ export interface AppContext {
   log: FastifyBaseLogger;
   version: string;
   settings: SettingsRepo;
+  /** Where workflow executions and background tasks run (in-process or BullMQ). */
+  runs: RunQueue;
+  /** Stream events of runs, followed by streaming HTTP responses. */
+  events: EventBus;
   /** Replaced by the identity module at start-up. */
   authenticator: Authenticator;
   /** Things to run, in reverse order, when the process shuts down. */

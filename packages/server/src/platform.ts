@@ -11,6 +11,8 @@ import { denyAll } from './api/auth.js';
 import { buildApp, type App } from './api/app.js';
 import { VERSION } from './version.js';
 import { allModules } from './modules.js';
+import { InProcessRunQueue } from './runs/in-process-queue.js';
+import { MemoryEventBus } from './events/bus.js';
 
 export interface Platform {
   app: App;
@@ -37,6 +39,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     version: VERSION,
     settings: new SettingsRepo(store.db),
     authenticator: denyAll,
+    runs: new InProcessRunQueue(config.workerConcurrency, log),
+    events: new MemoryEventBus(),
     onClose: [],
   };
   const modules = opts.modules ?? allModules;
@@ -47,6 +51,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     throw err;
   }
   const app = await buildApp(ctx, modules, { logger: opts.logger === false ? false : log });
+  // Handlers were registered by the modules' init; runs may start (recovery re-enqueues in `started`).
+  if (config.role !== 'api') await ctx.runs.start();
   let closed = false;
   return {
     app,
@@ -60,6 +66,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       if (closed) return;
       closed = true;
       await app.close();
+      await ctx.runs.stop(config.shutdownTimeoutMs / 2);
+      await ctx.events.close();
       for (const fn of [...ctx.onClose].reverse()) {
         try {
           await fn();

@@ -34,6 +34,8 @@ export const configSchema = z.object({
   /** Public base URL (used in OpenAPI servers and printed hints); derived from host/port when unset. */
   publicUrl: z.string().url().optional(),
   corsOrigins: csv.default([]),
+  /** Runs (workflow executions, background tasks) executed at once by this process. */
+  workerConcurrency: int(1, 1000).default(20),
   /** `all` runs API and run workers in one process; `api` runs no workers; `worker` runs no HTTP API. */
   role: z.enum(['all', 'api', 'worker']).default('all'),
 });
@@ -53,6 +55,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_PUBLIC_URL: 'publicUrl',
   CODEMIE_CORS_ORIGINS: 'corsOrigins',
   CODEMIE_ROLE: 'role',
+  CODEMIE_WORKER_CONCURRENCY: 'workerConcurrency',
 };
 
 export class ConfigError extends Error {

@@ -1,0 +1,65 @@
+/** The stream writer against a real listening server: SSE and NDJSON framing, headers, heartbeats, disconnects. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DomainModule } from '../context.js';
+import { startTestPlatform, type TestPlatform } from '../../test/helpers.js';
+import { negotiateStreamFormat, openStream } from './stream.js';
+
+let disconnected = 0;
+const mod: DomainModule = {
+  name: 'streamprobe',
+  apiRoutes(app) {
+    app.get('/stream', { config: { public: true } }, async (req, reply) => {
+      const w = openStream(req, reply, negotiateStreamFormat(req), { heartbeatMs: 30 });
+      for (let i = 1; i <= 3; i++) {
+        await w.write({ id: String(i), data: { n: i, text: 'a}{b' } });
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      w.end();
+    });
+    app.get('/forever', { config: { public: true } }, async (req, reply) => {
+      const w = openStream(req, reply, 'sse');
+      w.signal.addEventListener('abort', () => disconnected++);
+      while (!w.signal.aborted) {
+        await w.write({ data: 'tick' });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+  },
+};
+
+let p: TestPlatform;
+beforeAll(async () => {
+  p = await startTestPlatform({ modules: [mod], listen: true });
+});
+afterAll(() => p.stop());
+
+describe('stream writer', () => {
+  it('writes SSE with ids, heartbeats and no-buffering headers', async () => {
+    const res = await fetch(`${p.url}/v1/stream`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.headers.get('cache-control')).toMatch(/no-cache/);
+    expect(res.headers.get('x-accel-buffering')).toBe('no');
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+    const text = await res.text();
+    expect(text).toContain('id: 1\ndata: {"n":1,"text":"a}{b"}\n\n');
+    expect(text).toContain('id: 3\ndata: {"n":3');
+    expect(text).toContain(': heartbeat\n\n');
+  });
+
+  it('writes NDJSON when asked', async () => {
+    const res = await fetch(`${p.url}/v1/stream`, { headers: { accept: 'application/x-ndjson' } });
+    expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.n)).toEqual([1, 2, 3]);
+  });
+
+  it('signals the producer when the client disconnects', async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${p.url}/v1/forever`, { signal: ac.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    ac.abort();
+    for (let i = 0; i < 50 && disconnected === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(disconnected).toBe(1);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * Writes a stream of chunks to the client as Server-Sent Events (default) or NDJSON
+ * (`Accept: application/x-ndjson`). Headers stop proxies from buffering, heartbeats keep
+ * idle connections alive, and a client disconnect aborts `signal` so producers stop.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export type StreamFormat = 'sse' | 'ndjson';
+
+export interface OutChunk {
+  /** Event id (SSE `id:`), so a client can resume with Last-Event-ID. */
+  id?: string;
+  data: unknown;
+}
+
+export function negotiateStreamFormat(req: FastifyRequest): StreamFormat {
+  const accept = String(req.headers.accept ?? '');
+  return /application\/(x-)?ndjson/i.test(accept) && !/text\/event-stream/i.test(accept) ? 'ndjson' : 'sse';
+}
+
+export interface StreamWriter {
+  /** Fires when the client goes away (or the stream is closed by us). */
+  signal: AbortSignal;
+  write(chunk: OutChunk): Promise<void>;
+  end(): void;
+}
+
+export function openStream(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  format: StreamFormat,
+  opts: { heartbeatMs?: number; headers?: Record<string, string> } = {},
+): StreamWriter {
+  const res = reply.raw;
+  const controller = new AbortController();
+  reply.hijack();
+  res.writeHead(200, {
+    'content-type': format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    'x-accel-buffering': 'no',
+    connection: 'keep-alive',
+    'x-request-id': req.id,
+    ...opts.headers,
+  });
+  res.flushHeaders();
+  let ended = false;
+  const onClose = () => {
+    ended = true;
+    clearInterval(heartbeat);
+    controller.abort('client disconnected');
+  };
+  res.on('close', onClose);
+  const heartbeat = setInterval(() => {
+    if (!ended) res.write(format === 'sse' ? ': heartbeat\n\n' : '\n');
+  }, opts.heartbeatMs ?? 15_000);
+  heartbeat.unref();
+
+  return {
+    signal: controller.signal,
+    async write(chunk) {
+      if (ended) return;
+      const json = JSON.stringify(chunk.data);
+      const text = format === 'sse' ? `${chunk.id !== undefined ? `id: ${chunk.id}\n` : ''}data: ${json}\n\n` : `${json}\n`;
+      if (!res.write(text)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      }
+    },
+    end() {
+      if (ended) return;
+      ended = true;
+      clearInterval(heartbeat);
+      res.off('close', onClose);
+      res.end();
+    },
+  };
+}
