@@ -1,0 +1,100 @@
+/**
+ * The LLM layer's contract, used by assistants and workflows alike. Implementations sit on
+ * the Vercel AI SDK providers (openai, azure, anthropic, bedrock, openai-compatible) and on
+ * the optional local GGUF provider; callers never see which.
+ */
+import type { AgentTool } from './tool.js';
+
+/** A model as listed by GET /v1/llm_models (reference shape, snake_case). */
+export interface LlmModelInfo {
+  base_name: string;
+  deployment_name: string;
+  label?: string;
+  provider: string;
+  enabled: boolean;
+  default: boolean;
+  multimodal?: boolean;
+  react_agent?: boolean;
+  supports_image_generation?: boolean;
+  default_for_categories?: string[];
+  max_output_tokens?: number;
+  cost?: { input: number; output: number; cache_read_input_token_cost?: number };
+  features: {
+    streaming: boolean;
+    tools: boolean;
+    temperature: boolean;
+    parallel_tool_calls: boolean;
+    system_prompt: boolean;
+    max_tokens: boolean;
+    top_p: boolean;
+  };
+}
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface TokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cached_tokens: number;
+  /** Cost in USD from the model's configured prices (0 when unknown). */
+  money_spent: number;
+}
+
+export interface AgentRequest {
+  /** base_name of the model (already resolved/validated by the caller via resolveModel). */
+  model: string;
+  system?: string;
+  messages: ChatMessage[];
+  temperature?: number | null;
+  topP?: number | null;
+  tools?: AgentTool[];
+  /** JSON Schema: the final answer must be an object matching it (structured output). */
+  outputSchema?: Record<string, unknown> | null;
+  /** Upper bound of model↔tool round trips (default from config). */
+  maxSteps?: number;
+  signal: AbortSignal;
+  /** Opaque tracing context (user, session, tags) for observability; never sent to the provider. */
+  trace?: Record<string, unknown>;
+}
+
+/** What the agent loop reports while it runs, in order. Exactly one `finish` or `error` ends it. */
+export type AgentEvent =
+  | { type: 'text-delta'; text: string }
+  | { type: 'tool-call'; toolCallId: string; toolName: string; input: unknown }
+  | { type: 'tool-result'; toolCallId: string; toolName: string; output: string; isError: boolean }
+  | { type: 'finish'; text: string; object?: unknown; usage: TokenUsage; finishReason: string }
+  | { type: 'error'; error: LlmError; usage: TokenUsage; text: string };
+
+/** Provider failures mapped to the platform's error vocabulary. */
+export type LlmErrorCode =
+  | 'llm_rate_limited'
+  | 'llm_timeout'
+  | 'llm_unavailable'
+  | 'llm_bad_response'
+  | 'llm_context_length_exceeded'
+  | 'llm_auth_failed'
+  | 'llm_aborted'
+  | 'structured_output_invalid';
+
+export class LlmError extends Error {
+  constructor(
+    readonly code: LlmErrorCode,
+    message: string,
+    /** HTTP status to surface when this fails a request before streaming starts (502/503/504...). */
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'LlmError';
+  }
+}
+
+export interface LlmService {
+  listModels(): LlmModelInfo[];
+  /** The named model (or the default when name is empty); throws ApiError 400 naming the available ones. */
+  resolveModel(name?: string | null): LlmModelInfo;
+  /** Runs the tool-calling loop; never throws after it has started: failures arrive as an `error` event. */
+  runAgent(req: AgentRequest): AsyncIterable<AgentEvent>;
+}
