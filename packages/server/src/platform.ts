@@ -31,7 +31,12 @@ export interface PlatformOptions {
 
 export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
   const log = pino(opts.logger === false ? { level: 'silent' } : { level: config.logLevel, ...(typeof opts.logger === 'object' ? opts.logger : {}) });
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...opts.store });
+  const store = await openStore({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    onIdleError: (err) => log.warn({ err: err.message }, 'database connection lost; it will be replaced'),
+    ...opts.store,
+  });
   const ctx: AppContext = {
     config,
     store,
