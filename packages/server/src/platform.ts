@@ -13,6 +13,8 @@ import { VERSION } from './version.js';
 import { allModules } from './modules.js';
 import { InProcessRunQueue } from './runs/in-process-queue.js';
 import { MemoryEventBus } from './events/bus.js';
+import { BullMqRunQueue } from './runs/bullmq-queue.js';
+import { RedisEventBus } from './events/redis-bus.js';
 
 export interface Platform {
   app: App;
@@ -44,8 +46,12 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     version: VERSION,
     settings: new SettingsRepo(store.db),
     authenticator: denyAll,
-    runs: new InProcessRunQueue(config.workerConcurrency, log),
-    events: new MemoryEventBus(),
+    runs: config.redisUrl
+      ? new BullMqRunQueue({ redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api' }, log)
+      : new InProcessRunQueue(config.workerConcurrency, log),
+    events: config.redisUrl
+      ? new RedisEventBus(config.redisUrl, { onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
+      : new MemoryEventBus(),
     onClose: [],
   };
   const modules = opts.modules ?? allModules;
