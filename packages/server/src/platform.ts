@@ -15,6 +15,7 @@ import { InProcessRunQueue } from './runs/in-process-queue.js';
 import { MemoryEventBus } from './events/bus.js';
 import { BullMqRunQueue } from './runs/bullmq-queue.js';
 import { RedisEventBus } from './events/redis-bus.js';
+import { Metrics } from './metrics/metrics.js';
 
 export interface Platform {
   app: App;
@@ -39,6 +40,9 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     onIdleError: (err) => log.warn({ err: err.message }, 'database connection lost; it will be replaced'),
     ...opts.store,
   });
+  const runs = config.redisUrl
+    ? new BullMqRunQueue({ redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api' }, log)
+    : new InProcessRunQueue(config.workerConcurrency, log);
   const ctx: AppContext = {
     config,
     store,
@@ -46,12 +50,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     version: VERSION,
     settings: new SettingsRepo(store.db),
     authenticator: denyAll,
-    runs: config.redisUrl
-      ? new BullMqRunQueue({ redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api' }, log)
-      : new InProcessRunQueue(config.workerConcurrency, log),
+    runs,
     events: config.redisUrl
       ? new RedisEventBus(config.redisUrl, { onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
       : new MemoryEventBus(),
+    metrics: new Metrics(() => runs.stats()),
     onClose: [],
   };
   const modules = opts.modules ?? allModules;

@@ -36,6 +36,8 @@ export const configSchema = z.object({
   corsOrigins: csv.default([]),
   /** Runs (workflow executions, background tasks) executed at once by this process. */
   workerConcurrency: int(1, 1000).default(20),
+  /** Serve /metrics on this separate port instead of the API port. */
+  metricsPort: int(0, 65535).optional(),
   /** `all` runs API and run workers in one process; `api` runs no workers; `worker` runs no HTTP API. */
   role: z.enum(['all', 'api', 'worker']).default('all'),
 });
@@ -55,6 +57,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_PUBLIC_URL: 'publicUrl',
   CODEMIE_CORS_ORIGINS: 'corsOrigins',
   CODEMIE_ROLE: 'role',
+  CODEMIE_METRICS_PORT: 'metricsPort',
   CODEMIE_WORKER_CONCURRENCY: 'workerConcurrency',
 };
 
