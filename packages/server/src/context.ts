@@ -10,6 +10,7 @@ import { SettingsRepo } from './store/settings.js';
 import type { RunQueue } from './runs/queue.js';
 import type { EventBus } from './events/bus.js';
 import type { Metrics } from './metrics/metrics.js';
+import type { Tracer } from './trace/tracer.js';
 
 export interface AppContext {
   config: Config;
@@ -21,6 +22,8 @@ export interface AppContext {
   runs: RunQueue;
   /** Stream events of runs, followed by streaming HTTP responses. */
   events: EventBus;
+  /** Traces to Langfuse / OTLP; a no-op when not configured. */
+  tracer: Tracer;
   /** Prometheus instruments (HTTP, LLM, MCP, runs). */
   metrics: Metrics;
   /** Replaced by the identity module at start-up. */

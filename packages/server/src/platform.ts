@@ -16,6 +16,7 @@ import { MemoryEventBus } from './events/bus.js';
 import { BullMqRunQueue } from './runs/bullmq-queue.js';
 import { RedisEventBus } from './events/redis-bus.js';
 import { Metrics } from './metrics/metrics.js';
+import { createTracer } from './trace/index.js';
 
 export interface Platform {
   app: App;
@@ -55,6 +56,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       ? new RedisEventBus(config.redisUrl, { onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
       : new MemoryEventBus(),
     metrics: new Metrics(() => runs.stats()),
+    tracer: await createTracer(config, VERSION),
     onClose: [],
   };
   const modules = opts.modules ?? allModules;
@@ -82,6 +84,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       await app.close();
       await ctx.runs.stop(config.shutdownTimeoutMs / 2);
       await ctx.events.close();
+      await ctx.tracer.shutdown();
       for (const fn of [...ctx.onClose].reverse()) {
         try {
           await fn();

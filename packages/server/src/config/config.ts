@@ -38,6 +38,14 @@ export const configSchema = z.object({
   workerConcurrency: int(1, 1000).default(20),
   /** Serve /metrics on this separate port instead of the API port. */
   metricsPort: int(0, 65535).optional(),
+  langfusePublicKey: z.string().min(1).optional(),
+  langfuseSecretKey: z.string().min(1).optional(),
+  langfuseHost: z.string().url().default('https://cloud.langfuse.com'),
+  langfuseEnvironment: z.string().min(1).optional(),
+  /** Plain OTLP/HTTP trace export (e.g. http://collector:4318). */
+  otlpEndpoint: z.string().url().optional(),
+  /** Replace prompts/outputs with "[masked]" in exported traces. */
+  traceMaskContent: bool.default(false),
   /** `all` runs API and run workers in one process; `api` runs no workers; `worker` runs no HTTP API. */
   role: z.enum(['all', 'api', 'worker']).default('all'),
 });
@@ -57,6 +65,13 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_PUBLIC_URL: 'publicUrl',
   CODEMIE_CORS_ORIGINS: 'corsOrigins',
   CODEMIE_ROLE: 'role',
+  LANGFUSE_PUBLIC_KEY: 'langfusePublicKey',
+  LANGFUSE_SECRET_KEY: 'langfuseSecretKey',
+  LANGFUSE_HOST: 'langfuseHost',
+  LANGFUSE_BASE_URL: 'langfuseHost',
+  LANGFUSE_TRACING_ENVIRONMENT: 'langfuseEnvironment',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'otlpEndpoint',
+  CODEMIE_TRACE_MASK_CONTENT: 'traceMaskContent',
   CODEMIE_METRICS_PORT: 'metricsPort',
   CODEMIE_WORKER_CONCURRENCY: 'workerConcurrency',
 };
