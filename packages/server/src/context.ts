@@ -11,6 +11,7 @@ import type { RunQueue } from './runs/queue.js';
 import type { EventBus } from './events/bus.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { Tracer } from './trace/tracer.js';
+import type { AuditLog } from './audit/audit.js';
 
 export interface AppContext {
   config: Config;
@@ -24,6 +25,8 @@ export interface AppContext {
   events: EventBus;
   /** Traces to Langfuse / OTLP; a no-op when not configured. */
   tracer: Tracer;
+  /** Security audit trail (logins, secret changes, permission denials). */
+  audit: AuditLog;
   /** Prometheus instruments (HTTP, LLM, MCP, runs). */
   metrics: Metrics;
   /** Replaced by the identity module at start-up. */

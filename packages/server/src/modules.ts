@@ -2,5 +2,6 @@
 import type { DomainModule } from './context.js';
 import { healthModule } from './health/routes.js';
 import { metricsModule } from './metrics/routes.js';
+import { auditModule } from './audit/routes.js';
 
-export const allModules: DomainModule[] = [healthModule, metricsModule];
+export const allModules: DomainModule[] = [healthModule, metricsModule, auditModule];

@@ -17,6 +17,7 @@ import { BullMqRunQueue } from './runs/bullmq-queue.js';
 import { RedisEventBus } from './events/redis-bus.js';
 import { Metrics } from './metrics/metrics.js';
 import { createTracer } from './trace/index.js';
+import { AuditLog } from './audit/audit.js';
 
 export interface Platform {
   app: App;
@@ -57,6 +58,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       : new MemoryEventBus(),
     metrics: new Metrics(() => runs.stats()),
     tracer: await createTracer(config, VERSION),
+    audit: new AuditLog(store.db, log),
     onClose: [],
   };
   const modules = opts.modules ?? allModules;
@@ -85,6 +87,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       await ctx.runs.stop(config.shutdownTimeoutMs / 2);
       await ctx.events.close();
       await ctx.tracer.shutdown();
+      await ctx.audit.flush();
       for (const fn of [...ctx.onClose].reverse()) {
         try {
           await fn();

@@ -38,7 +38,15 @@ export async function buildApp(ctx: AppContext, modules: DomainModule[], opts: B
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   trackRoutes(app);
-  installErrorHandling(app);
+  // Every permission denial lands in the audit log, whichever domain refused.
+  installErrorHandling(app, (req, err) =>
+    ctx.audit.record({
+      event: 'access.denied',
+      outcome: 'denied',
+      req,
+      details: { method: req.method, route: req.routeOptions.url, reason: typeof err.details === 'string' ? err.details : err.message },
+    }),
+  );
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

@@ -9,6 +9,9 @@ export interface SettingsTable {
   update_date: string;
 }
 
+import type { AuditLogTable } from '../audit/tables.js';
+
 export interface Database {
   settings: SettingsTable;
+  audit_log: AuditLogTable;
 }
