@@ -9,6 +9,7 @@ import type { Authenticator } from './api/auth.js';
 import { SettingsRepo } from './store/settings.js';
 import type { RunQueue } from './runs/queue.js';
 import type { EventBus } from './events/bus.js';
+import type { LlmService } from './llm/types.js';
 
 export interface AppContext {
   config: Config;
@@ -20,6 +21,8 @@ export interface AppContext {
   runs: RunQueue;
   /** Stream events of runs, followed by streaming HTTP responses. */
   events: EventBus;
+  /** LLM models and the agent loop (llm/). */
+  llm: LlmService;
   /** Replaced by the identity module at start-up. */
   authenticator: Authenticator;
   /** Things to run, in reverse order, when the process shuts down. */

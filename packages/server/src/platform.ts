@@ -13,6 +13,7 @@ import { VERSION } from './version.js';
 import { allModules } from './modules.js';
 import { InProcessRunQueue } from './runs/in-process-queue.js';
 import { MemoryEventBus } from './events/bus.js';
+import { createLlmService } from './llm/service.js';
 
 export interface Platform {
   app: App;
@@ -31,6 +32,8 @@ export interface PlatformOptions {
 
 export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
   const log = pino(opts.logger === false ? { level: 'silent' } : { level: config.logLevel, ...(typeof opts.logger === 'object' ? opts.logger : {}) });
+  // LLM layer: models file validated before anything else is opened (a bad file stops start-up).
+  const llm = createLlmService(config, log);
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...opts.store });
   const ctx: AppContext = {
     config,
@@ -41,6 +44,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     authenticator: denyAll,
     runs: new InProcessRunQueue(config.workerConcurrency, log),
     events: new MemoryEventBus(),
+    llm,
     onClose: [],
   };
   const modules = opts.modules ?? allModules;

@@ -38,6 +38,16 @@ export const configSchema = z.object({
   workerConcurrency: int(1, 1000).default(20),
   /** `all` runs API and run workers in one process; `api` runs no workers; `worker` runs no HTTP API. */
   role: z.enum(['all', 'api', 'worker']).default('all'),
+  /** LLM models file (YAML); see docs/llm.md. No file and no inline models: no hosted models. */
+  llmConfig: z.string().min(1).optional(),
+  /** Inline JSON list of models (same fields as the file); takes precedence over llmConfig. */
+  llmModels: z.string().optional(),
+  /** Upstream LLM inactivity timeout: no response/chunk for this long fails the call (504). */
+  llmTimeoutMs: int(0, 3_600_000).default(120_000),
+  /** Provider retries on 429/5xx/network errors before the first token. */
+  llmMaxRetries: int(0, 10).default(2),
+  /** Default bound of model↔tool round trips per agent call. */
+  llmMaxSteps: int(1, 1000).default(10),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -56,6 +66,11 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_CORS_ORIGINS: 'corsOrigins',
   CODEMIE_ROLE: 'role',
   CODEMIE_WORKER_CONCURRENCY: 'workerConcurrency',
+  CODEMIE_LLM_CONFIG: 'llmConfig',
+  CODEMIE_LLM_MODELS: 'llmModels',
+  CODEMIE_LLM_TIMEOUT_MS: 'llmTimeoutMs',
+  CODEMIE_LLM_MAX_RETRIES: 'llmMaxRetries',
+  CODEMIE_LLM_MAX_STEPS: 'llmMaxSteps',
 };
 
 export class ConfigError extends Error {
