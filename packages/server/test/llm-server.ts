@@ -1,6 +1,6 @@
 /**
  * A local OpenAI-compatible LLM server for tests and benchmarks (never in the product path).
- * Speaks POST /v1/chat/completions (streaming with stream_options.include_usage, and not) and
+ * Speaks POST [...]/chat/completions (streaming with stream_options.include_usage, and not) and
  * GET /v1/models, so the platform reaches it through the REAL provider adapters
  * (@ai-sdk/openai-compatible and @ai-sdk/openai with base_url).
  *
@@ -49,6 +49,8 @@ export type ReplyRule = (req: RecordedRequest) => ScriptedReply | null | undefin
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** Path with the query string. */
+  url: string;
   headers: http.IncomingHttpHeaders;
   body: Record<string, any>;
   model: string;
@@ -135,6 +137,7 @@ export async function startTestLlmServer(opts: TestLlmServerOptions = {}): Promi
       const rec: RecordedRequest = {
         method: req.method ?? 'GET',
         path: (req.url ?? '/').split('?')[0],
+        url: req.url ?? '/',
         headers: req.headers,
         body,
         model: String(body.model ?? ''),
@@ -162,12 +165,14 @@ export async function startTestLlmServer(opts: TestLlmServerOptions = {}): Promi
   });
 
   async function handle(rec: RecordedRequest, res: http.ServerResponse): Promise<void> {
-    if (rec.method === 'GET' && rec.path === '/v1/models') {
+    if (rec.method === 'GET' && rec.path.endsWith('/models')) {
       const data = (opts.models ?? ['test-model']).map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' }));
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data }));
       return;
     }
-    if (rec.method !== 'POST' || rec.path !== '/v1/chat/completions') {
+    // Any prefix: /v1/chat/completions (OpenAI), /openai/v1/chat/completions or
+    // /openai/deployments/<d>/chat/completions (Azure).
+    if (rec.method !== 'POST' || !rec.path.endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }));
       return;
     }
@@ -260,7 +265,7 @@ export async function startTestLlmServer(opts: TestLlmServerOptions = {}): Promi
     url,
     baseUrl: `${url}/v1`,
     requests,
-    chatRequests: () => requests.filter((r) => r.path === '/v1/chat/completions'),
+    chatRequests: () => requests.filter((r) => r.path.endsWith('/chat/completions')),
     script: (...replies) => void queue.push(...replies),
     rule: (r) => void rules.push(r),
     reset() {

@@ -67,6 +67,9 @@ describe('runAgent: plain answers', () => {
       expect(sent.messages[0]).toMatchObject({ role: 'system', content: 'Be brief.' });
       expect(sent.messages[1]).toMatchObject({ role: 'user', content: 'hello there' });
       expect(sent.headers.authorization).toBe(`Bearer ${TEST_LLM_API_KEY}`);
+      // Only what an HTTP client and the provider adapter send: no platform or propagated headers.
+      const allowed = /^(authorization|content-type|content-length|user-agent|accept|accept-encoding|accept-language|connection|host|sec-fetch-mode)$/;
+      expect(Object.keys(sent.headers).filter((h) => !allowed.test(h))).toEqual([]);
     });
   }
 
@@ -191,6 +194,18 @@ describe('runAgent: structured output', () => {
     expect(e.error.status).toBe(502);
     expect(e.error.message).toContain('/age');
     expect(e.text).toBe('{"name":"Ada","age":"old"}');
+  });
+
+  it('spells the schema out for openai-compatible servers without json_schema support', async () => {
+    const { env } = writeTestModelsFile(server, tmp.dir, { models: [{ base_name: 'test-model', supports_structured_outputs: false }] });
+    const plain = createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...env }), log);
+    server.script({ text: '```json\n{"name":"Bo","age":3}\n```' });
+    const events = await collect(plain.runAgent(req({ system: 'You are terse.', outputSchema: schema })));
+    expect(last(events)).toMatchObject({ type: 'finish', object: { name: 'Bo', age: 3 } });
+    const body = server.chatRequests()[0].body;
+    expect(body.response_format).toEqual({ type: 'json_object' });
+    expect(body.messages[0].content).toContain('You are terse.');
+    expect(body.messages[0].content).toContain('"required":["name","age"]');
   });
 
   it('fails when the answer is not JSON', async () => {

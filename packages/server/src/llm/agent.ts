@@ -98,6 +98,11 @@ export async function* runAgentLoop(
     const f = m.features;
     const messages: ModelMessage[] = req.messages.map((x) => ({ role: x.role, content: x.content }));
     let system = req.system || undefined;
+    if (req.outputSchema && m.provider === 'openai-compatible' && !m.supports_structured_outputs) {
+      // Servers without json_schema support only get `json_object`: spell the schema out.
+      const hint = `Answer with a single JSON object that validates against this JSON Schema, and nothing else:\n${JSON.stringify(req.outputSchema)}`;
+      system = system ? `${system}\n\n${hint}` : hint;
+    }
     if (system && !f.system_prompt) {
       const first = messages.findIndex((x) => x.role === 'user');
       if (first >= 0) messages[first] = { role: 'user', content: `${system}\n\n${messages[first].content as string}` };
