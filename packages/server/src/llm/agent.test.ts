@@ -158,6 +158,37 @@ describe('runAgent: tools', () => {
     expect(last(events)).toMatchObject({ type: 'finish', text: 'done' });
   });
 
+  it('runs parallel tool calls of one step and reports each', async () => {
+    server.script({
+      toolCalls: [
+        { id: 'p1', name: 'get_weather', arguments: { city: 'Oslo' } },
+        { id: 'p2', name: 'get_weather', arguments: { city: 'Lima' } },
+      ],
+    });
+    server.script((r) => (r.messages.filter((m) => m.role === 'tool').length === 2 ? { text: 'both done' } : undefined));
+    const events = await collect(llm.runAgent(req({ tools: [weather] })));
+    const results = events.filter((e) => e.type === 'tool-result');
+    expect(results.map((e) => (e as { output: string }).output).sort()).toEqual(['Sunny in Lima', 'Sunny in Oslo']);
+    expect(last(events)).toMatchObject({ type: 'finish', text: 'both done' });
+  });
+
+  it('a call of an unknown tool or with invalid arguments goes back to the model as an error', async () => {
+    server.script({ toolCalls: [{ id: 'u1', name: 'no_such_tool', arguments: {} }] });
+    server.script({ toolCalls: [{ id: 'u2', name: 'get_weather', arguments: { town: 1 } }] });
+    server.script({ text: 'giving up' });
+    const events = await collect(llm.runAgent(req({ tools: [weather] })));
+    const results = events.filter((e) => e.type === 'tool-result') as Array<{ toolCallId: string; isError: boolean; output: string }>;
+    expect(results.map((r) => [r.toolCallId, r.isError])).toEqual([
+      ['u1', true],
+      ['u2', true],
+    ]);
+    expect(results[1].output).toContain("must have required property 'city'");
+    expect(calls).toEqual([]);
+    expect(last(events)).toMatchObject({ type: 'finish', text: 'giving up' });
+    expect(JSON.stringify(server.chatRequests()[2].messages)).toContain("must have required property 'city'");
+    expect(server.chatRequests()).toHaveLength(3);
+  });
+
   it('stops after maxSteps model calls', async () => {
     server.rule(() => ({ toolCalls: [{ name: 'get_weather', arguments: { city: 'Rome' } }] }));
     const events = await collect(llm.runAgent(req({ tools: [weather], maxSteps: 3 })));

@@ -12,7 +12,7 @@ import type { AgentTool, ToolResult } from './tool.js';
 import type { ModelConfig } from './models-config.js';
 import { UsageMeter } from './usage.js';
 import { toLlmError } from './errors.js';
-import { extractJsonObject, validateAgainstSchema } from './json-schema.js';
+import { extractJsonObject, tryValidator, validateAgainstSchema } from './json-schema.js';
 
 export interface AgentSettings {
   /** Upstream inactivity timeout: no answer/chunk from the provider for this long fails the call. */
@@ -26,9 +26,23 @@ export interface AgentSettings {
 function toToolSet(tools: AgentTool[], fallbackSignal: AbortSignal): ToolSet {
   const set: ToolSet = {};
   for (const t of tools) {
+    // Arguments are checked against the tool's schema; a mismatch goes back to the model as an error.
+    const check = tryValidator(t.inputSchema);
     set[t.name] = tool<Record<string, unknown>, ToolResult>({
       description: t.description,
-      inputSchema: jsonSchema<Record<string, unknown>>(t.inputSchema as Parameters<typeof jsonSchema>[0]),
+      inputSchema: jsonSchema<Record<string, unknown>>(
+        t.inputSchema as Parameters<typeof jsonSchema>[0],
+        check
+          ? {
+              validate: (value) => {
+                const r = check(value ?? {});
+                return r.ok
+                  ? { success: true, value: (value ?? {}) as Record<string, unknown> }
+                  : { success: false, error: new Error(`Invalid arguments for tool ${t.name}: ${r.errors.join('; ')}`) };
+              },
+            }
+          : undefined,
+      ),
       async execute(input, opts) {
         try {
           return await t.execute(input ?? {}, { signal: opts.abortSignal ?? fallbackSignal, toolCallId: opts.toolCallId });
