@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { loadConfig } from '../config/config.js';
 import { createLlmService } from './service.js';
+import { runToEnd } from './collect.js';
 import type { AgentEvent, AgentRequest, LlmService } from './types.js';
 import type { AgentTool } from './tool.js';
 import { startTestLlmServer, writeTestModelsFile, TEST_LLM_API_KEY, type TestLlmServer } from '../../test/llm-server.js';
@@ -258,6 +259,21 @@ describe('runAgent: failures', () => {
     const upstream = server.chatRequests()[0];
     await upstream.done;
     expect(upstream.clientClosed).toBe(true);
+  });
+
+  it('an already-aborted signal ends with llm_aborted at once', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const end = await runToEnd(llm.runAgent(req({ signal: ac.signal })));
+    expect(end).toMatchObject({ type: 'error', error: { code: 'llm_aborted', status: 499 }, text: '' });
+  });
+
+  it('runToEnd returns the finish event', async () => {
+    server.script({ text: 'ok then' });
+    const seen: string[] = [];
+    const end = await runToEnd(llm.runAgent(req()), (e) => void seen.push(e.type));
+    expect(end).toMatchObject({ type: 'finish', text: 'ok then' });
+    expect(seen.at(-1)).toBe('finish');
   });
 
   it('a consumer that stops iterating cancels the upstream request', async () => {
