@@ -103,7 +103,9 @@ export async function* runAgentLoop(
   });
   const fail = (err: unknown): AgentEvent => {
     const error = toLlmError(err, errCtx());
-    log.warn({ model: m.base_name, code: error.code, status: error.status, steps }, `LLM call failed: ${error.message}`);
+    // A cancellation is not a failure of the platform (logged below warning level).
+    const level = error.code === 'llm_aborted' ? 'debug' : 'warn';
+    log[level]({ model: m.base_name, code: error.code, status: error.status, steps }, `LLM call failed: ${error.message}`);
     return { type: 'error', error, usage: meter.snapshot(), text: allText };
   };
 
