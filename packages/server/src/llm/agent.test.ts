@@ -85,6 +85,16 @@ describe('runAgent: plain answers', () => {
     expect(body.top_p).toBeUndefined();
   });
 
+  it('models without streaming are called without stream and still produce events', async () => {
+    const { env } = writeTestModelsFile(server, tmp.dir, { models: [{ base_name: 'test-model', features: { streaming: false } }] });
+    const noStream = createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...env }), log);
+    server.script({ text: 'whole answer', usage: { prompt_tokens: 3, completion_tokens: 2 } });
+    const events = await collect(noStream.runAgent(req()));
+    expect(events.filter((e) => e.type === 'text-delta').map((e) => (e as { text: string }).text).join('')).toBe('whole answer');
+    expect(last(events)).toMatchObject({ type: 'finish', text: 'whole answer', usage: { input_tokens: 3, output_tokens: 2 } });
+    expect(server.chatRequests()[0].stream).toBe(false);
+  });
+
   it('emits the first token as soon as it arrives (no buffering)', async () => {
     server.script({ chunks: ['First ', 'second ', 'third ', 'fourth'], delayMs: 300 });
     const times: Record<string, number> = {};
