@@ -12,6 +12,7 @@ import type { EventBus } from './events/bus.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { Tracer } from './trace/tracer.js';
 import type { AuditLog } from './audit/audit.js';
+import type { LlmService } from './llm/types.js';
 
 export interface AppContext {
   config: Config;
@@ -29,6 +30,8 @@ export interface AppContext {
   audit: AuditLog;
   /** Prometheus instruments (HTTP, LLM, MCP, runs). */
   metrics: Metrics;
+  /** LLM models and the agent loop (llm/). */
+  llm: LlmService;
   /** Replaced by the identity module at start-up. */
   authenticator: Authenticator;
   /** Things to run, in reverse order, when the process shuts down. */

@@ -3,5 +3,6 @@ import type { DomainModule } from './context.js';
 import { healthModule } from './health/routes.js';
 import { metricsModule } from './metrics/routes.js';
 import { auditModule } from './audit/routes.js';
+import { llmModule } from './llm/routes.js';
 
-export const allModules: DomainModule[] = [healthModule, metricsModule, auditModule];
+export const allModules: DomainModule[] = [healthModule, metricsModule, auditModule, llmModule];

@@ -18,6 +18,7 @@ import { RedisEventBus } from './events/redis-bus.js';
 import { Metrics } from './metrics/metrics.js';
 import { createTracer } from './trace/index.js';
 import { AuditLog } from './audit/audit.js';
+import { createLlmService } from './llm/service.js';
 
 export interface Platform {
   app: App;
@@ -36,6 +37,8 @@ export interface PlatformOptions {
 
 export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
   const log = pino(opts.logger === false ? { level: 'silent' } : { level: config.logLevel, ...(typeof opts.logger === 'object' ? opts.logger : {}) });
+  // LLM layer: models file validated before anything else is opened (a bad file stops start-up).
+  const llm = createLlmService(config, log);
   const store = await openStore({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
@@ -59,6 +62,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     metrics: new Metrics(() => runs.stats()),
     tracer: await createTracer(config, VERSION),
     audit: new AuditLog(store.db, log),
+    llm,
     onClose: [],
   };
   const modules = opts.modules ?? allModules;

@@ -48,6 +48,16 @@ export const configSchema = z.object({
   traceMaskContent: bool.default(false),
   /** `all` runs API and run workers in one process; `api` runs no workers; `worker` runs no HTTP API. */
   role: z.enum(['all', 'api', 'worker']).default('all'),
+  /** LLM models file (YAML); see docs/llm.md. No file and no inline models: no hosted models. */
+  llmConfig: z.string().min(1).optional(),
+  /** Inline JSON list of models (same fields as the file); takes precedence over llmConfig. */
+  llmModels: z.string().optional(),
+  /** Upstream LLM inactivity timeout: no response/chunk for this long fails the call (504). */
+  llmTimeoutMs: int(0, 3_600_000).default(120_000),
+  /** Provider retries on 429/5xx/network errors before the first token. */
+  llmMaxRetries: int(0, 10).default(2),
+  /** Default bound of model↔tool round trips per agent call. */
+  llmMaxSteps: int(1, 1000).default(10),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -74,6 +84,11 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_TRACE_MASK_CONTENT: 'traceMaskContent',
   CODEMIE_METRICS_PORT: 'metricsPort',
   CODEMIE_WORKER_CONCURRENCY: 'workerConcurrency',
+  CODEMIE_LLM_CONFIG: 'llmConfig',
+  CODEMIE_LLM_MODELS: 'llmModels',
+  CODEMIE_LLM_TIMEOUT_MS: 'llmTimeoutMs',
+  CODEMIE_LLM_MAX_RETRIES: 'llmMaxRetries',
+  CODEMIE_LLM_MAX_STEPS: 'llmMaxSteps',
 };
 
 export class ConfigError extends Error {

@@ -18,7 +18,12 @@ export interface LlmModelInfo {
   supports_image_generation?: boolean;
   default_for_categories?: string[];
   max_output_tokens?: number;
+  /** USD per token (as the reference lists it). */
   cost?: { input: number; output: number; cache_read_input_token_cost?: number };
+  /** Hidden from GET /v1/llm_models unless include_all=true. */
+  forbidden_for_web?: boolean;
+  /** Azure OpenAI api-version, when configured. */
+  api_version?: string;
   features: {
     streaming: boolean;
     tools: boolean;

@@ -1,0 +1,57 @@
+/** GET /v1/llm_models: the configured models in the reference LLMModel shape (nulls omitted). */
+import { z } from 'zod';
+import type { DomainModule } from '../context.js';
+
+export const llmModelSchema = z.object({
+  base_name: z.string(),
+  deployment_name: z.string(),
+  label: z.string().optional(),
+  multimodal: z.boolean().optional(),
+  react_agent: z.boolean().optional(),
+  enabled: z.boolean(),
+  supports_image_generation: z.boolean().optional(),
+  provider: z.string().optional(),
+  default: z.boolean(),
+  default_for_categories: z.array(z.string()).optional(),
+  cost: z.object({ input: z.number(), output: z.number(), cache_read_input_token_cost: z.number().optional() }).optional(),
+  max_output_tokens: z.number().int().optional(),
+  features: z.object({
+    streaming: z.boolean(),
+    tools: z.boolean(),
+    temperature: z.boolean(),
+    parallel_tool_calls: z.boolean(),
+    system_prompt: z.boolean(),
+    max_tokens: z.boolean(),
+    top_p: z.boolean(),
+  }),
+  forbidden_for_web: z.boolean().optional(),
+  api_version: z.string().optional(),
+});
+
+const querySchema = z.object({
+  include_all: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .optional()
+    .transform((v) => v === true || v === 'true' || v === '1'),
+});
+
+export const llmModule: DomainModule = {
+  name: 'llm',
+  apiRoutes(app, ctx) {
+    app.get(
+      '/llm_models',
+      {
+        schema: {
+          tags: ['llm'],
+          summary: 'LLM models available on this platform (send base_name as llmModel)',
+          querystring: querySchema,
+          response: { 200: z.array(llmModelSchema) },
+        },
+      },
+      async (req) => {
+        const { include_all } = req.query as z.infer<typeof querySchema>;
+        return ctx.llm.listModels().filter((m) => m.enabled && (include_all || !m.forbidden_for_web));
+      },
+    );
+  },
+};

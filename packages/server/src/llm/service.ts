@@ -1,0 +1,80 @@
+/** createLlmService: the configured models behind the LlmService contract. */
+import type { FastifyBaseLogger } from 'fastify';
+import type { LanguageModel } from 'ai';
+import type { Config } from '../config/config.js';
+import { badRequest } from '../api/errors.js';
+import type { AgentEvent, AgentRequest, LlmModelInfo, LlmService } from './types.js';
+import { LlmError } from './types.js';
+import { loadModels, toModelInfo, type ModelConfig } from './models-config.js';
+import { createLanguageModel } from './providers.js';
+import { runAgentLoop, type AgentSettings } from './agent.js';
+
+export const NO_MODELS_HELP =
+  'Set CODEMIE_LLM_CONFIG to a YAML file listing the models (see docs/llm.md), e.g. a model with provider openai-compatible and base_url of your vLLM/Ollama/LiteLLM server.';
+
+export interface LlmServiceImpl extends LlmService {
+  /** The provider-side config of a model (with its key): for the LLM layer's own use only. */
+  modelConfig(name: string): ModelConfig | undefined;
+}
+
+/** AI SDK warnings (unsupported settings etc.) go to our structured log instead of the console. */
+function routeSdkWarnings(log: FastifyBaseLogger): void {
+  (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = (o: { warnings: unknown[]; provider?: string; model?: string }) =>
+    log.debug({ provider: o.provider, model: o.model, warnings: o.warnings }, 'AI SDK warnings');
+}
+
+export function createLlmService(config: Config, log: FastifyBaseLogger, env: NodeJS.ProcessEnv = process.env): LlmServiceImpl {
+  routeSdkWarnings(log);
+  const models = loadModels({ file: config.llmConfig, inline: config.llmModels }, env);
+  const enabled = models.filter((m) => m.enabled);
+  const defaultName = (enabled.find((m) => m.default) ?? enabled[0])?.base_name;
+  const infos = models.map((m) => toModelInfo(m, m.base_name === defaultName));
+  const byName = new Map(models.map((m) => [m.base_name, m]));
+  const infoByName = new Map(infos.map((i) => [i.base_name, i]));
+  const languageModels = new Map<string, LanguageModel>();
+  const settings: AgentSettings = { timeoutMs: config.llmTimeoutMs, maxRetries: config.llmMaxRetries, maxSteps: config.llmMaxSteps };
+
+  log.info({ models: models.map((m) => ({ base_name: m.base_name, provider: m.provider, default: m.base_name === defaultName })) }, `LLM models configured: ${models.length}`);
+
+  const languageModel = (m: ModelConfig): LanguageModel => {
+    let lm = languageModels.get(m.base_name);
+    if (!lm) {
+      lm = createLanguageModel(m, env);
+      languageModels.set(m.base_name, lm);
+    }
+    return lm;
+  };
+
+  return {
+    listModels(): LlmModelInfo[] {
+      return infos.map((i) => structuredClone(i));
+    },
+    resolveModel(name?: string | null): LlmModelInfo {
+      if (!enabled.length) throw badRequest('No LLM models are configured', 'This platform has no LLM model to run the request with.', NO_MODELS_HELP);
+      const wanted = name?.trim() || defaultName!;
+      const info = infoByName.get(wanted);
+      if (!info || !info.enabled) {
+        const available = enabled.map((m) => m.base_name).join(', ');
+        throw badRequest(
+          `Unknown LLM model: ${wanted}`,
+          `The LLM model "${wanted}" is not available. Available models: ${available}.`,
+          'Use GET /v1/llm_models to list the models; send the base_name.',
+        );
+      }
+      return structuredClone(info);
+    },
+    modelConfig(name: string) {
+      return byName.get(name);
+    },
+    runAgent(req: AgentRequest): AsyncIterable<AgentEvent> {
+      const m = byName.get(req.model);
+      if (!m || !m.enabled) {
+        const error = new LlmError('llm_unavailable', `Unknown or disabled LLM model: ${req.model}`, 400);
+        return (async function* () {
+          yield { type: 'error', error, usage: { input_tokens: 0, output_tokens: 0, cached_tokens: 0, money_spent: 0 }, text: '' } as AgentEvent;
+        })();
+      }
+      return runAgentLoop(req, m, languageModel(m), settings, log);
+    },
+  };
+}
