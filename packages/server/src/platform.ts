@@ -19,6 +19,7 @@ import { Metrics } from './metrics/metrics.js';
 import { createTracer } from './trace/index.js';
 import { AuditLog } from './audit/audit.js';
 import { createLlmService } from './llm/service.js';
+import { instrumentLlm } from './llm/instrumented.js';
 
 export interface Platform {
   app: App;
@@ -48,6 +49,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   const runs = config.redisUrl
     ? new BullMqRunQueue({ redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api' }, log)
     : new InProcessRunQueue(config.workerConcurrency, log);
+  const metrics = new Metrics(() => runs.stats());
   const ctx: AppContext = {
     config,
     store,
@@ -56,13 +58,13 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     settings: new SettingsRepo(store.db),
     authenticator: denyAll,
     runs,
+    metrics,
     events: config.redisUrl
       ? new RedisEventBus(config.redisUrl, { onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
       : new MemoryEventBus(),
-    metrics: new Metrics(() => runs.stats()),
     tracer: await createTracer(config, VERSION),
     audit: new AuditLog(store.db, log),
-    llm,
+    llm: instrumentLlm(llm, metrics),
     onClose: [],
   };
   const modules = opts.modules ?? allModules;

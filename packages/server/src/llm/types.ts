@@ -61,7 +61,7 @@ export interface AgentRequest {
   /** Upper bound of model↔tool round trips (default from config). */
   maxSteps?: number;
   signal: AbortSignal;
-  /** Opaque tracing context (user, session, tags) for observability; never sent to the provider. */
+  /** Tracing context: `{ observation }` = the caller's current trace Observation (see llm/instrumented.ts); never sent to the provider. */
   trace?: Record<string, unknown>;
 }
 
