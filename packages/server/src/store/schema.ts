@@ -3,12 +3,14 @@
  * queries serves SQLite and PostgreSQL: text ids (UUID), ISO-8601 UTC text timestamps,
  * JSON as text (see json.ts), booleans as 0/1 integers.
  */
+import type { IdentityTables } from '../identity/tables.js';
+
 export interface SettingsTable {
   key: string;
   value: string;
   update_date: string;
 }
 
-export interface Database {
+export interface Database extends IdentityTables {
   settings: SettingsTable;
 }
