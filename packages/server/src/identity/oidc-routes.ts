@@ -5,17 +5,16 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { publicBaseUrl, type Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { OAuthError, type OAuthParams } from './tokens.js';
-import type { IdentityRuntime } from './runtime.js';
+import { requestBaseUrl, type IdentityRuntime } from './runtime.js';
 import { TokenRejected } from '../auth/verifier.js';
 
 const realmParams = z.object({ realm: z.string() });
 
 /** The issuer for tokens minted in answer to this request (see docs/identity.md, "Issuer"). */
 export function issuerFor(config: Config, req: FastifyRequest): string {
-  const base = config.publicUrl ? publicBaseUrl(config) : `${req.protocol}://${req.host}`;
-  return `${base}/auth/realms/${config.idpRealm}`;
+  return `${requestBaseUrl(config, req)}/auth/realms/${config.idpRealm}`;
 }
 
 function basicCredentials(req: FastifyRequest): { id?: string; secret?: string } {

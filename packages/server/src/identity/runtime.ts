@@ -43,8 +43,13 @@ export function createIdentityRuntime(config: Config, store: Store, opts: Runtim
 }
 
 /** How to get a token, for 401 details. */
+/** Base URL as the client sees it: CODEMIE_PUBLIC_URL when set, else the request's scheme and Host. */
+export function requestBaseUrl(config: Config, req: FastifyRequest): string {
+  return config.publicUrl ? publicBaseUrl(config) : `${req.protocol}://${req.host}`;
+}
+
 export function authHint(config: Config, req: FastifyRequest): string {
-  const base = config.publicUrl ? publicBaseUrl(config) : `${req.protocol}://${req.host}`;
+  const base = requestBaseUrl(config, req);
   if (config.idp === 'external') {
     return `Send 'Authorization: Bearer <access token>' from a trusted identity provider (${config.trustedIssuers.join(', ') || 'none configured: set CODEMIE_TRUSTED_ISSUERS'}).`;
   }

@@ -111,7 +111,7 @@ export class TokenService {
 
   private async refreshGrant(issuer: string, client: ClientRecord, p: OAuthParams): Promise<TokenResponse> {
     const row = await this.refreshRow(client, p.refresh_token);
-    if (!(await this.repo.consumeRefreshToken(row.id))) {
+    if (row.revoked || !(await this.repo.consumeRefreshToken(row.id))) {
       await this.repo.revokeSession(row.session_id); // a used token came back: treat the session as stolen
       throw new OAuthError(400, 'invalid_grant', 'Session not active');
     }
@@ -124,6 +124,7 @@ export class TokenService {
   async logout(p: OAuthParams): Promise<void> {
     const client = await this.authenticateClient(p);
     const row = await this.refreshRow(client, p.refresh_token);
+    if (row.revoked) throw new OAuthError(400, 'invalid_grant', 'Session not active');
     await this.repo.revokeSession(row.session_id);
   }
 
@@ -160,7 +161,6 @@ export class TokenService {
       throw new OAuthError(400, 'invalid_grant', "Invalid refresh token. Token client and authorized client don't match");
     }
     if (Date.parse(row.expires_at) <= Date.now()) throw new OAuthError(400, 'invalid_grant', 'Token is not active');
-    if (row.revoked) throw new OAuthError(400, 'invalid_grant', 'Session not active');
     return row;
   }
 
