@@ -109,11 +109,6 @@ export class SigningKeys {
     return k && { alg: k.info.alg, key: k.publicKey };
   }
 
-  /** Synchronous check used to route a token: is this kid one of ours (as of the last load)? */
-  knows(kid: string | undefined): boolean {
-    return !!kid && this.keys.has(kid);
-  }
-
   async jwks(): Promise<{ keys: JWK[] }> {
     await this.fresh();
     return { keys: [...this.keys.values()].map((k) => k.publicJwk) };

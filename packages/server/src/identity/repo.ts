@@ -99,10 +99,6 @@ const toClient = (r: IdpClientsTable): ClientRecord => ({
 export class IdentityRepo {
   constructor(readonly db: Kysely<Database>) {}
 
-  withDb(db: Kysely<Database>): IdentityRepo {
-    return new IdentityRepo(db);
-  }
-
   // ── users ──
   async insertUser(u: NewUser): Promise<UserRecord> {
     const now = new Date().toISOString();

@@ -194,6 +194,10 @@ describe.each(DB_KINDS)('embedded IdP token endpoint on %s', (db) => {
     const local = await p.app.inject({ method: 'POST', url: '/v1/local-auth/login', payload: { email: 'bob', password: DEFAULT_TEST_PASSWORD } });
     expect(local.statusCode).toBe(429);
     expect(local.json().error.message).toBe('Too many attempts. Please wait and try again later.');
+    expect(Number(local.headers['retry-after'])).toBeGreaterThan(0);
+    // The account is locked however it is named (username or e-mail).
+    const byEmail = await p.app.inject({ method: 'POST', url: '/v1/local-auth/login', payload: { email: 'bob@example.com', password: DEFAULT_TEST_PASSWORD } });
+    expect(byEmail.statusCode).toBe(429);
   });
 
   it('brute force: a successful login resets the failure count', async () => {

@@ -133,9 +133,10 @@ export class TokenService {
    * (401 invalid_grant, 400 account disabled, 429 locked out).
    */
   async checkPassword(login: string, password: string): Promise<UserRecord> {
-    const key = `user:${this.realm}:${login.toLowerCase()}`;
-    this.refuseIfLocked(key, 'invalid_grant', 'Account temporarily disabled');
     const found = await this.repo.userForLogin(this.realm, login);
+    // One counter per account, whether it is named by username or e-mail.
+    const key = found ? `user:${found.user.id}` : `login:${this.realm}:${login.toLowerCase()}`;
+    this.refuseIfLocked(key, 'invalid_grant', 'Account temporarily disabled');
     const ok = await verifySecret(password, found?.passwordHash ?? (await dummyHash(this.cfg.scryptN)));
     if (!found || !found.passwordHash || !ok) {
       this.throttle.failure(key);
