@@ -10,19 +10,13 @@
 import type { Platform } from '../src/platform.js';
 import { identityOf } from '../src/identity/module.js';
 import type { UserRecord } from '../src/identity/repo.js';
+import type { UserInput } from '../src/identity/admin.js';
 import { TEST_ADMIN_PASSWORD } from './helpers.js';
 
 export const DEFAULT_TEST_PASSWORD = 'test-password-123';
 
-export interface TestUserInput {
-  username: string;
-  password?: string;
-  email?: string;
-  name?: string;
-  roles?: string[];
-  projects?: string[];
-  adminProjects?: string[];
-}
+/** Like `codemie idp user add`; the password defaults to DEFAULT_TEST_PASSWORD. */
+export type TestUserInput = UserInput;
 
 export async function createUser(platform: Platform, input: TestUserInput): Promise<UserRecord> {
   const { user } = await identityOf(platform.ctx).admin.addUser({

@@ -73,7 +73,6 @@ export class TokenVerifier {
     } catch {
       throw new TokenRejected('Malformed token: expected a signed JWT (header.payload.signature).');
     }
-    if (token.split('.').length !== 3) throw new TokenRejected('Malformed token: expected a signed JWT (header.payload.signature).');
     if (!header.alg || !ALLOWED_ALGS.includes(header.alg)) {
       throw new TokenRejected(`Token algorithm '${header.alg ?? 'missing'}' is not allowed; accepted: ${ALLOWED_ALGS.join(', ')}.`);
     }
