@@ -1,8 +1,15 @@
 /** Every domain module of the platform, in registration order. */
 import type { DomainModule } from './context.js';
-import { healthModule } from './health/routes.js';
-import { metricsModule } from './metrics/routes.js';
 import { auditModule } from './audit/routes.js';
+import { healthModule } from './health/routes.js';
+import { identityModule } from './identity/module.js';
 import { llmModule } from './llm/routes.js';
+import { metricsModule } from './metrics/routes.js';
 
-export const allModules: DomainModule[] = [healthModule, metricsModule, auditModule, llmModule];
+export const allModules: DomainModule[] = [
+  healthModule,
+  metricsModule,
+  auditModule,
+  llmModule,
+  identityModule,
+];

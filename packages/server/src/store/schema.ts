@@ -1,17 +1,19 @@
 /**
  * The database schema as Kysely sees it. Columns use portable types only so one set of
  * queries serves SQLite and PostgreSQL: text ids (UUID), ISO-8601 UTC text timestamps,
- * JSON as text (see json.ts), booleans as 0/1 integers.
+ * JSON as text (see json.ts), booleans as 0/1 integers. Each domain declares its tables in
+ * `<domain>/tables.ts`; they are combined here.
  */
+import type { IdentityTables } from '../identity/tables.js';
+import type { AuditLogTable } from '../audit/tables.js';
+
 export interface SettingsTable {
   key: string;
   value: string;
   update_date: string;
 }
 
-import type { AuditLogTable } from '../audit/tables.js';
-
-export interface Database {
+export interface Database extends IdentityTables {
   settings: SettingsTable;
   audit_log: AuditLogTable;
 }
