@@ -4,6 +4,7 @@
  * `register(program)`; add a group by adding one line below.
  */
 import { Command } from 'commander';
+import { register as registerKeycloak } from './commands/keycloak.js';
 import { register as registerServe } from './commands/serve.js';
 import { CliError } from './errors.js';
 
@@ -15,6 +16,7 @@ program
   .showHelpAfterError();
 
 registerServe(program);
+registerKeycloak(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {
