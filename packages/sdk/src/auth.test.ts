@@ -190,6 +190,15 @@ describe('401 from the API', () => {
     expect(fake.apiRequests().map((r) => r.headers.authorization)).toEqual(['Bearer tok-1', 'Bearer tok-1', 'Bearer tok-2']);
   });
 
+  it('concurrent requests rejected with 401 share one re-login', async () => {
+    const client = passwordClient();
+    await client.users.aboutMe();
+    fake.revokeAccessTokens();
+    const results = await Promise.all([client.users.aboutMe(), client.users.aboutMe(), client.users.aboutMe()]);
+    expect(results.map((r) => r.auth)).toEqual(['Bearer tok-2', 'Bearer tok-2', 'Bearer tok-2']);
+    expect(fake.grants()).toEqual(['password', 'password']);
+  });
+
   it('retries the same body after re-authentication', async () => {
     fake.route('POST', '/v1/workflows/:id/executions', (req, res) => send(res, 200, { execution_id: 'e1', got: req.body }));
     const client = passwordClient();

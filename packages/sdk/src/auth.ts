@@ -12,8 +12,11 @@ export type TokenSource = string | (() => string | Promise<string>);
 export interface TokenProvider {
   /** The bearer token to send, or null for none. */
   getToken(): Promise<string | null>;
-  /** Drops the cached token and obtains a new one; false when this provider cannot re-authenticate. */
-  reauthenticate(): Promise<boolean>;
+  /**
+   * Called after the API rejected `rejectedToken` with 401: obtains a new token (unless another request
+   * already did) and resolves true, or false when this provider cannot re-authenticate.
+   */
+  reauthenticate(rejectedToken?: string | null): Promise<boolean>;
 }
 
 export interface KeycloakSettings {
@@ -85,7 +88,13 @@ export class KeycloakTokenProvider implements TokenProvider {
     });
   }
 
-  async reauthenticate(): Promise<boolean> {
+  async reauthenticate(rejectedToken?: string | null): Promise<boolean> {
+    if (this.inflight) {
+      // a login or refresh is already under way: its token is the new one
+      await this.inflight;
+      return true;
+    }
+    if (this.state && rejectedToken && this.state.accessToken !== rejectedToken) return true; // renewed meanwhile
     this.state = null;
     await this.single(() => this.request(this.grant));
     return true;

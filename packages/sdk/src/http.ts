@@ -133,7 +133,7 @@ export class HttpClient {
     return this.send(method, path, opts, '*/*');
   }
 
-  private async headers(opts: RequestOptions, accept: string): Promise<Record<string, string>> {
+  private async headers(opts: RequestOptions, accept: string): Promise<{ h: Record<string, string>; token: string | null }> {
     const h: Record<string, string> = {
       Accept: accept,
       'User-Agent': `codemie-sdk-node/${VERSION}`,
@@ -149,7 +149,7 @@ export class HttpClient {
       for (const existing of Object.keys(h)) if (existing.toLowerCase() === k.toLowerCase()) delete h[existing];
       h[k] = v;
     }
-    return h;
+    return { h, token };
   }
 
   private async send(method: string, path: string, opts: RequestOptions, accept: string): Promise<Response> {
@@ -158,7 +158,7 @@ export class HttpClient {
     let retried = false;
     while (true) {
       const fetchImpl = await this.s.getFetch();
-      const headers = await this.headers(opts, accept);
+      const { h: headers, token } = await this.headers(opts, accept);
       let res: Response;
       try {
         res = await fetchImpl(url, { method, headers, body, signal: opts.signal });
@@ -169,7 +169,7 @@ export class HttpClient {
         throw new CodeMieError(`${method} ${url} failed: ${why}`, { cause: err });
       }
       if (res.ok) return res;
-      if (res.status === 401 && !retried && (await this.s.tokens.reauthenticate())) {
+      if (res.status === 401 && !retried && (await this.s.tokens.reauthenticate(token))) {
         retried = true;
         await res.body?.cancel().catch(() => undefined);
         continue;
