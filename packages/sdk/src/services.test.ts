@@ -115,7 +115,7 @@ describe('conversations, tasks, files', () => {
     try {
       const path = join(dir, 'notes.md');
       await writeFile(path, '# hello file');
-      const r1 = (await client.files.upload(path)) as { file_url: string; ct: string; raw: string };
+      const r1 = (await client.files.upload(path)) as unknown as { file_url: string; ct: string; raw: string };
       expect(r1.file_url).toBe('ZmlsZQ==');
       expect(r1.ct).toMatch(/^multipart\/form-data; boundary=/);
       expect(r1.raw).toContain('name="file"; filename="notes.md"');
@@ -123,7 +123,7 @@ describe('conversations, tasks, files', () => {
       expect(r1.raw).toContain('# hello file');
       expect(fake.last().path).toBe('/code-assistant-api/v1/files/');
 
-      const r2 = (await client.files.upload({ name: 'data.bin', content: new Uint8Array([104, 105]), mimeType: 'application/x-test' })) as { raw: string };
+      const r2 = (await client.files.upload({ name: 'data.bin', content: new Uint8Array([104, 105]), mimeType: 'application/x-test' })) as unknown as { raw: string };
       expect(r2.raw).toContain('filename="data.bin"');
       expect(r2.raw).toContain('Content-Type: application/x-test');
       expect(r2.raw).toContain('\r\n\r\nhi\r\n');
