@@ -19,6 +19,7 @@ import { Metrics } from './metrics/metrics.js';
 import { createTracer } from './trace/index.js';
 import { AuditLog } from './audit/audit.js';
 import { createLlmService } from './llm/service.js';
+import { createMcpService } from './mcp/service.js';
 
 export interface Platform {
   app: App;
@@ -48,6 +49,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   const runs = config.redisUrl
     ? new BullMqRunQueue({ redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api' }, log)
     : new InProcessRunQueue(config.workerConcurrency, log);
+  const metrics = new Metrics(() => runs.stats());
   const ctx: AppContext = {
     config,
     store,
@@ -59,12 +61,15 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     events: config.redisUrl
       ? new RedisEventBus(config.redisUrl, { onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
       : new MemoryEventBus(),
-    metrics: new Metrics(() => runs.stats()),
+    metrics,
     tracer: await createTracer(config, VERSION),
     audit: new AuditLog(store.db, log),
     llm,
+    mcp: createMcpService({ config, log, metrics, db: store.db }),
     onClose: [],
   };
+  // Pooled MCP connections (and their stdio processes) close at shutdown.
+  ctx.onClose.push(() => ctx.mcp.close());
   const modules = opts.modules ?? allModules;
   try {
     for (const mod of modules) await mod.init?.(ctx);

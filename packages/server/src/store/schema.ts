@@ -10,8 +10,10 @@ export interface SettingsTable {
 }
 
 import type { AuditLogTable } from '../audit/tables.js';
+import type { McpConfigsTable } from '../mcp/tables.js';
 
 export interface Database {
   settings: SettingsTable;
   audit_log: AuditLogTable;
+  mcp_configs: McpConfigsTable;
 }
