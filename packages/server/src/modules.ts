@@ -4,6 +4,7 @@ import { auditModule } from './audit/routes.js';
 import { healthModule } from './health/routes.js';
 import { identityModule } from './identity/module.js';
 import { llmModule } from './llm/routes.js';
+import { mcpModule } from './mcp/index.js';
 import { metricsModule } from './metrics/routes.js';
 
 export const allModules: DomainModule[] = [
@@ -12,4 +13,5 @@ export const allModules: DomainModule[] = [
   auditModule,
   llmModule,
   identityModule,
+  mcpModule,
 ];

@@ -6,6 +6,7 @@
  */
 import type { IdentityTables } from '../identity/tables.js';
 import type { AuditLogTable } from '../audit/tables.js';
+import type { McpConfigsTable } from '../mcp/tables.js';
 
 export interface SettingsTable {
   key: string;
@@ -16,4 +17,5 @@ export interface SettingsTable {
 export interface Database extends IdentityTables {
   settings: SettingsTable;
   audit_log: AuditLogTable;
+  mcp_configs: McpConfigsTable;
 }
