@@ -7,6 +7,9 @@
 import type { IdentityTables } from '../identity/tables.js';
 import type { AuditLogTable } from '../audit/tables.js';
 import type { McpConfigsTable } from '../mcp/tables.js';
+import type { AssistantTables } from '../assistants/tables.js';
+import type { ConversationTables } from '../conversations/tables.js';
+import type { TaskTables } from '../tasks/tables.js';
 
 export interface SettingsTable {
   key: string;
@@ -14,7 +17,7 @@ export interface SettingsTable {
   update_date: string;
 }
 
-export interface Database extends IdentityTables {
+export interface Database extends IdentityTables, AssistantTables, ConversationTables, TaskTables {
   settings: SettingsTable;
   audit_log: AuditLogTable;
   mcp_configs: McpConfigsTable;
