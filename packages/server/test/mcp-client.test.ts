@@ -12,7 +12,7 @@ import type { Toolset } from '../src/llm/tool.js';
 import { createMcpService, type McpService } from '../src/mcp/service.js';
 import { extractPropagatedHeaders, limitsFromConfig } from '../src/mcp/headers.js';
 import { mcpServerDetailsSchema, type MCPServerDetailsInput } from '../src/mcp/schemas.js';
-import { startRecordingHttpServer, startMcpHttpServer, type McpHttpServer } from './mcp-servers/recording.mjs';
+import { startRecordingHttpServer, startRecordingSseServer, startMcpHttpServer, type McpHttpServer } from './mcp-servers/recording.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RECORDING = path.join(here, 'mcp-servers', 'recording.mjs');
@@ -241,6 +241,35 @@ describe('MCP client over streamable HTTP (recording server)', () => {
     await new Promise((r) => setTimeout(r, 1300));
     expect(await short.connections()).toHaveLength(0);
     await short.close();
+  });
+});
+
+describe('MCP client over SSE (url with type null → SSE, as the reference)', () => {
+  let sse: McpHttpServer;
+  let mcp: McpService;
+  beforeAll(async () => {
+    sse = await startRecordingSseServer();
+    mcp = createMcpService({ config: loadConfig({}), log });
+  });
+  afterAll(async () => {
+    await mcp.close();
+    await sse.close();
+  });
+
+  it('propagated headers ride on each POSTed call; concurrent callers each see their own', async () => {
+    const details = servers({ name: 'rec-sse', config: { url: sse.url } });
+    const a = await mcp.openToolset(details, { propagatedHeaders: { 'x-tenant-id': 'a' }, user });
+    const b = await mcp.openToolset(details, { propagatedHeaders: { 'x-tenant-id': 'b' }, user });
+    expect(a.warnings).toEqual([]);
+    const [ra, rb] = await Promise.all([call(a, 'whoami'), call(b, 'whoami')]);
+    expect(JSON.parse(ra.output).headers['x-tenant-id']).toBe('a');
+    expect(JSON.parse(rb.output).headers['x-tenant-id']).toBe('b');
+    expect(sse.sessions.size).toBe(1);
+    // the long-lived event stream (opened by the pooled connection) carries no request's headers
+    const streams = sse.requests.filter((r) => r.httpMethod === 'GET');
+    expect(streams).toHaveLength(1);
+    expect(streams[0].headers['x-tenant-id']).toBeUndefined();
+    await Promise.all([a.close(), b.close()]);
   });
 });
 
