@@ -192,6 +192,25 @@ describe('MCP client over streamable HTTP (recording server)', () => {
     }
   });
 
+  it('a server that dies after opening → the call is an error result; messages never quote propagated values', async () => {
+    const doomed = await startRecordingHttpServer();
+    const secret = 'secret-tenant-42';
+    const details = servers({ name: 'doomed', config: { url: `http://127.0.0.1:${doomed.port}/t/{{headers.x-tenant-id}}`, type: 'streamable-http' } });
+    const ts = await mcp.openToolset(details, { propagatedHeaders: { 'x-tenant-id': secret }, user });
+    expect(ts.warnings).toEqual([]);
+    await doomed.close();
+    const r = await call(ts, 'echo', { text: 'anyone?' });
+    expect(r.isError).toBe(true);
+    expect(r.output).toMatch(/^MCP tool 'echo' on server 'doomed' failed: /);
+    expect(r.output).not.toContain(secret);
+    await ts.close();
+    // next request: the broken connection was dropped; the server is still down → a warning
+    const again = await mcp.openToolset(details, { propagatedHeaders: { 'x-tenant-id': secret }, user });
+    expect(again.warnings).toHaveLength(1);
+    expect(again.warnings[0].message).not.toContain(secret);
+    await again.close();
+  });
+
   it('the same tool name on two servers gets unique model-safe names', async () => {
     const ts = await mcp.openToolset(
       servers(

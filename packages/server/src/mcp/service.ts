@@ -57,9 +57,12 @@ function redact(message: string, headers: Record<string, string> | null): string
   return out;
 }
 
+/** The error's message plus its cause (fetch's "fetch failed" hides ECONNREFUSED etc. there). */
 function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof Error && cause.message && !err.message.includes(cause.message)) return `${err.message} (${cause.message})`;
+  return err.message;
 }
 
 interface ListedTool {
