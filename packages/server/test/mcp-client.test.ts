@@ -12,6 +12,7 @@ import type { Toolset } from '../src/llm/tool.js';
 import { createMcpService, type McpService } from '../src/mcp/service.js';
 import { extractPropagatedHeaders, limitsFromConfig } from '../src/mcp/headers.js';
 import { mcpServerDetailsSchema, type MCPServerDetailsInput } from '../src/mcp/schemas.js';
+import { startTestPlatform } from './helpers.js';
 import { startRecordingHttpServer, startRecordingSseServer, startMcpHttpServer, type McpHttpServer } from './mcp-servers/recording.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -410,5 +411,20 @@ describe('the published @modelcontextprotocol/server-everything', () => {
       mcp = createMcpService({ config: loadConfig({}), log });
       await http.close();
     }
+  });
+});
+
+describe('platform shutdown', () => {
+  it('ctx.mcp is wired into the platform and its stdio processes are reaped on shutdown', async () => {
+    const p = await startTestPlatform({ db: 'sqlite' });
+    const ts = await p.ctx.mcp.openToolset(servers({ name: 'rec', config: { command: 'node', args: [RECORDING, 'stdio', 'platform'] } }), {
+      propagatedHeaders: null,
+      user,
+    });
+    const pid = JSON.parse((await call(ts, 'whoami')).output).pid as number;
+    await ts.close();
+    expect(pidAlive(pid)).toBe(true);
+    await p.stop();
+    await waitFor(() => !pidAlive(pid));
   });
 });
