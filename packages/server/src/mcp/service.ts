@@ -158,12 +158,12 @@ export function createMcpService(deps: {
         } catch (err) {
           let message: string;
           let outcome: string;
-          if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
-            outcome = 'timeout';
-            message = `MCP tool '${tool.name}' on server '${server}' timed out after ${config.mcpToolTimeoutMs} ms`;
-          } else if (signal?.aborted) {
+          if (signal?.aborted) {
             outcome = 'cancelled';
             message = `MCP tool '${tool.name}' on server '${server}' was cancelled`;
+          } else if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
+            outcome = 'timeout';
+            message = `MCP tool '${tool.name}' on server '${server}' timed out after ${config.mcpToolTimeoutMs} ms`;
           } else {
             outcome = 'error';
             message = `MCP tool '${tool.name}' on server '${server}' failed: ${redact(errorText(err), headers)}`;
