@@ -12,7 +12,8 @@ import type { Toolset } from '../src/llm/tool.js';
 import { createMcpService, type McpService } from '../src/mcp/service.js';
 import { extractPropagatedHeaders, limitsFromConfig } from '../src/mcp/headers.js';
 import { mcpServerDetailsSchema, type MCPServerDetailsInput } from '../src/mcp/schemas.js';
-import { startRecordingHttpServer, startMcpHttpServer, type McpHttpServer } from './mcp-servers/recording.mjs';
+import { startTestPlatform } from './helpers.js';
+import { startRecordingHttpServer, startRecordingSseServer, startMcpHttpServer, type McpHttpServer } from './mcp-servers/recording.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RECORDING = path.join(here, 'mcp-servers', 'recording.mjs');
@@ -160,6 +161,39 @@ describe('MCP client over streamable HTTP (recording server)', () => {
     }
   });
 
+  it('a call cancelled by the caller (abort signal) → an error result, promptly', async () => {
+    const ts = await mcp.openToolset(rec(), { propagatedHeaders: null, user });
+    const ac = new AbortController();
+    const started = Date.now();
+    setTimeout(() => ac.abort(), 100);
+    const r = await tool(ts, 'slow').execute({ ms: 600 }, { signal: ac.signal, toolCallId: 'c2' });
+    expect(r).toEqual({ isError: true, output: "MCP tool 'slow' on server 'rec' was cancelled" });
+    expect(Date.now() - started).toBeLessThan(500);
+    await ts.close();
+  });
+
+  it('a server that accepts connections but never answers → warning after the connect timeout', async () => {
+    const { createServer } = await import('node:http');
+    const hang = createServer(() => undefined);
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
+    const port = (hang.address() as { port: number }).port;
+    const quick = createMcpService({ config: loadConfig({ CODEMIE_MCP_CONNECT_TIMEOUT_MS: '400' }), log });
+    const started = Date.now();
+    const ts = await quick.openToolset(servers({ name: 'hang', config: { url: `http://127.0.0.1:${port}/mcp`, type: 'streamable-http' } }, ...rec()), {
+      propagatedHeaders: null,
+      user,
+    });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(ts.warnings).toHaveLength(1);
+    expect(ts.warnings[0].source).toBe('mcp:hang');
+    expect(ts.warnings[0].message).toContain('timed out');
+    expect(ts.tools.length).toBeGreaterThan(0);
+    await ts.close();
+    await quick.close();
+    hang.closeAllConnections();
+    await new Promise<void>((r) => hang.close(() => r()));
+  });
+
   it('tools allow-list limits what is exposed', async () => {
     const ts = await mcp.openToolset(servers({ name: 'rec', tools: ['echo', 'whoami'], config: { url: http.url, type: 'streamable-http' } }), {
       propagatedHeaders: null,
@@ -190,6 +224,25 @@ describe('MCP client over streamable HTTP (recording server)', () => {
     } finally {
       await ts.close();
     }
+  });
+
+  it('a server that dies after opening → the call is an error result; messages never quote propagated values', async () => {
+    const doomed = await startRecordingHttpServer();
+    const secret = 'secret-tenant-42';
+    const details = servers({ name: 'doomed', config: { url: `http://127.0.0.1:${doomed.port}/t/{{headers.x-tenant-id}}`, type: 'streamable-http' } });
+    const ts = await mcp.openToolset(details, { propagatedHeaders: { 'x-tenant-id': secret }, user });
+    expect(ts.warnings).toEqual([]);
+    await doomed.close();
+    const r = await call(ts, 'echo', { text: 'anyone?' });
+    expect(r.isError).toBe(true);
+    expect(r.output).toMatch(/^MCP tool 'echo' on server 'doomed' failed: /);
+    expect(r.output).not.toContain(secret);
+    await ts.close();
+    // next request: the broken connection was dropped; the server is still down → a warning
+    const again = await mcp.openToolset(details, { propagatedHeaders: { 'x-tenant-id': secret }, user });
+    expect(again.warnings).toHaveLength(1);
+    expect(again.warnings[0].message).not.toContain(secret);
+    await again.close();
   });
 
   it('the same tool name on two servers gets unique model-safe names', async () => {
@@ -241,6 +294,35 @@ describe('MCP client over streamable HTTP (recording server)', () => {
     await new Promise((r) => setTimeout(r, 1300));
     expect(await short.connections()).toHaveLength(0);
     await short.close();
+  });
+});
+
+describe('MCP client over SSE (url with type null → SSE, as the reference)', () => {
+  let sse: McpHttpServer;
+  let mcp: McpService;
+  beforeAll(async () => {
+    sse = await startRecordingSseServer();
+    mcp = createMcpService({ config: loadConfig({}), log });
+  });
+  afterAll(async () => {
+    await mcp.close();
+    await sse.close();
+  });
+
+  it('propagated headers ride on each POSTed call; concurrent callers each see their own', async () => {
+    const details = servers({ name: 'rec-sse', config: { url: sse.url } });
+    const a = await mcp.openToolset(details, { propagatedHeaders: { 'x-tenant-id': 'a' }, user });
+    const b = await mcp.openToolset(details, { propagatedHeaders: { 'x-tenant-id': 'b' }, user });
+    expect(a.warnings).toEqual([]);
+    const [ra, rb] = await Promise.all([call(a, 'whoami'), call(b, 'whoami')]);
+    expect(JSON.parse(ra.output).headers['x-tenant-id']).toBe('a');
+    expect(JSON.parse(rb.output).headers['x-tenant-id']).toBe('b');
+    expect(sse.sessions.size).toBe(1);
+    // the long-lived event stream (opened by the pooled connection) carries no request's headers
+    const streams = sse.requests.filter((r) => r.httpMethod === 'GET');
+    expect(streams).toHaveLength(1);
+    expect(streams[0].headers['x-tenant-id']).toBeUndefined();
+    await Promise.all([a.close(), b.close()]);
   });
 });
 
@@ -362,5 +444,20 @@ describe('the published @modelcontextprotocol/server-everything', () => {
       mcp = createMcpService({ config: loadConfig({}), log });
       await http.close();
     }
+  });
+});
+
+describe('platform shutdown', () => {
+  it('ctx.mcp is wired into the platform and its stdio processes are reaped on shutdown', async () => {
+    const p = await startTestPlatform({ db: 'sqlite' });
+    const ts = await p.ctx.mcp.openToolset(servers({ name: 'rec', config: { command: 'node', args: [RECORDING, 'stdio', 'platform'] } }), {
+      propagatedHeaders: null,
+      user,
+    });
+    const pid = JSON.parse((await call(ts, 'whoami')).output).pid as number;
+    await ts.close();
+    expect(pidAlive(pid)).toBe(true);
+    await p.stop();
+    await waitFor(() => !pidAlive(pid));
   });
 });

@@ -4,6 +4,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { fromBool, fromJson, toBool, toJson } from '../store/json.js';
 import type { McpConfigsTable } from './tables.js';
+import { maskConfig } from './masking.js';
 import type { MCPConfigResponse, MCPServerConfig } from './schemas.js';
 
 export type McpConfigRow = Selectable<McpConfigsTable>;
@@ -29,7 +30,7 @@ export function toResponse(row: McpConfigRow): MCPConfigResponse {
     source_url: row.source_url,
     logo_url: row.logo_url,
     categories: fromJson<string[]>(row.categories, []),
-    config: fromJson<Record<string, unknown> | null>(row.config, null),
+    config: maskConfig(fromJson<Record<string, unknown> | null>(row.config, null)),
     required_env_vars: fromJson(row.required_env_vars, []),
     user_id: row.user_id,
     is_public: fromBool(row.is_public),

@@ -111,6 +111,8 @@ export async function connect(
 /** Shared connections by config key; at most one connect in flight per key. */
 export class ConnectionPool {
   private readonly conns = new Map<string, Promise<McpConnection>>();
+  /** Every open connection, pooled or single-use (closed at shutdown even if no longer in `conns`). */
+  private readonly live = new Set<McpConnection>();
   private closing = false;
 
   constructor(
@@ -122,25 +124,40 @@ export class ConnectionPool {
     if (c.single_usage) {
       const conn = await connect(c, serverName, { ...this.opts, timeoutMs: this.opts.connectTimeoutMs, pooled: false, key: '' });
       conn.users = 1;
+      this.live.add(conn);
+      if (this.closing) {
+        await conn.close();
+        throw new Error('the MCP client is shutting down');
+      }
       return conn;
     }
     const key = poolKey(c);
     let pending = this.conns.get(key);
     if (pending) {
       const existing = await pending.catch(() => null);
-      if (!existing || existing.closed) {
-        if (this.conns.get(key) === pending) this.conns.delete(key);
-        pending = undefined;
-      }
+      if (existing && !existing.closed) return this.use(existing);
+      if (this.conns.get(key) === pending) this.conns.delete(key);
+      pending = this.conns.get(key); // another request may have reconnected meanwhile
     }
     if (!pending) {
-      pending = connect(c, serverName, { ...this.opts, timeoutMs: this.opts.connectTimeoutMs, pooled: true, key });
-      this.conns.set(key, pending);
-      pending.catch(() => {
-        if (this.conns.get(key) === pending) this.conns.delete(key);
-      });
+      const p = connect(c, serverName, { ...this.opts, timeoutMs: this.opts.connectTimeoutMs, pooled: true, key });
+      pending = p;
+      this.conns.set(key, p);
+      p.then(
+        (conn) => {
+          this.live.add(conn);
+          if (this.closing) void conn.close();
+        },
+        () => {
+          if (this.conns.get(key) === p) this.conns.delete(key);
+        },
+      );
     }
-    const conn = await pending;
+    return this.use(await pending);
+  }
+
+  private use(conn: McpConnection): McpConnection {
+    if (conn.closed) throw new Error('the connection to the server was closed');
     conn.users += 1;
     clearTimeout(conn.idleTimer);
     conn.idleTimer = undefined;
@@ -174,6 +191,7 @@ export class ConnectionPool {
   }
 
   private forget(conn: McpConnection): void {
+    this.live.delete(conn);
     const pending = this.conns.get(conn.key);
     if (!pending) return;
     void pending.then(
@@ -195,6 +213,8 @@ export class ConnectionPool {
     this.closing = true;
     const all = await Promise.allSettled([...this.conns.values()]);
     this.conns.clear();
-    await Promise.all(all.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+    for (const s of all) if (s.status === 'fulfilled') this.live.add(s.value);
+    await Promise.all([...this.live].map((c) => c.close()));
+    this.live.clear();
   }
 }

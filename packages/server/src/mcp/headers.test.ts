@@ -86,6 +86,11 @@ describe('placeholders', () => {
     expect(resolveString('t={{headers.X-Tenant-ID}}/{{ user.username }}/{{user.name}}', scope, 'url')).toBe('t=acme/ann/Ann Lee');
   });
 
+  it("accepts the reference's MCP-Connect form $headers.<name>", () => {
+    expect(resolveString('Bearer $headers.X-Tenant-ID!', scope, 'headers.A')).toBe('Bearer acme!');
+    expect(() => resolveString('$headers.x-none', scope, 'args[0]')).toThrow(/args\[0\]: placeholder \{\{headers.x-none\}\}/);
+  });
+
   it('resolves url, headers, args and env of a config', () => {
     const c = mcpServerConfigSchema.parse({
       url: 'http://h/{{headers.x-tenant-id}}/mcp',

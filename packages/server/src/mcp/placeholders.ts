@@ -1,6 +1,7 @@
 /**
  * `{{headers.x-name}}`, `{{user.name}}`, `{{user.username}}` placeholders in MCP server
- * configs (url, headers, args, env), resolved per request. Header names match
+ * configs (url, headers, args, env), resolved per request (`$headers.x-name`, the reference's
+ * MCP-Connect form, is accepted too). Header names match
  * case-insensitively. An unknown or unresolvable placeholder is an error naming the
  * placeholder (never its would-be value); openToolset turns it into a warning for that
  * server and skips it.
@@ -21,13 +22,11 @@ export interface PlaceholderScope {
 }
 
 const PATTERN = /\{\{\s*([A-Za-z]+)\.([A-Za-z0-9_.-]+)\s*\}\}/g;
-
-export function hasPlaceholders(s: string): boolean {
-  return new RegExp(PATTERN.source).test(s);
-}
+/** MCP-Connect's syntax in reference configs: `$headers.x-tenant-id` (same meaning as `{{headers.x-tenant-id}}`). */
+const CONNECT_PATTERN = /\$headers\.([A-Za-z0-9_-]+)/g;
 
 export function resolveString(s: string, scope: PlaceholderScope, where: string): string {
-  return s.replace(PATTERN, (whole, kind: string, key: string) => {
+  return s.replace(CONNECT_PATTERN, (_, name: string) => `{{headers.${name}}}`).replace(PATTERN, (whole, kind: string, key: string) => {
     const k = kind.toLowerCase();
     if (k === 'headers') {
       const name = key.toLowerCase();

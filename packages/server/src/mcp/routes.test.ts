@@ -108,6 +108,34 @@ describe.each(DB_KINDS)('MCP catalog on %s', (db) => {
     });
   });
 
+  it('credentials in a config are masked in responses and kept when the mask is sent back', async () => {
+    const created = await p.app.inject({
+      method: 'POST',
+      url: '/v1/mcp-configs',
+      headers: admin,
+      payload: entry({
+        name: 'With secrets',
+        config: { url: rec.url, type: 'streamable-http', auth_token: 'tok-1', headers: { Authorization: 'Bearer s3cr3t', 'X-Team': 'blue' } },
+      }),
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.body).not.toContain('s3cr3t');
+    expect(created.body).not.toContain('tok-1');
+    const c = created.json();
+    expect(c.config).toMatchObject({ auth_token: '********', headers: { Authorization: '********', 'X-Team': 'blue' } });
+    // sending the masked config back (e.g. a UI round trip) keeps the secrets
+    const upd = await p.app.inject({ method: 'PUT', url: `/v1/mcp-configs/${c.id}`, headers: admin, payload: { config: { ...c.config, headers: { ...c.config.headers, 'X-Team': 'red' } } } });
+    expect(upd.statusCode).toBe(200);
+    const res = await p.app.inject({
+      method: 'POST',
+      url: '/v1/probe',
+      headers: dev,
+      payload: { mcp_servers: [{ name: 'sec', mcp_config_id: c.id, tools: ['whoami'] }] },
+    });
+    expect(res.json().whoami.headers).toMatchObject({ authorization: 'Bearer s3cr3t', 'x-team': 'red' });
+    await p.app.inject({ method: 'DELETE', url: `/v1/mcp-configs/${c.id}`, headers: admin });
+  });
+
   it('lists {total, configs} with paging, search, category and visibility', async () => {
     const mk = (o: Record<string, unknown>) => p.app.inject({ method: 'POST', url: '/v1/mcp-configs', headers: admin, payload: entry(o) });
     await mk({ name: 'Alpha files', categories: ['Files'] });

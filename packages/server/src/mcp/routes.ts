@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { currentUser, type AuthUser } from '../api/auth.js';
 import { forbidden, notFound } from '../api/errors.js';
-import { toBool, toJson } from '../store/json.js';
+import { fromJson, toBool, toJson } from '../store/json.js';
+import { unmaskConfig } from './masking.js';
 import { mcpConfigCreateSchema, mcpConfigResponseSchema, mcpConfigUpdateSchema } from './schemas.js';
 import {
   deleteCatalogEntry,
@@ -122,7 +123,8 @@ export async function mcpCatalogRoutes(app: FastifyInstance, ctx: AppContext): P
       requireAdmin(user);
       const { id } = req.params as z.infer<typeof idParams>;
       const body = req.body as z.output<typeof mcpConfigUpdateSchema>;
-      if (!(await getCatalogEntry(db, id))) throw notFound('MCP config', id);
+      const existing = await getCatalogEntry(db, id);
+      if (!existing) throw notFound('MCP config', id);
       const patch: Partial<McpConfigRow> = {};
       if (body.name != null) patch.name = body.name;
       if (body.description !== undefined) patch.description = body.description;
@@ -130,7 +132,7 @@ export async function mcpCatalogRoutes(app: FastifyInstance, ctx: AppContext): P
       if (body.source_url !== undefined) patch.source_url = body.source_url;
       if (body.logo_url !== undefined) patch.logo_url = body.logo_url;
       if (body.categories != null) patch.categories = toJson(body.categories);
-      if (body.config != null) patch.config = toJson(body.config);
+      if (body.config != null) patch.config = toJson(unmaskConfig(body.config, fromJson(existing.config, null)));
       if (body.required_env_vars != null) patch.required_env_vars = toJson(body.required_env_vars);
       if (body.is_public != null) patch.is_public = toBool(body.is_public);
       if (body.is_active != null) patch.is_active = toBool(body.is_active);

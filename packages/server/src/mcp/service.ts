@@ -57,9 +57,12 @@ function redact(message: string, headers: Record<string, string> | null): string
   return out;
 }
 
+/** The error's message plus its cause (fetch's "fetch failed" hides ECONNREFUSED etc. there). */
 function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof Error && cause.message && !err.message.includes(cause.message)) return `${err.message} (${cause.message})`;
+  return err.message;
 }
 
 interface ListedTool {
@@ -155,12 +158,12 @@ export function createMcpService(deps: {
         } catch (err) {
           let message: string;
           let outcome: string;
-          if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
-            outcome = 'timeout';
-            message = `MCP tool '${tool.name}' on server '${server}' timed out after ${config.mcpToolTimeoutMs} ms`;
-          } else if (signal?.aborted) {
+          if (signal?.aborted) {
             outcome = 'cancelled';
             message = `MCP tool '${tool.name}' on server '${server}' was cancelled`;
+          } else if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
+            outcome = 'timeout';
+            message = `MCP tool '${tool.name}' on server '${server}' timed out after ${config.mcpToolTimeoutMs} ms`;
           } else {
             outcome = 'error';
             message = `MCP tool '${tool.name}' on server '${server}' failed: ${redact(errorText(err), headers)}`;

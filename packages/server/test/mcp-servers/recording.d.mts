@@ -15,4 +15,5 @@ export interface McpHttpServer {
 }
 export function createRecordingServer(info?: { path?: string }): McpServer;
 export function startRecordingHttpServer(): Promise<McpHttpServer>;
+export function startRecordingSseServer(): Promise<McpHttpServer>;
 export function startMcpHttpServer(factory: (info: { path: string }) => { connect(t: unknown): Promise<void> }): Promise<McpHttpServer>;

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 
@@ -101,6 +102,50 @@ export async function startMcpHttpServer(factory) {
   return {
     port,
     url: `http://127.0.0.1:${port}/mcp`,
+    requests,
+    sessions,
+    async close() {
+      for (const t of sessions.values()) await t.close().catch(() => undefined);
+      httpServer.closeAllConnections();
+      await new Promise((resolve) => httpServer.close(() => resolve()));
+    },
+  };
+}
+
+/** The recording server over the legacy HTTP+SSE transport: GET /sse opens the stream, POST /messages?sessionId=… carries calls. */
+export async function startRecordingSseServer() {
+  const sessions = new Map();
+  const requests = [];
+  const httpServer = http.createServer(async (req, res) => {
+    const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'GET' && u.pathname === '/sse') {
+      requests.push({ httpMethod: 'GET', rpcMethod: null, headers: { ...req.headers }, path: req.url });
+      const transport = new SSEServerTransport('/messages', res);
+      sessions.set(transport.sessionId, transport);
+      transport.onclose = () => sessions.delete(transport.sessionId);
+      await createRecordingServer({ path: req.url }).connect(transport);
+      return;
+    }
+    if (req.method === 'POST' && u.pathname === '/messages') {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      requests.push({ httpMethod: 'POST', rpcMethod: body?.method ?? null, headers: { ...req.headers }, path: req.url });
+      const transport = sessions.get(u.searchParams.get('sessionId'));
+      if (!transport) {
+        res.writeHead(404).end('no session');
+        return;
+      }
+      await transport.handlePostMessage(req, res, body);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const port = httpServer.address().port;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/sse`,
     requests,
     sessions,
     async close() {
