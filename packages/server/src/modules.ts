@@ -1,6 +1,7 @@
 /** Every domain module of the platform, in registration order. */
 import type { DomainModule } from './context.js';
 import { auditModule } from './audit/routes.js';
+import { assistantsModule } from './assistants/module.js';
 import { healthModule } from './health/routes.js';
 import { identityModule } from './identity/module.js';
 import { llmModule } from './llm/routes.js';
@@ -14,4 +15,5 @@ export const allModules: DomainModule[] = [
   llmModule,
   identityModule,
   mcpModule,
+  assistantsModule,
 ];
