@@ -6,14 +6,15 @@
  * the queue at once.
  */
 import path from 'node:path';
-import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import os from 'node:os';
+import type { ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { LocalModelBusyError, LocalModelUnavailableError, abortError } from './errors.js';
 
 export interface EngineOptions {
   modelPath: string;
   /** Tokens per sequence (prompt + answer). */
   contextSize: number;
-  /** CPU threads used for evaluation (0 = node-llama-cpp's default: all cores). */
+  /** CPU threads used for evaluation (0 = defaultThreads(): half the cores, 1 to 4). */
   threads: number;
   /** Requests served at the same time (sequences of the one context). */
   parallel: number;
@@ -25,6 +26,18 @@ export interface Loaded {
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
+  /** The model's chat template, resolved once (resolving it costs ~1 s per chat otherwise). */
+  chatWrapper: ChatWrapper;
+}
+
+/**
+ * Half the cores (1 to 4): llama.cpp threads spin while they wait for each other, so more
+ * threads than free cores makes generation dramatically slower, and the Node event loop of the
+ * same process needs a core too.
+ */
+export function defaultThreads(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(4, Math.floor(cores / 2)));
 }
 
 export interface Lease {
@@ -86,15 +99,17 @@ export class LocalEngine {
       throw new LocalModelUnavailableError(`local model file not found: ${this.options.modelPath}`, this.modelId);
     }
     const llama = await getBackend();
+    const { resolveChatWrapper } = await import('node-llama-cpp');
     const model = await llama.loadModel({ modelPath: this.options.modelPath, gpuLayers: 0 });
     const context = await model.createContext({
       contextSize: Math.min(this.options.contextSize, model.trainContextSize),
       sequences: this.options.parallel,
-      ...(this.options.threads > 0 ? { threads: this.options.threads } : {}),
+      threads: this.options.threads > 0 ? this.options.threads : defaultThreads(),
     });
+    const chatWrapper = resolveChatWrapper(model);
     this.free = [];
     for (let i = 0; i < this.options.parallel; i++) this.free.push(context.getSequence());
-    return { llama, model, context };
+    return { llama, model, context, chatWrapper };
   }
 
   /** Waits (FIFO) for a free sequence, loading the model if needed. Call `release()` when done. */

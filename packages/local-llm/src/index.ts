@@ -10,4 +10,4 @@
 export { createLocalModel, LOCAL_DEFAULTS, type LocalModelOptions, type LocalLanguageModel } from './model.js';
 export { resolveLocalModelFile, DEFAULT_LOCAL_MODEL, type ResolveOptions } from './resolve.js';
 export { LocalModelUnavailableError, LocalModelContextLengthError, LocalModelBusyError, type LocalModelErrorCode } from './errors.js';
-export { disposeAllEngines } from './engine.js';
+export { disposeAllEngines, defaultThreads } from './engine.js';

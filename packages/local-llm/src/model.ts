@@ -40,7 +40,7 @@ export interface LocalModelOptions {
   modelPath: string;
   /** Context window in tokens per request: prompt + answer (default 4096, capped at the model's training context). */
   contextSize?: number;
-  /** CPU threads for evaluation (default 0 = all cores). */
+  /** CPU threads for evaluation (default 0 = half the cores, 1 to 4; more threads than free cores is much slower). */
   threads?: number;
   /** Requests allowed to wait while the model is busy (default 32); more fail with LocalModelBusyError. */
   maxQueue?: number;
@@ -130,7 +130,7 @@ export function createLocalModel(options: LocalModelOptions): LocalLanguageModel
     try {
       const { LlamaChat } = await import('node-llama-cpp');
       const { llama, model } = lease.loaded;
-      const chat = new LlamaChat({ contextSequence: lease.sequence, autoDisposeSequence: false });
+      const chat = new LlamaChat({ contextSequence: lease.sequence, chatWrapper: lease.loaded.chatWrapper, autoDisposeSequence: false });
 
       let functions: ChatModelFunctions | undefined;
       const fnTools = (call.tools ?? []).filter((t) => t.type === 'function');
