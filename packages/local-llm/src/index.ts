@@ -11,3 +11,4 @@ export { createLocalModel, LOCAL_DEFAULTS, type LocalModelOptions, type LocalLan
 export { resolveLocalModelFile, DEFAULT_LOCAL_MODEL, type ResolveOptions } from './resolve.js';
 export { LocalModelUnavailableError, LocalModelContextLengthError, LocalModelBusyError, type LocalModelErrorCode } from './errors.js';
 export { disposeAllEngines, defaultThreads } from './engine.js';
+export { localModelSettingsFromEnv, type LocalModelSettings } from './settings.js';
