@@ -121,6 +121,22 @@ describe('local model (real GGUF)', () => {
     expect(res.usage.outputTokens.total).toBeGreaterThan(0);
   });
 
+  it('cancelling the stream stops generation and frees the model', async () => {
+    const { stream } = await model.doStream(call('Write a very long poem about the sea.', { maxOutputTokens: 400 }));
+    const reader = stream.getReader();
+    let deltas = 0;
+    while (deltas < 2) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (value.type === 'text-delta') deltas++;
+    }
+    await reader.cancel();
+    const started = Date.now();
+    const res = await model.doGenerate(call('Say hi.', { maxOutputTokens: 4 }));
+    expect(res.usage.outputTokens.total).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('an aborted call that is still queued leaves the queue', async () => {
     const first = model.doGenerate(call('Count to five.', { maxOutputTokens: 8 }));
     const ac = new AbortController();

@@ -272,10 +272,11 @@ export function createLocalModel(options: LocalModelOptions): LocalLanguageModel
       // so those failures reject doStream (the caller can still answer with an HTTP error).
       const prepared = await prepare(call, signal);
       const textId = randomUUID();
+      // set once the stream is closed, errored or cancelled by the reader: nothing more is enqueued
+      let closed = false;
       const stream = new ReadableStream<LanguageModelV3StreamPart>({
         start(controller) {
           let started = false;
-          let closed = false;
           const enqueue = (part: LanguageModelV3StreamPart) => {
             if (!closed) controller.enqueue(part);
           };
@@ -307,6 +308,7 @@ export function createLocalModel(options: LocalModelOptions): LocalLanguageModel
           );
         },
         cancel() {
+          closed = true;
           cancel.abort();
         },
       });

@@ -91,3 +91,18 @@ describe('localModelSettingsFromEnv', () => {
     expect(() => localModelSettingsFromEnv({ CODEMIE_LOCAL_MODEL_THREADS: 'many' })).toThrow(/CODEMIE_LOCAL_MODEL_THREADS must be an integer/);
   });
 });
+
+describe('createLocalModel without a model file', () => {
+  it('fails the call with LocalModelUnavailableError and frees its slot', async () => {
+    const { createLocalModel } = await import('./index.js');
+    const model = createLocalModel({ modelPath: path.join(dir, 'absent.gguf'), maxQueue: 0 });
+    const call = { prompt: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }] };
+    for (let i = 0; i < 2; i++) {
+      const err = await model.doGenerate(call).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LocalModelUnavailableError);
+      expect((err as Error).message).toMatch(/local model file not found: .*absent\.gguf/);
+    }
+    await expect(model.doStream(call)).rejects.toBeInstanceOf(LocalModelUnavailableError);
+    expect(model.queued).toBe(0);
+  });
+});
