@@ -34,6 +34,7 @@ import { randomUUID } from 'node:crypto';
 import { sharedEngine, type Lease, type LocalEngine } from './engine.js';
 import { LocalModelContextLengthError, abortError } from './errors.js';
 import { convertPrompt } from './prompt.js';
+import { cleanSchema } from './schema.js';
 
 export interface LocalModelOptions {
   /** Path of the GGUF file (see resolveLocalModelFile). */
@@ -99,18 +100,6 @@ function finishReasonOf(stopReason: string, hasCalls: boolean): LanguageModelV3F
   }
 }
 
-/** JSON schema → something node-llama-cpp's grammar builder accepts (drops annotations it rejects). */
-function cleanSchema(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(cleanSchema);
-  if (!schema || typeof schema !== 'object') return schema;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema as Record<string, unknown>)) {
-    if (k === '$schema' || k === 'title' || k === 'default' || k === 'examples') continue;
-    out[k] = cleanSchema(v);
-  }
-  return out;
-}
-
 export function createLocalModel(options: LocalModelOptions): LocalLanguageModel {
   const engine: LocalEngine = sharedEngine({
     modelPath: options.modelPath,
@@ -127,10 +116,11 @@ export function createLocalModel(options: LocalModelOptions): LocalLanguageModel
       warnings.push({ type: 'unsupported', feature: 'provider tools', details: 'only function tools are supported' });
     }
     const lease = await engine.acquire(signal);
+    let chat: LlamaChat | undefined;
     try {
       const { LlamaChat } = await import('node-llama-cpp');
       const { llama, model } = lease.loaded;
-      const chat = new LlamaChat({ contextSequence: lease.sequence, chatWrapper: lease.loaded.chatWrapper, autoDisposeSequence: false });
+      chat = new LlamaChat({ contextSequence: lease.sequence, chatWrapper: lease.loaded.chatWrapper, autoDisposeSequence: false });
 
       let functions: ChatModelFunctions | undefined;
       const fnTools = (call.tools ?? []).filter((t) => t.type === 'function');
@@ -184,6 +174,7 @@ export function createLocalModel(options: LocalModelOptions): LocalLanguageModel
       const maxTokens = Math.max(1, Math.min(call.maxOutputTokens ?? room, room));
       return { lease, chat, history, promptTokens, maxTokens, grammar, functions, warnings, signal };
     } catch (err) {
+      chat?.dispose({ disposeSequence: false });
       lease.release();
       throw err;
     }
