@@ -2,6 +2,7 @@
 import type { DomainModule } from './context.js';
 import { auditModule } from './audit/routes.js';
 import { assistantsModule } from './assistants/module.js';
+import { demoModule } from './demo/module.js';
 import { healthModule } from './health/routes.js';
 import { identityModule } from './identity/module.js';
 import { llmModule } from './llm/routes.js';
@@ -16,4 +17,5 @@ export const allModules: DomainModule[] = [
   identityModule,
   mcpModule,
   assistantsModule,
+  demoModule,
 ];

@@ -76,6 +76,7 @@ export async function startTestPlatform(
       CODEMIE_SCRYPT_N: '1024',
       // The embedded local model is off unless a suite turns it on (it needs the GGUF file).
       CODEMIE_LOCAL_MODEL: 'off',
+      CODEMIE_SEED_DEMO: 'false',
       CODEMIE_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
       ...(pgDb ? { DATABASE_URL: pgDb.url } : {}), ...opts.env },
     opts.config ?? {},

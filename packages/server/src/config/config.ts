@@ -48,6 +48,8 @@ export const configSchema = z.object({
   traceMaskContent: bool.default(false),
   /** The embedded local model: a GGUF file path, an hf:<user>/<repo>/<file> URI, or `off`. */
   localModel: z.string().min(1).optional(),
+  /** Seed the demo assistant (and workflow) on first start and print ready-to-paste curls. */
+  seedDemo: bool.default(true),
   /** `all` runs API and run workers in one process; `api` runs no workers; `worker` runs no HTTP API. */
   role: z.enum(['all', 'api', 'worker']).default('all'),
   /** LLM models file (YAML); see docs/llm.md. No file and no inline models: no hosted models. */
@@ -146,6 +148,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_PUBLIC_URL: 'publicUrl',
   CODEMIE_CORS_ORIGINS: 'corsOrigins',
   CODEMIE_ROLE: 'role',
+  CODEMIE_SEED_DEMO: 'seedDemo',
   CODEMIE_LOCAL_MODEL: 'localModel',
   LANGFUSE_PUBLIC_KEY: 'langfusePublicKey',
   LANGFUSE_SECRET_KEY: 'langfuseSecretKey',

@@ -1,0 +1,89 @@
+/**
+ * First-run experience: on the very first start the platform seeds a "Hello" assistant in the
+ * `demo` project on the default model (and, when the workflows module is present, a two-state
+ * demo workflow), once; later starts leave them alone even if users delete them. Every start
+ * prints, ready to paste, the token curl and the guide's /model curl for the demo assistant.
+ */
+import type { AppContext, DomainModule } from '../context.js';
+import { publicBaseUrl } from '../config/config.js';
+import { assistantsOf } from '../assistants/module.js';
+import type { AuthUser } from '../api/auth.js';
+
+const SEED_KEY = 'demo.seeded';
+
+interface Seeded {
+  assistantId: string | null;
+  workflowId: string | null;
+}
+
+/** Extra seeders other modules contribute (the workflows module adds the demo workflow). */
+export const demoSeeders: Array<(ctx: AppContext, owner: AuthUser) => Promise<Partial<Seeded>>> = [];
+
+const SYSTEM: AuthUser = {
+  id: 'system',
+  username: 'system',
+  name: 'CodeMie',
+  email: '',
+  roles: ['admin'],
+  projects: ['demo'],
+  adminProjects: ['demo'],
+  isAdmin: true,
+  userType: 'regular',
+};
+
+export const demoModule: DomainModule = {
+  name: 'demo',
+  async init(ctx) {
+    if (ctx.config.seedDemo === false) return;
+    // Once per installation, even with several processes starting at the same time.
+    if (!(await ctx.settings.setIfAbsent(SEED_KEY, { assistantId: null, workflowId: null, at: new Date().toISOString() }))) return;
+    const seeded: Seeded = { assistantId: null, workflowId: null };
+    const a = await assistantsOf(ctx).assistants.create(
+      {
+        name: 'Hello',
+        description: 'A friendly demo assistant on the default model.',
+        system_prompt: 'You are a friendly assistant of the CodeMie platform. Answer briefly and helpfully.',
+        project: 'demo',
+        shared: true,
+        slug: 'hello',
+        conversation_starters: ['Say hello', 'What can you do?'],
+        mcp_servers: [],
+        toolkits: [],
+        context: [],
+        categories: [],
+        is_react: true,
+        assistant_ids: [],
+      },
+      SYSTEM,
+    );
+    seeded.assistantId = a.id;
+    for (const seed of demoSeeders) Object.assign(seeded, await seed(ctx, SYSTEM));
+    await ctx.settings.set(SEED_KEY, { ...seeded, at: new Date().toISOString() });
+  },
+  async started(ctx) {
+    if (ctx.config.seedDemo === false) return;
+    const seeded = await ctx.settings.get<Seeded>(SEED_KEY);
+    if (!seeded?.assistantId) return;
+    const base = publicBaseUrl(ctx.config);
+    const realm = ctx.config.idpRealm;
+    const pw = ctx.config.adminPassword ? '$CODEMIE_ADMIN_PASSWORD' : '<the admin password printed at first start>';
+    const lines = [
+      '',
+      'Try it:',
+      `  TOKEN=$(curl -s -d grant_type=password -d client_id=codemie-sdk -d username=admin -d "password=${pw}" \\`,
+      `    ${base}/auth/realms/${realm}/protocol/openid-connect/token | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
+      `  curl -X POST "${base}/code-assistant-api/v1/assistants/${seeded.assistantId}/model" \\`,
+      `    -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" -d '{"text": "hi"}'`,
+      `  curl -N -X POST "${base}/code-assistant-api/v1/assistants/${seeded.assistantId}/model" \\`,
+      `    -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" -d '{"text": "hi", "stream": true}'`,
+      ...(seeded.workflowId
+        ? [
+            `  curl -X POST "${base}/code-assistant-api/v1/workflows/${seeded.workflowId}/executions" \\`,
+            `    -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" -d '{"user_input": "Run deployment check", "tags": ["experiment", "customer_X"]}'`,
+          ]
+        : []),
+      '',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  },
+};
