@@ -2,5 +2,6 @@
 import type { DomainModule } from './context.js';
 import { healthModule } from './health/routes.js';
 import { llmModule } from './llm/routes.js';
+import { workflowsModule } from './workflows/module.js';
 
-export const allModules: DomainModule[] = [healthModule, llmModule];
+export const allModules: DomainModule[] = [healthModule, llmModule, workflowsModule];

@@ -1,3 +1,5 @@
+import type { WorkflowTables } from '../workflows/tables.js';
+
 /**
  * The database schema as Kysely sees it. Columns use portable types only so one set of
  * queries serves SQLite and PostgreSQL: text ids (UUID), ISO-8601 UTC text timestamps,
@@ -9,6 +11,6 @@ export interface SettingsTable {
   update_date: string;
 }
 
-export interface Database {
+export interface Database extends WorkflowTables {
   settings: SettingsTable;
 }

@@ -4,9 +4,11 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_foundation.js';
+import * as m0004 from './0004_workflows.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0004_workflows': m0004,
 };
 
 export const migrationProvider: MigrationProvider = {
