@@ -16,7 +16,17 @@ export async function main(overrides: Parameters<typeof loadConfig>[1] = {}): Pr
     }
     throw err;
   }
-  const platform = await createPlatform(config);
+  let platform;
+  try {
+    platform = await createPlatform(config);
+  } catch (err) {
+    // e.g. an invalid LLM models file (LlmConfigError is a ConfigError)
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   const { log } = platform.ctx;
   let stopping = false;
   const stop = (signal: string) => {

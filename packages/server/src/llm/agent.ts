@@ -12,7 +12,7 @@ import type { AgentTool, ToolResult } from './tool.js';
 import type { ModelConfig } from './models-config.js';
 import { UsageMeter } from './usage.js';
 import { toLlmError } from './errors.js';
-import { extractJsonObject, validateAgainstSchema } from './json-schema.js';
+import { extractJsonObject, tryValidator, validateAgainstSchema } from './json-schema.js';
 
 export interface AgentSettings {
   /** Upstream inactivity timeout: no answer/chunk from the provider for this long fails the call. */
@@ -26,9 +26,23 @@ export interface AgentSettings {
 function toToolSet(tools: AgentTool[], fallbackSignal: AbortSignal): ToolSet {
   const set: ToolSet = {};
   for (const t of tools) {
+    // Arguments are checked against the tool's schema; a mismatch goes back to the model as an error.
+    const check = tryValidator(t.inputSchema);
     set[t.name] = tool<Record<string, unknown>, ToolResult>({
       description: t.description,
-      inputSchema: jsonSchema<Record<string, unknown>>(t.inputSchema as Parameters<typeof jsonSchema>[0]),
+      inputSchema: jsonSchema<Record<string, unknown>>(
+        t.inputSchema as Parameters<typeof jsonSchema>[0],
+        check
+          ? {
+              validate: (value) => {
+                const r = check(value ?? {});
+                return r.ok
+                  ? { success: true, value: (value ?? {}) as Record<string, unknown> }
+                  : { success: false, error: new Error(`Invalid arguments for tool ${t.name}: ${r.errors.join('; ')}`) };
+              },
+            }
+          : undefined,
+      ),
       async execute(input, opts) {
         try {
           return await t.execute(input ?? {}, { signal: opts.abortSignal ?? fallbackSignal, toolCallId: opts.toolCallId });
@@ -89,7 +103,9 @@ export async function* runAgentLoop(
   });
   const fail = (err: unknown): AgentEvent => {
     const error = toLlmError(err, errCtx());
-    log.warn({ model: m.base_name, code: error.code, status: error.status, steps }, `LLM call failed: ${error.message}`);
+    // A cancellation is not a failure of the platform (logged below warning level).
+    const level = error.code === 'llm_aborted' ? 'debug' : 'warn';
+    log[level]({ model: m.base_name, code: error.code, status: error.status, steps }, `LLM call failed: ${error.message}`);
     return { type: 'error', error, usage: meter.snapshot(), text: allText };
   };
 
@@ -98,6 +114,11 @@ export async function* runAgentLoop(
     const f = m.features;
     const messages: ModelMessage[] = req.messages.map((x) => ({ role: x.role, content: x.content }));
     let system = req.system || undefined;
+    if (req.outputSchema && m.provider === 'openai-compatible' && !m.supports_structured_outputs) {
+      // Servers without json_schema support only get `json_object`: spell the schema out.
+      const hint = `Answer with a single JSON object that validates against this JSON Schema, and nothing else:\n${JSON.stringify(req.outputSchema)}`;
+      system = system ? `${system}\n\n${hint}` : hint;
+    }
     if (system && !f.system_prompt) {
       const first = messages.findIndex((x) => x.role === 'user');
       if (first >= 0) messages[first] = { role: 'user', content: `${system}\n\n${messages[first].content as string}` };

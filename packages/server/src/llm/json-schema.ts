@@ -66,3 +66,13 @@ export function extractJsonObject(text: string): unknown {
   }
   return undefined;
 }
+
+/** A validator for a tool's argument schema, or undefined when ajv cannot compile it (then arguments pass as is). */
+export function tryValidator(schema: Record<string, unknown>): ((value: unknown) => SchemaCheck) | undefined {
+  try {
+    compile(schema);
+  } catch {
+    return undefined;
+  }
+  return (value) => validateAgainstSchema(schema, value);
+}

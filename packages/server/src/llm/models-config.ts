@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { LlmModelInfo } from './types.js';
+import { ConfigError } from '../config/config.js';
 
 export const PROVIDERS = ['openai', 'azure', 'anthropic', 'bedrock', 'openai-compatible'] as const;
 export type ProviderKind = (typeof PROVIDERS)[number];
@@ -115,9 +116,11 @@ export interface ModelConfig extends Omit<ModelEntry, 'cost' | 'cost_per_million
 
 const fileSchema = z.union([z.array(z.unknown()), z.object({ models: z.array(z.unknown()) }).passthrough()]);
 
-export class LlmConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid LLM models configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+/** A ConfigError, so entry points report it the same way (message, exit code 2). */
+export class LlmConfigError extends ConfigError {
+  constructor(problems: string[]) {
+    super(problems);
+    this.message = `Invalid LLM models configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
     this.name = 'LlmConfigError';
   }
 }

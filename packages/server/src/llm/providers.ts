@@ -3,7 +3,7 @@
  * sent to the provider: its key, base URL and static headers. Request headers of platform
  * callers (propagated headers, user tokens) never reach this code.
  */
-import type { LanguageModel } from 'ai';
+import { simulateStreamingMiddleware, wrapLanguageModel, type LanguageModel } from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createAzure } from '@ai-sdk/azure';
 import { createAnthropic } from '@ai-sdk/anthropic';
@@ -11,7 +11,14 @@ import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { ModelConfig } from './models-config.js';
 
+/** The model for the agent loop; models without streaming (features.streaming: false) are called once and replayed as a stream. */
 export function createLanguageModel(m: ModelConfig, env: NodeJS.ProcessEnv = process.env): LanguageModel {
+  const lm = createProviderModel(m, env);
+  if (m.features.streaming || typeof lm === 'string') return lm;
+  return wrapLanguageModel({ model: lm as Parameters<typeof wrapLanguageModel>[0]['model'], middleware: simulateStreamingMiddleware() });
+}
+
+function createProviderModel(m: ModelConfig, env: NodeJS.ProcessEnv): LanguageModel {
   const common = {
     ...(m.apiKey ? { apiKey: m.apiKey } : {}),
     ...(m.base_url ? { baseURL: m.base_url } : {}),

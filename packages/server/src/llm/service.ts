@@ -17,7 +17,14 @@ export interface LlmServiceImpl extends LlmService {
   modelConfig(name: string): ModelConfig | undefined;
 }
 
+/** AI SDK warnings (unsupported settings etc.) go to our structured log instead of the console. */
+function routeSdkWarnings(log: FastifyBaseLogger): void {
+  (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = (o: { warnings: unknown[]; provider?: string; model?: string }) =>
+    log.debug({ provider: o.provider, model: o.model, warnings: o.warnings }, 'AI SDK warnings');
+}
+
 export function createLlmService(config: Config, log: FastifyBaseLogger, env: NodeJS.ProcessEnv = process.env): LlmServiceImpl {
+  routeSdkWarnings(log);
   const models = loadModels({ file: config.llmConfig, inline: config.llmModels }, env);
   const enabled = models.filter((m) => m.enabled);
   const defaultName = (enabled.find((m) => m.default) ?? enabled[0])?.base_name;
