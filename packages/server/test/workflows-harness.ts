@@ -41,7 +41,7 @@ export async function startWorkflowEnv(
     startTestPlatform({
       testAuth: true,
       listen: opts.listen ?? true,
-      env: { ...models.env, CODEMIE_DATA_DIR: tmp.dir, ...(pgUrl ? { DATABASE_URL: pgUrl } : {}), ...opts.env },
+      env: { ...models.env, CODEMIE_LLM_MAX_RETRIES: '0', CODEMIE_SHUTDOWN_TIMEOUT_MS: '400', CODEMIE_DATA_DIR: tmp.dir, ...(pgUrl ? { DATABASE_URL: pgUrl } : {}), ...opts.env },
       modules: [healthModule, createWorkflowsModule(opts.module)],
     });
   const env: WorkflowEnv = {
