@@ -222,6 +222,7 @@ export class WorkflowEngine {
     try {
       const cfg = this.config(exec.yaml_config);
       const states = new Map(cfg.states.map((s) => [s.id, s]));
+      let firstStep = true;
       for (;;) {
         if (signal.aborted) throw new AbortedError();
         if (!cp.frontier.length) {
@@ -236,7 +237,10 @@ export class WorkflowEngine {
             false,
           );
         }
-        const rows = new Map((await store.statesOfStep(executionId, cp.step)).map((r) => [r.task_key, r]));
+        // Rows of the current step exist only when continuing (restart, resume); a step reached
+        // within this invocation has none yet, which saves a query per step.
+        const rows = new Map(firstStep ? (await store.statesOfStep(executionId, cp.step)).map((r) => [r.task_key, r]) : []);
+        firstStep = false;
         const pending = cp.frontier.filter((t) => {
           const s = states.get(t.stateId)!;
           return (s.interrupt_before || s.wait_for_user_confirmation) && !cp.approved.includes(t.key);
@@ -250,6 +254,7 @@ export class WorkflowEngine {
         );
         for (const d of done) usage = addUsage(usage, d.result.usage);
         cp = advance(cfg, cp, done);
+        if (!cp.frontier.length) continue; // the success write below also saves the checkpoint
         const still = await store.updateExecution(executionId, { checkpoint: toJson(cp), tokens_usage: toJson(usage) }, STATUS.inProgress);
         if (!still) {
           // Aborted (or otherwise ended) through the API while this step ran.

@@ -4,6 +4,7 @@
  * re-enqueued and continue from their last finished state.
  */
 import type { AppContext, DomainModule } from '../context.js';
+import type { LlmService } from '../llm/types.js';
 import { WorkflowEngine } from './engine.js';
 import { STATUS } from './model.js';
 import { registerWorkflowRoutes } from './routes.js';
@@ -14,6 +15,8 @@ import { WorkflowStore } from './store.js';
 export interface WorkflowsModuleOptions {
   /** Existing assistants referenced by `assistant_id` (the assistants domain plugs in here). */
   assistants?: (ctx: AppContext) => AssistantLookup;
+  /** The LLM layer (default ctx.llm); benchmarks swap in an instant in-process one. */
+  llm?: (ctx: AppContext) => LlmService;
   /** MCP servers' tools (the MCP domain plugs in here). */
   openToolset?: (ctx: AppContext) => ToolsetOpener;
 }
@@ -28,7 +31,7 @@ export function createWorkflowsModule(opts: WorkflowsModuleOptions = {}): Domain
         store,
         events: ctx.events,
         log: ctx.log,
-        llm: ctx.llm,
+        llm: opts.llm?.(ctx) ?? ctx.llm,
         assistants: opts.assistants?.(ctx) ?? noAssistants,
         openToolset: opts.openToolset?.(ctx) ?? noMcp,
       });

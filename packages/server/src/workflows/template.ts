@@ -45,16 +45,17 @@ export function renderDeep(value: unknown, vars: Record<string, unknown>): unkno
 
 export function tryParseJson(text: string | null | undefined): unknown {
   if (typeof text !== 'string') return undefined;
-  const t = text.trim();
+  let t = text.trim();
+  // Models often wrap JSON in a markdown fence.
+  const fenced = /^```(?:json)?\s*([\s\S]*?)\s*```$/.exec(t);
+  if (fenced) t = fenced[1];
   if (!t || !'{["'.includes(t[0])) {
     if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
     if (t === 'true' || t === 'false') return t === 'true';
     return undefined;
   }
-  // Models often wrap JSON in a markdown fence.
-  const fenced = /^```(?:json)?\s*([\s\S]*?)\s*```$/.exec(t);
   try {
-    return JSON.parse(fenced ? fenced[1] : t);
+    return JSON.parse(t);
   } catch {
     return undefined;
   }
