@@ -40,38 +40,33 @@ export class WorkflowStore {
     await this.db.updateTable('workflow_execution_states').set(fields).where('id', '=', id).execute();
   }
 
-  /** Marks a state finished together with its thoughts, once: only a row still In Progress changes. */
+  /**
+   * Marks a state finished, once: only a row still In Progress changes. Thoughts are written first
+   * (no transaction needed: a state that is re-run after a crash drops its earlier thoughts).
+   */
   async finishState(executionId: string, id: string, fields: Partial<StateRow>, thoughts: ThoughtRecord[]): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const r = await trx
-        .updateTable('workflow_execution_states')
-        .set(fields)
-        .where('id', '=', id)
-        .where('status', '=', 'In Progress')
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) return false;
-      if (thoughts.length) {
-        const date = fields.completed_at ?? nowIso();
-        await trx
-          .insertInto('workflow_thoughts')
-          .values(
-            thoughts.map((t) => ({
-              id: t.id,
-              execution_id: executionId,
-              execution_state_id: id,
-              parent_id: t.parent_id,
-              author_name: t.author_name,
-              author_type: t.author_type,
-              input_text: t.input_text,
-              content: t.content,
-              error: t.error ? 1 : 0,
-              date,
-            })),
-          )
-          .execute();
-      }
-      return true;
-    });
+    if (thoughts.length) {
+      const date = fields.completed_at ?? nowIso();
+      await this.db
+        .insertInto('workflow_thoughts')
+        .values(
+          thoughts.map((t) => ({
+            id: t.id,
+            execution_id: executionId,
+            execution_state_id: id,
+            parent_id: t.parent_id,
+            author_name: t.author_name,
+            author_type: t.author_type,
+            input_text: t.input_text,
+            content: t.content,
+            error: t.error ? 1 : 0,
+            date,
+          })),
+        )
+        .execute();
+    }
+    const r = await this.db.updateTable('workflow_execution_states').set(fields).where('id', '=', id).where('status', '=', 'In Progress').executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   /** Updates an execution only while it has the expected status (an abort from the API wins). */
