@@ -12,6 +12,7 @@ import type { EventBus } from '../events/bus.js';
 import { fromJson, toJson } from '../store/json.js';
 import type { TokenUsage } from '../llm/types.js';
 import { abortReason } from '../runs/queue.js';
+import { ApiError } from '../api/errors.js';
 import { parseWorkflowYaml, END } from './validate.js';
 import type { StateConfig, WorkflowYaml } from './config-schema.js';
 import { evaluateCondition } from './expression.js';
@@ -34,6 +35,8 @@ interface Done {
 }
 
 class AbortedError extends Error {}
+/** This run no longer owns the execution (settled elsewhere): stop without touching it. */
+class SupersededError extends Error {}
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -266,6 +269,7 @@ export class WorkflowEngine {
     } catch (err) {
       const reason = abortReason(signal);
       if (reason === 'shutdown') return; // stays In Progress: recovery continues it from the last finished state
+      if (err instanceof SupersededError) return;
       if (reason === 'user' || err instanceof AbortedError) {
         await store.markRunningStates(executionId, STATUS.aborted, 'Aborted by the user');
         await store.updateExecution(executionId, { overall_status: STATUS.aborted, tokens_usage: toJson(usage) }, STATUS.inProgress);
@@ -273,7 +277,7 @@ export class WorkflowEngine {
         await events.end(channel);
         return;
       }
-      const message = err instanceof Error ? err.message : String(err);
+      const message = err instanceof ApiError ? `${err.message}: ${String(err.details)}` : err instanceof Error ? err.message : String(err);
       if (!(err instanceof StateError)) log.error({ err, executionId }, 'workflow execution failed');
       await store.markRunningStates(executionId, STATUS.failed, message);
       await store.updateExecution(executionId, { overall_status: STATUS.failed, output: message, tokens_usage: toJson(usage) }, STATUS.inProgress);
@@ -369,11 +373,18 @@ export class WorkflowEngine {
         const result: Done['result'] = { output: outcome.output, next, usage: outcome.usage, ...(outcome.message ? { message: outcome.message } : {}) };
         if (state.next.iter_key) result.iterItems = iterItems(state.next.iter_key, outcome.output, ctxAfter);
         const completedAt = nowIso();
-        await store.finishState(a.executionId, rowId, { status: STATUS.succeeded, output: outcome.output, result: toJson(result), completed_at: completedAt, update_date: completedAt }, a.cfg.verbose ? outcome.thoughts : []);
+        const finished = await store.finishState(a.executionId, rowId, { status: STATUS.succeeded, output: outcome.output, result: toJson(result), completed_at: completedAt, update_date: completedAt }, a.cfg.verbose ? outcome.thoughts : []);
+        if (!finished) {
+          // Someone else settled this state meanwhile (another worker finished it, or an abort): never finish it twice.
+          const now = (await store.statesOfStep(a.executionId, cp.step)).find((r) => r.id === rowId);
+          if (now?.status === STATUS.succeeded) return { task, rowId, result: fromJson<Done['result']>(now.result, null as never) };
+          throw new SupersededError();
+        }
         a.publish({ workflow_state: wireState(STATUS.succeeded, 'state_finish', completedAt) });
         return { task, rowId, result };
       } catch (err) {
         if (signal.aborted) throw new AbortedError();
+        if (err instanceof SupersededError || err instanceof AbortedError) throw err;
         const retryable = err instanceof StateError ? err.retryable : true;
         if (retryable && attempt < attempts) {
           await sleep(Math.min(delay, (policy?.max_interval ?? 60) * 1000), signal);

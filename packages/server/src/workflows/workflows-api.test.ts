@@ -40,6 +40,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(DB_KINDS)('workflows API (%s)', (db) => {
   let env: WorkflowEnv;
+  const opened: Array<{ servers: unknown[]; headers: Record<string, string> | null; user: string }> = [];
   const echoTool: AgentTool = {
     name: 'lookup',
     description: 'test tool',
@@ -51,7 +52,12 @@ describe.each(DB_KINDS)('workflows API (%s)', (db) => {
   beforeAll(async () => {
     env = await startWorkflowEnv({
       db,
-      module: { openToolset: () => async (servers) => ({ tools: servers.length ? [echoTool] : [], warnings: [], close: async () => undefined }) },
+      module: {
+        openToolset: () => async (servers, o) => {
+          opened.push({ servers, headers: o.propagatedHeaders, user: o.user.id });
+          return { tools: servers.length ? [echoTool] : [], warnings: [], close: async () => undefined };
+        },
+      },
     });
   });
   afterAll(() => env?.close());
@@ -218,10 +224,22 @@ states:
       state_id: end
 `;
     const id = await env.createWorkflow(yaml);
-    const ex = await env.execute(id, { user_input: '{"q":"cats","n":3}' });
-    const done = await env.waitFor(id, ex.execution_id, ['Succeeded', 'Failed']);
+    const r = await env.api('POST', `/v1/workflows/${id}/executions`, { user_input: '{"q":"cats","n":3}', propagate_headers: true }, alice, {
+      'x-tenant-id': 't-42',
+      'x-api-key': 'secret',
+      'x-forwarded-for': '1.2.3.4',
+    });
+    const done = await env.waitFor(id, r.body.execution_id, ['Succeeded', 'Failed']);
     expect(done.overall_status).toBe('Succeeded');
     expect(JSON.parse(done.output)).toEqual({ query: 'cats', n: 3 });
+    // X- headers reach the MCP layer (minus the blocklist) only when propagate_headers is set.
+    const call = opened.at(-1)!;
+    expect(call.headers).toEqual({ 'x-tenant-id': 't-42' });
+    expect(call.user).toBe('alice');
+    expect(call.servers).toEqual([expect.objectContaining({ name: 'test' })]);
+    const r2 = await env.api('POST', `/v1/workflows/${id}/executions`, { user_input: '{"q":"dogs"}' }, alice, { 'x-tenant-id': 't-42' });
+    await env.waitFor(id, r2.body.execution_id, ['Succeeded', 'Failed']);
+    expect(opened.at(-1)!.headers).toBeNull();
   });
 
   it('streams state events and thoughts (SSE default, NDJSON on Accept) ending with last: true', async () => {
