@@ -9,7 +9,11 @@ import type { Authenticator } from './api/auth.js';
 import { SettingsRepo } from './store/settings.js';
 import type { RunQueue } from './runs/queue.js';
 import type { EventBus } from './events/bus.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { Tracer } from './trace/tracer.js';
+import type { AuditLog } from './audit/audit.js';
 import type { LlmService } from './llm/types.js';
+import type { McpService } from './mcp/service.js';
 
 export interface AppContext {
   config: Config;
@@ -21,8 +25,16 @@ export interface AppContext {
   runs: RunQueue;
   /** Stream events of runs, followed by streaming HTTP responses. */
   events: EventBus;
+  /** Traces to Langfuse / OTLP; a no-op when not configured. */
+  tracer: Tracer;
+  /** Security audit trail (logins, secret changes, permission denials). */
+  audit: AuditLog;
+  /** Prometheus instruments (HTTP, LLM, MCP, runs). */
+  metrics: Metrics;
   /** LLM models and the agent loop (llm/). */
   llm: LlmService;
+  /** MCP client layer: openToolset(servers, {propagatedHeaders, user}) (mcp/). */
+  mcp: McpService;
   /** Replaced by the identity module at start-up. */
   authenticator: Authenticator;
   /** Things to run, in reverse order, when the process shuts down. */

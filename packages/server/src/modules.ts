@@ -1,7 +1,10 @@
 /** Every domain module of the platform, in registration order. */
 import type { DomainModule } from './context.js';
 import { healthModule } from './health/routes.js';
+import { metricsModule } from './metrics/routes.js';
+import { auditModule } from './audit/routes.js';
 import { llmModule } from './llm/routes.js';
+import { mcpModule } from './mcp/index.js';
 import { workflowsModule } from './workflows/module.js';
 
-export const allModules: DomainModule[] = [healthModule, llmModule, workflowsModule];
+export const allModules: DomainModule[] = [healthModule, metricsModule, auditModule, llmModule, mcpModule, workflowsModule];

@@ -13,7 +13,13 @@ import { VERSION } from './version.js';
 import { allModules } from './modules.js';
 import { InProcessRunQueue } from './runs/in-process-queue.js';
 import { MemoryEventBus } from './events/bus.js';
+import { BullMqRunQueue } from './runs/bullmq-queue.js';
+import { RedisEventBus } from './events/redis-bus.js';
+import { Metrics } from './metrics/metrics.js';
+import { createTracer } from './trace/index.js';
+import { AuditLog } from './audit/audit.js';
 import { createLlmService } from './llm/service.js';
+import { createMcpService } from './mcp/service.js';
 
 export interface Platform {
   app: App;
@@ -34,7 +40,16 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   const log = pino(opts.logger === false ? { level: 'silent' } : { level: config.logLevel, ...(typeof opts.logger === 'object' ? opts.logger : {}) });
   // LLM layer: models file validated before anything else is opened (a bad file stops start-up).
   const llm = createLlmService(config, log);
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...opts.store });
+  const store = await openStore({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    onIdleError: (err) => log.warn({ err: err.message }, 'database connection lost; it will be replaced'),
+    ...opts.store,
+  });
+  const runs = config.redisUrl
+    ? new BullMqRunQueue({ redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api' }, log)
+    : new InProcessRunQueue(config.workerConcurrency, log);
+  const metrics = new Metrics(() => runs.stats());
   const ctx: AppContext = {
     config,
     store,
@@ -42,11 +57,19 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     version: VERSION,
     settings: new SettingsRepo(store.db),
     authenticator: denyAll,
-    runs: new InProcessRunQueue(config.workerConcurrency, log),
-    events: new MemoryEventBus(),
+    runs,
+    events: config.redisUrl
+      ? new RedisEventBus(config.redisUrl, { onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
+      : new MemoryEventBus(),
+    metrics,
+    tracer: await createTracer(config, VERSION),
+    audit: new AuditLog(store.db, log),
     llm,
+    mcp: createMcpService({ config, log, metrics, db: store.db }),
     onClose: [],
   };
+  // Pooled MCP connections (and their stdio processes) close at shutdown.
+  ctx.onClose.push(() => ctx.mcp.close());
   const modules = opts.modules ?? allModules;
   try {
     for (const mod of modules) await mod.init?.(ctx);
@@ -72,6 +95,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       await app.close();
       await ctx.runs.stop(config.shutdownTimeoutMs / 2);
       await ctx.events.close();
+      await ctx.tracer.shutdown();
+      await ctx.audit.flush();
       for (const fn of [...ctx.onClose].reverse()) {
         try {
           await fn();

@@ -25,7 +25,7 @@ describe('started server', () => {
   });
 
   it('publishes OpenAPI 3.1 at /openapi.json and under the prefix, and docs at /docs', async () => {
-    const spec = await (await fetch(`${srv.url}/openapi.json`)).json();
+    const spec = (await (await fetch(`${srv.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths)).toContain('/v1/healthcheck');
     expect(Object.keys(spec.paths).some((p: string) => p.startsWith('/code-assistant-api'))).toBe(false);

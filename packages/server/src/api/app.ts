@@ -38,7 +38,15 @@ export async function buildApp(ctx: AppContext, modules: DomainModule[], opts: B
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   trackRoutes(app);
-  installErrorHandling(app);
+  // Every permission denial lands in the audit log, whichever domain refused.
+  installErrorHandling(app, (req, err) =>
+    ctx.audit.record({
+      event: 'access.denied',
+      outcome: 'denied',
+      req,
+      details: { method: req.method, route: req.routeOptions.url, reason: typeof err.details === 'string' ? err.details : err.message },
+    }),
+  );
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -57,12 +65,16 @@ export async function buildApp(ctx: AppContext, modules: DomainModule[], opts: B
     if (closing) reply.header('connection', 'close');
     return payload;
   });
-  // One log line per request (Fastify's default is two).
+  // One log line per request (Fastify's default is two) and the HTTP metrics, by route pattern.
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
       { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
       'request',
     );
+    const route = req.routeOptions.url ?? 'unmatched';
+    if (route === '/metrics') return;
+    ctx.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    ctx.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
   // Server-Timing: the platform's own time for the request (handy when profiling latency).
   app.addHook('onSend', async (_req, reply, payload) => {

@@ -79,9 +79,10 @@ export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
   return reply.code(err.status).type('application/json; charset=utf-8').send(err.toBody());
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, onDenied?: (req: FastifyRequest, err: ApiError) => void): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const apiErr = toApiError(err);
+    if (apiErr.status === 403) onDenied?.(req, apiErr);
     if (apiErr.status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ status: apiErr.status, msg: apiErr.message }, 'request rejected');
     // Once streaming has started the status line is gone; the stream writer reports errors itself.

@@ -36,6 +36,16 @@ export const configSchema = z.object({
   corsOrigins: csv.default([]),
   /** Runs (workflow executions, background tasks) executed at once by this process. */
   workerConcurrency: int(1, 1000).default(20),
+  /** Serve /metrics on this separate port instead of the API port. */
+  metricsPort: int(0, 65535).optional(),
+  langfusePublicKey: z.string().min(1).optional(),
+  langfuseSecretKey: z.string().min(1).optional(),
+  langfuseHost: z.string().url().default('https://cloud.langfuse.com'),
+  langfuseEnvironment: z.string().min(1).optional(),
+  /** Plain OTLP/HTTP trace export (e.g. http://collector:4318). */
+  otlpEndpoint: z.string().url().optional(),
+  /** Replace prompts/outputs with "[masked]" in exported traces. */
+  traceMaskContent: bool.default(false),
   /** `all` runs API and run workers in one process; `api` runs no workers; `worker` runs no HTTP API. */
   role: z.enum(['all', 'api', 'worker']).default('all'),
   /** LLM models file (YAML); see docs/llm.md. No file and no inline models: no hosted models. */
@@ -48,6 +58,43 @@ export const configSchema = z.object({
   llmMaxRetries: int(0, 10).default(2),
   /** Default bound of model↔tool round trips per agent call. */
   llmMaxSteps: int(1, 1000).default(10),
+  /** Commands an MCP server config may run over stdio (bare names, or exact absolute paths); see docs/mcp.md. */
+  mcpAllowedCommands: csv.default([
+    'npx',
+    'uvx',
+    'node',
+    'mcp-server-filesystem',
+    'mcp-server-memory',
+    'mcp-server-sequential-thinking',
+    'mcp-server-postgres',
+    'mcp-server-puppeteer',
+    'mcp-mermaid',
+    'github-mcp-server',
+  ]),
+  /** One MCP tool call may take this long before it fails (as a tool error result). */
+  mcpToolTimeoutMs: int(100, 3_600_000).default(60_000),
+  /** Connecting to an MCP server and listing its tools may take this long before the server is skipped with a warning. */
+  mcpConnectTimeoutMs: int(100, 600_000).default(20_000),
+  /** A pooled MCP connection (and its stdio process) unused for this long is closed. */
+  mcpIdleTimeoutMs: int(1_000, 86_400_000).default(300_000),
+  /** MCP tool output longer than this (characters) is truncated with a note before it reaches the model. */
+  mcpMaxOutputChars: int(100, 10_000_000).default(100_000),
+  /** Request headers never propagated to MCP servers (names; a trailing * matches a prefix). */
+  forwardedHeadersBlocklist: csv.default([
+    'authorization',
+    'cookie',
+    'set-cookie',
+    'x-api-key',
+    'x-auth-token',
+    'x-auth-request-access-token',
+    'x-internal-*',
+    'x-forwarded-*',
+    'x-real-ip',
+  ]),
+  /** More propagated X-* headers than this → 400. */
+  forwardedHeadersMaxCount: int(1, 1000).default(32),
+  /** Propagated X-* headers larger than this in total (names + values, bytes) → 400. */
+  forwardedHeadersMaxBytes: int(64, 1024 * 1024).default(8192),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -65,12 +112,29 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_PUBLIC_URL: 'publicUrl',
   CODEMIE_CORS_ORIGINS: 'corsOrigins',
   CODEMIE_ROLE: 'role',
+  LANGFUSE_PUBLIC_KEY: 'langfusePublicKey',
+  LANGFUSE_SECRET_KEY: 'langfuseSecretKey',
+  LANGFUSE_HOST: 'langfuseHost',
+  LANGFUSE_BASE_URL: 'langfuseHost',
+  LANGFUSE_TRACING_ENVIRONMENT: 'langfuseEnvironment',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'otlpEndpoint',
+  CODEMIE_TRACE_MASK_CONTENT: 'traceMaskContent',
+  CODEMIE_METRICS_PORT: 'metricsPort',
   CODEMIE_WORKER_CONCURRENCY: 'workerConcurrency',
   CODEMIE_LLM_CONFIG: 'llmConfig',
   CODEMIE_LLM_MODELS: 'llmModels',
   CODEMIE_LLM_TIMEOUT_MS: 'llmTimeoutMs',
   CODEMIE_LLM_MAX_RETRIES: 'llmMaxRetries',
   CODEMIE_LLM_MAX_STEPS: 'llmMaxSteps',
+  CODEMIE_MCP_ALLOWED_COMMANDS: 'mcpAllowedCommands',
+  CODEMIE_MCP_TOOL_TIMEOUT_MS: 'mcpToolTimeoutMs',
+  CODEMIE_MCP_CONNECT_TIMEOUT_MS: 'mcpConnectTimeoutMs',
+  CODEMIE_MCP_IDLE_TIMEOUT_MS: 'mcpIdleTimeoutMs',
+  CODEMIE_MCP_MAX_OUTPUT_CHARS: 'mcpMaxOutputChars',
+  FORWARDED_HEADERS_BLOCKLIST: 'forwardedHeadersBlocklist',
+  CODEMIE_FORWARDED_HEADERS_BLOCKLIST: 'forwardedHeadersBlocklist',
+  CODEMIE_FORWARDED_HEADERS_MAX_COUNT: 'forwardedHeadersMaxCount',
+  CODEMIE_FORWARDED_HEADERS_MAX_BYTES: 'forwardedHeadersMaxBytes',
 };
 
 export class ConfigError extends Error {

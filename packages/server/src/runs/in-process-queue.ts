@@ -19,6 +19,7 @@ export class InProcessRunQueue implements RunQueue {
     private readonly log: FastifyBaseLogger,
   ) {}
 
+  // Runs here are not retried (a crash ends the process; recovery re-enqueues), so nothing gives up.
   register<T>(kind: string, handler: RunHandler<T>): void {
     this.handlers.set(kind, handler as RunHandler);
   }

@@ -18,6 +18,8 @@ export type AbortReason = 'user' | 'shutdown';
 
 export type RunHandler<T = unknown> = (job: RunJob<T>, signal: AbortSignal) => Promise<void>;
 
+export type GiveUpHandler<T = unknown> = (job: RunJob<T>, reason: string) => Promise<void>;
+
 export interface RunQueueStats {
   queued: number;
   running: number;
@@ -25,8 +27,11 @@ export interface RunQueueStats {
 }
 
 export interface RunQueue {
-  /** Registers the handler for a kind of run (before start()). */
-  register<T>(kind: string, handler: RunHandler<T>): void;
+  /**
+   * Registers the handler for a kind of run (before start()). `onGiveUp` is called when a
+   * run exhausted its attempts (scale-out mode: crashes/lease losses), so the domain can mark it Failed.
+   */
+  register<T>(kind: string, handler: RunHandler<T>, onGiveUp?: GiveUpHandler<T>): void;
   /** Adds a run. Enqueueing a runId that is already queued or running is a no-op. */
   enqueue(kind: string, runId: string, data?: unknown): Promise<void>;
   /**

@@ -21,6 +21,8 @@ export interface Store {
 export interface StoreOptions {
   dataDir: string;
   databaseUrl?: string;
+  /** Called when an idle PostgreSQL connection fails (it is replaced on next use). */
+  onIdleError?: (err: Error) => void;
   /** SQLite file name inside dataDir, or ':memory:'. */
   sqliteFile?: string;
 }
@@ -44,6 +46,9 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     // Return bigint counts as numbers; our counts never approach 2^53.
     pg.default.types.setTypeParser(20, (v: string) => Number(v));
     const pool = new pg.default.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    // An idle client losing its connection (server restart, admin termination) emits 'error';
+    // unhandled, that would crash the process. The pool replaces the client on next use.
+    pool.on('error', (err) => opts.onIdleError?.(err));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     dialect = 'postgres';
     location = redact(opts.databaseUrl);

@@ -11,6 +11,11 @@ export interface SettingsTable {
   update_date: string;
 }
 
+import type { AuditLogTable } from '../audit/tables.js';
+import type { McpConfigsTable } from '../mcp/tables.js';
+
 export interface Database extends WorkflowTables {
   settings: SettingsTable;
+  audit_log: AuditLogTable;
+  mcp_configs: McpConfigsTable;
 }

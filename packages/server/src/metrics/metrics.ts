@@ -1,0 +1,98 @@
+/**
+ * Prometheus instruments for the whole platform, in one registry per process. Domains record
+ * through these typed helpers; nothing else touches prom-client. Labels are bounded: routes
+ * are recorded by pattern (`/v1/assistants/:id/model`), never by concrete URL.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'codemie_http_requests_total',
+    help: 'HTTP requests by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'codemie_http_request_duration_seconds',
+    help: 'HTTP request latency by method and route pattern',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly llmCalls = new Counter({
+    name: 'codemie_llm_calls_total',
+    help: 'LLM calls by model and outcome',
+    labelNames: ['model', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly llmTokens = new Counter({
+    name: 'codemie_llm_tokens_total',
+    help: 'LLM tokens by model and direction (input/output)',
+    labelNames: ['model', 'direction'] as const,
+    registers: [this.registry],
+  });
+
+  readonly llmCost = new Counter({
+    name: 'codemie_llm_cost_usd_total',
+    help: 'LLM cost in USD by model (from configured prices)',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly llmLatency = new Histogram({
+    name: 'codemie_llm_call_duration_seconds',
+    help: 'LLM call latency by model',
+    labelNames: ['model'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+
+  readonly mcpToolCalls = new Counter({
+    name: 'codemie_mcp_tool_calls_total',
+    help: 'MCP tool calls by server and outcome',
+    labelNames: ['server', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly runs = new Counter({
+    name: 'codemie_runs_total',
+    help: 'Finished runs (workflow executions, background tasks) by kind and final status',
+    labelNames: ['kind', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(queueStats: () => { queued: number; running: number }) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'codemie_process_' });
+    new Gauge({
+      name: 'codemie_run_queue_depth',
+      help: 'Runs waiting in this process queue',
+      registers: [this.registry],
+      collect() {
+        this.set(queueStats().queued);
+      },
+    });
+    new Gauge({
+      name: 'codemie_runs_active',
+      help: 'Runs executing in this process',
+      registers: [this.registry],
+      collect() {
+        this.set(queueStats().running);
+      },
+    });
+  }
+
+  recordLlmCall(model: string, outcome: 'ok' | 'error' | 'aborted', seconds: number, usage?: { input_tokens: number; output_tokens: number; money_spent: number }): void {
+    this.llmCalls.inc({ model, outcome });
+    this.llmLatency.observe({ model }, seconds);
+    if (usage) {
+      this.llmTokens.inc({ model, direction: 'input' }, usage.input_tokens);
+      this.llmTokens.inc({ model, direction: 'output' }, usage.output_tokens);
+      if (usage.money_spent > 0) this.llmCost.inc({ model }, usage.money_spent);
+    }
+  }
+}
