@@ -105,4 +105,24 @@ describe.each(DB_KINDS)('example workflows (%s)', (db) => {
     const out = await env.api('GET', `/v1/workflows/${id}/executions/${ex.execution_id}/states/${states[0].id}/output`);
     expect(out.body).toEqual({ output: 'Draft v2 (edited)' });
   });
+
+  it('mcp tool node and an assistant with mcp_servers (everything server over stdio)', async () => {
+    const server = path.join(__dirname, '../../../node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+    const yaml = example('mcp-tool.yaml').replaceAll('command: npx', 'command: node').replaceAll('args: ["-y", "@modelcontextprotocol/server-everything", "stdio"]', `args: [${JSON.stringify(server)}, "stdio"]`);
+    const id = await env.createWorkflow(yaml);
+    env.llm.script((r) => (r.tools.length ? { toolCalls: [{ id: 'c1', name: 'echo', arguments: { message: 'again' } }] } : null));
+    const ex = await env.execute(id, { user_input: '{"text":"hello mcp"}' });
+    const done = await env.waitFor(id, ex.execution_id, ['Succeeded', 'Failed'], 30_000);
+    expect(done.overall_status).toBe('Succeeded');
+    const states = await env.states(id, ex.execution_id);
+    const first = await env.api('GET', `/v1/workflows/${id}/executions/${ex.execution_id}/states/${states[0].id}/output`);
+    expect(first.body.output).toContain('hello mcp');
+    // The assistant saw only the allowed tool and got its result back.
+    const withTools = env.llm.chatRequests().filter((r) => r.tools.length);
+    expect(withTools[0].tools.map((t) => t.function.name)).toEqual(['echo']);
+    expect(JSON.stringify(env.llm.chatRequests().at(-1)!.messages)).toContain('again');
+    const thoughts = await env.api('POST', `/v1/workflows/${id}/executions/${ex.execution_id}/thoughts`);
+    const toolThought = thoughts.body.flatMap((t: any) => [t, ...t.children]).find((t: any) => t.author_type === 'Tool' && t.author_name === 'echo' && t.input_text.includes('again'));
+    expect(toolThought.content).toContain('again');
+  });
 });

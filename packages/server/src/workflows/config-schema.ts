@@ -3,6 +3,7 @@
  * reference). Objects are strict so a misspelt key is reported instead of silently ignored.
  */
 import { z } from 'zod';
+import { mcpServerDetailsSchema } from '../mcp/schemas.js';
 
 const retryPolicy = z
   .object({
@@ -13,26 +14,8 @@ const retryPolicy = z
   })
   .strict();
 
-/** MCPServerDetails (reference §5.3); validated loosely here, the MCP layer owns its semantics. */
-const mcpServer = z
-  .object({
-    name: z.string().min(1),
-    description: z.string().nullish(),
-    enabled: z.boolean().default(true),
-    mcp_config_id: z.string().nullish(),
-    config: z.record(z.string(), z.unknown()).nullish(),
-    use_custom_config: z.boolean().optional(),
-    mcp_connect_url: z.string().nullish(),
-    tools_tokens_size_limit: z.number().int().nullish(),
-    command: z.string().nullish(),
-    arguments: z.string().nullish(),
-    settings: z.unknown().optional(),
-    integration_alias: z.string().nullish(),
-    mcp_connect_auth_token: z.unknown().optional(),
-    resolve_dynamic_values_in_arguments: z.boolean().optional(),
-    tools: z.array(z.string()).nullish(),
-  })
-  .strict();
+/** MCPServerDetails (reference §5.3): the MCP module's schema, so saved workflows hold configs it accepts. */
+const mcpServer = mcpServerDetailsSchema;
 
 export const assistantSchema = z
   .object({

@@ -8,7 +8,9 @@ import type { LlmService } from '../llm/types.js';
 import { WorkflowEngine } from './engine.js';
 import { STATUS } from './model.js';
 import { registerWorkflowRoutes } from './routes.js';
-import { noAssistants, noMcp, type AssistantLookup, type ToolsetOpener } from './seams.js';
+import { noAssistants, noMcp, type AssistantLookup, type ExecutionUser, type ToolsetOpener } from './seams.js';
+import type { AuthUser } from '../api/auth.js';
+import type { MCPServerDetails } from '../mcp/index.js';
 import { RUN_KIND, WorkflowService } from './service.js';
 import { WorkflowStore } from './store.js';
 
@@ -19,6 +21,19 @@ export interface WorkflowsModuleOptions {
   llm?: (ctx: AppContext) => LlmService;
   /** MCP servers' tools (the MCP domain plugs in here). */
   openToolset?: (ctx: AppContext) => ToolsetOpener;
+}
+
+/**
+ * The execution's creator as the MCP layer sees it. Runs execute in the background (maybe after a
+ * restart), so the caller's token is not available: `{{user.token}}` placeholders cannot resolve.
+ */
+function executionAuthUser(u: ExecutionUser): AuthUser {
+  return { id: u.id, username: u.username, name: u.name, email: '', roles: [], projects: [], adminProjects: [], isAdmin: false, userType: 'regular' };
+}
+
+/** Workflow assistants' mcp_servers and tool nodes go through the MCP module's client layer. */
+function mcpToolsetOpener(ctx: AppContext): ToolsetOpener {
+  return (servers, o) => ctx.mcp.openToolset(servers as MCPServerDetails[], { propagatedHeaders: o.propagatedHeaders, user: executionAuthUser(o.user), signal: o.signal });
 }
 
 export function createWorkflowsModule(opts: WorkflowsModuleOptions = {}): DomainModule {
@@ -33,7 +48,7 @@ export function createWorkflowsModule(opts: WorkflowsModuleOptions = {}): Domain
         log: ctx.log,
         llm: opts.llm?.(ctx) ?? ctx.llm,
         assistants: opts.assistants?.(ctx) ?? noAssistants,
-        openToolset: opts.openToolset?.(ctx) ?? noMcp,
+        openToolset: opts.openToolset?.(ctx) ?? (ctx.mcp ? mcpToolsetOpener(ctx) : noMcp),
       });
       svc = new WorkflowService(store, engine, ctx.runs);
       ctx.runs.register(RUN_KIND, (job, signal) => engine.run(job.runId, signal));

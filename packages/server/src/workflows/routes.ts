@@ -8,7 +8,7 @@ import { negotiateStreamFormat, openStream } from '../api/stream.js';
 import type { AppContext } from '../context.js';
 import { channelOf, type BusEnvelope } from './model.js';
 import type { WorkflowService } from './service.js';
-import { extractHeaders } from './headers.js';
+import { extractPropagatedHeaders, limitsFromConfig } from '../mcp/index.js';
 
 const workflowBody = z.object({
   name: z.string().min(1),
@@ -133,7 +133,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, sv
         session_id: body.session_id,
         tags: body.tags,
         conversation_id: body.conversation_id,
-        propagatedHeaders: body.propagate_headers ? extractHeaders(req.headers) : null,
+        propagatedHeaders: body.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null,
       });
       if (!body.stream) {
         await svc.enqueue(row.id);
@@ -199,7 +199,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, sv
       const p = req.params as z.infer<typeof execParams>;
       const q = req.query as z.infer<typeof resumeQuery>;
       const body = req.body as z.infer<typeof resumeBody>;
-      const seq = await svc.resume(currentUser(req), p.workflow_id, p.execution_id, userInputText(body?.user_input) || null, q.propagate_headers ? extractHeaders(req.headers) : null);
+      const seq = await svc.resume(currentUser(req), p.workflow_id, p.execution_id, userInputText(body?.user_input) || null, q.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null);
       if (!q.stream) {
         await svc.enqueue(p.execution_id);
         return { message: 'Workflow execution has been resumed' };
