@@ -50,7 +50,7 @@ export function createWorkflowsModule(opts: WorkflowsModuleOptions = {}): Domain
         assistants: opts.assistants?.(ctx) ?? noAssistants,
         openToolset: opts.openToolset?.(ctx) ?? (ctx.mcp ? mcpToolsetOpener(ctx) : noMcp),
       });
-      svc = new WorkflowService(store, engine, ctx.runs);
+      svc = new WorkflowService(store, engine, ctx.runs, ctx.llm);
       ctx.runs.register(RUN_KIND, (job, signal) => engine.run(job.runId, signal));
     },
     apiRoutes(app, ctx) {

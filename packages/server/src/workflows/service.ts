@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '../api/auth.js';
-import { badRequest, notFound } from '../api/errors.js';
+import { ApiError, badRequest, notFound } from '../api/errors.js';
+import type { LlmService } from '../llm/types.js';
 import { pageOf, type Page } from '../api/pagination.js';
 import type { RunQueue } from '../runs/queue.js';
 import { fromJson, toJson } from '../store/json.js';
@@ -45,6 +46,7 @@ export class WorkflowService {
     private readonly store: WorkflowStore,
     private readonly engine: WorkflowEngine,
     private readonly runs: RunQueue,
+    private readonly llm: Pick<LlmService, 'resolveModel'>,
   ) {}
 
   private get db() {
@@ -52,7 +54,16 @@ export class WorkflowService {
   }
 
   private validate(yaml: string): void {
-    if (yaml.trim()) this.engine.config(yaml);
+    if (!yaml.trim()) return;
+    const cfg = this.engine.config(yaml);
+    for (const a of cfg.assistants) {
+      if (!a.model) continue;
+      try {
+        this.llm.resolveModel(a.model);
+      } catch (err) {
+        throw configError(`Assistant '${a.id}' uses model '${a.model}', which is not available: ${err instanceof ApiError ? String(err.details) : (err as Error).message}`);
+      }
+    }
   }
 
   toWire(row: WorkflowRow, user: AuthUser): Record<string, unknown> {

@@ -53,6 +53,9 @@ describe.each(DB_KINDS)('workflows API (%s)', (db) => {
     env = await startWorkflowEnv({
       db,
       module: {
+        assistants: () => ({
+          get: async (aid) => (aid === 'existing-1' ? { id: aid, name: 'Stored', system_prompt: 'ROLE stored assistant', temperature: 0.7, mcp_servers: [] } : null),
+        }),
         openToolset: () => async (servers, o) => {
           opened.push({ servers, headers: o.propagatedHeaders, user: o.user.id });
           return { tools: servers.length ? [echoTool] : [], warnings: [], close: async () => undefined };
@@ -321,5 +324,36 @@ states:
     ]);
     // s1 ran once (1 request), s2 twice (cut by the restart, then re-run): never finished twice.
     expect(calls).toBe(3);
+  });
+
+  it('assistants: an existing assistant by assistant_id; unknown models are rejected at save time', async () => {
+    const yaml = (aid: string) => `
+assistants:
+  - id: x
+    assistant_id: ${aid}
+states:
+  - id: s
+    assistant_id: x
+    task: hi
+    next:
+      state_id: end
+`;
+    const id = await env.createWorkflow(yaml('existing-1'));
+    const ex = await env.execute(id);
+    expect((await env.waitFor(id, ex.execution_id, ['Succeeded', 'Failed'])).overall_status).toBe('Succeeded');
+    const req = env.llm.chatRequests().at(-1)!;
+    expect(sys(req)).toBe('ROLE stored assistant');
+    expect(req.body.temperature).toBe(0.7);
+    const states = await env.states(id, ex.execution_id);
+    expect(states[0].thoughts[0].author_name).toBe('Stored');
+
+    const missing = await env.createWorkflow(yaml('gone'));
+    const ex2 = await env.execute(missing);
+    const failed = await env.waitFor(missing, ex2.execution_id, ['Succeeded', 'Failed']);
+    expect(failed.output).toMatch(/Assistant 'gone' .* was not found/);
+
+    const bad = await env.api('POST', '/v1/workflows', { name: 'm', description: 'd', project: 'demo', yaml_config: ONE.replace('system_prompt:', 'model: no-such-model\n    system_prompt:') });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toMatch(/Assistant 'a' uses model 'no-such-model', which is not available/);
   });
 });
