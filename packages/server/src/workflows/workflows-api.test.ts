@@ -324,6 +324,17 @@ states:
     ]);
     // s1 ran once (1 request), s2 twice (cut by the restart, then re-run): never finished twice.
     expect(calls).toBe(3);
+
+    // An Interrupted run stays resumable across a restart.
+    const hitl = await env.createWorkflow(SLOW_TWO.replace('    task: "second"', '    task: "second"\n    interrupt_before: true'));
+    env.llm.reset();
+    const ex2 = await env.execute(hitl);
+    await env.waitFor(hitl, ex2.execution_id, ['Interrupted']);
+    await env.restart();
+    expect((await env.api('GET', `/v1/workflows/${hitl}/executions/${ex2.execution_id}`)).body.overall_status).toBe('Interrupted');
+    expect((await env.api('PUT', `/v1/workflows/${hitl}/executions/${ex2.execution_id}/resume`)).status).toBe(200);
+    const resumed = await env.waitFor(hitl, ex2.execution_id, ['Succeeded', 'Failed']);
+    expect(resumed.output).toBe('Echo: second');
   });
 
   it('assistants: an existing assistant by assistant_id; unknown models are rejected at save time', async () => {
