@@ -203,6 +203,18 @@ export class WorkflowEngine {
     return cfg;
   }
 
+  /** Marks an execution Failed when the run queue gave up on it. */
+  async giveUp(executionId: string, reason: string): Promise<void> {
+    const { store, events } = this.deps;
+    await store.markRunningStates(executionId, STATUS.failed, reason);
+    if (await store.updateExecution(executionId, { overall_status: STATUS.failed, output: reason }, STATUS.inProgress)) {
+      const exec = await store.getExecution(executionId);
+      const env: BusEnvelope = { seq: exec?.run_seq ?? 0, chunk: streamChunk(executionId, { last: true, generated: reason, generated_chunk: '', execution_error: 'workflow_error' }) };
+      await events.publish(channelOf(executionId), env).catch(() => undefined);
+      await events.end(channelOf(executionId)).catch(() => undefined);
+    }
+  }
+
   /** Runs (or continues) an execution until it ends, is interrupted, aborted or the process stops. */
   async run(executionId: string, signal: AbortSignal): Promise<void> {
     const { store, events, log } = this.deps;

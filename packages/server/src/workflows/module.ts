@@ -51,7 +51,12 @@ export function createWorkflowsModule(opts: WorkflowsModuleOptions = {}): Domain
         openToolset: opts.openToolset?.(ctx) ?? (ctx.mcp ? mcpToolsetOpener(ctx) : noMcp),
       });
       svc = new WorkflowService(store, engine, ctx.runs, ctx.llm);
-      ctx.runs.register(RUN_KIND, (job, signal) => engine.run(job.runId, signal));
+      ctx.runs.register(
+        RUN_KIND,
+        (job, signal) => engine.run(job.runId, signal),
+        // The queue gave up on a run (its workers kept crashing or losing the lease): fail it with the reason.
+        (job, reason) => engine.giveUp(job.runId, `The execution could not be completed: ${reason}`),
+      );
     },
     apiRoutes(app, ctx) {
       registerWorkflowRoutes(app, ctx, svc!);
