@@ -2,8 +2,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { currentUser } from '../api/auth.js';
-import { badRequest } from '../api/errors.js';
-import { pageQuery } from '../api/pagination.js';
+import { badRequest, notFound } from '../api/errors.js';
+import { pageOf, pageQuery } from '../api/pagination.js';
 import { negotiateStreamFormat, openStream } from '../api/stream.js';
 import type { AppContext } from '../context.js';
 import { channelOf, type BusEnvelope } from './model.js';
@@ -176,6 +176,31 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, sv
     const p = req.params as z.infer<typeof stateParams>;
     return { output: await svc.stateOutput(currentUser(req), p.workflow_id, p.execution_id, p.state_id) };
   });
+
+  app.get(
+    '/workflows/:workflow_id/executions/:execution_id/transitions',
+    { schema: { tags: etags, summary: 'Transitions between the states of an execution', params: execParams, querystring: pageQuery(10) } },
+    async (req) => {
+      const p = req.params as z.infer<typeof execParams>;
+      const q = req.query as { page: number; per_page: number };
+      const all = await svc.transitions(currentUser(req), p.workflow_id, p.execution_id);
+      return pageOf(all.slice(q.page * q.per_page, (q.page + 1) * q.per_page), all.length, q.page, q.per_page);
+    },
+  );
+
+  for (const dir of ['from', 'to'] as const) {
+    app.get(
+      `/workflows/:workflow_id/executions/:execution_id/transitions/${dir}/:state_id`,
+      { schema: { tags: etags, summary: `The transition ${dir} a state (state row id)`, params: stateParams } },
+      async (req) => {
+        const p = req.params as z.infer<typeof stateParams>;
+        const all = await svc.transitions(currentUser(req), p.workflow_id, p.execution_id);
+        const t = all.find((x) => x[dir === 'from' ? 'from_state_id' : 'to_state_id'] === p.state_id);
+        if (!t) throw notFound('Workflow execution transition', undefined, `No transition ${dir} state [${p.state_id}] in this execution.`);
+        return t;
+      },
+    );
+  }
 
   app.post(
     '/workflows/:workflow_id/executions/:execution_id/thoughts',

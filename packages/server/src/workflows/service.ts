@@ -317,6 +317,28 @@ export class WorkflowService {
     );
   }
 
+  /** Transitions between state executions, derived from each state's predecessors. */
+  async transitions(user: AuthUser, workflowId: string, executionId: string): Promise<Array<Record<string, unknown>>> {
+    await this.getExecution(user, workflowId, executionId);
+    const rows = await this.db
+      .selectFrom('workflow_execution_states')
+      .select(['id', 'preceding_state_ids', 'date'])
+      .where('execution_id', '=', executionId)
+      .orderBy('step')
+      .orderBy('task_key')
+      .execute();
+    return rows.flatMap((r) =>
+      fromJson<string[]>(r.preceding_state_ids, []).map((from) => ({
+        id: `${from}:${r.id}`,
+        execution_id: executionId,
+        from_state_id: from,
+        to_state_id: r.id,
+        workflow_context: null,
+        date: r.date,
+      })),
+    );
+  }
+
   async stateOutput(user: AuthUser, workflowId: string, executionId: string, stateId: string): Promise<string | null> {
     await this.getExecution(user, workflowId, executionId);
     const row = await this.db.selectFrom('workflow_execution_states').select(['output']).where('id', '=', stateId).where('execution_id', '=', executionId).executeTakeFirst();
