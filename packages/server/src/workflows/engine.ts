@@ -21,11 +21,14 @@ import { runNode, StateError, type NodeDeps } from './nodes.js';
 import { addUsage, channelOf, STATUS, streamChunk, zeroUsage, type BusEnvelope, type Checkpoint, type StateResult, type Task } from './model.js';
 import { nowIso, type StateRow, type WorkflowStore } from './store.js';
 import type { ExecutionUser } from './seams.js';
+import type { Observation, Tracer } from '../trace/tracer.js';
 
 export interface EngineDeps extends NodeDeps {
   store: WorkflowStore;
   events: EventBus;
   log: FastifyBaseLogger;
+  /** Read at each run (ctx.tracer): a trace per run segment, a span per state, LLM generations below. */
+  tracer: () => Tracer;
 }
 
 interface Done {
@@ -227,8 +230,19 @@ export class WorkflowEngine {
       const env: BusEnvelope = { seq, chunk: streamChunk(executionId, fields) };
       events.publish(channel, env).catch((err) => log.warn({ err, executionId }, 'could not publish a workflow stream event'));
     };
+    const trace = this.deps.tracer().startTrace({
+      name: exec.name,
+      sessionId: exec.session_id,
+      userId: exec.created_by_id,
+      tags: fromJson<string[]>(exec.tags, []),
+      metadata: { workflow_execution_id: executionId, workflow_id: exec.workflow_id, run_segment: seq },
+      input: exec.prompt,
+    });
+    let traceEnded = false;
     const finishStream = (fields: Record<string, unknown>) => {
       publish({ time_elapsed: (Date.now() - started) / 1000, generated_chunk: '', last: true, ...fields });
+      traceEnded = true;
+      trace.end({ output: fields.generated, ...(fields.execution_error ? { level: 'ERROR' as const, statusMessage: String(fields.execution_error) } : {}) });
     };
     let cp = fromJson<Checkpoint>(exec.checkpoint, null as unknown as Checkpoint);
     let usage = fromJson<TokenUsage>(exec.tokens_usage, zeroUsage());
@@ -265,7 +279,7 @@ export class WorkflowEngine {
           return;
         }
         const done = await mapLimit(cp.frontier, cfg.max_concurrency, (task) =>
-          this.runTask({ executionId, cfg, state: states.get(task.stateId)!, task, row: rows.get(task.key), cp, user, headers, signal, publish, trace: { session_id: exec.session_id, tags: fromJson(exec.tags, []), execution_id: executionId } }),
+          this.runTask({ executionId, cfg, state: states.get(task.stateId)!, task, row: rows.get(task.key), cp, user, headers, signal, publish, trace }),
         );
         for (const d of done) usage = addUsage(usage, d.result.usage);
         cp = advance(cfg, cp, done);
@@ -298,6 +312,8 @@ export class WorkflowEngine {
       });
       finishStream({ generated: message, execution_error: 'workflow_error' });
       await events.end(channel);
+    } finally {
+      if (!traceEnded) trace.end({ metadata: { stopped: abortReason(signal) ?? 'superseded' } });
     }
   }
 
@@ -338,7 +354,7 @@ export class WorkflowEngine {
     headers: Record<string, string> | null;
     signal: AbortSignal;
     publish: (f: Record<string, unknown>) => void;
-    trace: Record<string, unknown>;
+    trace: Observation;
   }): Promise<Done> {
     const { store } = this.deps;
     const { task, state, cp, signal } = a;
@@ -360,6 +376,7 @@ export class WorkflowEngine {
     }
     const wireState = (status: string, event: string, completedAt: string | null) => ({ id: rowId, name: state.id, task: taskText, status, event_type: event, started_at: startedAt, completed_at: completedAt });
     a.publish({ workflow_state: wireState(STATUS.inProgress, 'state_start', null) });
+    const span = a.trace.child(state.id, { type: state.tool_id ? 'tool' : 'agent', input: taskText, metadata: { state_row_id: rowId, ...(task.iteration !== undefined ? { iteration: task.iteration } : {}) } });
 
     const policy = state.retry_policy ?? a.cfg.retry_policy;
     const attempts = policy?.max_attempts ?? 1;
@@ -376,7 +393,7 @@ export class WorkflowEngine {
           user: a.user,
           propagatedHeaders: a.headers,
           signal,
-          trace: a.trace,
+          trace: { observation: span },
           emit: (thought) => a.publish({ thought, context: { execution_state_id: rowId } }),
         });
         if (signal.aborted) throw new AbortedError();
@@ -393,10 +410,13 @@ export class WorkflowEngine {
           throw new SupersededError();
         }
         a.publish({ workflow_state: wireState(STATUS.succeeded, 'state_finish', completedAt) });
+        span.end({ output: outcome.output });
         return { task, rowId, result };
       } catch (err) {
-        if (signal.aborted) throw new AbortedError();
-        if (err instanceof SupersededError || err instanceof AbortedError) throw err;
+        if (signal.aborted || err instanceof SupersededError || err instanceof AbortedError) {
+          span.end({ level: 'WARNING', statusMessage: signal.aborted ? `stopped (${abortReason(signal)})` : 'superseded' });
+          throw err instanceof SupersededError ? err : new AbortedError();
+        }
         const retryable = err instanceof StateError ? err.retryable : true;
         if (retryable && attempt < attempts) {
           await sleep(Math.min(delay, (policy?.max_interval ?? 60) * 1000), signal);
@@ -407,6 +427,7 @@ export class WorkflowEngine {
         const completedAt = nowIso();
         await store.updateState(rowId, { status: STATUS.failed, error: message, completed_at: completedAt, update_date: completedAt });
         a.publish({ workflow_state: wireState(STATUS.failed, 'state_finish', completedAt) });
+        span.end({ level: 'ERROR', statusMessage: message });
         throw new StateError(message, false);
       }
     }

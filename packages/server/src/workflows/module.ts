@@ -46,6 +46,7 @@ export function createWorkflowsModule(opts: WorkflowsModuleOptions = {}): Domain
         store,
         events: ctx.events,
         log: ctx.log,
+        tracer: () => ctx.tracer,
         llm: opts.llm?.(ctx) ?? ctx.llm,
         assistants: opts.assistants?.(ctx) ?? noAssistants,
         openToolset: opts.openToolset?.(ctx) ?? (ctx.mcp ? mcpToolsetOpener(ctx) : noMcp),

@@ -4,6 +4,7 @@ import { DB_KINDS } from '../../test/helpers.js';
 import type { RecordedRequest } from '../../test/llm-server.js';
 import { alice, bob, eve, startWorkflowEnv, type WorkflowEnv } from '../../test/workflows-harness.js';
 import type { AgentTool } from '../llm/tool.js';
+import type { Observation } from '../trace/tracer.js';
 
 const sys = (r: RecordedRequest) => String(r.messages.find((m) => m.role === 'system')?.content ?? '');
 
@@ -366,5 +367,29 @@ states:
     const bad = await env.api('POST', '/v1/workflows', { name: 'm', description: 'd', project: 'demo', yaml_config: ONE.replace('system_prompt:', 'model: no-such-model\n    system_prompt:') });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details).toMatch(/Assistant 'a' uses model 'no-such-model', which is not available/);
+  });
+
+  it('traces each execution (session id, tags) with a span per state', async () => {
+    const events: Array<{ kind: string; name?: string; data?: any }> = [];
+    const obs = (name: string): Observation => ({
+      traceId: 't',
+      child: (n, start) => (events.push({ kind: 'child', name: n, data: start }), obs(n)),
+      update: () => undefined,
+      end: (u) => void events.push({ kind: 'end', name, data: u }),
+    });
+    const original = env.platform.ctx.tracer;
+    env.platform.ctx.tracer = { enabled: true, startTrace: (t) => (events.push({ kind: 'trace', data: t }), obs('trace')), flush: async () => undefined, shutdown: async () => undefined };
+    try {
+      const id = await env.createWorkflow(SLOW_TWO);
+      const ex = await env.execute(id, { user_input: 'q', session_id: 'sess-9', tags: ['x'] });
+      await env.waitFor(id, ex.execution_id, ['Succeeded']);
+      await sleep(50);
+    } finally {
+      env.platform.ctx.tracer = original;
+    }
+    expect(events[0]).toMatchObject({ kind: 'trace', data: { sessionId: 'sess-9', tags: ['x'], userId: 'alice', input: 'q' } });
+    expect(events.filter((e) => e.kind === 'child').map((e) => e.name)).toEqual(['s1', 's2']);
+    expect(events.find((e) => e.kind === 'end' && e.name === 's2')?.data).toEqual({ output: 'Echo: second' });
+    expect(events.at(-1)).toMatchObject({ kind: 'end', name: 'trace', data: { output: 'Echo: second' } });
   });
 });
