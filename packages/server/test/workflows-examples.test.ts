@@ -64,12 +64,15 @@ describe.each(DB_KINDS)('example workflows (%s)', (db) => {
     const summary = states.find((s: any) => s.name === 'summary');
     expect(summary.preceding_state_ids).toHaveLength(2);
     const tr = await env.api('GET', `/v1/workflows/${id}/executions/${ex.execution_id}/transitions`);
-    expect(tr.body.pagination.total).toBe(4); // start→pros, start→cons, pros→summary, cons→summary
+    expect(tr.body.pagination.total).toBe(5); // →start, start→pros, start→cons, pros→summary, cons→summary
     expect(tr.body.data.filter((t: any) => t.to_state_id === summary.id)).toHaveLength(2);
     const start = states.find((s: any) => s.name === 'start');
     const from = await env.api('GET', `/v1/workflows/${id}/executions/${ex.execution_id}/transitions/from/${start.id}`);
     expect(from.body).toMatchObject({ execution_id: ex.execution_id, from_state_id: start.id });
-    expect((await env.api('GET', `/v1/workflows/${id}/executions/${ex.execution_id}/transitions/to/${start.id}`)).status).toBe(404);
+    const into = await env.api('GET', `/v1/workflows/${id}/executions/${ex.execution_id}/transitions/to/${summary.id}`);
+    expect(into.body.workflow_context.context_store).toMatchObject({ question: 'buy?', pros: 'cheap', cons: 'slow' });
+    expect((await env.api('GET', `/v1/workflows/${id}/executions/${ex.execution_id}/transitions/to/${start.id}`)).body.from_state_id).toBeNull();
+    expect((await env.api('GET', `/v1/workflows/${id}/executions/${ex.execution_id}/transitions/from/nope`)).status).toBe(404);
   });
 
   it('map over a list output with bounded concurrency', async () => {

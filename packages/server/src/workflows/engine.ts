@@ -366,11 +366,12 @@ export class WorkflowEngine {
     let rowId: string;
     if (a.row) {
       rowId = a.row.id;
-      await store.restartState(rowId, { status: STATUS.inProgress, task: taskText, started_at: startedAt, completed_at: null, output: null, error: null, update_date: startedAt });
+      await store.restartState(rowId, { status: STATUS.inProgress, task: taskText, context: toJson(base), started_at: startedAt, completed_at: null, output: null, error: null, update_date: startedAt });
     } else {
       const row = newRow(a.executionId, cp.step, task, state, STATUS.inProgress, startedAt);
       row.task = taskText;
       row.started_at = startedAt;
+      row.context = toJson(base);
       rowId = row.id;
       await store.insertState(row);
     }
@@ -447,6 +448,7 @@ function newRow(executionId: string, step: number, t: Task, state: StateConfig, 
     step,
     iteration_number: t.iteration ?? null,
     preceding_state_ids: toJson(t.preceding),
+    context: null,
     result: null,
     started_at: null,
     completed_at: null,

@@ -12,7 +12,7 @@ import { extractPropagatedHeaders, limitsFromConfig } from '../mcp/index.js';
 
 const workflowBody = z.object({
   name: z.string().min(1),
-  description: z.string(),
+  description: z.string().nullish().transform((v) => v ?? ''),
   project: z.string().min(1),
   yaml_config: z.string().default(''),
   shared: z.boolean().default(true),
@@ -23,13 +23,15 @@ const workflowBody = z.object({
 
 const listQuery = pageQuery(10).extend({
   filters: z.string().optional(),
+  project: z.union([z.string(), z.array(z.string())]).optional(),
   filter_by_user: z.string().optional(),
   minimal_response: z.string().optional(),
   scope: z.string().optional(),
 });
 
 const executionBody = z.object({
-  user_input: z.union([z.string(), z.record(z.string(), z.unknown())]).default(''),
+  /** A string, or any JSON value (the Python SDK sends null when absent). */
+  user_input: z.unknown().optional(),
   file_name: z.string().nullish(),
   file_names: z.array(z.string()).max(20).nullish(),
   propagate_headers: z.boolean().default(false),
@@ -47,14 +49,14 @@ const boolQuery = z
   .transform((v) => v === true || v === 'true' || v === '1');
 
 const resumeQuery = z.object({ propagate_headers: boolQuery, stream: boolQuery, disable_cache: z.string().optional() });
-const resumeBody = z.object({ user_input: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(), file_names: z.array(z.string()).nullish() }).nullish();
+const resumeBody = z.object({ user_input: z.unknown().optional(), file_names: z.array(z.string()).nullish() }).nullish();
 const editOutputBody = z.object({ state_id: z.string().min(1), output: z.string().min(1) });
 
 const idParams = z.object({ workflow_id: z.string() });
 const execParams = idParams.extend({ execution_id: z.string() });
 const stateParams = execParams.extend({ state_id: z.string() });
 
-const userInputText = (v: string | Record<string, unknown> | null | undefined) => (v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+const userInputText = (v: unknown) => (v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 
 function parseFilters(raw: string | undefined): Record<string, unknown> {
   if (!raw) return {};
@@ -91,7 +93,10 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, sv
   app.get('/workflows', { schema: { tags, summary: 'List workflows', querystring: listQuery } }, async (req) => {
     const q = req.query as z.infer<typeof listQuery>;
     const user = currentUser(req);
-    const page = await svc.list(user, q.page, q.per_page, parseFilters(q.filters));
+    const filters = parseFilters(q.filters);
+    if (q.project !== undefined && filters.project === undefined) filters.project = q.project;
+    if (q.filter_by_user === 'true' && filters.created_by === undefined) filters.created_by = user.id;
+    const page = await svc.list(user, q.page, q.per_page, filters);
     return { data: page.data.map((r) => svc.toWire(r, user)), pagination: page.pagination };
   });
 

@@ -322,21 +322,19 @@ export class WorkflowService {
     await this.getExecution(user, workflowId, executionId);
     const rows = await this.db
       .selectFrom('workflow_execution_states')
-      .select(['id', 'preceding_state_ids', 'date'])
+      .select(['id', 'name', 'preceding_state_ids', 'context', 'date'])
       .where('execution_id', '=', executionId)
       .orderBy('step')
       .orderBy('task_key')
       .execute();
-    return rows.flatMap((r) =>
-      fromJson<string[]>(r.preceding_state_ids, []).map((from) => ({
-        id: `${from}:${r.id}`,
-        execution_id: executionId,
-        from_state_id: from,
-        to_state_id: r.id,
-        workflow_context: null,
-        date: r.date,
-      })),
-    );
+    const exec = await this.store.getExecution(executionId);
+    return rows.flatMap((r) => {
+      const preceding = fromJson<string[]>(r.preceding_state_ids, []);
+      // The first state is entered from the start (from_state_id null), as the reference records it.
+      const froms: Array<string | null> = preceding.length ? preceding : [null];
+      const workflow_context = { context_store: fromJson<Record<string, unknown>>(r.context, {}), next: [r.name], messages: [], user_input: exec?.prompt ?? null, final_summary: [] };
+      return froms.map((from) => ({ id: `${from ?? 'start'}:${r.id}`, execution_id: executionId, from_state_id: from, to_state_id: r.id, workflow_context, date: r.date }));
+    });
   }
 
   async stateOutput(user: AuthUser, workflowId: string, executionId: string, stateId: string): Promise<string | null> {

@@ -61,6 +61,8 @@ export interface WorkflowExecutionStatesTable {
   step: number;
   iteration_number: number | null;
   preceding_state_ids: string;
+  /** JSON: the context store this state started with (transition snapshots). */
+  context: string | null;
   /** JSON: what this state contributed (context updates, history entries, usage), replayed on recovery. */
   result: string | null;
   started_at: string | null;

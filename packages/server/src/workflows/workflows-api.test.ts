@@ -392,4 +392,23 @@ states:
     expect(events.find((e) => e.kind === 'end' && e.name === 's2')?.data).toEqual({ output: 'Echo: second' });
     expect(events.at(-1)).toMatchObject({ kind: 'end', name: 'trace', data: { output: 'Echo: second' } });
   });
+
+  it("accepts the Python SDK's payloads (nulls, categories, dict user_input, project query)", async () => {
+    const created = await env.api('POST', '/v1/workflows', { project: 'demo', name: 'sdk', description: null, yaml_config: ONE, mode: 'Sequential', shared: false, icon_url: null, categories: [] });
+    expect(created.status).toBe(200);
+    const id = created.body.data.id;
+    expect(created.body.data.description).toBe('');
+    const listed = await env.api('GET', '/v1/workflows?page=0&per_page=10&project=demo&filter_by_user=true');
+    expect(listed.body.data.map((w: any) => w.id)).toContain(id);
+    expect((await env.api('GET', '/v1/workflows?project=other')).body.data).toEqual([]);
+    const run = await env.api('POST', `/v1/workflows/${id}/executions`, { user_input: null, file_name: null, file_names: null, conversation_id: null, session_id: null, propagate_headers: false, tags: null });
+    expect(run.status).toBe(200);
+    expect(run.body.prompt).toBe('');
+    await env.waitFor(id, run.body.execution_id, ['Succeeded']);
+    const dict = await env.api('POST', `/v1/workflows/${id}/executions`, { user_input: { topic: 'x' } });
+    expect(dict.body.prompt).toBe('{"topic":"x"}');
+    await env.waitFor(id, dict.body.execution_id, ['Succeeded']);
+    // Resume with the SDK's empty body on a finished run → 400 (not 422).
+    expect((await env.api('PUT', `/v1/workflows/${id}/executions/${dict.body.execution_id}/resume?propagate_headers=false`, {})).status).toBe(400);
+  });
 });

@@ -61,6 +61,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('step', 'integer', (c) => c.notNull())
     .addColumn('iteration_number', 'integer')
     .addColumn('preceding_state_ids', 'text', (c) => c.notNull())
+    .addColumn('context', 'text')
     .addColumn('result', 'text')
     .addColumn('started_at', 'varchar(40)')
     .addColumn('completed_at', 'varchar(40)')
