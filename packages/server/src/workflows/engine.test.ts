@@ -92,4 +92,30 @@ states:
       { key: '1:1', stateId: 'l', input: 'b', item: 'b', iteration: 1, preceding: ['r0'] },
     ]);
   });
+
+  it('multi-stage map: an item continues through states that repeat the iter_key, then joins', () => {
+    const chain = parseWorkflowYaml(`
+assistants: [{id: a, system_prompt: x}]
+states:
+  - {id: plan, assistant_id: a, next: {state_id: s2, iter_key: items}}
+  - {id: s2, assistant_id: a, next: {state_id: s3, iter_key: items}}
+  - {id: s3, assistant_id: a, next: {state_id: join}}
+  - {id: join, assistant_id: a, next: {state_id: end}}
+`);
+    let cp = initialCheckpoint('plan', '', {});
+    cp = advance(chain, cp, [{ task: cp.frontier[0], rowId: 'p', result: { output: '{"items":[{"n":1},{"n":2}]}', next: ['s2'], iterItems: [{ n: 1 }, { n: 2 }], usage } }]);
+    cp = advance(chain, cp, [
+      { task: cp.frontier[0], rowId: 'a1', result: { output: 'A1', next: ['s3'], continueIteration: true, usage } },
+      { task: cp.frontier[1], rowId: 'a2', result: { output: 'A2', next: ['s3'], continueIteration: true, usage } },
+    ]);
+    expect(cp.frontier).toEqual([
+      { key: '2:0', stateId: 's3', input: 'A1', item: { n: 1 }, iteration: 0, preceding: ['a1'] },
+      { key: '2:1', stateId: 's3', input: 'A2', item: { n: 2 }, iteration: 1, preceding: ['a2'] },
+    ]);
+    cp = advance(chain, cp, [
+      { task: cp.frontier[0], rowId: 'b1', result: { output: 'B1', next: ['join'], usage } },
+      { task: cp.frontier[1], rowId: 'b2', result: { output: 'B2', next: ['join'], usage } },
+    ]);
+    expect(cp.frontier).toEqual([{ key: '3:0', stateId: 'join', input: '["B1","B2"]', preceding: ['b1', 'b2'] }]);
+  });
 });

@@ -160,6 +160,10 @@ export function advance(cfg: WorkflowYaml, cp: Checkpoint, done: Done[]): Checkp
         lastOutput = d.result.output;
         continue;
       }
+      if (d.result.continueIteration && d.task.iteration !== undefined) {
+        mapped.push({ stateId: target, input: d.result.output, item: d.task.item, iteration: d.task.iteration, preceding: [d.rowId] });
+        continue;
+      }
       if (d.result.iterItems) {
         d.result.iterItems.forEach((item, i) => mapped.push({ stateId: target, input: asText(item), item, iteration: i, preceding: [d.rowId] }));
         continue;
@@ -360,7 +364,7 @@ export class WorkflowEngine {
     const { task, state, cp, signal } = a;
     if (a.row?.status === STATUS.succeeded) return { task, rowId: a.row.id, result: fromJson<Done['result']>(a.row.result, null as never) };
     const base = isPlainObject(task.item) ? { ...cp.context, ...task.item } : cp.context;
-    const vars: Record<string, unknown> = { ...base, task: task.item !== undefined ? asText(task.item) : task.input, user_input: cp.userInput };
+    const vars: Record<string, unknown> = { ...base, task: task.input, user_input: cp.userInput };
     const taskText = render(state.task ?? '', vars);
     const startedAt = nowIso();
     let rowId: string;
@@ -401,7 +405,8 @@ export class WorkflowEngine {
         const ctxAfter = applyOutput(cp.context, state, outcome.output, task.iteration !== undefined);
         const next = chooseNext(state, outcome.output, ctxAfter);
         const result: Done['result'] = { output: outcome.output, next, usage: outcome.usage, ...(outcome.message ? { message: outcome.message } : {}) };
-        if (state.next.iter_key) result.iterItems = iterItems(state.next.iter_key, outcome.output, ctxAfter);
+        if (state.next.iter_key && task.iteration !== undefined) result.continueIteration = true;
+        else if (state.next.iter_key) result.iterItems = iterItems(state.next.iter_key, outcome.output, ctxAfter);
         const completedAt = nowIso();
         const finished = await store.finishState(a.executionId, rowId, { status: STATUS.succeeded, output: outcome.output, result: toJson(result), completed_at: completedAt, update_date: completedAt }, a.cfg.verbose ? outcome.thoughts : []);
         if (!finished) {

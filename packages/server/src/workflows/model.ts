@@ -60,6 +60,8 @@ export interface StateResult {
   next: string[];
   /** Items for an iter_key fan-out (next has exactly one target). */
   iterItems?: unknown[];
+  /** Multi-stage map: this map item continues to the next state with the same iter_key. */
+  continueIteration?: boolean;
   usage: TokenUsage;
 }
 

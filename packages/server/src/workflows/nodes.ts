@@ -104,7 +104,8 @@ async function runAssistantNode(deps: NodeDeps, run: NodeRun, a: AssistantConfig
   }
   const task = render(run.state.task ?? '', run.vars);
   let message = task;
-  if (run.item !== undefined && !/\{\{\s*task\s*\}\}/.test(run.state.task ?? '')) message = [task, asText(run.item)].filter(Boolean).join('\n\n');
+  // A map item (or, further down a multi-stage map, the previous stage's output) is the task input.
+  if (run.item !== undefined && !/\{\{\s*task\s*\}\}/.test(run.state.task ?? '')) message = [task, run.input].filter(Boolean).join('\n\n');
   if (!message) {
     const last = run.history[run.history.length - 1];
     message = run.input && !(last && last.content === run.input) ? run.input : 'Proceed.';
