@@ -103,6 +103,10 @@ describe.each(DB_KINDS)('example workflows (%s)', (db) => {
     const edit = await env.api('PUT', `/v1/workflows/${id}/executions/${ex.execution_id}/output`, { state_id: states[0].id, output: 'Draft v2 (edited)' });
     expect(edit.status).toBe(200);
     expect(edit.body).toEqual({ message: 'Workflow execution output has been edited successfully' });
+    const rewrite = await env.api('PUT', `/v1/workflows/${id}/executions/${ex.execution_id}/output/request_changes`, { original_output: 'Draft v1', request: 'make it louder' });
+    expect(rewrite.status).toBe(200);
+    expect(rewrite.body.message).toContain('Requested changes:\nmake it louder');
+    expect((await env.api('PUT', `/v1/workflows/${id}/executions/${ex.execution_id}/output/request_changes`, { original_output: 'x' })).status).toBe(422);
     const resumed = await env.api('PUT', `/v1/workflows/${id}/executions/${ex.execution_id}/resume`);
     expect(resumed.body).toEqual({ message: 'Workflow execution has been resumed' });
     const done = await env.waitFor(id, ex.execution_id, ['Succeeded', 'Failed']);

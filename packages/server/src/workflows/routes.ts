@@ -51,6 +51,7 @@ const boolQuery = z
 const resumeQuery = z.object({ propagate_headers: boolQuery, stream: boolQuery, disable_cache: z.string().optional() });
 const resumeBody = z.object({ user_input: z.unknown().optional(), file_names: z.array(z.string()).nullish() }).nullish();
 const editOutputBody = z.object({ state_id: z.string().min(1), output: z.string().min(1) });
+const requestChangesBody = z.object({ original_output: z.string(), request: z.string().min(1) });
 
 const idParams = z.object({ workflow_id: z.string() });
 const execParams = idParams.extend({ execution_id: z.string() });
@@ -236,6 +237,18 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, sv
       }
       await streamExecution(ctx, req, reply, p.execution_id, seq, () => svc.enqueue(p.execution_id));
       return reply;
+    },
+  );
+
+  app.put(
+    '/workflows/:workflow_id/executions/:execution_id/output/request_changes',
+    { schema: { tags: etags, summary: 'Rewrite an output as requested (with the default model)', params: execParams, body: requestChangesBody } },
+    async (req) => {
+      const p = req.params as z.infer<typeof execParams>;
+      const body = req.body as z.infer<typeof requestChangesBody>;
+      const ac = new AbortController();
+      req.raw.on('close', () => ac.abort());
+      return { message: await svc.requestChanges(currentUser(req), p.workflow_id, p.execution_id, body.original_output, body.request, ac.signal) };
     },
   );
 

@@ -46,7 +46,7 @@ export class WorkflowService {
     private readonly store: WorkflowStore,
     private readonly engine: WorkflowEngine,
     private readonly runs: RunQueue,
-    private readonly llm: Pick<LlmService, 'resolveModel'>,
+    private readonly llm: Pick<LlmService, 'resolveModel' | 'runAgent'>,
   ) {}
 
   private get db() {
@@ -438,6 +438,20 @@ export class WorkflowService {
         .execute();
       await trx.updateTable('workflow_executions').set({ checkpoint: toJson(cp), update_date: nowIso() }).where('id', '=', executionId).execute();
     });
+  }
+
+  /** Asks the default model to rewrite an output as the reviewer requests (HITL helper). */
+  async requestChanges(user: AuthUser, workflowId: string, executionId: string, originalOutput: string, request: string, signal: AbortSignal): Promise<string> {
+    await this.getExecution(user, workflowId, executionId, 'write');
+    const model = this.llm.resolveModel(null).base_name;
+    const system =
+      'You revise text produced by a step of an automated workflow. Apply the requested changes to the original output and answer with the revised output only, without comments.';
+    const content = `Original output:\n${originalOutput}\n\nRequested changes:\n${request}`;
+    for await (const ev of this.llm.runAgent({ model, system, messages: [{ role: 'user', content }], signal })) {
+      if (ev.type === 'finish') return ev.text;
+      if (ev.type === 'error') throw new ApiError(ev.error.status >= 400 ? ev.error.status : 502, 'Could not rewrite the output', ev.error.message);
+    }
+    throw new ApiError(502, 'Could not rewrite the output', 'The model returned no answer.');
   }
 
   async deleteExecution(user: AuthUser, workflowId: string, executionId: string): Promise<void> {
