@@ -230,7 +230,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, sv
       const p = req.params as z.infer<typeof execParams>;
       const q = req.query as z.infer<typeof resumeQuery>;
       const body = req.body as z.infer<typeof resumeBody>;
-      const seq = await svc.resume(currentUser(req), p.workflow_id, p.execution_id, userInputText(body?.user_input) || null, q.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null);
+      const seq = await svc.resume(currentUser(req), p.workflow_id, p.execution_id, userInputText(body?.user_input) || null, q.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null, body?.file_names ?? null);
       if (!q.stream) {
         await svc.enqueue(p.execution_id);
         return { message: 'Workflow execution has been resumed' };

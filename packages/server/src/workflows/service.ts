@@ -379,7 +379,7 @@ export class WorkflowService {
   }
 
   /** Continues an Interrupted execution; returns the new run segment number. */
-  async resume(user: AuthUser, workflowId: string, executionId: string, userInput: string | null, headers: Record<string, string> | null): Promise<number> {
+  async resume(user: AuthUser, workflowId: string, executionId: string, userInput: string | null, headers: Record<string, string> | null, fileNames: string[] | null = null): Promise<number> {
     const row = await this.getExecution(user, workflowId, executionId, 'write');
     if (row.overall_status !== STATUS.interrupted) {
       throw badRequest('Workflow execution cannot be resumed', `Only an Interrupted execution can be resumed; this one is ${row.overall_status}.`);
@@ -391,6 +391,7 @@ export class WorkflowService {
       if (isPlainObject(parsed)) Object.assign(cp.context, parsed);
       cp.history = [...cp.history, { role: 'user', content: userInput }];
     }
+    if (fileNames?.length) cp.context.file_names = [...new Set([...((cp.context.file_names as string[] | undefined) ?? []), ...fileNames])];
     const seq = row.run_seq + 1;
     const ok = await this.store.updateExecution(
       executionId,
