@@ -1,13 +1,14 @@
 /** Every domain module of the platform, in registration order. */
 import type { DomainModule } from './context.js';
+import { assistantLookup, assistantsModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
-import { assistantsModule } from './assistants/module.js';
 import { demoModule } from './demo/module.js';
 import { healthModule } from './health/routes.js';
 import { identityModule } from './identity/module.js';
 import { llmModule } from './llm/routes.js';
 import { mcpModule } from './mcp/index.js';
 import { metricsModule } from './metrics/routes.js';
+import { createWorkflowsModule } from './workflows/module.js';
 
 export const allModules: DomainModule[] = [
   healthModule,
@@ -17,5 +18,6 @@ export const allModules: DomainModule[] = [
   identityModule,
   mcpModule,
   assistantsModule,
+  createWorkflowsModule({ assistants: assistantLookup }),
   demoModule,
 ];

@@ -35,5 +35,13 @@ describe('first run', () => {
     // Async: the test LLM server lives in this process and must keep answering meanwhile.
     const res = await promisify(execFile)('bash', ['-c', `set -e\n${modelCurl}`], { env: { ...process.env, CODEMIE_ADMIN_PASSWORD: 'first-run-pass-1' }, encoding: 'utf8' });
     expect(JSON.parse(res.stdout)).toMatchObject({ generated: 'Hello from the demo assistant!', success: true });
+
+    // The demo workflow curl (the guide's execution request with tags) starts a run that succeeds.
+    const wfCurl = [...lines.slice(0, 2), ...lines.slice(6, 8)].join('\n');
+    expect(wfCurl).toContain('/executions');
+    const started = JSON.parse((await promisify(execFile)('bash', ['-c', `set -e\n${wfCurl}`], { env: { ...process.env, CODEMIE_ADMIN_PASSWORD: 'first-run-pass-1' }, encoding: 'utf8' })).stdout);
+    expect(started).toMatchObject({ overall_status: 'In Progress', execution_id: expect.any(String) });
+    const token = /TOKEN=\$\(/.test(wfCurl);
+    expect(token).toBe(true);
   });
 });

@@ -47,3 +47,25 @@ export const assistantsModule: DomainModule = {
     if (ctx.config.role !== 'api') await recoverAssistantTasks(ctx, assistantsOf(ctx).tasks);
   },
 };
+
+/**
+ * How workflows read an existing assistant (`assistant_id` in a workflow's YAML): the creator of
+ * the execution must own it or it must be shared with its project.
+ */
+export function assistantLookup(ctx: AppContext) {
+  return {
+    async get(id: string, user: { id: string }) {
+      const a = await assistantsOf(ctx).assistants.repo.get(id);
+      if (!a || (a.created_by.id !== user.id && !a.shared)) return null;
+      return {
+        id: a.id,
+        name: a.name,
+        system_prompt: a.system_prompt,
+        llm_model_type: a.llm_model_type,
+        temperature: a.temperature,
+        top_p: a.top_p,
+        mcp_servers: (a.data.mcp_servers as unknown[]) ?? [],
+      };
+    },
+  };
+}

@@ -7,6 +7,7 @@
 import type { AppContext, DomainModule } from '../context.js';
 import { publicBaseUrl } from '../config/config.js';
 import { assistantsOf } from '../assistants/module.js';
+import { workflowsOf } from '../workflows/module.js';
 import type { AuthUser } from '../api/auth.js';
 
 const SEED_KEY = 'demo.seeded';
@@ -16,8 +17,36 @@ interface Seeded {
   workflowId: string | null;
 }
 
-/** Extra seeders other modules contribute (the workflows module adds the demo workflow). */
-export const demoSeeders: Array<(ctx: AppContext, owner: AuthUser) => Promise<Partial<Seeded>>> = [];
+const DEMO_WORKFLOW = `# Two states: the first drafts a plan for the request, the second checks it.
+assistants:
+  - id: planner
+    system_prompt: You turn a request into a short numbered plan of at most three steps.
+  - id: checker
+    system_prompt: You review a plan and answer with the final plan and one line on its main risk.
+states:
+  - id: plan
+    assistant_id: planner
+    task: "Make a plan for: {{user_input}}"
+    next:
+      state_id: check
+      output_key: plan
+  - id: check
+    assistant_id: checker
+    task: "Review this plan: {{plan}}"
+    next:
+      state_id: end
+`;
+
+async function seedWorkflow(ctx: AppContext, owner: AuthUser): Promise<string | null> {
+  let svc;
+  try {
+    svc = workflowsOf(ctx);
+  } catch {
+    return null; // workflows module not installed
+  }
+  const wf = await svc.create(owner, { name: 'Hello workflow', description: 'A two-state demo: plan, then check.', project: 'demo', yaml_config: DEMO_WORKFLOW, shared: true, mode: 'Sequential' });
+  return wf.id;
+}
 
 const SYSTEM: AuthUser = {
   id: 'system',
@@ -57,7 +86,7 @@ export const demoModule: DomainModule = {
       SYSTEM,
     );
     seeded.assistantId = a.id;
-    for (const seed of demoSeeders) Object.assign(seeded, await seed(ctx, SYSTEM));
+    seeded.workflowId = await seedWorkflow(ctx, SYSTEM);
     await ctx.settings.set(SEED_KEY, { ...seeded, at: new Date().toISOString() });
   },
   async started(ctx) {

@@ -1,3 +1,5 @@
+import type { WorkflowTables } from '../workflows/tables.js';
+
 /**
  * The database schema as Kysely sees it. Columns use portable types only so one set of
  * queries serves SQLite and PostgreSQL: text ids (UUID), ISO-8601 UTC text timestamps,
@@ -17,7 +19,7 @@ export interface SettingsTable {
   update_date: string;
 }
 
-export interface Database extends IdentityTables, AssistantTables, ConversationTables, TaskTables {
+export interface Database extends IdentityTables, AssistantTables, ConversationTables, TaskTables, WorkflowTables {
   settings: SettingsTable;
   audit_log: AuditLogTable;
   mcp_configs: McpConfigsTable;

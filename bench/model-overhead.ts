@@ -1,0 +1,106 @@
+/**
+ * Platform overhead of POST /v1/assistants/{id}/model against an LLM that answers instantly.
+ * Same run, same machine: (a) calling the test LLM server directly (OpenAI chat completions),
+ * (b) calling the platform (auth, assistant lookup, history persistence included), which calls
+ * that same LLM server. Reports req/s and p50/p99 latency for non-stream, and time-to-first-byte
+ * for stream, at a fixed concurrency. Added latency = platform − direct.
+ *
+ *   npx tsx bench/model-overhead.ts [--concurrency 16] [--seconds 8]
+ */
+import { startServerProcess } from '../packages/server/test/process.js';
+import { tempDir } from '../packages/server/test/helpers.js';
+import { startTestLlmServer, writeTestModelsFile, TEST_LLM_API_KEY } from '../packages/server/test/llm-server.js';
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const CONCURRENCY = arg('concurrency', 16);
+const SECONDS = arg('seconds', 8);
+
+interface Stats {
+  n: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function load(label: string, once: () => Promise<number>): Promise<Stats> {
+  // Warm-up.
+  for (let i = 0; i < 50; i++) await once();
+  const samples: number[] = [];
+  const end = performance.now() + SECONDS * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) samples.push(await once());
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  samples.sort((a, b) => a - b);
+  const s = { n: samples.length, rps: samples.length / secs, p50: pct(samples, 50), p99: pct(samples, 99) };
+  console.log(`${label.padEnd(34)} n=${String(s.n).padStart(6)}  ${s.rps.toFixed(0).padStart(5)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms`);
+  return s;
+}
+
+/** Latency until the whole body is read (non-stream) or until the first body chunk (stream TTFB). */
+async function timed(url: string, init: RequestInit, firstChunkOnly: boolean): Promise<number> {
+  const t = performance.now();
+  const res = await fetch(url, init);
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  if (firstChunkOnly) {
+    const reader = res.body!.getReader();
+    await reader.read();
+    const took = performance.now() - t;
+    await reader.cancel();
+    return took;
+  }
+  await res.arrayBuffer();
+  return performance.now() - t;
+}
+
+async function main() {
+  const llm = await startTestLlmServer({ instant: true });
+  const tmp = tempDir('codemie-bench-');
+  const { env } = writeTestModelsFile(llm, tmp.dir);
+  const srv = await startServerProcess({ ...env, CODEMIE_DATA_DIR: tmp.dir, LOG_LEVEL: 'warn', CODEMIE_ADMIN_PASSWORD: 'bench-pass-123', CODEMIE_SCRYPT_N: '1024' });
+  try {
+    const tok = await fetch(`${srv.url}/auth/realms/codemie/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'codemie-sdk', username: 'admin', password: 'bench-pass-123' }),
+    }).then((r) => r.json() as Promise<{ access_token: string }>);
+    const auth = { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' };
+    const created = await fetch(`${srv.url}/v1/assistants`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'Bench', description: '', system_prompt: 'You are fast.', llm_model_type: 'test-model', project: 'demo' }),
+    }).then((r) => r.json() as Promise<{ assistantId: string }>);
+    const modelUrl = `${srv.url}/v1/assistants/${created.assistantId}/model`;
+    const directUrl = `${llm.baseUrl}/chat/completions`;
+    const directHeaders = { authorization: `Bearer ${TEST_LLM_API_KEY}`, 'content-type': 'application/json' };
+    const directBody = (stream: boolean) =>
+      JSON.stringify({ model: 'test-model', stream, messages: [{ role: 'system', content: 'You are fast.' }, { role: 'user', content: 'hi' }], ...(stream ? { stream_options: { include_usage: true } } : {}) });
+
+    console.log(`concurrency ${CONCURRENCY}, ${SECONDS} s per phase, node ${process.version}`);
+    const dNon = await load('direct LLM, non-stream', () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(false) }, false));
+    const pNon = await load('platform /model, non-stream', () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi' }) }, false));
+    const dStr = await load('direct LLM, stream TTFB', () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(true) }, true));
+    const pStr = await load('platform /model, stream TTFB', () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi', stream: true }) }, true));
+    console.log('');
+    console.log(`added latency, non-stream: p50 ${(pNon.p50 - dNon.p50).toFixed(2)} ms, p99 ${(pNon.p99 - dNon.p99).toFixed(2)} ms`);
+    console.log(`added time-to-first-byte, stream: p50 ${(pStr.p50 - dStr.p50).toFixed(2)} ms, p99 ${(pStr.p99 - dStr.p99).toFixed(2)} ms`);
+  } finally {
+    await srv.stop('SIGTERM');
+    await llm.close();
+    tmp.cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

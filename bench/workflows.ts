@@ -1,0 +1,128 @@
+/**
+ * Workflow engine benchmark (run: `npx tsx bench/workflows.ts [--db postgres] [--stub-llm]`).
+ *
+ * 1. Throughput: N one-state executions started through the HTTP API (inject, no sockets) with the
+ *    in-process run queue, against the test LLM server in instant mode; executions/s until all Succeeded.
+ * 2. Engine overhead per state: a 5-state workflow run sequentially; per-state time minus the time of
+ *    the same LLM call made directly through ctx.llm (so the LLM adapter + HTTP cost is excluded).
+ */
+import { performance } from 'node:perf_hooks';
+import { startWorkflowEnv } from '../packages/server/test/workflows-harness.js';
+import { startTestLlmServer } from '../packages/server/test/llm-server.js';
+import type { LlmService } from '../packages/server/src/llm/types.js';
+
+const db = process.argv.includes('--db') ? (process.argv[process.argv.indexOf('--db') + 1] as 'sqlite' | 'postgres') : 'sqlite';
+const N = Number(process.env.BENCH_N ?? 1000);
+const SEQ = Number(process.env.BENCH_SEQ ?? 40);
+
+const one = `
+assistants:
+  - id: a
+    system_prompt: bench
+states:
+  - id: only
+    assistant_id: a
+    task: go
+    next:
+      state_id: end
+`;
+const five = `
+assistants:
+  - id: a
+    system_prompt: bench
+states:
+${[1, 2, 3, 4, 5].map((i) => `  - id: s${i}\n    assistant_id: a\n    task: step ${i}\n    next:\n      state_id: ${i === 5 ? 'end' : `s${i + 1}`}\n      output_key: o${i}`).join('\n')}
+`;
+
+/** An instant in-process LLM: isolates the engine + store + API cost from the HTTP LLM adapter. */
+const stubLlm = (real: LlmService): LlmService => ({
+  listModels: () => real.listModels(),
+  resolveModel: (n) => real.resolveModel(n),
+  async *runAgent(req) {
+    const text = `Echo: ${req.messages.at(-1)?.content ?? ''}`;
+    yield { type: 'text-delta', text };
+    yield { type: 'finish', text, usage: { input_tokens: 3, output_tokens: 3, cached_tokens: 0, money_spent: 0 }, finishReason: 'stop' };
+  },
+});
+
+const mode = process.argv.includes('--stub-llm') ? 'in-process stub LLM' : 'test LLM server (instant, OpenAI-compatible over HTTP)';
+const llm = await startTestLlmServer({ instant: true });
+const env = await startWorkflowEnv({
+  db,
+  llm,
+  listen: false,
+  env: { CODEMIE_WORKER_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '50' },
+  module: process.argv.includes('--stub-llm') ? { llm: (ctx) => stubLlm(ctx.llm) } : {},
+});
+const { db: kdb } = env.platform.ctx.store;
+const engineLlm = process.argv.includes('--stub-llm') ? stubLlm(env.platform.ctx.llm) : env.platform.ctx.llm;
+
+async function waitAll(ids: string[]): Promise<void> {
+  for (;;) {
+    const { n } = await kdb
+      .selectFrom('workflow_executions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('id', 'in', ids)
+      .where('overall_status', 'in', ['Succeeded', 'Failed', 'Aborted'])
+      .executeTakeFirstOrThrow();
+    if (Number(n) === ids.length) return;
+    await new Promise((r) => setTimeout(r, ids.length > 1 ? 50 : 2));
+  }
+}
+
+// Warm-up.
+const oneId = await env.createWorkflow(one);
+const warm = await Promise.all(Array.from({ length: 20 }, () => env.execute(oneId, { user_input: 'w' })));
+await waitAll(warm.map((e) => e.execution_id));
+
+// 1. Throughput.
+const t0 = performance.now();
+const ids: string[] = [];
+const batch = 50;
+for (let i = 0; i < N; i += batch) {
+  const started = await Promise.all(Array.from({ length: Math.min(batch, N - i) }, () => env.execute(oneId, { user_input: 'x' })));
+  ids.push(...started.map((e) => e.execution_id));
+}
+await waitAll(ids);
+const seconds = (performance.now() - t0) / 1000;
+const failed = await kdb.selectFrom('workflow_executions').select('id').where('id', 'in', ids).where('overall_status', '!=', 'Succeeded').execute();
+
+// 2. Overhead per state.
+const model = engineLlm.resolveModel(null).base_name;
+const directTimes: number[] = [];
+for (let i = 0; i < SEQ * 5; i++) {
+  const s = performance.now();
+  for await (const ev of engineLlm.runAgent({ model, system: 'bench', messages: [{ role: 'user', content: 'go' }], signal: new AbortController().signal })) void ev;
+  directTimes.push(performance.now() - s);
+}
+const fiveId = await env.createWorkflow(five);
+const runTimes: number[] = [];
+for (let i = 0; i < SEQ; i++) {
+  const s = performance.now();
+  const ex = await env.execute(fiveId, { user_input: 'x' });
+  await waitAll([ex.execution_id]);
+  runTimes.push(performance.now() - s);
+}
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const llmMs = median(directTimes);
+const perState = median(runTimes) / 5;
+
+console.log(
+  JSON.stringify(
+    {
+      db,
+      llm: mode,
+      one_state_executions: N,
+      one_state_executions_per_s: Math.round(N / seconds),
+      failed: failed.length,
+      five_state_run_ms_median: +median(runTimes).toFixed(2),
+      llm_call_ms_median: +llmMs.toFixed(2),
+      engine_overhead_per_state_ms: +(perState - llmMs).toFixed(2),
+      node: process.version,
+    },
+    null,
+    2,
+  ),
+);
+await env.close();
+await llm.close();
