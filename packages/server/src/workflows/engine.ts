@@ -239,7 +239,7 @@ export class WorkflowEngine {
       sessionId: exec.session_id,
       userId: exec.created_by_id,
       tags: fromJson<string[]>(exec.tags, []),
-      metadata: { workflow_execution_id: executionId, workflow_id: exec.workflow_id, run_segment: seq },
+      metadata: { execution_id: executionId, workflow_execution_id: executionId, workflow_id: exec.workflow_id, workflow_name: exec.name, run_segment: seq },
       input: exec.prompt,
     });
     let traceEnded = false;
