@@ -1,5 +1,6 @@
 /** Every domain module of the platform, in registration order. */
 import type { DomainModule } from './context.js';
+import { assistantsModule, conversationsModule, tasksModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
 import { healthModule } from './health/routes.js';
 import { identityModule } from './identity/module.js';
@@ -14,4 +15,7 @@ export const allModules: DomainModule[] = [
   llmModule,
   identityModule,
   mcpModule,
+  assistantsModule,
+  conversationsModule,
+  tasksModule,
 ];

@@ -1,0 +1,55 @@
+/**
+ * The assistants, conversations and tasks modules. They share services built once per
+ * process (in the assistants module's init), so a call, its conversation and its task agree.
+ */
+import type { AppContext, DomainModule } from '../context.js';
+import { ConversationService } from '../conversations/service.js';
+import { conversationRoutes } from '../conversations/routes.js';
+import { TaskService } from '../tasks/service.js';
+import { taskRoutes } from '../tasks/routes.js';
+import { recoverAssistantTasks, registerAssistantTasks } from './background.js';
+import { assistantRoutes, type AssistantDeps } from './routes.js';
+import { AssistantService } from './service.js';
+
+const services = new WeakMap<AppContext, AssistantDeps>();
+
+/** The per-process services of this domain (created on first use). */
+export function assistantServices(ctx: AppContext): AssistantDeps {
+  let deps = services.get(ctx);
+  if (!deps) {
+    deps = {
+      assistants: new AssistantService(ctx.store.db, ctx.llm),
+      conversations: new ConversationService(ctx.store.db),
+      tasks: new TaskService(ctx.store.db),
+    };
+    services.set(ctx, deps);
+  }
+  return deps;
+}
+
+export const assistantsModule: DomainModule = {
+  name: 'assistants',
+  init(ctx) {
+    registerAssistantTasks(ctx, assistantServices(ctx));
+  },
+  apiRoutes(app, ctx) {
+    assistantRoutes(app, ctx, assistantServices(ctx));
+  },
+  async started(ctx) {
+    if (ctx.config.role !== 'api') await recoverAssistantTasks(ctx, assistantServices(ctx));
+  },
+};
+
+export const conversationsModule: DomainModule = {
+  name: 'conversations',
+  apiRoutes(app, ctx) {
+    conversationRoutes(app, assistantServices(ctx).conversations);
+  },
+};
+
+export const tasksModule: DomainModule = {
+  name: 'tasks',
+  apiRoutes(app, ctx) {
+    taskRoutes(app, assistantServices(ctx).tasks);
+  },
+};
