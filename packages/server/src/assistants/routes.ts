@@ -131,7 +131,7 @@ async function callAssistant(ctx: AppContext, deps: AssistantDeps, assistant: As
 
   if (body.stream) {
     const format = negotiateStreamFormat(req);
-    const stream = openStream(req, reply, format);
+    const stream = openStream(req, reply, format, { headers: { 'server-timing': `app;dur=${reply.elapsedTime.toFixed(2)}` } });
     let seq = 0;
     const emit = (c: StreamChunk) => stream.write({ id: String(++seq), data: c });
     try {
