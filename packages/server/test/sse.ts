@@ -32,3 +32,7 @@ export function parseSse(text: string): SseEvent[] {
   }
   return events;
 }
+
+/** fetch, typed for tests that read JSON bodies loosely (`json()` is `any`, not `unknown`). */
+export type JsonResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+export const http = (input: string, init?: RequestInit): Promise<JsonResponse> => fetch(input, init);

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, testAuthHeaders, tempDir, type TestPlatform } from '../../test/helpers.js';
 import { startTestLlmServer, writeTestModelsFile, type TestLlmServer } from '../../test/llm-server.js';
+import { http } from '../../test/sse.js';
 
 let llm: TestLlmServer;
 const tmp = tempDir('codemie-assistant-bg-');
@@ -32,7 +33,7 @@ async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promis
   }
 }
 
-const getTask = (p: TestPlatform, id: string, headers = alice) => fetch(`${p.url}/v1/tasks/${id}`, { headers });
+const getTask = (p: TestPlatform, id: string, headers = alice) => http(`${p.url}/v1/tasks/${id}`, { headers });
 
 describe('background tasks', () => {
   let platform: TestPlatform;
@@ -40,10 +41,10 @@ describe('background tasks', () => {
 
   it('answers at once with a taskId; the task completes and its turn is saved', async () => {
     platform = await startTestPlatform({ testAuth: true, listen: true, env });
-    const created = await fetch(`${platform.url}/v1/assistants`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ name: 'Bg', system_prompt: 'x', llm_model_type: 'test-model' }) });
+    const created = await http(`${platform.url}/v1/assistants`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ name: 'Bg', system_prompt: 'x', llm_model_type: 'test-model' }) });
     assistantId = (await created.json()).assistantId;
     llm.script({ text: 'done in background', firstTokenDelayMs: 200 });
-    const res = await fetch(`${platform.url}/v1/assistants/${assistantId}/model`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ text: 'work', background_task: true }) });
+    const res = await http(`${platform.url}/v1/assistants/${assistantId}/model`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ text: 'work', background_task: true }) });
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body).toMatchObject({ generated: 'Task is running in the background', timeElapsed: 0, success: true });
@@ -58,14 +59,14 @@ describe('background tasks', () => {
     expect(done).toMatchObject({ status: 'COMPLETED', final_output: 'done in background' });
     expect(Object.keys(done).sort()).toEqual(['current_step', 'date', 'final_output', 'id', 'status', 'task', 'update_date', 'user']);
 
-    const convs = await (await fetch(`${platform.url}/v1/conversations`, { headers: alice })).json();
-    const detail = await (await fetch(`${platform.url}/v1/conversations/${convs[0].id}`, { headers: alice })).json();
+    const convs = await (await http(`${platform.url}/v1/conversations`, { headers: alice })).json();
+    const detail = await (await http(`${platform.url}/v1/conversations/${convs[0].id}`, { headers: alice })).json();
     expect(detail.history.map((m: { message: string }) => m.message)).toEqual(['work', 'done in background']);
   });
 
   it('404 "Task not found" for an unknown id and for another user\'s task; a provider failure fails the task', async () => {
     llm.script({ status: 401 });
-    const res = await fetch(`${platform.url}/v1/assistants/${assistantId}/model`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ text: 'fail', backgroundTask: true }) });
+    const res = await http(`${platform.url}/v1/assistants/${assistantId}/model`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ text: 'fail', backgroundTask: true }) });
     const { taskId } = await res.json();
     const failed = await waitFor(async () => {
       const t = await (await getTask(platform, taskId)).json();
@@ -83,7 +84,7 @@ describe('background tasks', () => {
   it('a task still STARTED at shutdown runs again after a restart on the same data dir', async () => {
     llm.reset();
     llm.script({ hang: true });
-    const res = await fetch(`${platform.url}/v1/assistants/${assistantId}/model`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ text: 'survive', background_task: true }) });
+    const res = await http(`${platform.url}/v1/assistants/${assistantId}/model`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ text: 'survive', background_task: true }) });
     const { taskId } = await res.json();
     await waitFor(async () => (llm.chatRequests().length ? true : undefined));
     await platform.stop();

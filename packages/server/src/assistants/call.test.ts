@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestPlatform, testAuthHeaders, tempDir, type TestPlatform } from '../../test/helpers.js';
 import { startTestLlmServer, writeTestModelsFile, type TestLlmServer } from '../../test/llm-server.js';
-import { parseSse } from '../../test/sse.js';
+import { http, parseSse } from '../../test/sse.js';
 import { startRecordingHttpServer, type McpHttpServer } from '../../test/mcp-servers/recording.mjs';
 
 let llm: TestLlmServer;
@@ -25,13 +25,13 @@ const CHUNK_KEYS = [
 ];
 
 async function createAssistant(headers: Record<string, string>, body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${platform.url}/v1/assistants`, { method: 'POST', headers: { ...headers, ...json }, body: JSON.stringify({ name: 'Helper', system_prompt: 'You are helpful.', llm_model_type: 'test-model', ...body }) });
+  const res = await http(`${platform.url}/v1/assistants`, { method: 'POST', headers: { ...headers, ...json }, body: JSON.stringify({ name: 'Helper', system_prompt: 'You are helpful.', llm_model_type: 'test-model', ...body }) });
   expect(res.status).toBe(200);
   return ((await res.json()) as { assistantId: string }).assistantId;
 }
 
 function post(path: string, body: unknown, headers: Record<string, string> = alice, extra: Record<string, string> = {}) {
-  return fetch(`${platform.url}${path}`, { method: 'POST', headers: { ...headers, ...json, ...extra }, body: JSON.stringify(body) });
+  return http(`${platform.url}${path}`, { method: 'POST', headers: { ...headers, ...json, ...extra }, body: JSON.stringify(body) });
 }
 
 let assistantId: string;
@@ -54,7 +54,7 @@ beforeEach(() => llm.reset());
 describe('POST /v1/assistants/{id}/model (non-stream)', () => {
   it("answers the guide's {\"text\":\"hi\"} with every key of the guide's example, real usage and a Codemie Thoughts thought", async () => {
     llm.script({ text: 'Hello! How can I help?', usage: { prompt_tokens: 12, completion_tokens: 5 } });
-    const res = await fetch(`${platform.url}/code-assistant-api/v1/assistants/${assistantId}/model`, { method: 'POST', headers: { ...alice, ...json }, body: '{\n"text": "hi"\n}' });
+    const res = await http(`${platform.url}/code-assistant-api/v1/assistants/${assistantId}/model`, { method: 'POST', headers: { ...alice, ...json }, body: '{\n"text": "hi"\n}' });
     expect(res.status).toBe(200);
     expect(res.headers.get('server-timing')).toMatch(/app;dur=[\d.]+, llm;dur=[\d.]+/);
     const body = await res.json();
@@ -96,7 +96,7 @@ describe('POST /v1/assistants/{id}/model (non-stream)', () => {
   });
 
   it('401 without a token, 404 unknown assistant, 403 for a non-shared or foreign-project assistant', async () => {
-    expect((await fetch(`${platform.url}/v1/assistants/${assistantId}/model`, { method: 'POST', headers: json, body: '{"text":"hi"}' })).status).toBe(401);
+    expect((await http(`${platform.url}/v1/assistants/${assistantId}/model`, { method: 'POST', headers: json, body: '{"text":"hi"}' })).status).toBe(401);
     const missing = await post('/v1/assistants/00000000-0000-0000-0000-000000000000/model', { text: 'hi' });
     expect(missing.status).toBe(404);
     expect((await missing.json()).error.message).toBe('Assistant not found');
@@ -184,7 +184,7 @@ describe('conversations', () => {
   it('each call starts a conversation; continuing one sends the stored turns to the model; owner-only', async () => {
     const first = await post(`/v1/assistants/${assistantId}/model`, { text: 'my name is Ann' });
     expect(first.status).toBe(200);
-    const list = await (await fetch(`${platform.url}/v1/conversations`, { headers: alice })).json();
+    const list = await (await http(`${platform.url}/v1/conversations`, { headers: alice })).json();
     expect(Array.isArray(list)).toBe(true);
     const conv = list.find((c: { name: string }) => c.name === 'my name is Ann');
     expect(conv).toMatchObject({ initial_assistant_id: assistantId, assistant_ids: [assistantId], pinned: false, is_workflow: false });
@@ -198,7 +198,7 @@ describe('conversations', () => {
       { role: 'user', content: 'what is my name?' },
     ]);
 
-    const detail = await (await fetch(`${platform.url}/v1/conversations/${conv.id}`, { headers: alice })).json();
+    const detail = await (await http(`${platform.url}/v1/conversations/${conv.id}`, { headers: alice })).json();
     expect(detail).toMatchObject({ id: conv.id, conversation_id: conv.id, user_id: 'alice', initial_assistant_id: assistantId, llm_model: 'test-model' });
     expect(detail.history.map((m: { role: string; historyIndex: number }) => [m.role, m.historyIndex])).toEqual([
       ['User', 0],
@@ -214,15 +214,15 @@ describe('conversations', () => {
     expect(answer.thoughts[0].author_name).toBe('Codemie Thoughts');
 
     // Someone else can neither read, continue nor delete it.
-    expect((await fetch(`${platform.url}/v1/conversations/${conv.id}`, { headers: bob })).status).toBe(403);
+    expect((await http(`${platform.url}/v1/conversations/${conv.id}`, { headers: bob })).status).toBe(403);
     expect((await post(`/v1/assistants/${assistantId}/model`, { text: 'hi', conversation_id: conv.id }, bob)).status).toBe(403);
-    expect((await fetch(`${platform.url}/v1/conversations/${conv.id}`, { method: 'DELETE', headers: bob })).status).toBe(403);
-    expect((await (await fetch(`${platform.url}/v1/conversations`, { headers: bob })).json()).some((c: { id: string }) => c.id === conv.id)).toBe(false);
+    expect((await http(`${platform.url}/v1/conversations/${conv.id}`, { method: 'DELETE', headers: bob })).status).toBe(403);
+    expect((await (await http(`${platform.url}/v1/conversations`, { headers: bob })).json()).some((c: { id: string }) => c.id === conv.id)).toBe(false);
 
-    const del = await fetch(`${platform.url}/v1/conversations/${conv.id}`, { method: 'DELETE', headers: alice });
+    const del = await http(`${platform.url}/v1/conversations/${conv.id}`, { method: 'DELETE', headers: alice });
     expect(del.status).toBe(200);
     expect((await del.json()).message).toBeTruthy();
-    const gone = await fetch(`${platform.url}/v1/conversations/${conv.id}`, { headers: alice });
+    const gone = await http(`${platform.url}/v1/conversations/${conv.id}`, { headers: alice });
     expect(gone.status).toBe(404);
     expect((await gone.json()).error.message).toBe('Conversation not found');
   });
@@ -231,9 +231,9 @@ describe('conversations', () => {
     const u = testAuthHeaders({ id: 'pager', username: 'pager', projects: ['demo'] });
     for (const t of ['one', 'two', 'three']) expect((await post(`/v1/assistants/${assistantId}/model`, { text: t }, u)).status).toBe(200);
     expect((await post(`/v1/assistants/${assistantId}/model`, { text: 'not saved', saveHistory: false }, u)).status).toBe(200);
-    const all = await (await fetch(`${platform.url}/v1/conversations`, { headers: u })).json();
+    const all = await (await http(`${platform.url}/v1/conversations`, { headers: u })).json();
     expect(all.map((c: { name: string }) => c.name).sort()).toEqual(['one', 'three', 'two']);
-    const page1 = await (await fetch(`${platform.url}/v1/conversations?page=1&per_page=2`, { headers: u })).json();
+    const page1 = await (await http(`${platform.url}/v1/conversations?page=1&per_page=2`, { headers: u })).json();
     expect(Array.isArray(page1)).toBe(true);
     expect(page1).toHaveLength(1);
   });
@@ -319,9 +319,9 @@ describe('streaming', () => {
     // The turn is stored as interrupted with what was generated so far.
     let detail: any;
     for (let i = 0; i < 50; i++) {
-      const list = await (await fetch(`${platform.url}/v1/conversations`, { headers: u })).json();
+      const list = await (await http(`${platform.url}/v1/conversations`, { headers: u })).json();
       if (list.length) {
-        detail = await (await fetch(`${platform.url}/v1/conversations/${list[0].id}`, { headers: u })).json();
+        detail = await (await http(`${platform.url}/v1/conversations/${list[0].id}`, { headers: u })).json();
         if (detail.history.length === 2) break;
       }
       await new Promise((r) => setTimeout(r, 50));
