@@ -180,6 +180,62 @@ describe('POST /v1/assistants/{id}/model (non-stream)', () => {
   });
 });
 
+describe('tools and header propagation', () => {
+  const toolCall = (suffix: string, args: Record<string, unknown>) => (req: { tools: Array<{ function: { name: string } }> }) => {
+    const t = req.tools.find((x) => x.function.name.endsWith(suffix));
+    return t ? { toolCalls: [{ name: t.function.name, arguments: args }] } : undefined;
+  };
+
+  it("propagate_headers: the request's X-* headers (minus the blocklist) reach the MCP server, never the model", async () => {
+    const id = await createAssistant(alice, { name: 'Propagating', mcp_servers: [{ name: 'rec', config: { url: mcp.url, type: 'streamable-http' } }] });
+    mcp.requests.length = 0;
+    llm.script(toolCall('echo', { text: 'x' }), { text: 'ok' });
+    const res = await post(`/v1/assistants/${id}/chat`, { text: 'List all deployments in production environment', propagate_headers: true }, alice, {
+      'X-Tenant-ID': 'acme-corp',
+      'X-Correlation-ID': 'trace-123',
+      'X-Forwarded-For': '10.0.0.1',
+    });
+    expect(res.status).toBe(200);
+    const calls = mcp.requests.filter((r) => r.rpcMethod === 'tools/call');
+    expect(calls).toHaveLength(1);
+    expect(calls[0].headers['x-tenant-id']).toBe('acme-corp');
+    expect(calls[0].headers['x-correlation-id']).toBe('trace-123');
+    expect(calls[0].headers['x-forwarded-for']).toBeUndefined();
+    for (const r of llm.chatRequests()) expect(r.headers['x-tenant-id']).toBeUndefined();
+
+    // Without the flag nothing is forwarded.
+    mcp.requests.length = 0;
+    llm.script(toolCall('echo', { text: 'x' }), { text: 'ok' });
+    await post(`/v1/assistants/${id}/chat`, { text: 'again' }, alice, { 'X-Tenant-ID': 'acme-corp' });
+    const plain = mcp.requests.filter((r) => r.rpcMethod === 'tools/call');
+    expect(plain).toHaveLength(1);
+    expect(plain[0].headers['x-tenant-id']).toBeUndefined();
+  });
+
+  it('a failing tool is an error thought and a toolErrors entry; the call still answers', async () => {
+    const id = await createAssistant(alice, { name: 'Failing tool', mcp_servers: [{ name: 'rec', config: { url: mcp.url, type: 'streamable-http' } }] });
+    llm.script(toolCall('fail', {}), { text: 'The tool failed, sorry.' });
+    const body = await (await post(`/v1/assistants/${id}/model`, { text: 'try it' })).json();
+    expect(body.success).toBe(true);
+    const t = body.thoughts.find((x: { author_name: string }) => x.author_name.endsWith('Fail'));
+    expect(t).toMatchObject({ error: true, in_progress: false, author_type: 'Tool' });
+    expect(body.toolErrors).toHaveLength(1);
+    expect(body.toolErrors[0].tool_name).toMatch(/fail$/);
+  });
+
+  it('streamed tool calls: an in-progress thought with input, then the same id with the output', async () => {
+    const id = await createAssistant(alice, { name: 'Stream tools', mcp_servers: [{ name: 'rec', config: { url: mcp.url, type: 'streamable-http' } }] });
+    llm.script(toolCall('echo', { text: 'streamed' }), { text: 'done' });
+    const chunks = parseSse(await (await post(`/v1/assistants/${id}/model`, { text: 'go', stream: true })).text()).map((e) => JSON.parse(e.data));
+    const toolChunks = chunks.filter((c) => c.thought && c.thought.author_name !== 'Codemie Thoughts');
+    expect(toolChunks).toHaveLength(2);
+    expect(toolChunks[0].thought).toMatchObject({ in_progress: true, message: '' });
+    expect(JSON.parse(toolChunks[0].thought.input_text)).toEqual({ text: 'streamed' });
+    expect(toolChunks[1].thought).toMatchObject({ id: toolChunks[0].thought.id, in_progress: false, message: 'streamed' });
+    expect(chunks.at(-1)).toMatchObject({ last: true, generated: 'done', success: true });
+  });
+});
+
 describe('conversations', () => {
   it('each call starts a conversation; continuing one sends the stored turns to the model; owner-only', async () => {
     const first = await post(`/v1/assistants/${assistantId}/model`, { text: 'my name is Ann' });
