@@ -36,7 +36,8 @@ export const assistantsModule: DomainModule = {
     assistantRoutes(app, ctx, assistantServices(ctx));
   },
   async started(ctx) {
-    if (ctx.config.role !== 'api') await recoverAssistantTasks(ctx, assistantServices(ctx));
+    // Any role may re-enqueue: the queue dedupes by task id, and whichever process consumes runs it.
+    await recoverAssistantTasks(ctx, assistantServices(ctx));
   },
 };
 
