@@ -295,6 +295,41 @@ describe('conversations', () => {
   });
 });
 
+describe('conversation paging and bulk delete; call by slug', () => {
+  it('detail pages turns with page/per_page/sort_order (pagination added), DELETE /v1/conversations removes only mine', async () => {
+    const u = testAuthHeaders({ id: 'pages', username: 'pages', projects: ['demo'] });
+    const first = await post(`/v1/assistants/${assistantId}/model`, { text: 't0' }, u);
+    expect(first.status).toBe(200);
+    const [conv] = await (await http(`${platform.url}/v1/conversations`, { headers: u })).json();
+    for (const t of ['t1', 't2']) await post(`/v1/assistants/${assistantId}/model`, { text: t, conversation_id: conv.id }, u);
+    const full = await (await http(`${platform.url}/v1/conversations/${conv.id}`, { headers: u })).json();
+    expect(full.history).toHaveLength(6);
+    expect(full).not.toHaveProperty('pagination');
+    const p1 = await (await http(`${platform.url}/v1/conversations/${conv.id}?page=1&per_page=2`, { headers: u })).json();
+    expect(p1.pagination).toEqual({ page: 1, per_page: 2, total: 3, pages: 2, has_next: false, has_previous: true });
+    expect(p1.history.map((m: { message: string }) => m.message)).toEqual(['t2', 'Echo: t2']);
+    const desc = await (await http(`${platform.url}/v1/conversations/${conv.id}?per_page=1&sort_order=desc`, { headers: u })).json();
+    expect(desc.history.map((m: { message: string }) => m.message)).toEqual(['t2', 'Echo: t2']);
+
+    const before = (await (await http(`${platform.url}/v1/conversations`, { headers: alice })).json()).length;
+    const del = await http(`${platform.url}/v1/conversations`, { method: 'DELETE', headers: u });
+    expect(del.status).toBe(200);
+    expect((await del.json()).message).toContain('1');
+    expect(await (await http(`${platform.url}/v1/conversations`, { headers: u })).json()).toEqual([]);
+    expect((await (await http(`${platform.url}/v1/conversations`, { headers: alice })).json()).length).toBe(before);
+  });
+
+  it('POST /v1/assistants/slug/{slug}/model calls the assistant of that slug', async () => {
+    const id = await createAssistant(alice, { name: 'By Slug Caller', slug: 'by-slug-caller', system_prompt: 'slug prompt' });
+    const res = await post('/v1/assistants/slug/by-slug-caller/model?project=demo', { text: 'hello' });
+    expect(res.status).toBe(200);
+    expect((await res.json()).generated).toBe('Echo: hello');
+    expect(llm.chatRequests()[0].messages[0]).toEqual({ role: 'system', content: 'slug prompt' });
+    expect(id).toBeTruthy();
+    expect((await post('/v1/assistants/slug/no-such/model', { text: 'x' })).status).toBe(404);
+  });
+});
+
 describe('streaming', () => {
   it("SSE by default for the guide's {text, llmModel, stream:true}: token thoughts, generated_chunk deltas, a last chunk with the answer", async () => {
     llm.script({ text: 'Hello there friend', delayMs: 5 });
