@@ -3,7 +3,7 @@
  * through ctx.runs, GET /v1/tasks/{id} reports it; STARTED tasks survive a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPlatform, testAuthHeaders, tempDir, type TestPlatform } from '../../test/helpers.js';
+import { DB_KINDS, freshPostgres, startTestPlatform, testAuthHeaders, tempDir, type TestPlatform } from '../../test/helpers.js';
 import { startTestLlmServer, writeTestModelsFile, type TestLlmServer } from '../../test/llm-server.js';
 import { http } from '../../test/sse.js';
 
@@ -12,11 +12,9 @@ const tmp = tempDir('codemie-assistant-bg-');
 const alice = testAuthHeaders({ id: 'alice', username: 'alice', name: 'Alice', projects: ['demo'] });
 const bob = testAuthHeaders({ id: 'bob', username: 'bob', name: 'Bob', projects: ['demo'] });
 const json = { 'content-type': 'application/json' };
-let env: Record<string, string>;
 
 beforeAll(async () => {
   llm = await startTestLlmServer();
-  env = { ...writeTestModelsFile(llm, tmp.dir).env, CODEMIE_DATA_DIR: tmp.dir, CODEMIE_SHUTDOWN_TIMEOUT_MS: '400' };
 });
 afterAll(async () => {
   await llm.close();
@@ -35,11 +33,30 @@ async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promis
 
 const getTask = (p: TestPlatform, id: string, headers = alice) => http(`${p.url}/v1/tasks/${id}`, { headers });
 
-describe('background tasks', () => {
+describe.each(DB_KINDS)('background tasks (%s)', (db) => {
   let platform: TestPlatform;
   let assistantId: string;
+  let env: Record<string, string>;
+  let pg: { url: string; drop: () => Promise<void> } | undefined;
+  const dataDir = tempDir('codemie-assistant-bg-data-');
+
+  // The same data dir (and database) across restarts.
+  beforeAll(async () => {
+    if (db === 'postgres') pg = await freshPostgres();
+    env = {
+      ...writeTestModelsFile(llm, tmp.dir).env,
+      CODEMIE_DATA_DIR: dataDir.dir,
+      CODEMIE_SHUTDOWN_TIMEOUT_MS: '400',
+      ...(pg ? { DATABASE_URL: pg.url } : {}),
+    };
+  });
+  afterAll(async () => {
+    await pg?.drop();
+    dataDir.cleanup();
+  });
 
   it('answers at once with a taskId; the task completes and its turn is saved', async () => {
+    llm.reset();
     platform = await startTestPlatform({ testAuth: true, listen: true, env });
     const created = await http(`${platform.url}/v1/assistants`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ name: 'Bg', system_prompt: 'x', llm_model_type: 'test-model' }) });
     assistantId = (await created.json()).assistantId;
