@@ -1,6 +1,6 @@
 /** Every domain module of the platform, in registration order. */
 import type { DomainModule } from './context.js';
-import { assistantLookup, assistantsModule } from './assistants/module.js';
+import { assistantLookup, assistantsModule, conversationsModule, tasksModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
 import { demoModule } from './demo/module.js';
 import { healthModule } from './health/routes.js';
@@ -18,6 +18,8 @@ export const allModules: DomainModule[] = [
   identityModule,
   mcpModule,
   assistantsModule,
+  conversationsModule,
+  tasksModule,
   createWorkflowsModule({ assistants: assistantLookup }),
   demoModule,
 ];

@@ -308,7 +308,8 @@ describe('background tasks', () => {
       await new Promise((r) => setTimeout(r, 30));
     }
     expect(task).toMatchObject({ id: taskId, status: 'COMPLETED', final_output: 'done in background', user: { username: 'alice' } });
-    expect((await p.app.inject({ method: 'GET', url: `/v1/tasks/${taskId}`, headers: bob })).statusCode).toBe(403);
+    // Someone else's task id answers like an unknown one (a task id reveals nothing).
+    expect((await p.app.inject({ method: 'GET', url: `/v1/tasks/${taskId}`, headers: bob })).statusCode).toBe(404);
     const nf = await p.app.inject({ method: 'GET', url: '/v1/tasks/unknown', headers: alice });
     expect(nf.statusCode).toBe(404);
     expect(nf.json().error.message).toBe('Task not found');

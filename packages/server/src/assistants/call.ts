@@ -40,6 +40,8 @@ export interface CallResult {
   errorStatus: number | null;
   errorMessage: string | null;
   interrupted: boolean;
+  /** Milliseconds spent in the agent loop (model and tools), for Server-Timing. */
+  llmMs?: number;
 }
 
 const ZERO_USAGE: TokenUsage = { input_tokens: 0, output_tokens: 0, cached_tokens: 0, money_spent: 0 };
@@ -84,6 +86,7 @@ export async function runCall(
   p: PreparedCall,
   signal: AbortSignal,
   emit?: (c: StreamChunk) => Promise<void> | void,
+  opts: { saveWhen?: (r: CallResult) => boolean } = {},
 ): Promise<CallResult> {
   const started = performance.now();
   const { assistant, body, user } = p;
@@ -111,6 +114,7 @@ export async function runCall(
   const answer = thought({ author_name: ANSWER_AUTHOR, author_type: 'Tool', in_progress: true });
   let toolset: Toolset | null = null;
   let text = '';
+  let llmMs = 0;
   let result: CallResult;
   try {
     const servers = ((assistant.data.mcp_servers as MCPServerDetails[]) ?? []).filter((s) => s.enabled !== false);
@@ -123,6 +127,7 @@ export async function runCall(
       }
     }
     let end: Extract<Awaited<ReturnType<typeof nextEnd>>, object> | null = null;
+    const llmStarted = performance.now();
     for await (const ev of ctx.llm.runAgent({
       model: p.model.base_name,
       system: body.system_prompt || assistant.system_prompt || undefined,
@@ -150,6 +155,7 @@ export async function runCall(
         end = ev;
       }
     }
+    llmMs = performance.now() - llmStarted;
     if (!end) end = { type: 'error', error: { code: 'llm_bad_response', message: 'The agent ended without an answer', status: 502 } as never, usage: ZERO_USAGE, text };
     if (end.type === 'finish') {
       const generated = end.object !== undefined ? end.object : end.text;
@@ -183,7 +189,8 @@ export async function runCall(
     output: result.generated,
     ...(result.success ? {} : { level: result.interrupted ? ('DEFAULT' as const) : ('ERROR' as const), statusMessage: result.errorCode ?? undefined }),
   });
-  if (body.save_history) await saveTurn(conversations, p, result, messages.length ? (body.text ?? '') : '');
+  result.llmMs = llmMs;
+  if (body.save_history && (opts.saveWhen?.(result) ?? true)) await saveTurn(conversations, p, result, messages.length ? (body.text ?? '') : '');
   return result;
 }
 
@@ -247,7 +254,8 @@ export function callResponse(r: CallResult) {
   return {
     generated: r.generated,
     timeElapsed: r.timeElapsed,
-    // An integer like the reference SDK's model expects (`tokens_used: int | None`); the breakdown is in `usage`.
+    // Filled (the contract), but as the total token count: the official Python SDK declares
+    // `tokens_used: int | None` and would reject an object. The breakdown and cost are in `usage`.
     tokensUsed: r.usage.input_tokens + r.usage.output_tokens,
     usage: r.usage,
     thoughts: r.thoughts,

@@ -1,52 +1,64 @@
 /**
- * The assistants domain: CRUD, the call endpoint (stream / non-stream / background), and the
- * conversations and background tasks it produces.
+ * The assistants, conversations and tasks modules. They share services built once per
+ * process (in the assistants module's init), so a call, its conversation and its task agree.
  */
 import type { AppContext, DomainModule } from '../context.js';
 import { ConversationService } from '../conversations/service.js';
 import { conversationRoutes } from '../conversations/routes.js';
 import { TaskService } from '../tasks/service.js';
 import { taskRoutes } from '../tasks/routes.js';
+import { recoverAssistantTasks, registerAssistantTasks } from './background.js';
+import { assistantRoutes, type AssistantDeps } from './routes.js';
 import { AssistantService } from './service.js';
-import { assistantRoutes } from './routes.js';
-import { recoverAssistantTasks, registerAssistantTasks } from './task-runner.js';
 
-interface AssistantDomain {
-  assistants: AssistantService;
-  conversations: ConversationService;
-  tasks: TaskService;
-}
+const services = new WeakMap<AppContext, AssistantDeps>();
 
-const domains = new WeakMap<AppContext, AssistantDomain>();
-
-/** The assistants services of a running platform (for other domains' wiring and tests). */
-export function assistantsOf(ctx: AppContext): AssistantDomain {
-  const d = domains.get(ctx);
-  if (!d) throw new Error('The assistants module is not initialised in this platform');
-  return d;
+/** The per-process services of this domain (created on first use). */
+export function assistantServices(ctx: AppContext): AssistantDeps {
+  let deps = services.get(ctx);
+  if (!deps) {
+    deps = {
+      assistants: new AssistantService(ctx.store.db, ctx.llm),
+      conversations: new ConversationService(ctx.store.db),
+      tasks: new TaskService(ctx.store.db),
+    };
+    services.set(ctx, deps);
+  }
+  return deps;
 }
 
 export const assistantsModule: DomainModule = {
   name: 'assistants',
   init(ctx) {
-    const d: AssistantDomain = {
-      assistants: new AssistantService(ctx.store.db, ctx.llm),
-      conversations: new ConversationService(ctx.store.db),
-      tasks: new TaskService(ctx.store.db),
-    };
-    domains.set(ctx, d);
-    registerAssistantTasks(ctx, d.assistants, d.conversations, d.tasks);
+    registerAssistantTasks(ctx, assistantServices(ctx));
   },
   apiRoutes(app, ctx) {
-    const d = assistantsOf(ctx);
-    assistantRoutes(app, { ctx, ...d });
-    conversationRoutes(app, d.conversations);
-    taskRoutes(app, d.tasks);
+    assistantRoutes(app, ctx, assistantServices(ctx));
   },
   async started(ctx) {
-    if (ctx.config.role !== 'api') await recoverAssistantTasks(ctx, assistantsOf(ctx).tasks);
+    // Any role may re-enqueue: the queue dedupes by task id, and whichever process consumes runs it.
+    await recoverAssistantTasks(ctx, assistantServices(ctx));
   },
 };
+
+export const conversationsModule: DomainModule = {
+  name: 'conversations',
+  apiRoutes(app, ctx) {
+    conversationRoutes(app, assistantServices(ctx).conversations);
+  },
+};
+
+export const tasksModule: DomainModule = {
+  name: 'tasks',
+  apiRoutes(app, ctx) {
+    taskRoutes(app, assistantServices(ctx).tasks);
+  },
+};
+
+/** The assistants services of a running platform (demo seeding, other domains, tests). */
+export function assistantsOf(ctx: AppContext): AssistantDeps {
+  return assistantServices(ctx);
+}
 
 /**
  * How workflows read an existing assistant (`assistant_id` in a workflow's YAML): the creator of
@@ -55,7 +67,7 @@ export const assistantsModule: DomainModule = {
 export function assistantLookup(ctx: AppContext) {
   return {
     async get(id: string, user: { id: string }) {
-      const a = await assistantsOf(ctx).assistants.repo.get(id);
+      const a = await assistantServices(ctx).assistants.repo.get(id);
       if (!a || (a.created_by.id !== user.id && !a.shared)) return null;
       return {
         id: a.id,

@@ -1,32 +1,37 @@
-/** HTTP routes of assistants (reference §3): CRUD, slug lookup, and the call (`/model`, alias `/chat`). */
+/**
+ * HTTP routes of the assistants domain: CRUD (reference §3.1/3.2) and the call
+ * (`POST /assistants/{id}/model`, alias `/chat`, and by slug), non-stream, streaming
+ * (SSE by default, NDJSON on request) and background.
+ */
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser } from '../api/auth.js';
-import { badRequest, unprocessable } from '../api/errors.js';
-import { pageOf } from '../api/pagination.js';
+import { badRequest } from '../api/errors.js';
+import { pageOf, pageQuery } from '../api/pagination.js';
 import { negotiateStreamFormat, openStream } from '../api/stream.js';
 import type { AppContext } from '../context.js';
 import { extractPropagatedHeaders, limitsFromConfig } from '../mcp/headers.js';
 import type { ConversationService } from '../conversations/service.js';
 import type { TaskService } from '../tasks/service.js';
+import { ASSISTANT_TASK_KIND, type AssistantTaskPayload } from './background.js';
+import { callError, callResponse, prepareCall, runCall } from './call.js';
+import type { AssistantRecord } from './repo.js';
 import { assistantIdParams, chatBody, createAssistantBody, normalizeChatKeys, updateAssistantBody, type ChatBody } from './schemas.js';
 import { assistantListItem, assistantResponse, type AssistantService } from './service.js';
-import { callError, callResponse, prepareCall, runCall } from './call.js';
-import { chunk } from './thoughts.js';
-import { ASSISTANT_TASK, type AssistantTaskPayload } from './task-runner.js';
+import { chunk, type StreamChunk } from './thoughts.js';
 
-const listQuery = z.object({
-  page: z.coerce.number().int().min(0).default(0),
-  per_page: z.coerce.number().int().min(1).max(100).default(12),
-  scope: z.enum(['visible_to_user', 'created_by_user', 'marketplace', 'project_with_marketplace', 'all', 'templates']).default('visible_to_user'),
-  minimal_response: z.enum(['true', 'false']).default('false'),
+const SCOPES = ['visible_to_user', 'created_by_user', 'marketplace', 'project_with_marketplace', 'all', 'templates'] as const;
+
+const listQuery = pageQuery(12).extend({
+  scope: z.enum(SCOPES).default('visible_to_user'),
+  minimal_response: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   filters: z.string().max(10_000).optional(),
 });
-
-const slugParams = z.object({ '*': z.string().min(1).max(300) });
+const slugParams = z.object({ slug: z.string().min(1).max(300) });
+const slugQuery = z.object({ project: z.string().max(200).optional() });
+const callBody = z.preprocess(normalizeChatKeys, chatBody);
 
 export interface AssistantDeps {
-  ctx: AppContext;
   assistants: AssistantService;
   conversations: ConversationService;
   tasks: TaskService;
@@ -35,119 +40,148 @@ export interface AssistantDeps {
 function parseFilters(raw: string | undefined): Record<string, unknown> {
   if (!raw) return {};
   try {
-    const v = JSON.parse(raw);
+    const v = JSON.parse(raw) as unknown;
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
   } catch {
     /* fall through */
   }
-  throw badRequest('Invalid filters', 'The filters parameter must be a URL-encoded JSON object, e.g. filters={"project":"demo"}.');
+  throw badRequest('Invalid filters', 'The `filters` query parameter must be a JSON object, e.g. {"project":"demo"}.');
 }
 
-export function assistantRoutes(app: FastifyInstance, d: AssistantDeps): void {
-  const { ctx, assistants } = d;
+export function assistantRoutes(app: FastifyInstance, ctx: AppContext, deps: AssistantDeps): void {
+  const { assistants } = deps;
+  const tags = ['assistants'];
 
-  app.get('/assistants', { schema: { tags: ['assistants'], summary: 'Assistants visible to the caller (0-based paging)', querystring: listQuery } }, async (req) => {
-    const q = req.query as z.infer<typeof listQuery>;
+  app.get('/assistants', { schema: { tags, summary: 'List assistants visible to the caller', querystring: listQuery } }, async (req) => {
+    const q = req.query as z.output<typeof listQuery>;
     const user = currentUser(req);
     const { rows, total } = await assistants.list(user, q.scope, parseFilters(q.filters), q.page, q.per_page);
-    const minimal = q.minimal_response === 'true';
-    return pageOf(rows.map((a) => (minimal ? assistantListItem(a, user) : assistantResponse(a, user))), total, q.page, q.per_page);
+    const items = rows.map((a) => (q.minimal_response ? assistantListItem(a, user) : assistantResponse(a, user)));
+    return pageOf(items, total, q.page, q.per_page);
   });
 
-  app.get('/assistants/id/:assistant_id', { schema: { tags: ['assistants'], summary: 'An assistant by id', params: assistantIdParams } }, async (req) => {
+  app.get('/assistants/id/:assistant_id', { schema: { tags, summary: 'An assistant by id', params: assistantIdParams } }, async (req) => {
     const user = currentUser(req);
-    return assistantResponse(await assistants.getReadable((req.params as { assistant_id: string }).assistant_id, user), user);
+    const a = await assistants.getReadable((req.params as z.infer<typeof assistantIdParams>).assistant_id, user);
+    return assistantResponse(a, user);
   });
 
-  app.get(
-    '/assistants/slug/*',
-    { schema: { tags: ['assistants'], summary: 'An assistant by slug (?project= narrows it)', params: slugParams, querystring: z.object({ project: z.string().optional() }) } },
-    async (req) => {
-      const user = currentUser(req);
-      const slug = (req.params as { '*': string })['*'];
-      return assistantResponse(await assistants.bySlug(slug, (req.query as { project?: string }).project, user), user);
-    },
-  );
+  app.get('/assistants/slug/:slug', { schema: { tags, summary: 'An assistant by slug (unique per project)', params: slugParams, querystring: slugQuery } }, async (req) => {
+    const user = currentUser(req);
+    const a = await assistants.bySlug((req.params as z.infer<typeof slugParams>).slug, (req.query as z.infer<typeof slugQuery>).project, user);
+    return assistantResponse(a, user);
+  });
 
-  app.post('/assistants', { schema: { tags: ['assistants'], summary: 'Create an assistant', body: createAssistantBody } }, async (req) => {
+  app.post('/assistants', { schema: { tags, summary: 'Create an assistant', body: createAssistantBody } }, async (req) => {
     const a = await assistants.create(req.body as z.output<typeof createAssistantBody>, currentUser(req));
     return { message: 'Specified assistant saved', assistantId: a.id, validation: null };
   });
 
-  app.put('/assistants/:assistant_id', { schema: { tags: ['assistants'], summary: 'Update an assistant (sent fields only)', params: assistantIdParams, body: updateAssistantBody } }, async (req) => {
-    await assistants.update((req.params as { assistant_id: string }).assistant_id, req.body as z.output<typeof updateAssistantBody>, currentUser(req));
+  app.put('/assistants/:assistant_id', { schema: { tags, summary: 'Update an assistant (only the fields sent)', params: assistantIdParams, body: updateAssistantBody } }, async (req) => {
+    await assistants.update((req.params as z.infer<typeof assistantIdParams>).assistant_id, req.body as z.output<typeof updateAssistantBody>, currentUser(req));
     return { message: 'Specified assistant updated', validation: null };
   });
 
-  app.delete('/assistants/:assistant_id', { schema: { tags: ['assistants'], summary: 'Delete an assistant', params: assistantIdParams } }, async (req) => {
-    await assistants.delete((req.params as { assistant_id: string }).assistant_id, currentUser(req));
+  app.delete('/assistants/:assistant_id', { schema: { tags, summary: 'Delete an assistant', params: assistantIdParams } }, async (req) => {
+    await assistants.delete((req.params as z.infer<typeof assistantIdParams>).assistant_id, currentUser(req));
     return { message: 'Specified assistant removed' };
   });
 
-  const call = async (req: FastifyRequest, reply: FastifyReply) => {
-    const user = currentUser(req);
-    const parsed = chatBody.safeParse(normalizeChatKeys(req.body ?? {}));
-    if (!parsed.success) throw zodTo422(parsed.error);
-    const body: ChatBody = parsed.data;
-    const assistant = await assistants.getReadable((req.params as { assistant_id: string }).assistant_id, user);
-    const propagated = body.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null;
-    const prepared = await prepareCall(ctx, d.conversations, assistant, body, user, propagated, req.id);
-
-    if (body.background_task && !body.stream) {
-      const payload: AssistantTaskPayload = { assistantId: assistant.id, body: { ...body, conversation_id: prepared.conversationId }, user };
-      const task = await d.tasks.create(ASSISTANT_TASK, user, body.text ?? '', payload);
-      await ctx.runs.enqueue(ASSISTANT_TASK, task.id, { propagatedHeaders: propagated });
-      return { generated: 'Task is running in the background', timeElapsed: 0, tokensUsed: null, usage: null, thoughts: [], taskId: task.id, success: true, agentError: null, toolErrors: null };
-    }
-
-    if (!body.stream) {
-      const ac = new AbortController();
-      const onClose = () => {
-        if (!reply.raw.writableFinished) ac.abort('client disconnected');
-      };
-      req.raw.socket?.once('close', onClose);
-      try {
-        const r = await runCall(ctx, d.conversations, prepared, ac.signal);
-        if (!r.success) throw callError(r);
-        reply.header('server-timing', `llm;dur=${(r.timeElapsed * 1000).toFixed(1)}`);
-        return callResponse(r);
-      } finally {
-        req.raw.socket?.off('close', onClose);
-      }
-    }
-
-    const writer = openStream(req, reply, negotiateStreamFormat(req));
-    let seq = 0;
-    const emit = (c: ReturnType<typeof chunk>) => writer.write({ id: String(++seq), data: c });
-    try {
-      const r = await runCall(ctx, d.conversations, prepared, writer.signal, emit);
-      await emit(
-        chunk({
-          last: true,
-          generated: typeof r.generated === 'string' || r.success === false ? r.generated : JSON.stringify(r.generated),
-          generated_chunk: '',
-          time_elapsed: r.timeElapsed,
-          debug: {},
-          success: r.success,
-          execution_error: r.success ? null : r.errorCode,
-          agent_error: r.success ? null : { error_code: r.errorCode, message: r.errorMessage },
-        }),
-      );
-    } catch (err) {
-      req.log.error({ err }, 'assistant stream failed');
-      await emit(chunk({ last: true, generated: 'The assistant failed unexpectedly.', generated_chunk: '', success: false, execution_error: 'stacktrace' }));
-    } finally {
-      writer.end();
-    }
-    return reply;
-  };
-
-  for (const url of ['/assistants/:assistant_id/model', '/assistants/:assistant_id/chat']) {
-    app.post(url, { schema: { tags: ['assistants'], summary: 'Call an assistant (stream: SSE by default, NDJSON with Accept: application/x-ndjson)', params: assistantIdParams } }, call);
-  }
+  const call = (resolve: (req: FastifyRequest) => Promise<AssistantRecord>) => async (req: FastifyRequest, reply: FastifyReply) =>
+    callAssistant(ctx, deps, await resolve(req), req, reply);
+  const byId = (req: FastifyRequest) => assistants.getReadable((req.params as z.infer<typeof assistantIdParams>).assistant_id, currentUser(req));
+  const callSchema = { tags, params: assistantIdParams, body: callBody };
+  app.post('/assistants/:assistant_id/model', { schema: { ...callSchema, summary: 'Call an assistant (stream: true → SSE, or NDJSON with Accept: application/x-ndjson)' } }, call(byId));
+  app.post('/assistants/:assistant_id/chat', { schema: { ...callSchema, summary: 'Alias of POST /assistants/{id}/model' } }, call(byId));
+  app.post(
+    '/assistants/slug/:slug/model',
+    { schema: { tags, summary: 'Call an assistant by slug', params: slugParams, querystring: slugQuery, body: callBody } },
+    call((req) => assistants.bySlug((req.params as z.infer<typeof slugParams>).slug, (req.query as z.infer<typeof slugQuery>).project, currentUser(req))),
+  );
 }
 
-function zodTo422(err: z.ZodError) {
-  const details = err.issues.map((i) => ({ loc: i.path.map(String).join('.') || 'request', msg: i.message, type: i.code }));
-  return unprocessable(details.map((x) => `${x.loc}: ${x.msg}`).join('; '), details);
+async function callAssistant(ctx: AppContext, deps: AssistantDeps, assistant: AssistantRecord, req: FastifyRequest, reply: FastifyReply) {
+  const user = currentUser(req);
+  const body = req.body as ChatBody;
+  const propagated = body.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null;
+  const prepared = await prepareCall(ctx, deps.conversations, assistant, body, user, propagated, req.id);
+
+  if (body.background_task) {
+    const payload: AssistantTaskPayload = {
+      assistantId: assistant.id,
+      body: { ...body, stream: false, background_task: false },
+      user: { ...user, token: undefined },
+      conversationId: prepared.conversationId,
+      propagatedHeaders: propagated,
+      attempts: 0,
+    };
+    const task = await deps.tasks.create(ASSISTANT_TASK_KIND, user, body.text ?? '', payload);
+    await ctx.runs.enqueue(ASSISTANT_TASK_KIND, task.id, null);
+    return {
+      generated: 'Task is running in the background',
+      timeElapsed: 0,
+      tokensUsed: null,
+      usage: null,
+      thoughts: [],
+      taskId: task.id,
+      success: true,
+      agentError: null,
+      toolErrors: null,
+    };
+  }
+
+  if (body.stream) {
+    const format = negotiateStreamFormat(req);
+    const stream = openStream(req, reply, format, { headers: { 'server-timing': `app;dur=${reply.elapsedTime.toFixed(2)}` } });
+    let seq = 0;
+    const emit = (c: StreamChunk) => stream.write({ id: String(++seq), data: c });
+    try {
+      const r = await runCall(ctx, deps.conversations, prepared, stream.signal, emit);
+      if (!r.interrupted) {
+        await emit(
+          chunk({
+            generated: typeof r.generated === 'string' ? r.generated : JSON.stringify(r.generated),
+            generated_chunk: '',
+            time_elapsed: r.timeElapsed,
+            last: true,
+            debug: {},
+            success: r.success,
+            execution_error: r.success ? null : r.errorCode,
+            agent_error: r.success ? null : { error_code: r.errorCode, message: r.errorMessage, details: null, stacktrace: null },
+          }),
+        );
+      }
+    } catch (err) {
+      req.log.error({ err }, 'assistant stream failed');
+      await emit(
+        chunk({
+          generated: 'The assistant could not complete the request.',
+          generated_chunk: '',
+          last: true,
+          debug: {},
+          success: false,
+          execution_error: 'stacktrace',
+          agent_error: { error_code: 'internal_error', message: 'Internal error', details: null, stacktrace: null },
+        }),
+      );
+    } finally {
+      stream.end();
+    }
+    return reply;
+  }
+
+  // Non-stream: a client that hangs up cancels the model call too.
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) controller.abort('client disconnected');
+  };
+  reply.raw.on('close', onClose);
+  try {
+    const r = await runCall(ctx, deps.conversations, prepared, controller.signal);
+    reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}, llm;dur=${(r.llmMs ?? 0).toFixed(2)}`);
+    if (!r.success) throw callError(r);
+    return callResponse(r);
+  } finally {
+    reply.raw.off('close', onClose);
+  }
 }

@@ -46,10 +46,11 @@ export const assistantFields = {
 export const createAssistantBody = z.object(assistantFields).passthrough();
 export type CreateAssistantBody = z.output<typeof createAssistantBody>;
 
-/** Update: only the fields sent overwrite (no defaults applied). */
+/** Update: only the fields sent overwrite (create's defaults are NOT applied, or `project` would reset to "demo"). */
+const withoutDefault = (v: z.ZodType): z.ZodType => (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : v);
 export const updateAssistantBody = z
-  .object(Object.fromEntries(Object.entries(assistantFields).map(([k, v]) => [k, (v as z.ZodTypeAny).optional()])) as {
-    [K in keyof typeof assistantFields]: z.ZodOptional<(typeof assistantFields)[K]>;
+  .object(Object.fromEntries(Object.entries(assistantFields).map(([k, v]) => [k, withoutDefault(v as z.ZodType).optional()])) as {
+    [K in keyof typeof assistantFields]: z.ZodOptional<z.ZodType<Exclude<z.output<(typeof assistantFields)[K]>, undefined>>>;
   })
   .passthrough();
 export type UpdateAssistantBody = z.output<typeof updateAssistantBody>;

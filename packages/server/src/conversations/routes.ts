@@ -8,14 +8,24 @@ const listQuery = z.object({
   per_page: z.coerce.number().int().min(1).max(200).optional(),
 });
 const idParams = z.object({ conversation_id: z.string().min(1).max(100) });
+const detailQuery = z.object({
+  page: z.coerce.number().int().min(0).optional(),
+  per_page: z.coerce.number().int().min(1).max(500).optional(),
+  sort_order: z.enum(['asc', 'desc']).optional(),
+});
 
 export function conversationRoutes(app: FastifyInstance, svc: ConversationService): void {
   app.get('/conversations', { schema: { tags: ['conversations'], summary: "The caller's conversations (newest first)", querystring: listQuery } }, async (req) => {
     const q = req.query as z.infer<typeof listQuery>;
     return svc.list(currentUser(req), q.page, q.per_page);
   });
-  app.get('/conversations/:conversation_id', { schema: { tags: ['conversations'], summary: 'A conversation with its history', params: idParams } }, async (req) => {
-    return svc.detail((req.params as z.infer<typeof idParams>).conversation_id, currentUser(req));
+  app.get('/conversations/:conversation_id', { schema: { tags: ['conversations'], summary: 'A conversation with its history', params: idParams, querystring: detailQuery } }, async (req) => {
+    const q = req.query as z.infer<typeof detailQuery>;
+    return svc.detail((req.params as z.infer<typeof idParams>).conversation_id, currentUser(req), { page: q.page, perPage: q.per_page, sortOrder: q.sort_order });
+  });
+  app.delete('/conversations', { schema: { tags: ['conversations'], summary: "Delete all of the caller's conversations" } }, async (req) => {
+    const n = await svc.deleteAll(currentUser(req));
+    return { message: `${n} conversation(s) removed` };
   });
   app.delete('/conversations/:conversation_id', { schema: { tags: ['conversations'], summary: 'Delete a conversation', params: idParams } }, async (req) => {
     await svc.delete((req.params as z.infer<typeof idParams>).conversation_id, currentUser(req));

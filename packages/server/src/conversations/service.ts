@@ -128,10 +128,25 @@ export class ConversationService {
     }));
   }
 
-  async detail(id: string, user: AuthUser) {
+  /** With page/per_page, the history is paged by turn (historyIndex) and `pagination` is added. */
+  async detail(id: string, user: AuthUser, paging: { page?: number; perPage?: number; sortOrder?: 'asc' | 'desc' } = {}) {
     const c = await this.getOwned(id, user);
-    const history = await this.history(id);
+    const all = await this.history(id);
+    let history = all;
+    let pagination: Record<string, unknown> | undefined;
+    if (paging.page !== undefined || paging.perPage !== undefined || paging.sortOrder === 'desc') {
+      const indexes = [...new Set(all.map((m) => m.historyIndex))];
+      if (paging.sortOrder === 'desc') indexes.reverse();
+      const page = paging.page ?? 0;
+      const perPage = paging.perPage ?? 20;
+      const wanted = new Set(indexes.slice(page * perPage, (page + 1) * perPage));
+      history = all.filter((m) => wanted.has(m.historyIndex));
+      if (paging.sortOrder === 'desc') history = [...history].sort((a, b) => b.historyIndex - a.historyIndex || (a.role === 'User' ? -1 : 1));
+      const pages = Math.ceil(indexes.length / perPage);
+      pagination = { page, per_page: perPage, total: indexes.length, pages, has_next: page + 1 < pages, has_previous: page > 0 };
+    }
     return {
+      ...(pagination ? { pagination } : {}),
       id: c.id,
       conversation_id: c.id,
       conversation_name: c.name,
@@ -150,9 +165,20 @@ export class ConversationService {
       user_abilities: ['read', 'write', 'delete'],
       date: c.date,
       update_date: c.update_date,
-      very_first_msg_at: history[0]?.date ?? null,
-      very_last_msg_at: history.at(-1)?.date ?? null,
+      very_first_msg_at: all[0]?.date ?? null,
+      very_last_msg_at: all.at(-1)?.date ?? null,
     };
+  }
+
+  /** Deletes all of the caller's conversations; returns how many. */
+  async deleteAll(user: AuthUser): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const ids = (await trx.selectFrom('conversations').select('id').where('user_id', '=', user.id).execute()).map((r) => r.id);
+      if (!ids.length) return 0;
+      await trx.deleteFrom('conversation_messages').where('conversation_id', 'in', ids).execute();
+      await trx.deleteFrom('conversations').where('id', 'in', ids).execute();
+      return ids.length;
+    });
   }
 
   async delete(id: string, user: AuthUser): Promise<void> {

@@ -1,22 +1,29 @@
-/** Background tasks (reference §7.4): STARTED → COMPLETED | FAILED, readable by their owner. */
+/**
+ * Background tasks (reference §7.4): a row per task, status STARTED → COMPLETED | FAILED.
+ * The work itself runs on ctx.runs; this is the only place that touches `background_tasks`.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { AuthUser } from '../api/auth.js';
-import { forbidden, notFound } from '../api/errors.js';
+import { ApiError } from '../api/errors.js';
 import type { Database } from '../store/schema.js';
-import type { BackgroundTasksTable } from './tables.js';
 import { fromJson, toJson } from '../store/json.js';
+import type { BackgroundTasksTable } from './tables.js';
 
-export type TaskRow = Selectable<BackgroundTasksTable>;
 export type TaskStatus = 'STARTED' | 'COMPLETED' | 'FAILED';
+export type TaskRow = Selectable<BackgroundTasksTable>;
+
+/** Any lookup failure (unknown id, someone else's task) is the reference's 404 "Task not found". */
+export const taskNotFound = (id: string) =>
+  new ApiError(404, 'Task not found', `The task with ID [${id}] could not be found in the system.`, 'Please ensure the specified ID is correct');
 
 export class TaskService {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(kind: string, user: AuthUser, task: string, payload: unknown): Promise<TaskRow> {
+  async create(kind: string, user: AuthUser, task: string, payload: unknown, id = randomUUID()): Promise<TaskRow> {
     const now = new Date().toISOString();
     const row: TaskRow = {
-      id: randomUUID(),
+      id,
       kind,
       user_id: user.id,
       username: user.username,
@@ -33,40 +40,57 @@ export class TaskService {
     return row;
   }
 
-  async row(id: string): Promise<TaskRow | undefined> {
+  async get(id: string): Promise<TaskRow | undefined> {
     return this.db.selectFrom('background_tasks').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  payload<T>(row: TaskRow): T {
-    return fromJson<T>(row.payload, {} as T);
+  payload<T>(row: TaskRow): T | null {
+    return fromJson<T | null>(row.payload, null);
   }
 
-  async finish(id: string, status: Exclude<TaskStatus, 'STARTED'>, finalOutput: string, step?: string): Promise<void> {
+  async setPayload(id: string, payload: unknown, currentStep: string | null): Promise<void> {
     await this.db
       .updateTable('background_tasks')
-      .set({ status, final_output: finalOutput, current_step: step ?? null, update_date: new Date().toISOString() })
+      .set({ payload: toJson(payload), current_step: currentStep, update_date: new Date().toISOString() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async step(id: string, currentStep: string): Promise<void> {
+    await this.db.updateTable('background_tasks').set({ current_step: currentStep, update_date: new Date().toISOString() }).where('id', '=', id).execute();
+  }
+
+  /** Records the outcome; only a STARTED task can finish (a finished one is never redone). */
+  async finish(id: string, status: Exclude<TaskStatus, 'STARTED'>, finalOutput: string, currentStep: string | null = null): Promise<void> {
+    await this.db
+      .updateTable('background_tasks')
+      .set({ status, final_output: finalOutput, current_step: currentStep, update_date: new Date().toISOString() })
       .where('id', '=', id)
       .where('status', '=', 'STARTED')
       .execute();
   }
 
   async started(kind: string): Promise<TaskRow[]> {
-    return this.db.selectFrom('background_tasks').selectAll().where('kind', '=', kind).where('status', '=', 'STARTED').execute();
+    return this.db.selectFrom('background_tasks').selectAll().where('kind', '=', kind).where('status', '=', 'STARTED').orderBy('date').execute();
   }
 
-  async get(id: string, user: AuthUser) {
-    const t = await this.row(id);
-    if (!t) throw notFound('Task', id, `The task with ID [${id}] could not be found in the system.`);
-    if (t.user_id !== user.id && !user.isAdmin) throw forbidden('You do not have the necessary permissions to view this entity.');
-    return {
-      id: t.id,
-      task: t.task,
-      user: { user_id: t.user_id, username: t.username, name: t.user_name },
-      final_output: t.final_output,
-      current_step: t.current_step,
-      status: t.status as TaskStatus,
-      date: t.date,
-      update_date: t.update_date,
-    };
+  /** The owner's view (others get the same 404 as an unknown id: a task id reveals nothing). */
+  async forUser(id: string, user: AuthUser) {
+    const t = await this.get(id);
+    if (!t || t.user_id !== user.id) throw taskNotFound(id);
+    return taskResponse(t);
   }
+}
+
+export function taskResponse(t: TaskRow) {
+  return {
+    id: t.id,
+    task: t.task,
+    user: { user_id: t.user_id, username: t.username, name: t.user_name },
+    final_output: t.final_output,
+    current_step: t.current_step,
+    status: t.status as TaskStatus,
+    date: t.date,
+    update_date: t.update_date,
+  };
 }
