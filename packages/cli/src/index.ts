@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { register as registerKeycloak } from './commands/keycloak.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerIdp } from './commands/idp.js';
+import { register as registerModels } from './commands/models.js';
 import { CliError } from './errors.js';
 
 const program = new Command();
@@ -19,6 +20,7 @@ program
 registerServe(program);
 registerIdp(program);
 registerKeycloak(program);
+registerModels(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -5,3 +5,4 @@ export { ApiError } from './api/errors.js';
 export { openIdentityAdmin, type IdentityAdminSession } from './identity/admin-session.js';
 export type { UserRecord, ClientRecord } from './identity/repo.js';
 export type { KeyInfo } from './identity/keys.js';
+export { DEFAULT_LOCAL_MODEL_SPEC } from './llm/service.js';
