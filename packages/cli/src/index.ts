@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { register as registerServe } from './commands/serve.js';
+import { register as registerIdp } from './commands/idp.js';
 import { CliError } from './errors.js';
 
 const program = new Command();
@@ -15,6 +16,7 @@ program
   .showHelpAfterError();
 
 registerServe(program);
+registerIdp(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -4,5 +4,6 @@ import { healthModule } from './health/routes.js';
 import { metricsModule } from './metrics/routes.js';
 import { auditModule } from './audit/routes.js';
 import { llmModule } from './llm/routes.js';
+import { identityModule } from './identity/module.js';
 
-export const allModules: DomainModule[] = [healthModule, metricsModule, auditModule, llmModule];
+export const allModules: DomainModule[] = [healthModule, identityModule, metricsModule, auditModule, llmModule];

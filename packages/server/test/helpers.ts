@@ -41,6 +41,9 @@ export async function freshPostgres(): Promise<{ url: string; drop: () => Promis
   };
 }
 
+/** Password of the bootstrap `admin` user in test platforms (override with env CODEMIE_ADMIN_PASSWORD). */
+export const TEST_ADMIN_PASSWORD = 'admin-test-password';
+
 export type DbKind = 'sqlite' | 'postgres';
 export const DB_KINDS: DbKind[] = ['sqlite', 'postgres'];
 
@@ -65,7 +68,14 @@ export async function startTestPlatform(
   let pgDb: { url: string; drop: () => Promise<void> } | undefined;
   if (opts.db === 'postgres') pgDb = await freshPostgres();
   const config = loadConfig(
-    { CODEMIE_DATA_DIR: tmp.dir, PORT: '0', LOG_LEVEL: 'silent', ...(pgDb ? { DATABASE_URL: pgDb.url } : {}), ...opts.env },
+    {
+      CODEMIE_DATA_DIR: tmp.dir,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      // Cheap password hashing and a known admin password (no generated one printed) in tests.
+      CODEMIE_SCRYPT_N: '1024',
+      CODEMIE_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      ...(pgDb ? { DATABASE_URL: pgDb.url } : {}), ...opts.env },
     opts.config ?? {},
   );
   const platform = await createPlatform(config, { logger: false, ...opts });

@@ -58,6 +58,38 @@ export const configSchema = z.object({
   llmMaxRetries: int(0, 10).default(2),
   /** Default bound of model↔tool round trips per agent call. */
   llmMaxSteps: int(1, 1000).default(10),
+
+  // ── identity (see docs/identity.md) ──
+  /** `embedded`: this server is also a Keycloak-compatible IdP; `external`: only trusted issuers. */
+  idp: z.enum(['embedded', 'external']).default('embedded'),
+  /** Realm served by the embedded IdP (`/auth/realms/<realm>/...`). */
+  idpRealm: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('codemie'),
+  /** External OIDC issuers whose tokens are accepted (JWKS found by discovery). */
+  trustedIssuers: csv.default([]),
+  /** When set, a token's `aud` or `azp` must be one of these. */
+  jwtAudience: csv.default([]),
+  /** Password of the bootstrap `admin` user; generated and printed once when unset. */
+  adminPassword: z.string().min(8, 'at least 8 characters').optional(),
+  /** Realm role that makes a user a platform admin. */
+  adminRole: z.string().min(1).default('admin'),
+  claimUsername: z.string().min(1).default('preferred_username'),
+  claimEmail: z.string().min(1).default('email'),
+  claimName: z.string().min(1).default('name'),
+  /** Dotted path to the roles array. */
+  claimRoles: z.string().min(1).default('realm_access.roles'),
+  claimProjects: z.string().min(1).default('applications'),
+  claimAdminProjects: z.string().min(1).default('applications_admin'),
+  claimUserType: z.string().min(1).default('user_type'),
+  /** Lifetimes of embedded-IdP tokens, in seconds (Keycloak's defaults). */
+  accessTokenTtl: int(30, 86_400).default(300),
+  refreshTokenTtl: int(60, 30 * 86_400).default(1800),
+  /** scrypt cost (N, a power of two) for new password and client-secret hashes. */
+  scryptN: int(2, 1 << 20)
+    .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
+    .default(16384),
+  /** Failed logins allowed per user or client before a lock-out, and the lock-out length. */
+  loginMaxFailures: int(1, 1000).default(5),
+  loginLockoutSeconds: int(1, 86_400).default(60),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -89,6 +121,24 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_LLM_TIMEOUT_MS: 'llmTimeoutMs',
   CODEMIE_LLM_MAX_RETRIES: 'llmMaxRetries',
   CODEMIE_LLM_MAX_STEPS: 'llmMaxSteps',
+  CODEMIE_IDP: 'idp',
+  CODEMIE_IDP_REALM: 'idpRealm',
+  CODEMIE_TRUSTED_ISSUERS: 'trustedIssuers',
+  CODEMIE_JWT_AUDIENCE: 'jwtAudience',
+  CODEMIE_ADMIN_PASSWORD: 'adminPassword',
+  CODEMIE_ADMIN_ROLE: 'adminRole',
+  CODEMIE_CLAIM_USERNAME: 'claimUsername',
+  CODEMIE_CLAIM_EMAIL: 'claimEmail',
+  CODEMIE_CLAIM_NAME: 'claimName',
+  CODEMIE_CLAIM_ROLES: 'claimRoles',
+  CODEMIE_CLAIM_PROJECTS: 'claimProjects',
+  CODEMIE_CLAIM_ADMIN_PROJECTS: 'claimAdminProjects',
+  CODEMIE_CLAIM_USER_TYPE: 'claimUserType',
+  CODEMIE_ACCESS_TOKEN_TTL: 'accessTokenTtl',
+  CODEMIE_REFRESH_TOKEN_TTL: 'refreshTokenTtl',
+  CODEMIE_SCRYPT_N: 'scryptN',
+  CODEMIE_LOGIN_MAX_FAILURES: 'loginMaxFailures',
+  CODEMIE_LOGIN_LOCKOUT_SECONDS: 'loginLockoutSeconds',
 };
 
 export class ConfigError extends Error {
@@ -97,6 +147,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Settings whose values never appear in error messages. */
+const SECRET_KEYS = new Set<string>(['adminPassword']);
 
 const keyToEnv = Object.fromEntries(Object.entries(ENV_KEYS).map(([env, key]) => [key, env]));
 
@@ -131,7 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       parsed.error.issues.map((i) => {
         const key = String(i.path[0] ?? '');
         const label = keyToEnv[key] ? `${keyToEnv[key]} (${key})` : key || 'config';
-        const got = key in raw ? ` (got ${JSON.stringify(raw[key])})` : '';
+        const got = key in raw && !SECRET_KEYS.has(key) ? ` (got ${JSON.stringify(raw[key])})` : '';
         return i.code === 'unrecognized_keys'
           ? `unknown setting(s) in config file: ${i.keys.join(', ')}`
           : `${label}: ${i.message}${got}`;

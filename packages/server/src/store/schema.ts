@@ -3,6 +3,8 @@
  * queries serves SQLite and PostgreSQL: text ids (UUID), ISO-8601 UTC text timestamps,
  * JSON as text (see json.ts), booleans as 0/1 integers.
  */
+import type { IdentityTables } from '../identity/tables.js';
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -11,7 +13,7 @@ export interface SettingsTable {
 
 import type { AuditLogTable } from '../audit/tables.js';
 
-export interface Database {
+export interface Database extends IdentityTables {
   settings: SettingsTable;
   audit_log: AuditLogTable;
 }

@@ -1,0 +1,173 @@
+/**
+ * Management of the embedded IdP's users and clients: used by bootstrap, the
+ * `codemie idp ...` CLI and test helpers. Secrets are hashed before they are stored and
+ * returned only once, to the caller that created them.
+ */
+import { badRequest, conflict, notFound } from '../api/errors.js';
+import { generatePassword, generateSecret, hashSecret } from './secrets.js';
+import type { ClientRecord, IdentityRepo, UserRecord } from './repo.js';
+
+export interface UserInput {
+  username: string;
+  password?: string;
+  email?: string;
+  name?: string;
+  roles?: string[];
+  projects?: string[];
+  adminProjects?: string[];
+  userType?: 'regular' | 'external';
+}
+
+export interface ClientInput {
+  clientId: string;
+  /** Public clients have no secret (password grant from SDKs); confidential ones get one. */
+  publicClient: boolean;
+  /** Password grant allowed (default: on for public clients, off for confidential ones). */
+  directAccessGrants?: boolean;
+  /** Confidential only: roles and projects of the client's service account. */
+  roles?: string[];
+  projects?: string[];
+  adminProjects?: string[];
+}
+
+const USERNAME = /^[A-Za-z0-9._@-]{1,255}$/;
+const CLIENT_ID = /^[A-Za-z0-9._:-]{1,255}$/;
+
+export class IdentityAdmin {
+  constructor(
+    private readonly repo: IdentityRepo,
+    readonly realm: string,
+    private readonly scryptN: number,
+  ) {}
+
+  async addUser(input: UserInput): Promise<{ user: UserRecord; generatedPassword?: string }> {
+    if (!USERNAME.test(input.username)) throw badRequest('Invalid username', 'Use letters, digits and . _ @ - (at most 255).');
+    if (input.username.toLowerCase().startsWith('service-account-')) {
+      throw badRequest('Invalid username', "Names starting with 'service-account-' are reserved for client service accounts.");
+    }
+    if (await this.repo.userByUsername(this.realm, input.username)) {
+      throw conflict('User already exists', `A user named '${input.username.toLowerCase()}' already exists in realm '${this.realm}'.`);
+    }
+    const generatedPassword = input.password ? undefined : generatePassword();
+    const password = input.password ?? generatedPassword!;
+    checkPassword(password);
+    const user = await this.repo.insertUser({
+      realm: this.realm,
+      username: input.username,
+      email: input.email,
+      name: input.name,
+      passwordHash: await hashSecret(password, this.scryptN),
+      roles: input.roles ?? ['developer'],
+      projects: input.projects ?? [],
+      adminProjects: input.adminProjects ?? [],
+      userType: input.userType,
+    });
+    return { user, generatedPassword };
+  }
+
+  listUsers(): Promise<UserRecord[]> {
+    return this.repo.listUsers(this.realm);
+  }
+
+  async getUser(username: string): Promise<UserRecord> {
+    const u = await this.repo.userByUsername(this.realm, username);
+    if (!u) throw notFound('User', undefined, `No user named '${username}' in realm '${this.realm}'.`);
+    return u;
+  }
+
+  /** Sets (or generates) a password; existing sessions of the user are revoked. */
+  async setPassword(username: string, password?: string): Promise<{ user: UserRecord; generatedPassword?: string }> {
+    const user = await this.getUser(username);
+    if (user.serviceAccountClient) throw badRequest('Service accounts have no password', 'Rotate the client secret instead.');
+    const generatedPassword = password ? undefined : generatePassword();
+    const pw = password ?? generatedPassword!;
+    checkPassword(pw);
+    await this.repo.updateUser(user.id, { passwordHash: await hashSecret(pw, this.scryptN) });
+    await this.repo.revokeUserSessions(user.id);
+    return { user: await this.getUser(username), generatedPassword };
+  }
+
+  async setProjects(username: string, projects: string[] | undefined, adminProjects: string[] | undefined): Promise<UserRecord> {
+    const user = await this.getUser(username);
+    await this.repo.updateUser(user.id, { projects, adminProjects });
+    return this.getUser(username);
+  }
+
+  async setRoles(username: string, roles: string[]): Promise<UserRecord> {
+    const user = await this.getUser(username);
+    await this.repo.updateUser(user.id, { roles });
+    return this.getUser(username);
+  }
+
+  async setEnabled(username: string, enabled: boolean): Promise<UserRecord> {
+    const user = await this.getUser(username);
+    await this.repo.updateUser(user.id, { enabled });
+    if (!enabled) await this.repo.revokeUserSessions(user.id);
+    return this.getUser(username);
+  }
+
+  async removeUser(username: string): Promise<void> {
+    const user = await this.getUser(username);
+    if (user.serviceAccountClient) {
+      throw badRequest('Cannot remove a service account', `Remove the client '${user.serviceAccountClient}' instead.`);
+    }
+    await this.repo.deleteUser(user.id);
+  }
+
+  async addClient(input: ClientInput): Promise<{ client: ClientRecord; secret?: string; serviceAccount?: UserRecord }> {
+    if (!CLIENT_ID.test(input.clientId)) throw badRequest('Invalid client id', 'Use letters, digits and . _ : - (at most 255).');
+    if (await this.repo.clientById(this.realm, input.clientId)) {
+      throw conflict('Client already exists', `A client '${input.clientId}' already exists in realm '${this.realm}'.`);
+    }
+    const secret = input.publicClient ? undefined : generateSecret();
+    const client = await this.repo.insertClient({
+      realm: this.realm,
+      clientId: input.clientId,
+      publicClient: input.publicClient,
+      secretHash: secret ? await hashSecret(secret, this.scryptN) : null,
+      directAccessGrants: input.directAccessGrants ?? input.publicClient,
+      serviceAccounts: !input.publicClient,
+    });
+    let serviceAccount: UserRecord | undefined;
+    if (!input.publicClient) {
+      serviceAccount = await this.repo.insertUser({
+        realm: this.realm,
+        username: `service-account-${input.clientId}`,
+        roles: input.roles ?? ['developer'],
+        projects: input.projects ?? [],
+        adminProjects: input.adminProjects ?? [],
+        serviceAccountClient: input.clientId,
+      });
+    }
+    return { client, secret, serviceAccount };
+  }
+
+  listClients(): Promise<ClientRecord[]> {
+    return this.repo.listClients(this.realm);
+  }
+
+  async getClient(clientId: string): Promise<ClientRecord> {
+    const c = await this.repo.clientById(this.realm, clientId);
+    if (!c) throw notFound('Client', undefined, `No client '${clientId}' in realm '${this.realm}'.`);
+    return c.client;
+  }
+
+  async removeClient(clientId: string): Promise<void> {
+    await this.getClient(clientId);
+    await this.repo.deleteClient(this.realm, clientId);
+  }
+
+  /** New secret for a confidential client; the old one stops working at once. */
+  async rotateClientSecret(clientId: string): Promise<{ client: ClientRecord; secret: string }> {
+    const client = await this.getClient(clientId);
+    if (client.publicClient) throw badRequest('Public clients have no secret', `Client '${clientId}' is public.`);
+    const secret = generateSecret();
+    await this.repo.setClientSecret(client.id, await hashSecret(secret, this.scryptN));
+    return { client, secret };
+  }
+}
+
+function checkPassword(pw: string): void {
+  if (pw.length < 8) throw badRequest('Password too short', 'Passwords need at least 8 characters.');
+  if (pw.length > 1024) throw badRequest('Password too long', 'Passwords may have at most 1024 characters.');
+}

@@ -1,0 +1,61 @@
+/** The identity domain's services for one process, built from config + store. */
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../config/config.js';
+import { publicBaseUrl } from '../config/config.js';
+import type { Store } from '../store/db.js';
+import { TokenVerifier, CLOCK_LEEWAY_SECONDS } from '../auth/verifier.js';
+import { IdentityRepo } from './repo.js';
+import { SigningKeys } from './keys.js';
+import { LoginThrottle } from './throttle.js';
+import { TokenService } from './tokens.js';
+import { IdentityAdmin } from './admin.js';
+
+export interface IdentityRuntime {
+  embedded: boolean;
+  repo: IdentityRepo;
+  keys: SigningKeys;
+  tokens: TokenService;
+  admin: IdentityAdmin;
+  verifier: TokenVerifier;
+  throttle: LoginThrottle;
+}
+
+export interface RuntimeOptions {
+  /** JWKS refetch cooldown for external issuers (tests shorten it). */
+  jwksCooldownMs?: number;
+}
+
+export function createIdentityRuntime(config: Config, store: Store, opts: RuntimeOptions = {}): IdentityRuntime {
+  const embedded = config.idp === 'embedded';
+  const repo = new IdentityRepo(store.db);
+  // Retired keys stay published while tokens they signed can still be valid.
+  const keys = new SigningKeys(store.db, config.accessTokenTtl + CLOCK_LEEWAY_SECONDS + 60);
+  const throttle = new LoginThrottle(config.loginMaxFailures, config.loginLockoutSeconds);
+  const tokens = new TokenService(repo, keys, throttle, config);
+  const admin = new IdentityAdmin(repo, config.idpRealm, config.scryptN);
+  const verifier = new TokenVerifier({
+    trustedIssuers: config.trustedIssuers,
+    audience: config.jwtAudience,
+    embedded: embedded ? { realm: config.idpRealm, keys } : undefined,
+    jwksCooldownMs: opts.jwksCooldownMs,
+  });
+  return { embedded, repo, keys, tokens, admin, verifier, throttle };
+}
+
+/** How to get a token, for 401 details. */
+/** Base URL as the client sees it: CODEMIE_PUBLIC_URL when set, else the request's scheme and Host. */
+export function requestBaseUrl(config: Config, req: FastifyRequest): string {
+  return config.publicUrl ? publicBaseUrl(config) : `${req.protocol}://${req.host}`;
+}
+
+export function authHint(config: Config, req: FastifyRequest): string {
+  const base = requestBaseUrl(config, req);
+  if (config.idp === 'external') {
+    return `Send 'Authorization: Bearer <access token>' from a trusted identity provider (${config.trustedIssuers.join(', ') || 'none configured: set CODEMIE_TRUSTED_ISSUERS'}).`;
+  }
+  return (
+    `Send 'Authorization: Bearer <access token>'. Get one from ${base}/auth/realms/${config.idpRealm}/protocol/openid-connect/token ` +
+    `(form: grant_type=password, client_id=codemie-sdk, username, password; or grant_type=client_credentials with client_id and client_secret), ` +
+    `or POST ${base}/v1/local-auth/login with {"email","password"}.`
+  );
+}

@@ -1,0 +1,67 @@
+/** Tables of the embedded identity provider (migration 0002_identity). */
+export interface IdpUsersTable {
+  id: string;
+  realm: string;
+  /** Lower-case, unique per realm. */
+  username: string;
+  email: string;
+  name: string;
+  /** scrypt hash (see passwords.ts); null for service-account users. */
+  password_hash: string | null;
+  /** JSON arrays of strings. */
+  roles: string;
+  projects: string;
+  admin_projects: string;
+  user_type: string;
+  enabled: number;
+  /** Set on the service-account user of a confidential client. */
+  service_account_client: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IdpClientsTable {
+  id: string;
+  realm: string;
+  client_id: string;
+  public_client: number;
+  /** scrypt hash of the secret; null for public clients. */
+  secret_hash: string | null;
+  direct_access_grants: number;
+  service_accounts: number;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IdpRefreshTokensTable {
+  id: string;
+  realm: string;
+  session_id: string;
+  /** sha256 (hex) of the opaque token; the token itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  client_id: string;
+  scope: string;
+  expires_at: string;
+  revoked: number;
+  created_at: string;
+}
+
+export interface IdpSigningKeysTable {
+  kid: string;
+  alg: string;
+  /** JWK JSON. The private key is stored as is: protect the database like the key itself. */
+  private_jwk: string;
+  public_jwk: string;
+  created_at: string;
+  /** When it stopped signing; it stays in the JWKS until tokens it signed have expired. */
+  retired_at: string | null;
+}
+
+export interface IdentityTables {
+  idp_users: IdpUsersTable;
+  idp_clients: IdpClientsTable;
+  idp_refresh_tokens: IdpRefreshTokensTable;
+  idp_signing_keys: IdpSigningKeysTable;
+}
