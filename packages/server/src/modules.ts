@@ -5,5 +5,6 @@ import { metricsModule } from './metrics/routes.js';
 import { auditModule } from './audit/routes.js';
 import { llmModule } from './llm/routes.js';
 import { identityModule } from './identity/module.js';
+import { workflowsModule } from './workflows/module.js';
 
-export const allModules: DomainModule[] = [healthModule, identityModule, metricsModule, auditModule, llmModule];
+export const allModules: DomainModule[] = [healthModule, identityModule, metricsModule, auditModule, llmModule, workflowsModule];

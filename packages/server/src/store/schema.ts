@@ -1,3 +1,5 @@
+import type { WorkflowTables } from '../workflows/tables.js';
+
 /**
  * The database schema as Kysely sees it. Columns use portable types only so one set of
  * queries serves SQLite and PostgreSQL: text ids (UUID), ISO-8601 UTC text timestamps,
@@ -13,7 +15,7 @@ export interface SettingsTable {
 
 import type { AuditLogTable } from '../audit/tables.js';
 
-export interface Database extends IdentityTables {
+export interface Database extends IdentityTables, WorkflowTables {
   settings: SettingsTable;
   audit_log: AuditLogTable;
 }

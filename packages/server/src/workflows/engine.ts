@@ -1,0 +1,407 @@
+/**
+ * The workflow executor: a small superstep (BSP) engine. Each step runs the tasks of the
+ * frontier (parallel fan-out and map iterations, bounded by max_concurrency), persists each
+ * state's start and finish as it happens, then folds the results into the next checkpoint
+ * (context store, LLM history, frontier) in one write. A state row whose task already finished
+ * is replayed from its stored result instead of being re-run, so a run resumed after a crash
+ * or restart continues from its last finished state and never finishes a state twice.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { EventBus } from '../events/bus.js';
+import { fromJson, toJson } from '../store/json.js';
+import type { TokenUsage } from '../llm/types.js';
+import { abortReason } from '../runs/queue.js';
+import { parseWorkflowYaml, END } from './validate.js';
+import type { StateConfig, WorkflowYaml } from './config-schema.js';
+import { evaluateCondition } from './expression.js';
+import { asText, isPlainObject, jsonPointer, render, tryParseJson } from './template.js';
+import { runNode, StateError, type NodeDeps } from './nodes.js';
+import { addUsage, channelOf, STATUS, streamChunk, zeroUsage, type BusEnvelope, type Checkpoint, type StateResult, type Task } from './model.js';
+import { nowIso, type StateRow, type WorkflowStore } from './store.js';
+import type { ExecutionUser } from './seams.js';
+
+export interface EngineDeps extends NodeDeps {
+  store: WorkflowStore;
+  events: EventBus;
+  log: FastifyBaseLogger;
+}
+
+interface Done {
+  task: Task;
+  rowId: string;
+  result: StateResult & { message?: string };
+}
+
+class AbortedError extends Error {}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/** Runs fn over items with at most `limit` at once; waits for all, then rethrows the first failure. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failure: { err: unknown } | null = null;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw (failure as { err: unknown }).err;
+  return out;
+}
+
+/** Values in the context/condition scope: JSON 'true'/'false' strings count as booleans (reference behaviour). */
+function normalizeVars(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) out[k] = v === 'true' ? true : v === 'false' ? false : v;
+  return out;
+}
+
+/** The context store after `state` produced `output`. */
+export function applyOutput(context: Record<string, unknown>, state: StateConfig, output: string, iteration: boolean): Record<string, unknown> {
+  const n = state.next;
+  const parsed = tryParseJson(output);
+  let ctx = { ...context };
+  const mine: Record<string, unknown> = {};
+  if (n.store_in_context !== false) {
+    if (isPlainObject(parsed)) Object.assign(mine, parsed);
+    if (n.output_key) {
+      const v = parsed ?? output;
+      if (n.append_to_context || iteration) {
+        const prev = ctx[n.output_key];
+        mine[n.output_key] = [...(Array.isArray(prev) ? prev : prev === undefined || prev === null ? [] : [prev]), v];
+      } else mine[n.output_key] = v;
+    }
+    Object.assign(ctx, mine);
+  }
+  if (n.clear_context_store === true) ctx = {};
+  else if (n.clear_context_store === 'keep_current') ctx = mine;
+  for (const k of n.reset_keys_in_context_store ?? []) delete ctx[k];
+  return ctx;
+}
+
+/** Items for an iter_key fan-out: '.', a key name, or a JSON pointer into the state's output. */
+export function iterItems(iterKey: string, output: string, context: Record<string, unknown>): unknown[] {
+  const parsed = tryParseJson(output);
+  let v: unknown;
+  if (iterKey === '.') v = parsed ?? output;
+  else if (iterKey.startsWith('/')) v = jsonPointer(parsed, iterKey);
+  else if (isPlainObject(parsed) && iterKey in parsed) v = parsed[iterKey];
+  else if (Array.isArray(parsed)) v = parsed;
+  else v = context[iterKey];
+  if (v === undefined || v === null) throw new StateError(`iter_key '${iterKey}' found no list in the state's output`, false);
+  return Array.isArray(v) ? v : [v];
+}
+
+/** The targets a finished state leads to. */
+export function chooseNext(state: StateConfig, output: string, context: Record<string, unknown>): string[] {
+  const n = state.next;
+  if (n.state_id) return [n.state_id];
+  if (n.state_ids) return n.state_ids;
+  const parsed = tryParseJson(output);
+  const vars = normalizeVars({ ...context, ...(isPlainObject(parsed) ? parsed : {}) });
+  if (n.condition) {
+    let ok = false;
+    try {
+      ok = evaluateCondition(n.condition.expression, vars);
+    } catch {
+      ok = false; // the reference goes to `otherwise` when the expression cannot be evaluated
+    }
+    return [ok ? n.condition.then : n.condition.otherwise];
+  }
+  if (n.switch) {
+    for (const c of n.switch.cases) {
+      try {
+        if (evaluateCondition(c.condition, vars)) return [c.state_id];
+      } catch {
+        /* a failing case counts as false */
+      }
+    }
+    return [n.switch.default];
+  }
+  return [END];
+}
+
+/** Folds a superstep's results (in frontier order) into the next checkpoint. */
+export function advance(cfg: WorkflowYaml, cp: Checkpoint, done: Done[]): Checkpoint {
+  const states = new Map(cfg.states.map((s) => [s.id, s]));
+  let context = cp.context;
+  let history = cp.history;
+  let lastOutput = cp.lastOutput;
+  const joins = new Map<string, { preceding: string[]; outputs: string[]; iterated: boolean }>();
+  const mapped: Array<Omit<Task, 'key'>> = [];
+  for (const d of done) {
+    const state = states.get(d.task.stateId)!;
+    const n = state.next;
+    context = applyOutput(context, state, d.result.output, d.task.iteration !== undefined);
+    if (n.clear_prior_messages) history = [];
+    if (n.include_in_llm_history !== false && n.keep_history !== false) {
+      history = [...history, ...(d.result.message ? [{ role: 'user' as const, content: d.result.message }] : []), { role: 'assistant' as const, content: d.result.output }];
+    }
+    for (const target of d.result.next) {
+      if (target === END) {
+        lastOutput = d.result.output;
+        continue;
+      }
+      if (d.result.iterItems) {
+        d.result.iterItems.forEach((item, i) => mapped.push({ stateId: target, input: asText(item), item, iteration: i, preceding: [d.rowId] }));
+        continue;
+      }
+      const j = joins.get(target) ?? { preceding: [], outputs: [], iterated: d.task.iteration !== undefined };
+      j.preceding.push(d.rowId);
+      j.outputs.push(d.result.output);
+      joins.set(target, j);
+    }
+  }
+  const step = cp.step + 1;
+  const frontier: Task[] = [];
+  for (const [stateId, j] of joins) {
+    const input = j.outputs.length === 1 && !j.iterated ? j.outputs[0] : j.iterated ? JSON.stringify(j.outputs.map((o) => tryParseJson(o) ?? o)) : j.outputs.join('\n\n');
+    frontier.push({ key: '', stateId, input, preceding: j.preceding });
+  }
+  frontier.push(...mapped.map((t) => ({ ...t, key: '' })));
+  frontier.forEach((t, i) => (t.key = `${step}:${i}`));
+  return {
+    step,
+    userInput: cp.userInput,
+    context,
+    history,
+    frontier,
+    approved: [],
+    lastOutput,
+    lastRows: done.map((d) => ({ rowId: d.rowId, stateId: d.task.stateId, ...(states.get(d.task.stateId)!.next.output_key ? { outputKey: states.get(d.task.stateId)!.next.output_key } : {}) })),
+  };
+}
+
+export class WorkflowEngine {
+  private readonly parsed = new Map<string, WorkflowYaml>();
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  /** Parsed configs are cached by their text (executions snapshot the YAML they run). */
+  config(yaml: string): WorkflowYaml {
+    let cfg = this.parsed.get(yaml);
+    if (!cfg) {
+      cfg = parseWorkflowYaml(yaml);
+      if (this.parsed.size > 200) this.parsed.delete(this.parsed.keys().next().value!);
+      this.parsed.set(yaml, cfg);
+    }
+    return cfg;
+  }
+
+  /** Runs (or continues) an execution until it ends, is interrupted, aborted or the process stops. */
+  async run(executionId: string, signal: AbortSignal): Promise<void> {
+    const { store, events, log } = this.deps;
+    const exec = await store.getExecution(executionId);
+    if (!exec || exec.overall_status !== STATUS.inProgress) return;
+    const started = Date.now();
+    const seq = exec.run_seq;
+    const channel = channelOf(executionId);
+    const publish = (fields: Record<string, unknown>) => {
+      const env: BusEnvelope = { seq, chunk: streamChunk(executionId, fields) };
+      events.publish(channel, env).catch((err) => log.warn({ err, executionId }, 'could not publish a workflow stream event'));
+    };
+    const finishStream = (fields: Record<string, unknown>) => {
+      publish({ time_elapsed: (Date.now() - started) / 1000, generated_chunk: '', last: true, ...fields });
+    };
+    let cp = fromJson<Checkpoint>(exec.checkpoint, null as unknown as Checkpoint);
+    let usage = fromJson<TokenUsage>(exec.tokens_usage, zeroUsage());
+    const user: ExecutionUser = { id: exec.created_by_id, ...fromJson<{ username?: string; name?: string }>(exec.created_by, {}) } as ExecutionUser;
+    const headers = fromJson<Record<string, string> | null>(exec.propagated_headers, null);
+    try {
+      const cfg = this.config(exec.yaml_config);
+      const states = new Map(cfg.states.map((s) => [s.id, s]));
+      for (;;) {
+        if (signal.aborted) throw new AbortedError();
+        if (!cp.frontier.length) {
+          await store.updateExecution(executionId, { overall_status: STATUS.succeeded, output: cp.lastOutput, checkpoint: toJson(cp), tokens_usage: toJson(usage) }, STATUS.inProgress);
+          finishStream({ generated: cp.lastOutput });
+          await events.end(channel);
+          return;
+        }
+        if (cp.step >= cfg.recursion_limit) {
+          throw new StateError(
+            `Recursion limit of ${cfg.recursion_limit} reached without hitting a stop condition: the workflow took more steps than recursion_limit allows. Raise recursion_limit in the workflow configuration if this is expected.`,
+            false,
+          );
+        }
+        const rows = new Map((await store.statesOfStep(executionId, cp.step)).map((r) => [r.task_key, r]));
+        const pending = cp.frontier.filter((t) => {
+          const s = states.get(t.stateId)!;
+          return (s.interrupt_before || s.wait_for_user_confirmation) && !cp.approved.includes(t.key);
+        });
+        if (pending.length) {
+          await this.interrupt(executionId, cp, pending, rows, cfg, publish, finishStream);
+          return;
+        }
+        const done = await mapLimit(cp.frontier, cfg.max_concurrency, (task) =>
+          this.runTask({ executionId, cfg, state: states.get(task.stateId)!, task, row: rows.get(task.key), cp, user, headers, signal, publish, trace: { session_id: exec.session_id, tags: fromJson(exec.tags, []), execution_id: executionId } }),
+        );
+        for (const d of done) usage = addUsage(usage, d.result.usage);
+        cp = advance(cfg, cp, done);
+        const still = await store.updateExecution(executionId, { checkpoint: toJson(cp), tokens_usage: toJson(usage) }, STATUS.inProgress);
+        if (!still) {
+          // Aborted (or otherwise ended) through the API while this step ran.
+          finishStream({ generated: cp.lastOutput });
+          await events.end(channel);
+          return;
+        }
+      }
+    } catch (err) {
+      const reason = abortReason(signal);
+      if (reason === 'shutdown') return; // stays In Progress: recovery continues it from the last finished state
+      if (reason === 'user' || err instanceof AbortedError) {
+        await store.markRunningStates(executionId, STATUS.aborted, 'Aborted by the user');
+        await store.updateExecution(executionId, { overall_status: STATUS.aborted, tokens_usage: toJson(usage) }, STATUS.inProgress);
+        finishStream({ generated: 'Workflow execution has been aborted', execution_error: 'aborted' });
+        await events.end(channel);
+        return;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      if (!(err instanceof StateError)) log.error({ err, executionId }, 'workflow execution failed');
+      await store.markRunningStates(executionId, STATUS.failed, message);
+      await store.updateExecution(executionId, { overall_status: STATUS.failed, output: message, tokens_usage: toJson(usage) }, STATUS.inProgress);
+      publish({
+        thought: { id: randomUUID(), parent_id: null, metadata: {}, in_progress: false, input_text: '', message, author_type: 'System', author_name: err instanceof StateError ? 'WorkflowError' : (err as Error)?.name ?? 'Error', output_format: 'text', error: true, interrupted: false, aborted: false, children: [] },
+      });
+      finishStream({ generated: message, execution_error: 'workflow_error' });
+      await events.end(channel);
+    }
+  }
+
+  private async interrupt(
+    executionId: string,
+    cp: Checkpoint,
+    pending: Task[],
+    rows: Map<string, StateRow>,
+    cfg: WorkflowYaml,
+    publish: (f: Record<string, unknown>) => void,
+    finishStream: (f: Record<string, unknown>) => void,
+  ): Promise<void> {
+    const { store } = this.deps;
+    const now = nowIso();
+    let last: Record<string, unknown> | null = null;
+    for (const t of pending) {
+      const state = cfg.states.find((s) => s.id === t.stateId)!;
+      let row = rows.get(t.key);
+      if (!row) {
+        row = newRow(executionId, cp.step, t, state, STATUS.interrupted, now);
+        await store.insertState(row);
+      } else await store.updateState(row.id, { status: STATUS.interrupted, update_date: now });
+      last = { id: row.id, name: t.stateId, task: state.task, status: STATUS.interrupted, event_type: 'state_interrupted', started_at: null, completed_at: null };
+    }
+    await store.updateExecution(executionId, { overall_status: STATUS.interrupted, checkpoint: toJson(cp) }, STATUS.inProgress);
+    void publish;
+    finishStream({ workflow_state: last, generated: pending[0].input });
+  }
+
+  private async runTask(a: {
+    executionId: string;
+    cfg: WorkflowYaml;
+    state: StateConfig;
+    task: Task;
+    row: StateRow | undefined;
+    cp: Checkpoint;
+    user: ExecutionUser;
+    headers: Record<string, string> | null;
+    signal: AbortSignal;
+    publish: (f: Record<string, unknown>) => void;
+    trace: Record<string, unknown>;
+  }): Promise<Done> {
+    const { store } = this.deps;
+    const { task, state, cp, signal } = a;
+    if (a.row?.status === STATUS.succeeded) return { task, rowId: a.row.id, result: fromJson<Done['result']>(a.row.result, null as never) };
+    const base = isPlainObject(task.item) ? { ...cp.context, ...task.item } : cp.context;
+    const vars: Record<string, unknown> = { ...base, task: task.item !== undefined ? asText(task.item) : task.input, user_input: cp.userInput };
+    const taskText = render(state.task ?? '', vars);
+    const startedAt = nowIso();
+    let rowId: string;
+    if (a.row) {
+      rowId = a.row.id;
+      await store.restartState(rowId, { status: STATUS.inProgress, task: taskText, started_at: startedAt, completed_at: null, output: null, error: null, update_date: startedAt });
+    } else {
+      const row = newRow(a.executionId, cp.step, task, state, STATUS.inProgress, startedAt);
+      row.task = taskText;
+      row.started_at = startedAt;
+      rowId = row.id;
+      await store.insertState(row);
+    }
+    const wireState = (status: string, event: string, completedAt: string | null) => ({ id: rowId, name: state.id, task: taskText, status, event_type: event, started_at: startedAt, completed_at: completedAt });
+    a.publish({ workflow_state: wireState(STATUS.inProgress, 'state_start', null) });
+
+    const policy = state.retry_policy ?? a.cfg.retry_policy;
+    const attempts = policy?.max_attempts ?? 1;
+    let delay = (policy?.initial_interval ?? 0.5) * 1000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await runNode(this.deps, {
+          cfg: a.cfg,
+          state,
+          vars,
+          history: cp.history,
+          input: task.input,
+          item: task.item,
+          user: a.user,
+          propagatedHeaders: a.headers,
+          signal,
+          trace: a.trace,
+          emit: (thought) => a.publish({ thought, context: { execution_state_id: rowId } }),
+        });
+        if (signal.aborted) throw new AbortedError();
+        const ctxAfter = applyOutput(cp.context, state, outcome.output, task.iteration !== undefined);
+        const next = chooseNext(state, outcome.output, ctxAfter);
+        const result: Done['result'] = { output: outcome.output, next, usage: outcome.usage, ...(outcome.message ? { message: outcome.message } : {}) };
+        if (state.next.iter_key) result.iterItems = iterItems(state.next.iter_key, outcome.output, ctxAfter);
+        const completedAt = nowIso();
+        await store.finishState(a.executionId, rowId, { status: STATUS.succeeded, output: outcome.output, result: toJson(result), completed_at: completedAt, update_date: completedAt }, a.cfg.verbose ? outcome.thoughts : []);
+        a.publish({ workflow_state: wireState(STATUS.succeeded, 'state_finish', completedAt) });
+        return { task, rowId, result };
+      } catch (err) {
+        if (signal.aborted) throw new AbortedError();
+        const retryable = err instanceof StateError ? err.retryable : true;
+        if (retryable && attempt < attempts) {
+          await sleep(Math.min(delay, (policy?.max_interval ?? 60) * 1000), signal);
+          delay *= policy?.backoff_factor ?? 2;
+          continue;
+        }
+        const message = `State '${state.id}' failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${(err as Error).message}`;
+        const completedAt = nowIso();
+        await store.updateState(rowId, { status: STATUS.failed, error: message, completed_at: completedAt, update_date: completedAt });
+        a.publish({ workflow_state: wireState(STATUS.failed, 'state_finish', completedAt) });
+        throw new StateError(message, false);
+      }
+    }
+  }
+}
+
+function newRow(executionId: string, step: number, t: Task, state: StateConfig, status: string, now: string): StateRow {
+  return {
+    id: randomUUID(),
+    execution_id: executionId,
+    name: state.id,
+    task: state.task ?? '',
+    status,
+    output: null,
+    error: null,
+    task_key: t.key,
+    step,
+    iteration_number: t.iteration ?? null,
+    preceding_state_ids: toJson(t.preceding),
+    result: null,
+    started_at: null,
+    completed_at: null,
+    date: now,
+    update_date: now,
+  };
+}

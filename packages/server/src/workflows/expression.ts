@@ -1,0 +1,398 @@
+/**
+ * A safe evaluator for workflow conditions in the reference's Python-like syntax:
+ * `and/or/not`, `in`/`not in`, `is`/`is not`, `== != < <= > >=`, literals (strings, numbers,
+ * lists, True/False/None and true/false/null), names, dotted and indexed access into the
+ * context, parentheses. No eval/new Function: a tokenizer, a recursive-descent parser to an
+ * AST and a tree-walking evaluator. Calls are limited to a fixed allow-list of pure helpers
+ * (`len(x)`, and the string methods the reference docs use: lower, upper, strip, startswith,
+ * endswith); every other call, and any name or attribute starting with `_`, is rejected.
+ */
+
+export class ExpressionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExpressionError';
+  }
+}
+
+type Tok =
+  | { t: 'num'; v: number }
+  | { t: 'str'; v: string }
+  | { t: 'name'; v: string }
+  | { t: 'op'; v: string }
+  | { t: 'eof' };
+
+const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is']);
+const METHODS = new Set(['lower', 'upper', 'strip', 'startswith', 'endswith']);
+const FUNCTIONS = new Set(['len']);
+
+function tokenize(src: string): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i];
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
+      const m = /^[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?|^[0-9]+\.?/.exec(src.slice(i))!;
+      out.push({ t: 'num', v: Number(m[0]) });
+      i += m[0].length;
+      continue;
+    }
+    if (/[A-Za-z_]/.test(c)) {
+      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i))!;
+      out.push({ t: 'name', v: m[0] });
+      i += m[0].length;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      let s = '';
+      let j = i + 1;
+      for (;;) {
+        if (j >= src.length) throw new ExpressionError(`unterminated string starting at position ${i + 1}`);
+        const d = src[j];
+        if (d === c) break;
+        if (d === '\\') {
+          const e = src[j + 1];
+          s += e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : (e ?? '');
+          j += 2;
+          continue;
+        }
+        s += d;
+        j++;
+      }
+      out.push({ t: 'str', v: s });
+      i = j + 1;
+      continue;
+    }
+    const two = src.slice(i, i + 2);
+    if (['==', '!=', '<=', '>='].includes(two)) {
+      out.push({ t: 'op', v: two });
+      i += 2;
+      continue;
+    }
+    if ('<>()[],.-'.includes(c)) {
+      out.push({ t: 'op', v: c });
+      i++;
+      continue;
+    }
+    throw new ExpressionError(`unexpected character '${c}' at position ${i + 1}`);
+  }
+  out.push({ t: 'eof' });
+  return out;
+}
+
+export type Node =
+  | { k: 'lit'; v: unknown }
+  | { k: 'name'; n: string }
+  | { k: 'list'; items: Node[] }
+  | { k: 'attr'; obj: Node; n: string }
+  | { k: 'index'; obj: Node; idx: Node }
+  | { k: 'call'; fn: string; recv?: Node; args: Node[] }
+  | { k: 'not'; e: Node }
+  | { k: 'neg'; e: Node }
+  | { k: 'bool'; op: 'and' | 'or'; l: Node; r: Node }
+  | { k: 'cmp'; first: Node; rest: Array<{ op: string; e: Node }> };
+
+function checkName(n: string): void {
+  if (n.startsWith('_')) throw new ExpressionError(`names starting with '_' are not allowed: ${n}`);
+}
+
+class Parser {
+  private p = 0;
+  constructor(private readonly toks: Tok[]) {}
+
+  private peek(): Tok {
+    return this.toks[this.p];
+  }
+  private isOp(v: string): boolean {
+    const t = this.peek();
+    return t.t === 'op' && t.v === v;
+  }
+  private isKw(v: string, offset = 0): boolean {
+    const t = this.toks[this.p + offset];
+    return t?.t === 'name' && t.v === v;
+  }
+  private expectOp(v: string): void {
+    if (!this.isOp(v)) throw new ExpressionError(`expected '${v}' but found ${describe(this.peek())}`);
+    this.p++;
+  }
+
+  parse(): Node {
+    const n = this.or();
+    if (this.peek().t !== 'eof') throw new ExpressionError(`unexpected ${describe(this.peek())}`);
+    return n;
+  }
+  private or(): Node {
+    let l = this.and();
+    while (this.isKw('or')) {
+      this.p++;
+      l = { k: 'bool', op: 'or', l, r: this.and() };
+    }
+    return l;
+  }
+  private and(): Node {
+    let l = this.not();
+    while (this.isKw('and')) {
+      this.p++;
+      l = { k: 'bool', op: 'and', l, r: this.not() };
+    }
+    return l;
+  }
+  private not(): Node {
+    if (this.isKw('not')) {
+      this.p++;
+      return { k: 'not', e: this.not() };
+    }
+    return this.cmp();
+  }
+  private cmp(): Node {
+    const first = this.unary();
+    const rest: Array<{ op: string; e: Node }> = [];
+    for (;;) {
+      const t = this.peek();
+      let op: string | null = null;
+      if (t.t === 'op' && ['==', '!=', '<', '<=', '>', '>='].includes(t.v)) {
+        op = t.v;
+        this.p++;
+      } else if (this.isKw('in')) {
+        op = 'in';
+        this.p++;
+      } else if (this.isKw('not') && this.isKw('in', 1)) {
+        op = 'not in';
+        this.p += 2;
+      } else if (this.isKw('is')) {
+        this.p++;
+        if (this.isKw('not')) {
+          this.p++;
+          op = 'is not';
+        } else op = 'is';
+      }
+      if (!op) break;
+      rest.push({ op, e: this.unary() });
+    }
+    return rest.length ? { k: 'cmp', first, rest } : first;
+  }
+  private unary(): Node {
+    if (this.isOp('-')) {
+      this.p++;
+      return { k: 'neg', e: this.unary() };
+    }
+    return this.postfix();
+  }
+  private postfix(): Node {
+    let n = this.primary();
+    for (;;) {
+      if (this.isOp('.')) {
+        this.p++;
+        const t = this.peek();
+        if (t.t !== 'name') throw new ExpressionError(`expected an attribute name after '.' but found ${describe(t)}`);
+        this.p++;
+        checkName(t.v);
+        if (this.isOp('(')) {
+          if (!METHODS.has(t.v)) throw new ExpressionError(`method calls are not allowed: .${t.v}() (allowed: ${[...METHODS].join(', ')})`);
+          n = { k: 'call', fn: t.v, recv: n, args: this.args() };
+        } else n = { k: 'attr', obj: n, n: t.v };
+      } else if (this.isOp('[')) {
+        this.p++;
+        const idx = this.or();
+        this.expectOp(']');
+        n = { k: 'index', obj: n, idx };
+      } else if (this.isOp('(')) {
+        if (n.k === 'name' && FUNCTIONS.has(n.n)) n = { k: 'call', fn: n.n, args: this.args() };
+        else throw new ExpressionError(`function calls are not allowed${n.k === 'name' ? `: ${n.n}()` : ''} (allowed: len())`);
+      } else return n;
+    }
+  }
+  private args(): Node[] {
+    this.expectOp('(');
+    const args: Node[] = [];
+    while (!this.isOp(')')) {
+      args.push(this.or());
+      if (!this.isOp(',')) break;
+      this.p++;
+    }
+    this.expectOp(')');
+    return args;
+  }
+  private primary(): Node {
+    const t = this.peek();
+    if (t.t === 'num' || t.t === 'str') {
+      this.p++;
+      return { k: 'lit', v: t.v };
+    }
+    if (t.t === 'name') {
+      this.p++;
+      if (t.v === 'True' || t.v === 'true') return { k: 'lit', v: true };
+      if (t.v === 'False' || t.v === 'false') return { k: 'lit', v: false };
+      if (t.v === 'None' || t.v === 'null') return { k: 'lit', v: null };
+      if (KEYWORDS.has(t.v)) throw new ExpressionError(`unexpected keyword '${t.v}'`);
+      checkName(t.v);
+      return { k: 'name', n: t.v };
+    }
+    if (this.isOp('(')) {
+      this.p++;
+      const e = this.or();
+      this.expectOp(')');
+      return e;
+    }
+    if (this.isOp('[')) {
+      this.p++;
+      const items: Node[] = [];
+      while (!this.isOp(']')) {
+        items.push(this.or());
+        if (!this.isOp(',')) break;
+        this.p++;
+      }
+      this.expectOp(']');
+      return { k: 'list', items };
+    }
+    throw new ExpressionError(`unexpected ${describe(t)}`);
+  }
+}
+
+function describe(t: Tok): string {
+  if (t.t === 'eof') return 'end of expression';
+  if (t.t === 'str') return `string '${t.v}'`;
+  return `'${t.v}'`;
+}
+
+/** Parses an expression; throws ExpressionError naming the problem. */
+export function parseExpression(src: string): Node {
+  if (typeof src !== 'string' || !src.trim()) throw new ExpressionError('empty expression');
+  return new Parser(tokenize(src)).parse();
+}
+
+export function truthy(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  return true;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined) a = null;
+  if (b === undefined) b = null;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function typeName(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (Array.isArray(v)) return 'list';
+  return typeof v === 'object' ? 'dict' : typeof v;
+}
+
+function member(obj: unknown, key: unknown): unknown {
+  if (obj === null || obj === undefined) return null;
+  if (Array.isArray(obj) || typeof obj === 'string') {
+    if (typeof key !== 'number' || !Number.isInteger(key)) return null;
+    const i = key < 0 ? obj.length + key : key;
+    return (obj as ArrayLike<unknown>)[i] ?? null;
+  }
+  if (typeof obj === 'object') {
+    const k = String(key);
+    return Object.prototype.hasOwnProperty.call(obj, k) ? (obj as Record<string, unknown>)[k] : null;
+  }
+  return null;
+}
+
+function compare(op: string, a: unknown, b: unknown): boolean {
+  switch (op) {
+    case '==':
+    case 'is':
+      return deepEqual(a, b);
+    case '!=':
+    case 'is not':
+      return !deepEqual(a, b);
+    case 'in':
+    case 'not in': {
+      let r: boolean;
+      if (typeof b === 'string') r = typeof a === 'string' && b.includes(a);
+      else if (Array.isArray(b)) r = b.some((x) => deepEqual(x, a));
+      else if (b && typeof b === 'object') r = Object.prototype.hasOwnProperty.call(b, String(a));
+      else throw new ExpressionError(`argument of type '${typeName(b)}' is not iterable`);
+      return op === 'in' ? r : !r;
+    }
+    default: {
+      const ok = (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string');
+      if (!ok) throw new ExpressionError(`'${op}' not supported between '${typeName(a)}' and '${typeName(b)}'`);
+      const x = a as number | string;
+      const y = b as number | string;
+      return op === '<' ? x < y : op === '<=' ? x <= y : op === '>' ? x > y : x >= y;
+    }
+  }
+}
+
+function callFn(fn: string, recv: unknown, args: unknown[]): unknown {
+  if (fn === 'len') {
+    const v = args[0];
+    if (typeof v === 'string' || Array.isArray(v)) return v.length;
+    if (v && typeof v === 'object') return Object.keys(v).length;
+    throw new ExpressionError(`object of type '${typeName(v)}' has no len()`);
+  }
+  if (typeof recv !== 'string') throw new ExpressionError(`'${typeName(recv)}' has no method '${fn}'`);
+  switch (fn) {
+    case 'lower':
+      return recv.toLowerCase();
+    case 'upper':
+      return recv.toUpperCase();
+    case 'strip':
+      return recv.trim();
+    case 'startswith':
+      return recv.startsWith(String(args[0] ?? ''));
+    case 'endswith':
+      return recv.endsWith(String(args[0] ?? ''));
+  }
+  throw new ExpressionError(`unknown function ${fn}`);
+}
+
+export function evaluateNode(n: Node, vars: Record<string, unknown>): unknown {
+  switch (n.k) {
+    case 'lit':
+      return n.v;
+    case 'name':
+      if (!Object.prototype.hasOwnProperty.call(vars, n.n)) throw new ExpressionError(`name '${n.n}' is not defined`);
+      return vars[n.n];
+    case 'list':
+      return n.items.map((i) => evaluateNode(i, vars));
+    case 'attr':
+      return member(evaluateNode(n.obj, vars), n.n);
+    case 'index':
+      return member(evaluateNode(n.obj, vars), evaluateNode(n.idx, vars));
+    case 'call':
+      return callFn(n.fn, n.recv ? evaluateNode(n.recv, vars) : undefined, n.args.map((a) => evaluateNode(a, vars)));
+    case 'not':
+      return !truthy(evaluateNode(n.e, vars));
+    case 'neg': {
+      const v = evaluateNode(n.e, vars);
+      if (typeof v !== 'number') throw new ExpressionError(`bad operand type for unary -: '${typeName(v)}'`);
+      return -v;
+    }
+    case 'bool': {
+      const l = evaluateNode(n.l, vars);
+      if (n.op === 'and') return truthy(l) ? evaluateNode(n.r, vars) : l;
+      return truthy(l) ? l : evaluateNode(n.r, vars);
+    }
+    case 'cmp': {
+      let left = evaluateNode(n.first, vars);
+      for (const { op, e } of n.rest) {
+        const right = evaluateNode(e, vars);
+        if (!compare(op, left, right)) return false;
+        left = right;
+      }
+      return true;
+    }
+  }
+}
+
+/** Parses and evaluates; the result is Python-truthiness of the value. Throws ExpressionError. */
+export function evaluateCondition(src: string, vars: Record<string, unknown>): boolean {
+  return truthy(evaluateNode(parseExpression(src), vars));
+}

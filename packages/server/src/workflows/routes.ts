@@ -1,0 +1,222 @@
+/** HTTP routes: workflow CRUD (/v1/workflows...) and executions (/v1/workflows/{id}/executions...). */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { currentUser } from '../api/auth.js';
+import { badRequest } from '../api/errors.js';
+import { pageQuery } from '../api/pagination.js';
+import { negotiateStreamFormat, openStream } from '../api/stream.js';
+import type { AppContext } from '../context.js';
+import { channelOf, type BusEnvelope } from './model.js';
+import type { WorkflowService } from './service.js';
+import { extractHeaders } from './headers.js';
+
+const workflowBody = z.object({
+  name: z.string().min(1),
+  description: z.string(),
+  project: z.string().min(1),
+  yaml_config: z.string().default(''),
+  shared: z.boolean().default(true),
+  mode: z.enum(['Sequential', 'Autonomous']).default('Sequential'),
+  icon_url: z.string().nullish(),
+  start_hint: z.string().nullish(),
+});
+
+const listQuery = pageQuery(10).extend({
+  filters: z.string().optional(),
+  filter_by_user: z.string().optional(),
+  minimal_response: z.string().optional(),
+  scope: z.string().optional(),
+});
+
+const executionBody = z.object({
+  user_input: z.union([z.string(), z.record(z.string(), z.unknown())]).default(''),
+  file_name: z.string().nullish(),
+  file_names: z.array(z.string()).max(20).nullish(),
+  propagate_headers: z.boolean().default(false),
+  stream: z.boolean().default(false),
+  conversation_id: z.string().nullish(),
+  session_id: z.string().max(200).nullish(),
+  disable_cache: z.boolean().optional(),
+  tags: z.array(z.string()).nullish(),
+  delete_on_completion: z.boolean().optional(),
+});
+
+const boolQuery = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .optional()
+  .transform((v) => v === true || v === 'true' || v === '1');
+
+const resumeQuery = z.object({ propagate_headers: boolQuery, stream: boolQuery, disable_cache: z.string().optional() });
+const resumeBody = z.object({ user_input: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(), file_names: z.array(z.string()).nullish() }).nullish();
+const editOutputBody = z.object({ state_id: z.string().min(1), output: z.string().min(1) });
+
+const idParams = z.object({ workflow_id: z.string() });
+const execParams = idParams.extend({ execution_id: z.string() });
+const stateParams = execParams.extend({ state_id: z.string() });
+
+const userInputText = (v: string | Record<string, unknown> | null | undefined) => (v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+
+function parseFilters(raw: string | undefined): Record<string, unknown> {
+  if (!raw) return {};
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* fall through */
+  }
+  throw badRequest('Invalid filters', 'filters must be a URL-encoded JSON object, e.g. {"project":"demo"}.');
+}
+
+/** Streams a run segment of an execution from the event bus until its `last` chunk. */
+async function streamExecution(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, executionId: string, seq: number, start: () => Promise<void>): Promise<void> {
+  const writer = openStream(req, reply, negotiateStreamFormat(req), { headers: { 'x-workflow-execution-id': executionId } });
+  const lastEventId = req.headers['last-event-id'];
+  const events = ctx.events.subscribe(channelOf(executionId), { signal: writer.signal, afterId: typeof lastEventId === 'string' ? lastEventId : undefined });
+  await start();
+  try {
+    for await (const ev of events) {
+      const env = ev.data as BusEnvelope;
+      if (env.seq !== seq) continue;
+      await writer.write({ id: ev.id, data: env.chunk });
+      if (env.chunk.last) break;
+    }
+  } finally {
+    writer.end();
+  }
+}
+
+export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, svc: WorkflowService): void {
+  const tags = ['workflows'];
+
+  app.get('/workflows', { schema: { tags, summary: 'List workflows', querystring: listQuery } }, async (req) => {
+    const q = req.query as z.infer<typeof listQuery>;
+    const user = currentUser(req);
+    const page = await svc.list(user, q.page, q.per_page, parseFilters(q.filters));
+    return { data: page.data.map((r) => svc.toWire(r, user)), pagination: page.pagination };
+  });
+
+  app.get('/workflows/id/:workflow_id', { schema: { tags, summary: 'Get a workflow', params: idParams } }, async (req) => {
+    const user = currentUser(req);
+    return svc.toWire(await svc.get(user, (req.params as z.infer<typeof idParams>).workflow_id), user);
+  });
+
+  app.post('/workflows', { schema: { tags, summary: 'Create a workflow (yaml_config is validated)', body: workflowBody } }, async (req) => {
+    const user = currentUser(req);
+    const row = await svc.create(user, req.body as z.infer<typeof workflowBody>);
+    return { message: 'Workflow created successfully', data: svc.toWire(row, user) };
+  });
+
+  app.put('/workflows/:workflow_id', { schema: { tags, summary: 'Update a workflow', params: idParams, body: workflowBody } }, async (req) => {
+    const user = currentUser(req);
+    const row = await svc.update(user, (req.params as z.infer<typeof idParams>).workflow_id, req.body as z.infer<typeof workflowBody>);
+    return { message: 'Workflow updated successfully', data: svc.toWire(row, user) };
+  });
+
+  app.delete('/workflows/:workflow_id', { schema: { tags, summary: 'Delete a workflow and its executions', params: idParams } }, async (req) => {
+    await svc.remove(currentUser(req), (req.params as z.infer<typeof idParams>).workflow_id);
+    return { message: 'Specified workflow removed' };
+  });
+
+  // ---- executions ----
+  const etags = ['workflow executions'];
+
+  app.post(
+    '/workflows/:workflow_id/executions',
+    { schema: { tags: etags, summary: 'Start an execution (stream: true → SSE, or NDJSON with Accept: application/x-ndjson)', params: idParams, body: executionBody } },
+    async (req, reply) => {
+      const user = currentUser(req);
+      const body = req.body as z.infer<typeof executionBody>;
+      const row = await svc.startExecution(user, (req.params as z.infer<typeof idParams>).workflow_id, {
+        user_input: userInputText(body.user_input),
+        file_name: body.file_name,
+        file_names: body.file_names,
+        session_id: body.session_id,
+        tags: body.tags,
+        conversation_id: body.conversation_id,
+        propagatedHeaders: body.propagate_headers ? extractHeaders(req.headers) : null,
+      });
+      if (!body.stream) {
+        await svc.enqueue(row.id);
+        return svc.executionToWire(row);
+      }
+      await streamExecution(ctx, req, reply, row.id, row.run_seq, () => svc.enqueue(row.id));
+      return reply;
+    },
+  );
+
+  app.get('/workflows/:workflow_id/executions', { schema: { tags: etags, summary: 'List executions', params: idParams, querystring: pageQuery(10).extend({ filter_by_project: z.string().optional() }) } }, async (req) => {
+    const q = req.query as { page: number; per_page: number };
+    const page = await svc.listExecutions(currentUser(req), (req.params as z.infer<typeof idParams>).workflow_id, q.page, q.per_page);
+    return { data: page.data.map((r) => svc.executionToWire(r)), pagination: page.pagination };
+  });
+
+  app.delete('/workflows/:workflow_id/executions', { schema: { tags: etags, summary: 'Delete the execution history', params: idParams } }, async (req) => {
+    await svc.clearExecutions(currentUser(req), (req.params as z.infer<typeof idParams>).workflow_id);
+    return { message: 'Execution history cleared' };
+  });
+
+  app.get('/workflows/:workflow_id/executions/:execution_id', { schema: { tags: etags, summary: 'Get an execution', params: execParams } }, async (req) => {
+    const p = req.params as z.infer<typeof execParams>;
+    return svc.executionToWire(await svc.getExecution(currentUser(req), p.workflow_id, p.execution_id));
+  });
+
+  app.delete('/workflows/:workflow_id/executions/:execution_id', { schema: { tags: etags, summary: 'Delete an execution', params: execParams } }, async (req) => {
+    const p = req.params as z.infer<typeof execParams>;
+    await svc.deleteExecution(currentUser(req), p.workflow_id, p.execution_id);
+    return { message: 'Execution removed' };
+  });
+
+  app.get('/workflows/:workflow_id/executions/:execution_id/states', { schema: { tags: etags, summary: 'States of an execution, with thoughts', params: execParams, querystring: pageQuery(10) } }, async (req) => {
+    const p = req.params as z.infer<typeof execParams>;
+    const q = req.query as { page: number; per_page: number };
+    return svc.listStates(currentUser(req), p.workflow_id, p.execution_id, q.page, q.per_page);
+  });
+
+  app.get('/workflows/:workflow_id/executions/:execution_id/states/:state_id/output', { schema: { tags: etags, summary: 'Output of one state (state row id)', params: stateParams } }, async (req) => {
+    const p = req.params as z.infer<typeof stateParams>;
+    return { output: await svc.stateOutput(currentUser(req), p.workflow_id, p.execution_id, p.state_id) };
+  });
+
+  app.post(
+    '/workflows/:workflow_id/executions/:execution_id/thoughts',
+    { schema: { tags: etags, summary: 'Thoughts of an execution (body: optional array of thought ids)', params: execParams, body: z.array(z.string()).nullish() } },
+    async (req) => {
+      const p = req.params as z.infer<typeof execParams>;
+      return svc.thoughts(currentUser(req), p.workflow_id, p.execution_id, (req.body as string[] | null | undefined) ?? null);
+    },
+  );
+
+  app.put('/workflows/:workflow_id/executions/:execution_id/abort', { schema: { tags: etags, summary: 'Abort a running or interrupted execution', params: execParams } }, async (req) => {
+    const p = req.params as z.infer<typeof execParams>;
+    await svc.abort(currentUser(req), p.workflow_id, p.execution_id);
+    return { message: 'Workflow execution has been aborted' };
+  });
+
+  app.put(
+    '/workflows/:workflow_id/executions/:execution_id/resume',
+    { schema: { tags: etags, summary: 'Resume an Interrupted execution', params: execParams, querystring: resumeQuery, body: resumeBody } },
+    async (req, reply) => {
+      const p = req.params as z.infer<typeof execParams>;
+      const q = req.query as z.infer<typeof resumeQuery>;
+      const body = req.body as z.infer<typeof resumeBody>;
+      const seq = await svc.resume(currentUser(req), p.workflow_id, p.execution_id, userInputText(body?.user_input) || null, q.propagate_headers ? extractHeaders(req.headers) : null);
+      if (!q.stream) {
+        await svc.enqueue(p.execution_id);
+        return { message: 'Workflow execution has been resumed' };
+      }
+      await streamExecution(ctx, req, reply, p.execution_id, seq, () => svc.enqueue(p.execution_id));
+      return reply;
+    },
+  );
+
+  app.put(
+    '/workflows/:workflow_id/executions/:execution_id/output',
+    { schema: { tags: etags, summary: "Edit the interrupted predecessor's output before resuming", params: execParams, body: editOutputBody } },
+    async (req) => {
+      const p = req.params as z.infer<typeof execParams>;
+      const body = req.body as z.infer<typeof editOutputBody>;
+      await svc.editOutput(currentUser(req), p.workflow_id, p.execution_id, body.state_id, body.output);
+      return { message: 'Workflow execution output has been edited successfully' };
+    },
+  );
+}

@@ -1,0 +1,456 @@
+/**
+ * Workflow configs and executions: the domain logic behind the HTTP routes. Starting or
+ * resuming an execution writes its row and checkpoint, then hands it to the run queue.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AuthUser } from '../api/auth.js';
+import { badRequest, notFound } from '../api/errors.js';
+import { pageOf, type Page } from '../api/pagination.js';
+import type { RunQueue } from '../runs/queue.js';
+import { fromJson, toJson } from '../store/json.js';
+import { isManagerOf, requireExecution, requireProject, requireWorkflow, workflowAbilities } from './acl.js';
+import { initialCheckpoint, STATUS, zeroUsage, type Checkpoint } from './model.js';
+import { nowIso, type ExecutionRow, type StateRow, type WorkflowRow, type WorkflowStore } from './store.js';
+import { configError } from './validate.js';
+import type { WorkflowEngine } from './engine.js';
+import { isPlainObject, tryParseJson } from './template.js';
+
+export const RUN_KIND = 'workflow-execution';
+
+export interface WorkflowInput {
+  name: string;
+  description: string;
+  project: string;
+  yaml_config: string;
+  shared: boolean;
+  mode: string;
+  icon_url?: string | null;
+  start_hint?: string | null;
+}
+
+export interface ExecutionInput {
+  user_input: string;
+  file_name?: string | null;
+  file_names?: string[] | null;
+  session_id?: string | null;
+  tags?: string[] | null;
+  conversation_id?: string | null;
+  propagatedHeaders: Record<string, string> | null;
+}
+
+const userRef = (u: AuthUser) => ({ user_id: u.id, username: u.username, name: u.name });
+
+export class WorkflowService {
+  constructor(
+    private readonly store: WorkflowStore,
+    private readonly engine: WorkflowEngine,
+    private readonly runs: RunQueue,
+  ) {}
+
+  private get db() {
+    return this.store.db;
+  }
+
+  private validate(yaml: string): void {
+    if (yaml.trim()) this.engine.config(yaml);
+  }
+
+  toWire(row: WorkflowRow, user: AuthUser): Record<string, unknown> {
+    let cfg: ReturnType<WorkflowEngine['config']> | null = null;
+    try {
+      cfg = row.yaml_config.trim() ? this.engine.config(row.yaml_config) : null;
+    } catch {
+      cfg = null;
+    }
+    return {
+      id: row.id,
+      date: row.date,
+      update_date: row.update_date,
+      name: row.name,
+      description: row.description,
+      start_hint: row.start_hint,
+      icon_url: row.icon_url,
+      mode: row.mode,
+      type: cfg?.type ?? 'generic',
+      project: row.project,
+      shared: row.shared === 1,
+      assistants: cfg?.assistants ?? [],
+      custom_nodes: cfg?.custom_nodes ?? [],
+      tools: cfg?.tools ?? [],
+      states: cfg?.states ?? [],
+      schema_url: null,
+      supervisor_prompt: '',
+      created_by: fromJson(row.created_by, null),
+      updated_by: fromJson(row.updated_by, null),
+      user_abilities: workflowAbilities(user, row),
+      yaml_config: row.yaml_config,
+      yaml_config_history: fromJson(row.yaml_config_history, []),
+      tokens_limit_before_summarization: cfg?.tokens_limit_before_summarization ?? null,
+      messages_limit_before_summarization: cfg?.messages_limit_before_summarization ?? null,
+      enable_summarization_node: cfg?.enable_summarization_node ?? true,
+      retry_policy: cfg?.retry_policy ?? null,
+      recursion_limit: cfg?.recursion_limit ?? 50,
+      max_concurrency: cfg?.max_concurrency ?? 2,
+      verbose: cfg?.verbose ?? true,
+      max_iteration_key_output_limit: cfg?.max_iteration_key_output_limit ?? 200,
+      bedrock: null,
+      meta_config: null,
+      is_global: false,
+      categories: [],
+      unique_users_count: 0,
+      guardrail_assignments: [],
+    };
+  }
+
+  async create(user: AuthUser, input: WorkflowInput): Promise<WorkflowRow> {
+    requireProject(user, input.project);
+    if (input.mode === 'Autonomous') throw badRequest('Autonomous workflows are not supported', 'Only mode "Sequential" is supported.');
+    this.validate(input.yaml_config);
+    const now = nowIso();
+    const row: WorkflowRow = {
+      id: randomUUID(),
+      name: input.name,
+      description: input.description,
+      project: input.project,
+      mode: input.mode,
+      shared: input.shared ? 1 : 0,
+      yaml_config: input.yaml_config,
+      yaml_config_history: '[]',
+      icon_url: input.icon_url ?? null,
+      start_hint: input.start_hint ?? null,
+      created_by_id: user.id,
+      created_by: toJson(userRef(user)),
+      updated_by: null,
+      date: now,
+      update_date: now,
+    };
+    await this.db.insertInto('workflows').values(row).execute();
+    return row;
+  }
+
+  async get(user: AuthUser, id: string): Promise<WorkflowRow> {
+    const row = await this.store.getWorkflow(id);
+    if (!row) throw notFound('Workflow', id);
+    requireWorkflow(user, row, 'read');
+    return row;
+  }
+
+  async update(user: AuthUser, id: string, input: WorkflowInput): Promise<WorkflowRow> {
+    const row = await this.store.getWorkflow(id);
+    if (!row) throw notFound('Workflow', id);
+    requireWorkflow(user, row, 'write');
+    if (input.project !== row.project) requireProject(user, input.project);
+    if (input.mode === 'Autonomous') throw badRequest('Autonomous workflows are not supported', 'Only mode "Sequential" is supported.');
+    this.validate(input.yaml_config);
+    const now = nowIso();
+    const history = fromJson<unknown[]>(row.yaml_config_history, []);
+    if (row.yaml_config !== input.yaml_config) history.push({ yaml_config: row.yaml_config, date: row.update_date, created_by: fromJson(row.updated_by ?? row.created_by, null) });
+    const fields = {
+      name: input.name,
+      description: input.description,
+      project: input.project,
+      mode: input.mode,
+      shared: input.shared ? 1 : 0,
+      yaml_config: input.yaml_config,
+      yaml_config_history: toJson(history.slice(-20)),
+      icon_url: input.icon_url ?? row.icon_url,
+      start_hint: input.start_hint ?? row.start_hint,
+      updated_by: toJson(userRef(user)),
+      update_date: now,
+    };
+    await this.db.updateTable('workflows').set(fields).where('id', '=', id).execute();
+    return { ...row, ...fields };
+  }
+
+  async remove(user: AuthUser, id: string): Promise<void> {
+    const row = await this.store.getWorkflow(id);
+    if (!row) throw notFound('Workflow', id);
+    requireWorkflow(user, row, 'delete');
+    const running = await this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', id).where('overall_status', '=', STATUS.inProgress).execute();
+    for (const r of running) await this.runs.abort(r.id);
+    await this.deleteExecutions(this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', id));
+    await this.db.deleteFrom('workflows').where('id', '=', id).execute();
+  }
+
+  async list(user: AuthUser, page: number, perPage: number, filters: Record<string, unknown>): Promise<Page<WorkflowRow>> {
+    let q = this.db.selectFrom('workflows');
+    if (!user.isAdmin) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_by_id', '=', user.id),
+          ...(user.adminProjects.length ? [eb('project', 'in', user.adminProjects)] : []),
+          ...(user.projects.length ? [eb.and([eb('shared', '=', 1), eb('project', 'in', user.projects)])] : []),
+        ]),
+      );
+    }
+    const project = filters.project;
+    if (typeof project === 'string' && project) q = q.where('project', '=', project);
+    if (Array.isArray(project) && project.length) q = q.where('project', 'in', project.map(String));
+    const search = filters.name ?? filters.search;
+    if (typeof search === 'string' && search) q = q.where('name', 'like', `%${search.replace(/[%_]/g, '')}%`);
+    if (typeof filters.created_by === 'string') q = q.where('created_by_id', '=', filters.created_by);
+    if (typeof filters.shared === 'boolean') q = q.where('shared', '=', filters.shared ? 1 : 0);
+    const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+    const rows = await q.selectAll().orderBy('date', 'desc').orderBy('id').limit(perPage).offset(page * perPage).execute();
+    return pageOf(rows, Number(total), page, perPage);
+  }
+
+  // ---- executions ----
+
+  executionToWire(row: ExecutionRow): Record<string, unknown> {
+    const fileNames = fromJson<string[]>(row.file_names, []);
+    return {
+      id: row.id,
+      execution_id: row.id,
+      workflow_id: row.workflow_id,
+      overall_status: row.overall_status,
+      output: row.output,
+      name: row.name,
+      prompt: row.prompt,
+      file_name: fileNames[0] ?? null,
+      file_names: fileNames,
+      created_by: fromJson(row.created_by, null),
+      updated_by: fromJson(row.updated_by, null),
+      checkpoints: null,
+      tokens_usage: { ...fromJson(row.tokens_usage, zeroUsage()), cached_tokens_money_spent: 0 },
+      project: row.project,
+      session_id: row.session_id,
+      tags: fromJson(row.tags, []),
+      conversation_id: row.conversation_id,
+      history: [],
+      date: row.date,
+      update_date: row.update_date,
+    };
+  }
+
+  async startExecution(user: AuthUser, workflowId: string, input: ExecutionInput): Promise<ExecutionRow> {
+    const wf = await this.get(user, workflowId);
+    if (!wf.yaml_config.trim()) throw configError('This workflow has no yaml_config: add states before executing it.');
+    const cfg = this.engine.config(wf.yaml_config);
+    const id = randomUUID();
+    const now = nowIso();
+    const fileNames = [...(input.file_names ?? []), ...(input.file_name ? [input.file_name] : [])];
+    const parsed = tryParseJson(input.user_input);
+    const context: Record<string, unknown> = isPlainObject(parsed) ? { ...parsed } : {};
+    if (fileNames.length) context.file_names = fileNames;
+    const cp = initialCheckpoint(cfg.states[0].id, input.user_input, context);
+    const row: ExecutionRow = {
+      id,
+      workflow_id: wf.id,
+      project: wf.project,
+      name: wf.name,
+      prompt: input.user_input,
+      file_names: toJson(fileNames),
+      overall_status: STATUS.inProgress,
+      output: null,
+      created_by_id: user.id,
+      created_by: toJson(userRef(user)),
+      updated_by: null,
+      tokens_usage: toJson(zeroUsage()),
+      session_id: input.session_id || id,
+      tags: toJson(input.tags ?? []),
+      conversation_id: input.conversation_id ?? null,
+      propagated_headers: input.propagatedHeaders ? toJson(input.propagatedHeaders) : null,
+      yaml_config: wf.yaml_config,
+      checkpoint: toJson(cp),
+      run_seq: 1,
+      date: now,
+      update_date: now,
+    };
+    await this.db.insertInto('workflow_executions').values(row).execute();
+    return row;
+  }
+
+  enqueue(id: string): Promise<void> {
+    return this.runs.enqueue(RUN_KIND, id);
+  }
+
+  async getExecution(user: AuthUser, workflowId: string, executionId: string, ability: 'read' | 'write' | 'delete' = 'read'): Promise<ExecutionRow> {
+    const row = await this.store.getExecution(executionId);
+    if (!row || row.workflow_id !== workflowId) throw notFound('Workflow execution', executionId);
+    requireExecution(user, row, ability);
+    return row;
+  }
+
+  async listExecutions(user: AuthUser, workflowId: string, page: number, perPage: number): Promise<Page<ExecutionRow>> {
+    await this.get(user, workflowId);
+    let q = this.db.selectFrom('workflow_executions').where('workflow_id', '=', workflowId);
+    if (!user.isAdmin) {
+      q = q.where((eb) => eb.or([eb('created_by_id', '=', user.id), ...(user.adminProjects.length ? [eb('project', 'in', user.adminProjects)] : [])]));
+    }
+    const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+    const rows = await q.selectAll().orderBy('date', 'desc').orderBy('id').limit(perPage).offset(page * perPage).execute();
+    return pageOf(rows, Number(total), page, perPage);
+  }
+
+  async listStates(user: AuthUser, workflowId: string, executionId: string, page: number, perPage: number) {
+    await this.getExecution(user, workflowId, executionId);
+    const q = this.db.selectFrom('workflow_execution_states').where('execution_id', '=', executionId);
+    const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+    const rows = await q.selectAll().orderBy('step').orderBy('date').orderBy('task_key').limit(perPage).offset(page * perPage).execute();
+    const ids = rows.map((r) => r.id);
+    const thoughts = ids.length
+      ? await this.db
+          .selectFrom('workflow_thoughts')
+          .select(['id', 'execution_state_id', 'parent_id', 'author_name', 'author_type', 'date'])
+          .where('execution_state_id', 'in', ids)
+          .where('parent_id', 'is', null)
+          .orderBy('date')
+          .execute()
+      : [];
+    return pageOf(
+      rows.map((r) => ({ ...stateToWire(r), thoughts: thoughts.filter((t) => t.execution_state_id === r.id) })),
+      Number(total),
+      page,
+      perPage,
+    );
+  }
+
+  async stateOutput(user: AuthUser, workflowId: string, executionId: string, stateId: string): Promise<string | null> {
+    await this.getExecution(user, workflowId, executionId);
+    const row = await this.db.selectFrom('workflow_execution_states').select(['output']).where('id', '=', stateId).where('execution_id', '=', executionId).executeTakeFirst();
+    if (!row) throw notFound('Workflow execution state', stateId);
+    return row.output;
+  }
+
+  async thoughts(user: AuthUser, workflowId: string, executionId: string, parentIds: string[] | null) {
+    await this.getExecution(user, workflowId, executionId);
+    const all = await this.db.selectFrom('workflow_thoughts').selectAll().where('execution_id', '=', executionId).orderBy('date').execute();
+    const wire = (t: (typeof all)[number]): Record<string, unknown> => ({
+      id: t.id,
+      execution_state_id: t.execution_state_id,
+      parent_id: t.parent_id,
+      author_name: t.author_name,
+      author_type: t.author_type,
+      input_text: t.input_text,
+      content: t.content,
+      error: t.error === 1,
+      date: t.date,
+      children: all.filter((c) => c.parent_id === t.id).map(wire),
+    });
+    const roots = parentIds?.length ? all.filter((t) => parentIds.includes(t.id)) : all.filter((t) => t.parent_id === null);
+    return roots.map(wire);
+  }
+
+  async abort(user: AuthUser, workflowId: string, executionId: string): Promise<void> {
+    const row = await this.getExecution(user, workflowId, executionId, 'write');
+    if (row.overall_status !== STATUS.inProgress && row.overall_status !== STATUS.interrupted) {
+      throw badRequest('Workflow execution cannot be aborted', `The execution is already ${row.overall_status}.`);
+    }
+    await this.db
+      .updateTable('workflow_executions')
+      .set({ overall_status: STATUS.aborted, updated_by: toJson(userRef(user)), update_date: nowIso() })
+      .where('id', '=', executionId)
+      .where('overall_status', 'in', [STATUS.inProgress, STATUS.interrupted])
+      .execute();
+    await this.runs.abort(executionId);
+    if (row.overall_status === STATUS.interrupted) await this.store.markRunningStates(executionId, STATUS.aborted, 'Aborted by the user');
+  }
+
+  /** Continues an Interrupted execution; returns the new run segment number. */
+  async resume(user: AuthUser, workflowId: string, executionId: string, userInput: string | null, headers: Record<string, string> | null): Promise<number> {
+    const row = await this.getExecution(user, workflowId, executionId, 'write');
+    if (row.overall_status !== STATUS.interrupted) {
+      throw badRequest('Workflow execution cannot be resumed', `Only an Interrupted execution can be resumed; this one is ${row.overall_status}.`);
+    }
+    const cp = fromJson<Checkpoint>(row.checkpoint, null as never);
+    cp.approved = cp.frontier.map((t) => t.key);
+    if (userInput) {
+      const parsed = tryParseJson(userInput);
+      if (isPlainObject(parsed)) Object.assign(cp.context, parsed);
+      cp.history = [...cp.history, { role: 'user', content: userInput }];
+    }
+    const seq = row.run_seq + 1;
+    const ok = await this.store.updateExecution(
+      executionId,
+      {
+        overall_status: STATUS.inProgress,
+        checkpoint: toJson(cp),
+        run_seq: seq,
+        updated_by: toJson(userRef(user)),
+        ...(headers ? { propagated_headers: toJson(headers) } : {}),
+      },
+      STATUS.interrupted,
+    );
+    if (!ok) throw badRequest('Workflow execution cannot be resumed', 'The execution changed status meanwhile.');
+    return seq;
+  }
+
+  async editOutput(user: AuthUser, workflowId: string, executionId: string, stateRowId: string, output: string): Promise<void> {
+    const row = await this.getExecution(user, workflowId, executionId, 'write');
+    if (row.overall_status !== STATUS.interrupted) {
+      throw badRequest('Workflow execution output cannot be edited', `Only the output of an Interrupted execution can be edited; this one is ${row.overall_status}.`);
+    }
+    const state = await this.db.selectFrom('workflow_execution_states').selectAll().where('id', '=', stateRowId).where('execution_id', '=', executionId).executeTakeFirst();
+    if (!state) throw notFound('Workflow execution state', stateRowId);
+    const cp = fromJson<Checkpoint>(row.checkpoint, null as never);
+    const prev = cp.lastRows.find((r) => r.rowId === stateRowId);
+    if (!prev) throw badRequest('Workflow execution output cannot be edited', `State '${state.name}' is not the interrupted state's predecessor; only its output can be edited.`);
+    const old = state.output ?? '';
+    for (const t of cp.frontier) if (t.preceding.length === 1 && t.preceding[0] === stateRowId) t.input = output;
+    const parsed = tryParseJson(output);
+    if (prev.outputKey) cp.context[prev.outputKey] = parsed ?? output;
+    if (isPlainObject(parsed)) Object.assign(cp.context, parsed);
+    for (let i = cp.history.length - 1; i >= 0; i--) {
+      if (cp.history[i].role === 'assistant' && cp.history[i].content === old) {
+        cp.history[i] = { role: 'assistant', content: output };
+        break;
+      }
+    }
+    if (cp.lastOutput === old) cp.lastOutput = output;
+    const result = fromJson<Record<string, unknown> | null>(state.result, null);
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('workflow_execution_states')
+        .set({ output, result: result ? toJson({ ...result, output }) : state.result, update_date: nowIso() })
+        .where('id', '=', stateRowId)
+        .execute();
+      await trx.updateTable('workflow_executions').set({ checkpoint: toJson(cp), update_date: nowIso() }).where('id', '=', executionId).execute();
+    });
+  }
+
+  async deleteExecution(user: AuthUser, workflowId: string, executionId: string): Promise<void> {
+    const row = await this.getExecution(user, workflowId, executionId, 'delete');
+    if (row.overall_status === STATUS.inProgress) await this.runs.abort(executionId);
+    await this.deleteExecutions(this.db.selectFrom('workflow_executions').select('id').where('id', '=', executionId));
+  }
+
+  async clearExecutions(user: AuthUser, workflowId: string): Promise<void> {
+    const wf = await this.get(user, workflowId);
+    const all = isManagerOf(user, wf.project);
+    let q = this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', workflowId);
+    if (!all) q = q.where('created_by_id', '=', user.id);
+    const ids = (await q.execute()).map((r) => r.id);
+    for (const id of ids) await this.runs.abort(id);
+    if (ids.length) await this.deleteExecutions(this.db.selectFrom('workflow_executions').select('id').where('id', 'in', ids));
+  }
+
+  private async deleteExecutions(ids: { execute(): Promise<Array<{ id: string }>> }): Promise<void> {
+    const list = (await ids.execute()).map((r) => r.id);
+    if (!list.length) return;
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('workflow_thoughts').where('execution_id', 'in', list).execute();
+      await trx.deleteFrom('workflow_execution_states').where('execution_id', 'in', list).execute();
+      await trx.deleteFrom('workflow_executions').where('id', 'in', list).execute();
+    });
+  }
+}
+
+export function stateToWire(r: StateRow): Record<string, unknown> {
+  return {
+    id: r.id,
+    date: r.date,
+    update_date: r.update_date,
+    execution_id: r.execution_id,
+    name: r.name,
+    state_id: r.name,
+    task: r.task,
+    status: r.status,
+    error: r.error,
+    started_at: r.started_at,
+    completed_at: r.completed_at,
+    preceding_state_ids: fromJson(r.preceding_state_ids, []),
+    iteration_number: r.iteration_number,
+    history_index: r.step,
+  };
+}
