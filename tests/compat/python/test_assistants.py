@@ -13,8 +13,11 @@ from codemie_sdk.models.assistant import (
 )
 
 
-def parse_stream(body: str) -> list[dict]:
-    """The /model stream is concatenated JSON objects (newlines optional)."""
+def parse_stream(res) -> list[dict]:
+    """Chunks of a /model stream: SSE (`data: {...}` lines, the default) or concatenated/NDJSON objects."""
+    body = res.text
+    if res.headers.get("content-type", "").startswith("text/event-stream"):
+        return [json.loads(line[5:]) for line in body.splitlines() if line.startswith("data:") and line[5:].strip()]
     decoder, chunks, i = json.JSONDecoder(), [], 0
     while i < len(body):
         while i < len(body) and body[i].isspace():
@@ -89,7 +92,7 @@ def test_assistant_chat(client, assistant):
 def test_assistant_chat_stream(client, assistant):
     res = client.assistants.chat(assistant.id, AssistantChatRequest(text="Stream please", stream=True))
     assert res.status_code == 200
-    chunks = parse_stream(res.text)
+    chunks = parse_stream(res)
     assert chunks, "no chunks"
     last = chunks[-1]
     assert last["last"] is True
