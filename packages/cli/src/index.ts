@@ -4,6 +4,7 @@
  * `register(program)`; add a group by adding one line below.
  */
 import { Command } from 'commander';
+import { register as registerKeycloak } from './commands/keycloak.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerIdp } from './commands/idp.js';
 import { CliError } from './errors.js';
@@ -17,6 +18,7 @@ program
 
 registerServe(program);
 registerIdp(program);
+registerKeycloak(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -13,6 +13,7 @@ import type { Metrics } from './metrics/metrics.js';
 import type { Tracer } from './trace/tracer.js';
 import type { AuditLog } from './audit/audit.js';
 import type { LlmService } from './llm/types.js';
+import type { McpService } from './mcp/service.js';
 
 export interface AppContext {
   config: Config;
@@ -32,6 +33,8 @@ export interface AppContext {
   metrics: Metrics;
   /** LLM models and the agent loop (llm/). */
   llm: LlmService;
+  /** MCP client layer: openToolset(servers, {propagatedHeaders, user}) (mcp/). */
+  mcp: McpService;
   /** Replaced by the identity module at start-up. */
   authenticator: Authenticator;
   /** Things to run, in reverse order, when the process shuts down. */

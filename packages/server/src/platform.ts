@@ -20,6 +20,7 @@ import { createTracer } from './trace/index.js';
 import { AuditLog } from './audit/audit.js';
 import { createLlmService } from './llm/service.js';
 import { instrumentLlm } from './llm/instrumented.js';
+import { createMcpService } from './mcp/service.js';
 
 export interface Platform {
   app: App;
@@ -65,8 +66,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     tracer: await createTracer(config, VERSION),
     audit: new AuditLog(store.db, log),
     llm: instrumentLlm(llm, metrics),
+    mcp: createMcpService({ config, log, metrics, db: store.db }),
     onClose: [],
   };
+  // Pooled MCP connections (and their stdio processes) close at shutdown.
+  ctx.onClose.push(() => ctx.mcp.close());
   const modules = opts.modules ?? allModules;
   try {
     for (const mod of modules) await mod.init?.(ctx);

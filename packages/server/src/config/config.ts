@@ -90,6 +90,43 @@ export const configSchema = z.object({
   /** Failed logins allowed per user or client before a lock-out, and the lock-out length. */
   loginMaxFailures: int(1, 1000).default(5),
   loginLockoutSeconds: int(1, 86_400).default(60),
+  /** Commands an MCP server config may run over stdio (bare names, or exact absolute paths); see docs/mcp.md. */
+  mcpAllowedCommands: csv.default([
+    'npx',
+    'uvx',
+    'node',
+    'mcp-server-filesystem',
+    'mcp-server-memory',
+    'mcp-server-sequential-thinking',
+    'mcp-server-postgres',
+    'mcp-server-puppeteer',
+    'mcp-mermaid',
+    'github-mcp-server',
+  ]),
+  /** One MCP tool call may take this long before it fails (as a tool error result). */
+  mcpToolTimeoutMs: int(100, 3_600_000).default(60_000),
+  /** Connecting to an MCP server and listing its tools may take this long before the server is skipped with a warning. */
+  mcpConnectTimeoutMs: int(100, 600_000).default(20_000),
+  /** A pooled MCP connection (and its stdio process) unused for this long is closed. */
+  mcpIdleTimeoutMs: int(1_000, 86_400_000).default(300_000),
+  /** MCP tool output longer than this (characters) is truncated with a note before it reaches the model. */
+  mcpMaxOutputChars: int(100, 10_000_000).default(100_000),
+  /** Request headers never propagated to MCP servers (names; a trailing * matches a prefix). */
+  forwardedHeadersBlocklist: csv.default([
+    'authorization',
+    'cookie',
+    'set-cookie',
+    'x-api-key',
+    'x-auth-token',
+    'x-auth-request-access-token',
+    'x-internal-*',
+    'x-forwarded-*',
+    'x-real-ip',
+  ]),
+  /** More propagated X-* headers than this → 400. */
+  forwardedHeadersMaxCount: int(1, 1000).default(32),
+  /** Propagated X-* headers larger than this in total (names + values, bytes) → 400. */
+  forwardedHeadersMaxBytes: int(64, 1024 * 1024).default(8192),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -139,6 +176,15 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_SCRYPT_N: 'scryptN',
   CODEMIE_LOGIN_MAX_FAILURES: 'loginMaxFailures',
   CODEMIE_LOGIN_LOCKOUT_SECONDS: 'loginLockoutSeconds',
+  CODEMIE_MCP_ALLOWED_COMMANDS: 'mcpAllowedCommands',
+  CODEMIE_MCP_TOOL_TIMEOUT_MS: 'mcpToolTimeoutMs',
+  CODEMIE_MCP_CONNECT_TIMEOUT_MS: 'mcpConnectTimeoutMs',
+  CODEMIE_MCP_IDLE_TIMEOUT_MS: 'mcpIdleTimeoutMs',
+  CODEMIE_MCP_MAX_OUTPUT_CHARS: 'mcpMaxOutputChars',
+  FORWARDED_HEADERS_BLOCKLIST: 'forwardedHeadersBlocklist',
+  CODEMIE_FORWARDED_HEADERS_BLOCKLIST: 'forwardedHeadersBlocklist',
+  CODEMIE_FORWARDED_HEADERS_MAX_COUNT: 'forwardedHeadersMaxCount',
+  CODEMIE_FORWARDED_HEADERS_MAX_BYTES: 'forwardedHeadersMaxBytes',
 };
 
 export class ConfigError extends Error {

@@ -44,9 +44,9 @@ export const identityModule: DomainModule = {
   },
   rootRoutes(app, ctx) {
     const rt = identityOf(ctx);
-    if (rt.embedded) oidcRoutes(app, ctx.config, rt);
+    if (rt.embedded) oidcRoutes(app, ctx.config, rt, ctx.audit);
   },
   apiRoutes(app, ctx) {
-    userRoutes(app, ctx.config, identityOf(ctx));
+    userRoutes(app, ctx.config, identityOf(ctx), ctx.audit);
   },
 };

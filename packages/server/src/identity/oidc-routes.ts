@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import { OAuthError, type OAuthParams } from './tokens.js';
+import type { AuditLog } from '../audit/audit.js';
 import { requestBaseUrl, type IdentityRuntime } from './runtime.js';
 import { TokenRejected } from '../auth/verifier.js';
 
@@ -50,7 +51,7 @@ function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
   return reply.code(err.status).header('cache-control', 'no-store').send(err.toBody());
 }
 
-export function oidcRoutes(app: FastifyInstance, config: Config, rt: IdentityRuntime): void {
+export function oidcRoutes(app: FastifyInstance, config: Config, rt: IdentityRuntime, audit?: AuditLog): void {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
@@ -78,7 +79,18 @@ export function oidcRoutes(app: FastifyInstance, config: Config, rt: IdentityRun
   const common = { config: { public: true }, schema: { tags: ['identity'], params: realmParams } };
 
   app.post(`${base}/protocol/openid-connect/token`, { ...common, schema: { ...common.schema, summary: 'OAuth2 token endpoint (password, client_credentials, refresh_token)' } }, async (req, reply) => {
-    const res = await rt.tokens.token(issuerFor(config, req), formParams(req));
+    const p = formParams(req);
+    const who = { username: p.grant_type === 'password' ? (p.username ?? null) : null, clientId: p.client_id ?? null, req };
+    let res;
+    try {
+      res = await rt.tokens.token(issuerFor(config, req), p);
+    } catch (err) {
+      if (err instanceof OAuthError && p.grant_type !== 'refresh_token') {
+        audit?.record({ event: 'login.failed', outcome: 'failure', ...who, details: { grant_type: p.grant_type ?? null, error: err.error, status: err.status } });
+      }
+      throw err;
+    }
+    if (p.grant_type !== 'refresh_token') audit?.record({ event: 'login.succeeded', outcome: 'success', ...who, details: { grant_type: p.grant_type } });
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(res);
   });
 

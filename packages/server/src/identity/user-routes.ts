@@ -5,6 +5,7 @@ import type { AuthUser } from '../api/auth.js';
 import { currentUser } from '../api/auth.js';
 import { ApiError, tooManyRequests, unauthorized } from '../api/errors.js';
 import type { Config } from '../config/config.js';
+import type { AuditLog } from '../audit/audit.js';
 import type { IdentityRuntime } from './runtime.js';
 import { BOOTSTRAP_CLIENT } from './bootstrap.js';
 import { OAuthError } from './tokens.js';
@@ -52,7 +53,7 @@ const loginBody = z.object({
   password: z.string().min(1),
 });
 
-export function userRoutes(app: FastifyInstance, config: Config, rt: IdentityRuntime): void {
+export function userRoutes(app: FastifyInstance, config: Config, rt: IdentityRuntime, audit?: AuditLog): void {
   const me = { schema: { tags: ['user'], summary: 'The authenticated user', response: { 200: userResponseSchema } } };
   app.get('/user', me, async (req) => userResponse(currentUser(req)));
   app.get('/profile', me, async (req) => userResponse(currentUser(req)));
@@ -92,9 +93,11 @@ export function userRoutes(app: FastifyInstance, config: Config, rt: IdentityRun
         user = await rt.tokens.checkPassword(email, password);
       } catch (err) {
         if (!(err instanceof OAuthError)) throw err;
+        audit?.record({ event: 'login.failed', outcome: 'failure', username: email, req, details: { method: 'local-auth', error: err.error, status: err.status } });
         if (err.status === 429) throw tooManyRequests(Number(err.headers['retry-after'] ?? 60), err.description);
         throw unauthorized(err.status === 401 ? 'Invalid email or password.' : err.description, null);
       }
+      audit?.record({ event: 'login.succeeded', outcome: 'success', userId: user.id, username: user.username, req, details: { method: 'local-auth' } });
       const issuer = issuerFor(config, req);
       const access = await rt.tokens.accessToken(issuer, user, BOOTSTRAP_CLIENT, 'profile email');
       return {

@@ -5,13 +5,17 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_identity.js';
+import * as m0003 from './0003_assistants.js';
 import * as m0004 from './0004_workflows.js';
+import * as m0005 from './0005_mcp.js';
 import * as m0006 from './0006_audit.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_identity': m0002,
+  '0003_assistants': m0003,
   '0004_workflows': m0004,
+  '0005_mcp': m0005,
   '0006_audit': m0006,
 };
 

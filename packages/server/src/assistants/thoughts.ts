@@ -1,0 +1,86 @@
+/** Thought objects and stream chunks in the reference's wire shapes (snake_case, all keys present). */
+import { randomUUID } from 'node:crypto';
+
+export interface Thought {
+  id: string;
+  parent_id: string | null;
+  metadata: Record<string, unknown>;
+  in_progress: boolean;
+  input_text: string;
+  message: string;
+  author_type: 'Tool' | 'Agent' | 'System';
+  author_name: string;
+  output_format: 'text' | 'json' | 'markdown';
+  error: boolean;
+  interrupted: boolean;
+  aborted: boolean;
+  children: Thought[];
+}
+
+export const ANSWER_AUTHOR = 'Codemie Thoughts';
+
+export function thought(p: Partial<Thought> & Pick<Thought, 'author_name'>): Thought {
+  return {
+    id: p.id ?? randomUUID(),
+    parent_id: p.parent_id ?? null,
+    metadata: p.metadata ?? {},
+    in_progress: p.in_progress ?? false,
+    input_text: p.input_text ?? '',
+    message: p.message ?? '',
+    author_type: p.author_type ?? 'Tool',
+    author_name: p.author_name,
+    output_format: p.output_format ?? 'text',
+    error: p.error ?? false,
+    interrupted: p.interrupted ?? false,
+    aborted: p.aborted ?? false,
+    children: p.children ?? [],
+  };
+}
+
+/** "get_weather" → "Get Weather" (the reference title-cases tool names for thoughts). */
+export function toolTitle(name: string): string {
+  return name
+    .replace(/[_-]+/g, ' ')
+    .trim()
+    .replace(/\s+/g, ' ')
+    .replace(/\b\w/g, (c) => c.toUpperCase());
+}
+
+export interface StreamChunk {
+  time_elapsed: number | null;
+  generated_chunk: string | null;
+  generated: unknown;
+  thought: Thought | null;
+  context: unknown;
+  last: boolean;
+  debug: Record<string, unknown> | null;
+  workflow_execution_id: string | null;
+  workflow_state: unknown;
+  execution_error: string | null;
+  success: boolean | null;
+  agent_error: unknown;
+  tool_errors: unknown;
+  error_details: unknown;
+  interactive_request: unknown;
+}
+
+export function chunk(p: Partial<StreamChunk>): StreamChunk {
+  return {
+    time_elapsed: null,
+    generated_chunk: null,
+    generated: null,
+    thought: null,
+    context: null,
+    last: false,
+    debug: null,
+    workflow_execution_id: null,
+    workflow_state: null,
+    execution_error: null,
+    success: null,
+    agent_error: null,
+    tool_errors: null,
+    error_details: null,
+    interactive_request: null,
+    ...p,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Conversations (reference §7.1): owner-only; history items in the reference's camelCase
+ * GeneratedMessage shape. Assistant calls append a User and an Assistant message per turn.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { AuthUser } from '../api/auth.js';
+import { forbidden, notFound } from '../api/errors.js';
+import type { Database } from '../store/schema.js';
+import type { ConversationMessagesTable, ConversationsTable } from './tables.js';
+import { fromBool, fromJson, toJson } from '../store/json.js';
+
+export interface GeneratedMessage {
+  role: 'User' | 'Assistant';
+  message: string;
+  historyIndex: number;
+  date: string;
+  responseTime?: number | null;
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  cacheReadInputTokens?: number | null;
+  moneySpent?: number | null;
+  userMark?: unknown;
+  operatorMark?: unknown;
+  messageRaw?: string | null;
+  fileNames?: string[];
+  assistantId?: string | null;
+  thoughts?: unknown[];
+  status?: string | null;
+  executionId?: string | null;
+}
+
+type ConvRow = Selectable<ConversationsTable>;
+
+function messageFromRow(r: Selectable<ConversationMessagesTable>): GeneratedMessage {
+  return { ...fromJson<Partial<GeneratedMessage>>(r.data, {}), role: r.role as 'User' | 'Assistant', message: r.message, historyIndex: r.history_index, date: r.date };
+}
+
+export const conversationNotFound = (id: string) => notFound('Conversation', id);
+
+export class ConversationService {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private async row(id: string): Promise<ConvRow | undefined> {
+    return this.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Owner only (the reference: admins are not special for conversations). */
+  async getOwned(id: string, user: AuthUser): Promise<ConvRow> {
+    const c = await this.row(id);
+    if (!c) throw conversationNotFound(id);
+    if (c.user_id !== user.id) throw forbidden('You do not have the necessary permissions to view this entity.');
+    return c;
+  }
+
+  /** Returns the conversation to continue (owner-checked) or creates it with this id. */
+  async open(id: string, user: AuthUser, init: { assistantId: string; project: string; firstText: string; llmModel: string }): Promise<{ conv: ConvRow; created: boolean }> {
+    const existing = await this.row(id);
+    if (existing) {
+      if (existing.user_id !== user.id) throw forbidden('You do not have the necessary permissions to view this entity.');
+      return { conv: existing, created: false };
+    }
+    const now = new Date().toISOString();
+    const conv: ConvRow = {
+      id,
+      user_id: user.id,
+      user_name: user.name || user.username,
+      name: init.firstText.slice(0, 80) || 'New conversation',
+      initial_assistant_id: init.assistantId,
+      project: init.project,
+      folder: null,
+      pinned: 0,
+      llm_model: init.llmModel,
+      date: now,
+      update_date: now,
+    };
+    await this.db.insertInto('conversations').values(conv).onConflict((oc) => oc.column('id').doNothing()).execute();
+    return { conv, created: true };
+  }
+
+  async history(id: string): Promise<GeneratedMessage[]> {
+    const rows = await this.db.selectFrom('conversation_messages').selectAll().where('conversation_id', '=', id).orderBy('history_index').orderBy('role', 'desc').execute();
+    return rows.map(messageFromRow);
+  }
+
+  async nextIndex(id: string): Promise<number> {
+    const r = await this.db
+      .selectFrom('conversation_messages')
+      .select((eb) => eb.fn.max('history_index').as('m'))
+      .where('conversation_id', '=', id)
+      .executeTakeFirst();
+    return r?.m == null ? 0 : Number(r.m) + 1;
+  }
+
+  async append(id: string, messages: GeneratedMessage[]): Promise<void> {
+    if (!messages.length) return;
+    const now = new Date().toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('conversation_messages')
+        .values(
+          messages.map((m) => {
+            const { role, message, historyIndex, date, ...rest } = m;
+            return { id: randomUUID(), conversation_id: id, history_index: historyIndex, role, message, date, data: toJson(rest) };
+          }),
+        )
+        .execute();
+      await trx.updateTable('conversations').set({ update_date: now }).where('id', '=', id).execute();
+    });
+  }
+
+  async list(user: AuthUser, page?: number, perPage?: number) {
+    let q = this.db.selectFrom('conversations').selectAll().where('user_id', '=', user.id).orderBy('update_date', 'desc').orderBy('id');
+    if (page !== undefined || perPage !== undefined) q = q.limit(perPage ?? 20).offset((page ?? 0) * (perPage ?? 20));
+    const rows = await q.execute();
+    return rows.map((c) => ({
+      id: c.id,
+      name: c.name,
+      folder: c.folder,
+      pinned: fromBool(c.pinned),
+      date: c.date,
+      update_date: c.update_date,
+      assistant_ids: c.initial_assistant_id ? [c.initial_assistant_id] : [],
+      initial_assistant_id: c.initial_assistant_id,
+      is_workflow: false,
+      workflow_id: null,
+      conversation_id: c.id,
+    }));
+  }
+
+  async detail(id: string, user: AuthUser) {
+    const c = await this.getOwned(id, user);
+    const history = await this.history(id);
+    return {
+      id: c.id,
+      conversation_id: c.id,
+      conversation_name: c.name,
+      llm_model: c.llm_model,
+      folder: c.folder,
+      pinned: fromBool(c.pinned),
+      history,
+      user_id: c.user_id,
+      user_name: c.user_name,
+      assistant_ids: c.initial_assistant_id ? [c.initial_assistant_id] : [],
+      assistant_data: [],
+      initial_assistant_id: c.initial_assistant_id,
+      project: c.project,
+      mcp_server_single_usage: false,
+      is_workflow_conversation: false,
+      user_abilities: ['read', 'write', 'delete'],
+      date: c.date,
+      update_date: c.update_date,
+      very_first_msg_at: history[0]?.date ?? null,
+      very_last_msg_at: history.at(-1)?.date ?? null,
+    };
+  }
+
+  async delete(id: string, user: AuthUser): Promise<void> {
+    await this.getOwned(id, user);
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('conversation_messages').where('conversation_id', '=', id).execute();
+      await trx.deleteFrom('conversations').where('id', '=', id).execute();
+    });
+  }
+}
