@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser } from '../api/auth.js';
-import { badRequest, unprocessable } from '../api/errors.js';
+import { badRequest, notFound, unprocessable } from '../api/errors.js';
 import { pageOf } from '../api/pagination.js';
 import { negotiateStreamFormat, openStream } from '../api/stream.js';
 import type { AppContext } from '../context.js';
@@ -19,7 +19,8 @@ const listQuery = z.object({
   page: z.coerce.number().int().min(0).default(0),
   per_page: z.coerce.number().int().min(1).max(100).default(12),
   scope: z.enum(['visible_to_user', 'created_by_user', 'marketplace', 'project_with_marketplace', 'all', 'templates']).default('visible_to_user'),
-  minimal_response: z.enum(['true', 'false']).default('false'),
+  // the Python SDK sends Python booleans (`True`/`False`); FastAPI accepts any case
+  minimal_response: z.enum(['true', 'false', 'True', 'False', '1', '0']).default('false'),
   filters: z.string().max(10_000).optional(),
 });
 
@@ -50,7 +51,7 @@ export function assistantRoutes(app: FastifyInstance, d: AssistantDeps): void {
     const q = req.query as z.infer<typeof listQuery>;
     const user = currentUser(req);
     const { rows, total } = await assistants.list(user, q.scope, parseFilters(q.filters), q.page, q.per_page);
-    const minimal = q.minimal_response === 'true';
+    const minimal = ['true', 'True', '1'].includes(q.minimal_response);
     return pageOf(rows.map((a) => (minimal ? assistantListItem(a, user) : assistantResponse(a, user))), total, q.page, q.per_page);
   });
 
@@ -84,12 +85,13 @@ export function assistantRoutes(app: FastifyInstance, d: AssistantDeps): void {
     return { message: 'Specified assistant removed' };
   });
 
-  const call = async (req: FastifyRequest, reply: FastifyReply) => {
+  type Resolve = (req: FastifyRequest, user: ReturnType<typeof currentUser>) => ReturnType<AssistantService['getReadable']>;
+  const makeCall = (resolve: Resolve) => async (req: FastifyRequest, reply: FastifyReply) => {
     const user = currentUser(req);
     const parsed = chatBody.safeParse(normalizeChatKeys(req.body ?? {}));
     if (!parsed.success) throw zodTo422(parsed.error);
     const body: ChatBody = parsed.data;
-    const assistant = await assistants.getReadable((req.params as { assistant_id: string }).assistant_id, user);
+    const assistant = await resolve(req, user);
     const propagated = body.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null;
     const prepared = await prepareCall(ctx, d.conversations, assistant, body, user, propagated, req.id);
 
@@ -142,9 +144,20 @@ export function assistantRoutes(app: FastifyInstance, d: AssistantDeps): void {
     return reply;
   };
 
+  const call = makeCall((req, user) => assistants.getReadable((req.params as { assistant_id: string }).assistant_id, user));
   for (const url of ['/assistants/:assistant_id/model', '/assistants/:assistant_id/chat']) {
     app.post(url, { schema: { tags: ['assistants'], summary: 'Call an assistant (stream: SSE by default, NDJSON with Accept: application/x-ndjson)', params: assistantIdParams } }, call);
   }
+  // POST /assistants/slug/{slug:path}/model (reference §3; the Python SDK's chat_by_slug)
+  app.post(
+    '/assistants/slug/*',
+    { schema: { tags: ['assistants'], summary: 'Call an assistant by slug: POST …/slug/{slug}/model (?project= narrows it)', params: slugParams, querystring: z.object({ project: z.string().optional() }) } },
+    makeCall((req, user) => {
+      const m = /^(.+)\/(?:model|chat)$/.exec((req.params as { '*': string })['*']);
+      if (!m) throw notFound('Route', undefined, 'Call an assistant by slug with POST /v1/assistants/slug/{slug}/model.');
+      return assistants.bySlug(m[1], (req.query as { project?: string }).project, user);
+    }),
+  );
 }
 
 function zodTo422(err: z.ZodError) {
