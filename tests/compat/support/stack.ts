@@ -7,7 +7,7 @@
  * 0.0.0.0/192.168 → local-auth login; anything else → Keycloak token endpoint. `keycloakHost()`
  * finds a name for this machine that reaches a loopback address but is not "localhost" to the SDK.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,11 +103,21 @@ export async function startServer(env: Record<string, string>, host = '127.0.0.1
   };
 }
 
-/** Runs the built CLI with the server's database settings; throws with its output on failure. */
-export function cli(env: Record<string, string>, args: string[]): string {
-  const res = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
-  if (res.status !== 0) throw new Error(`codemie ${args.join(' ')} failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
-  return res.stdout;
+/** Runs the built CLI with the server's database settings; rejects with its output on failure. */
+export function cli(env: Record<string, string>, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`codemie ${args.join(' ')} failed (${code}):\n${out}\n${err}`));
+    });
+  });
 }
 
 export interface CompatStack {
@@ -131,8 +141,11 @@ export async function startCompatStack(opts: { host?: string; llm?: TestLlmServe
   let server: LiveServer | undefined;
   try {
     server = await startServer({ ...dbEnv, ...models.env, CODEMIE_ADMIN_PASSWORD: COMPAT.adminPassword }, opts.host);
-    cli(dbEnv, ['idp', 'user', 'add', COMPAT.username, '--password', COMPAT.password, '--email', COMPAT.email, '--name', 'Compat User', '--projects', COMPAT.project]);
-    const created = JSON.parse(cli(dbEnv, ['idp', '--json', 'client', 'add', COMPAT.clientId, '--secret', '--projects', COMPAT.project])) as Record<string, any>;
+    const [, clientOut] = await Promise.all([
+      cli(dbEnv, ['idp', 'user', 'add', COMPAT.username, '--password', COMPAT.password, '--email', COMPAT.email, '--name', 'Compat User', '--projects', COMPAT.project]),
+      cli(dbEnv, ['idp', '--json', 'client', 'add', COMPAT.clientId, '--secret', '--projects', COMPAT.project]),
+    ]);
+    const created = JSON.parse(clientOut) as Record<string, any>;
     const clientSecret = created.secret ?? created.client_secret ?? created.client?.secret;
     if (typeof clientSecret !== 'string') throw new Error(`no client secret in CLI output: ${JSON.stringify(created)}`);
     const s = server;
