@@ -49,7 +49,7 @@ def assistant(client, project, model, unique):
         assert found, f"created assistant {name} not listed"
         assistant_id = found[0].id
     yield client.assistants.get(assistant_id)
-    client.assistants.delete(assistant_id)
+    assert client.assistants.delete(assistant_id)["message"]  # a JSON body, never an empty 204
 
 
 def test_assistant_crud(client, assistant, project, model):

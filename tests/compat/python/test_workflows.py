@@ -35,12 +35,13 @@ def workflow(client, project, unique):
     created = client.workflows.create_workflow(
         WorkflowCreateRequest(name=name, description="compat", project=project, yaml_config=YAML)
     )
-    assert isinstance(created, dict)
+    # {"message", "data": workflow}: the SDK unwraps "data"
+    assert created["name"] == name and created["id"]
     found = [w for w in client.workflows.list(per_page=100, projects=[project]) if w.name == name]
-    assert len(found) == 1
+    assert [w.id for w in found] == [created["id"]]
     wf = found[0]
     yield wf
-    client.workflows.delete(wf.id)
+    assert client.workflows.delete(wf.id)["message"]  # a JSON body, never an empty 204
 
 
 def test_workflow_crud(client, workflow, project):
@@ -55,7 +56,7 @@ def test_workflow_crud(client, workflow, project):
         wf.id,
         WorkflowUpdateRequest(name=wf.name + "-renamed", description="changed", project=project, yaml_config=YAML),
     )
-    assert isinstance(updated, dict)
+    assert updated["name"] == wf.name + "-renamed"
     assert client.workflows.get(wf.id).name == wf.name + "-renamed"
 
 
@@ -93,5 +94,5 @@ def test_workflow_execution_delete(client, workflow):
     execution_id = started.get("execution_id") or started.get("id")
     wait_finished(client, workflow.id, execution_id)
     res = client.workflows.executions(workflow.id).delete(execution_id)
-    assert isinstance(res, dict)
+    assert res["message"]
     assert execution_id not in [e.execution_id for e in client.workflows.executions(workflow.id).list()]
