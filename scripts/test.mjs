@@ -11,7 +11,7 @@ const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { cwd: root, stdio: '
 
 console.log('> build (tsc -b)');
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-if (run(process.execPath, [tsc, '-b', 'packages/server', 'packages/sdk', 'packages/cli']).status !== 0) {
+if (run(process.execPath, [tsc, '-b', 'packages/server', 'packages/sdk', 'packages/cli', 'packages/local-llm']).status !== 0) {
   console.error('Type-check/build failed.');
   process.exit(1);
 }

@@ -74,6 +74,8 @@ export async function startTestPlatform(
       LOG_LEVEL: 'silent',
       // Cheap password hashing and a known admin password (no generated one printed) in tests.
       CODEMIE_SCRYPT_N: '1024',
+      // The embedded local model is off unless a suite turns it on (it needs the GGUF file).
+      CODEMIE_LOCAL_MODEL: 'off',
       CODEMIE_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
       ...(pgDb ? { DATABASE_URL: pgDb.url } : {}), ...opts.env },
     opts.config ?? {},

@@ -46,6 +46,8 @@ export const configSchema = z.object({
   otlpEndpoint: z.string().url().optional(),
   /** Replace prompts/outputs with "[masked]" in exported traces. */
   traceMaskContent: bool.default(false),
+  /** The embedded local model: a GGUF file path, an hf:<user>/<repo>/<file> URI, or `off`. */
+  localModel: z.string().min(1).optional(),
   /** `all` runs API and run workers in one process; `api` runs no workers; `worker` runs no HTTP API. */
   role: z.enum(['all', 'api', 'worker']).default('all'),
   /** LLM models file (YAML); see docs/llm.md. No file and no inline models: no hosted models. */
@@ -144,6 +146,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_PUBLIC_URL: 'publicUrl',
   CODEMIE_CORS_ORIGINS: 'corsOrigins',
   CODEMIE_ROLE: 'role',
+  CODEMIE_LOCAL_MODEL: 'localModel',
   LANGFUSE_PUBLIC_KEY: 'langfusePublicKey',
   LANGFUSE_SECRET_KEY: 'langfuseSecretKey',
   LANGFUSE_HOST: 'langfuseHost',

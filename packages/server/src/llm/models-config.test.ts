@@ -120,8 +120,18 @@ describe('resolveModel', () => {
   const t = tempDir();
   cleanups.push(t.cleanup);
 
-  it('without models: 400 "No LLM models are configured" with help', () => {
-    const s = createLlmService(loadConfig({ CODEMIE_DATA_DIR: t.dir }), log);
+  it('lists the embedded local model as the default when nothing hosted is configured; not the default otherwise', () => {
+    const only = createLlmService(loadConfig({ CODEMIE_DATA_DIR: t.dir }), log);
+    expect(only.listModels()).toEqual([expect.objectContaining({ base_name: 'smollm2-135m-instruct', provider: 'local', default: true })]);
+    const mixed = createLlmService(loadConfig({ CODEMIE_DATA_DIR: t.dir, CODEMIE_LLM_MODELS: JSON.stringify([{ base_name: 'h', provider: 'openai' }]) }), log);
+    expect(mixed.listModels().map((m) => [m.base_name, m.default])).toEqual([
+      ['h', true],
+      ['smollm2-135m-instruct', false],
+    ]);
+  });
+
+  it('without models (and the local model off): 400 "No LLM models are configured" with help', () => {
+    const s = createLlmService(loadConfig({ CODEMIE_DATA_DIR: t.dir, CODEMIE_LOCAL_MODEL: 'off' }), log);
     expect(s.listModels()).toEqual([]);
     try {
       s.resolveModel();
@@ -138,6 +148,7 @@ describe('resolveModel', () => {
     const s = createLlmService(
       loadConfig({
         CODEMIE_DATA_DIR: t.dir,
+        CODEMIE_LOCAL_MODEL: 'off',
         CODEMIE_LLM_MODELS: JSON.stringify([
           { base_name: 'a', provider: 'openai' },
           { base_name: 'b', provider: 'openai', default: true },

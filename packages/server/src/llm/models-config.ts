@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { LlmModelInfo } from './types.js';
 import { ConfigError } from '../config/config.js';
 
-export const PROVIDERS = ['openai', 'azure', 'anthropic', 'bedrock', 'openai-compatible'] as const;
+/** `local`: the embedded GGUF model (deployment_name = file path or hf:<user>/<repo>/<file>). */
+export const PROVIDERS = ['openai', 'azure', 'anthropic', 'bedrock', 'openai-compatible', 'local'] as const;
 export type ProviderKind = (typeof PROVIDERS)[number];
 
 /** Accepted spellings (the reference's provider names) → our provider kind. */
@@ -29,6 +30,7 @@ export const WIRE_PROVIDER: Record<ProviderKind, string> = {
   anthropic: 'anthropic',
   bedrock: 'aws_bedrock',
   'openai-compatible': 'openai_compatible',
+  local: 'local',
 };
 
 const featuresSchema = z
@@ -112,6 +114,8 @@ export interface ModelConfig extends Omit<ModelEntry, 'cost' | 'cost_per_million
   cost?: { input: number; output: number; cache_read_input_token_cost?: number };
   /** Resolved key (from api_key or the api_key_env variable); never listed or logged. */
   apiKey?: string;
+  /** For provider `local`: where hf: models are downloaded (CODEMIE_DATA_DIR). */
+  data_dir?: string;
 }
 
 const fileSchema = z.union([z.array(z.unknown()), z.object({ models: z.array(z.unknown()) }).passthrough()]);

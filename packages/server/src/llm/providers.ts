@@ -3,6 +3,7 @@
  * sent to the provider: its key, base URL and static headers. Request headers of platform
  * callers (propagated headers, user tokens) never reach this code.
  */
+import { createLazyLocalModel } from './local-provider.js';
 import { simulateStreamingMiddleware, wrapLanguageModel, type LanguageModel } from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createAzure } from '@ai-sdk/azure';
@@ -53,6 +54,8 @@ function createProviderModel(m: ModelConfig, env: NodeJS.ProcessEnv): LanguageMo
       });
       return p(m.deployment_name);
     }
+    case 'local':
+      return createLazyLocalModel(m);
     case 'openai-compatible': {
       const p = createOpenAICompatible({
         name: 'openai-compatible',

