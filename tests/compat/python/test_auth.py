@@ -19,6 +19,9 @@ def test_user_token_is_a_jwt_of_the_user(client, settings):
     assert c["preferred_username"] == settings["username"]
     assert c["iss"].endswith(f"/auth/realms/{settings['realm']}")
     assert c["exp"] > c["iat"]
+    me = client.users.about_me()  # GET /v1/user through the SDK's User model
+    assert me.username == settings["username"]
+    assert me.applications == [settings["project"]]
 
 
 def test_token_came_through_the_expected_auth_path(client, settings):
