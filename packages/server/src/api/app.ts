@@ -35,6 +35,15 @@ export async function buildApp(ctx: AppContext, modules: DomainModule[], opts: B
     ajv: { customOptions: { coerceTypes: 'array' } },
   }).withTypeProvider<ZodTypeProvider>();
 
+  // The Python SDK sends `Content-Type: application/json` on every request, bodyless DELETEs and
+  // POSTs included; like the reference (FastAPI), an empty JSON body means "no body", not a 400.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(req, text, done);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   trackRoutes(app);

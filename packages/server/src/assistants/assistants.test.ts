@@ -315,3 +315,40 @@ describe('background tasks', () => {
     expect(nf.json().error.message).toBe('Task not found');
   });
 });
+
+describe('Python SDK compatibility (codemie-sdk-python)', () => {
+  it('minimal_response accepts Python booleans (True/False)', async () => {
+    const minimal = await p.app.inject({ method: 'GET', url: '/v1/assistants?minimal_response=True&per_page=100', headers: alice });
+    expect(minimal.statusCode).toBe(200);
+    const item = minimal.json().data.find((a: { id: string }) => a.id === assistantId);
+    expect(item).toMatchObject({ id: assistantId, name: 'Helper Bot' });
+    expect(item).not.toHaveProperty('system_prompt');
+    const full = await p.app.inject({ method: 'GET', url: '/v1/assistants?minimal_response=False&per_page=100', headers: alice });
+    expect(full.json().data.find((a: { id: string }) => a.id === assistantId)).toMatchObject({ system_prompt: 'You are helpful.' });
+  });
+
+  it('POST /assistants/slug/{slug}/model calls the assistant; unknown slug → 404', async () => {
+    const res = await post('/v1/assistants/slug/helper-bot/model?project=demo', bob, { text: 'by slug', save_history: false });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().generated).toBe('Echo: by slug');
+    const missing = await post('/v1/assistants/slug/no-such-bot/model', bob, { text: 'x' });
+    expect(missing.statusCode).toBe(404);
+    const noSuffix = await post('/v1/assistants/slug/helper-bot', bob, { text: 'x' });
+    expect(noSuffix.statusCode).toBe(404);
+    const outsider = await post('/v1/assistants/slug/helper-bot/model?project=demo', mallory, { text: 'x' });
+    expect(outsider.statusCode).toBe(403);
+  });
+
+  it('conversation details carry every key the SDK model requires', async () => {
+    const conversationId = '1d3c6f5e-9d1b-4f6e-8a57-3b0f5a2c9e11';
+    expect((await post(`/v1/assistants/${assistantId}/model`, alice, { text: 'remember me', conversation_id: conversationId })).statusCode).toBe(200);
+    const res = await p.app.inject({ method: 'GET', url: `/v1/conversations/${conversationId}`, headers: alice });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ final_user_mark: null, final_operator_mark: null, conversation_details: null, assistant_details: null, is_folder_migrated: true, category: null });
+    expect(body.history.map((h: { role: string; fileNames: string[] }) => [h.role, h.fileNames])).toEqual([
+      ['User', []],
+      ['Assistant', []],
+    ]);
+  });
+});

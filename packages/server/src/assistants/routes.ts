@@ -24,7 +24,8 @@ const SCOPES = ['visible_to_user', 'created_by_user', 'marketplace', 'project_wi
 
 const listQuery = pageQuery(12).extend({
   scope: z.enum(SCOPES).default('visible_to_user'),
-  minimal_response: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  // The Python SDK sends Python booleans (`True`/`False`); FastAPI accepts any case.
+  minimal_response: z.enum(['true', 'false', 'True', 'False', '1', '0']).default('false').transform((v) => v === 'true' || v === 'True' || v === '1'),
   filters: z.string().max(10_000).optional(),
 });
 const slugParams = z.object({ slug: z.string().min(1).max(300) });

@@ -33,7 +33,8 @@ export interface GeneratedMessage {
 type ConvRow = Selectable<ConversationsTable>;
 
 function messageFromRow(r: Selectable<ConversationMessagesTable>): GeneratedMessage {
-  return { ...fromJson<Partial<GeneratedMessage>>(r.data, {}), role: r.role as 'User' | 'Assistant', message: r.message, historyIndex: r.history_index, date: r.date };
+  // fileNames is always present (the Python SDK's HistoryItem requires it)
+  return { fileNames: [], ...fromJson<Partial<GeneratedMessage>>(r.data, {}), role: r.role as 'User' | 'Assistant', message: r.message, historyIndex: r.history_index, date: r.date };
 }
 
 export const conversationNotFound = (id: string) => notFound('Conversation', id);
@@ -167,6 +168,13 @@ export class ConversationService {
       update_date: c.update_date,
       very_first_msg_at: all[0]?.date ?? null,
       very_last_msg_at: all.at(-1)?.date ?? null,
+      // keys the Python SDK's ConversationDetails model requires (values as the reference's defaults)
+      final_user_mark: null,
+      final_operator_mark: null,
+      conversation_details: null,
+      assistant_details: null,
+      is_folder_migrated: true,
+      category: null,
     };
   }
 

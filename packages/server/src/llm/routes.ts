@@ -2,6 +2,20 @@
 import { LOCAL_PROVIDER, resolveLocalFile } from './local-provider.js';
 import { z } from 'zod';
 import type { DomainModule } from '../context.js';
+import type { LlmModelInfo } from './types.js';
+
+/**
+ * Provider names the reference's LLMProvider enum knows (the Python SDK validates `provider` against
+ * it and rejects the whole list on any other value). Others (openai, openai_compatible) are omitted:
+ * the field is optional on the wire.
+ */
+const REFERENCE_PROVIDERS = new Set(['azure_openai', 'aws_bedrock', 'google_vertexai', 'vertex_ai-anthropic_models', 'anthropic']);
+
+function toWire(m: LlmModelInfo): Omit<LlmModelInfo, 'provider'> & { provider?: string } {
+  if (REFERENCE_PROVIDERS.has(m.provider)) return m;
+  const { provider: _omitted, ...rest } = m;
+  return rest;
+}
 
 export const llmModelSchema = z.object({
   base_name: z.string(),
@@ -64,7 +78,7 @@ export const llmModule: DomainModule = {
       },
       async (req) => {
         const { include_all } = req.query as z.infer<typeof querySchema>;
-        return ctx.llm.listModels().filter((m) => m.enabled && (include_all || !m.forbidden_for_web));
+        return ctx.llm.listModels().filter((m) => m.enabled && (include_all || !m.forbidden_for_web)).map(toWire);
       },
     );
   },
