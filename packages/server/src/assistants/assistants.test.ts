@@ -334,7 +334,7 @@ describe('Python SDK compatibility (codemie-sdk-python)', () => {
     const missing = await post('/v1/assistants/slug/no-such-bot/model', bob, { text: 'x' });
     expect(missing.statusCode).toBe(404);
     const noSuffix = await post('/v1/assistants/slug/helper-bot', bob, { text: 'x' });
-    expect(noSuffix.statusCode).toBe(404);
+    expect(noSuffix.statusCode).toBe(405); // GET-only path: wrong method, not unknown
     const outsider = await post('/v1/assistants/slug/helper-bot/model?project=demo', mallory, { text: 'x' });
     expect(outsider.statusCode).toBe(403);
   });
