@@ -138,7 +138,7 @@ describe('assistants.chat streaming', () => {
 
   it('non-streaming chat returns the JSON answer and sends extra headers', async () => {
     fake.route('POST', '/v1/assistants/:id/model', (req, res) =>
-      send(res, 200, { generated: 'Hello!', timeElapsed: 1.1, tokensUsed: { input_tokens: 3, output_tokens: 2 }, thoughts: [], taskId: null, success: true, echo: req.body }),
+      send(res, 200, { generated: 'Hello!', timeElapsed: 1.1, tokensUsed: 5, usage: { input_tokens: 3, output_tokens: 2 }, thoughts: [], taskId: null, success: true, echo: req.body }),
     );
     const answer = await client.assistants.chat('a1', { text: 'hi', llmModel: 'gpt-4o', propagate_headers: true }, { 'X-Tenant-ID': 'acme-corp' });
     expect(answer.generated).toBe('Hello!');

@@ -251,7 +251,10 @@ export interface TokensUsed {
 export interface BaseModelResponse {
   generated: string | Record<string, unknown> | null;
   timeElapsed?: number | null;
-  tokensUsed?: TokensUsed | null;
+  /** Total tokens of the call (an integer, as the reference Python SDK expects). */
+  tokensUsed?: number | null;
+  /** Token breakdown and cost: input_tokens, output_tokens, cached_tokens, money_spent. */
+  usage?: TokensUsed | null;
   thoughts?: Thought[] | null;
   taskId?: string | null;
   success?: boolean;

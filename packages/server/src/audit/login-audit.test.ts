@@ -1,7 +1,8 @@
 /** Logins through the embedded IdP (token endpoint and local-auth) are audited, without secrets. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../test/helpers.js';
-import { adminToken, authHeaders, createUser } from '../../test/identity-helpers.js';
+import { adminToken, authHeaders, createClient, createUser } from '../../test/identity-helpers.js';
+import { identityOf } from '../identity/module.js';
 
 let p: TestPlatform;
 beforeAll(async () => {
@@ -33,9 +34,23 @@ describe('login audit', () => {
     await p.ctx.audit.flush();
     const res = await fetch(`${p.url}/v1/admin/audit?per_page=100`, { headers: authHeaders(await adminToken(p)) });
     const entries = ((await res.json()) as { data: { event: string; username: string; client_id: string; details: Record<string, unknown> }[] }).data;
-    const carol = entries.filter((e) => e.username === 'carol');
+    const carol = entries.filter((e) => e.username === 'carol' && e.event.startsWith('login.'));
     expect(carol.map((e) => e.event).sort()).toEqual(['login.failed', 'login.failed', 'login.succeeded']);
     expect(carol.find((e) => e.event === 'login.succeeded')).toMatchObject({ client_id: 'codemie-sdk', details: { grant_type: 'password' } });
     expect(JSON.stringify(entries)).not.toMatch(/wrong-guess-999|carol-pass-123|nope-nope-nope/);
+  });
+
+  it('records client and secret changes (never the secret itself)', async () => {
+    const secret = await createClient(p, { clientId: 'ci-bot', roles: ['developer'], projects: ['demo'] });
+    const rotated = await identityOf(p.ctx).admin.rotateClientSecret('ci-bot');
+    await identityOf(p.ctx).admin.removeClient('ci-bot');
+    await p.ctx.audit.flush();
+    const res = await fetch(`${p.url}/v1/admin/audit?per_page=100`, { headers: authHeaders(await adminToken(p)) });
+    const entries = ((await res.json()) as { data: { event: string; client_id: string | null }[] }).data;
+    const events = entries.filter((e) => e.client_id === 'ci-bot').map((e) => e.event);
+    expect(events.sort()).toEqual(['client.created', 'client.removed', 'client.secret_rotated']);
+    const all = JSON.stringify(entries);
+    expect(all).not.toContain(secret);
+    expect(all).not.toContain(rotated.secret);
   });
 });

@@ -33,11 +33,15 @@ export interface ClientInput {
 const USERNAME = /^[A-Za-z0-9._@-]{1,255}$/;
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,255}$/;
 
+/** Records an identity change in the audit log (never with passwords or secrets). */
+export type AdminAuditHook = (event: string, details: { username?: string; clientId?: string; [k: string]: unknown }) => void;
+
 export class IdentityAdmin {
   constructor(
     private readonly repo: IdentityRepo,
     readonly realm: string,
     private readonly scryptN: number,
+    private readonly audit: AdminAuditHook = () => undefined,
   ) {}
 
   async addUser(input: UserInput): Promise<{ user: UserRecord; generatedPassword?: string }> {
@@ -62,6 +66,7 @@ export class IdentityAdmin {
       adminProjects: input.adminProjects ?? [],
       userType: input.userType,
     });
+    this.audit('user.created', { username: user.username, roles: user.roles, projects: user.projects });
     return { user, generatedPassword };
   }
 
@@ -84,18 +89,21 @@ export class IdentityAdmin {
     checkPassword(pw);
     await this.repo.updateUser(user.id, { passwordHash: await hashSecret(pw, this.scryptN) });
     await this.repo.revokeUserSessions(user.id);
+    this.audit('user.password_changed', { username });
     return { user: await this.getUser(username), generatedPassword };
   }
 
   async setProjects(username: string, projects: string[] | undefined, adminProjects: string[] | undefined): Promise<UserRecord> {
     const user = await this.getUser(username);
     await this.repo.updateUser(user.id, { projects, adminProjects });
+    this.audit('user.projects_changed', { username, projects, adminProjects });
     return this.getUser(username);
   }
 
   async setRoles(username: string, roles: string[]): Promise<UserRecord> {
     const user = await this.getUser(username);
     await this.repo.updateUser(user.id, { roles });
+    this.audit('user.roles_changed', { username, roles });
     return this.getUser(username);
   }
 
@@ -103,6 +111,7 @@ export class IdentityAdmin {
     const user = await this.getUser(username);
     await this.repo.updateUser(user.id, { enabled });
     if (!enabled) await this.repo.revokeUserSessions(user.id);
+    this.audit(enabled ? 'user.enabled' : 'user.disabled', { username });
     return this.getUser(username);
   }
 
@@ -112,6 +121,7 @@ export class IdentityAdmin {
       throw badRequest('Cannot remove a service account', `Remove the client '${user.serviceAccountClient}' instead.`);
     }
     await this.repo.deleteUser(user.id);
+    this.audit('user.removed', { username });
   }
 
   async addClient(input: ClientInput): Promise<{ client: ClientRecord; secret?: string; serviceAccount?: UserRecord }> {
@@ -139,6 +149,7 @@ export class IdentityAdmin {
         serviceAccountClient: input.clientId,
       });
     }
+    this.audit('client.created', { clientId: client.clientId, public: !secret });
     return { client, secret, serviceAccount };
   }
 
@@ -155,6 +166,7 @@ export class IdentityAdmin {
   async removeClient(clientId: string): Promise<void> {
     await this.getClient(clientId);
     await this.repo.deleteClient(this.realm, clientId);
+    this.audit('client.removed', { clientId });
   }
 
   /** New secret for a confidential client; the old one stops working at once. */
@@ -163,6 +175,7 @@ export class IdentityAdmin {
     if (client.publicClient) throw badRequest('Public clients have no secret', `Client '${clientId}' is public.`);
     const secret = generateSecret();
     await this.repo.setClientSecret(client.id, await hashSecret(secret, this.scryptN));
+    this.audit('client.secret_rotated', { clientId });
     return { client, secret };
   }
 }

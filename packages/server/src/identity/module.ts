@@ -26,7 +26,9 @@ export const identityModule: DomainModule = {
     if (config.idp === 'external' && !config.trustedIssuers.length) {
       ctx.log.warn('CODEMIE_IDP=external but CODEMIE_TRUSTED_ISSUERS is empty: every protected route will answer 401');
     }
-    const rt = createIdentityRuntime(config, ctx.store);
+    const rt = createIdentityRuntime(config, ctx.store, {
+      audit: (event, d) => ctx.audit.record({ event, outcome: 'success', username: d.username ?? null, clientId: d.clientId ?? null, details: d }),
+    });
     if (rt.embedded) {
       await bootstrapIdentity(ctx.store.db, {
         realm: config.idpRealm,

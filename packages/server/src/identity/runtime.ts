@@ -8,7 +8,7 @@ import { IdentityRepo } from './repo.js';
 import { SigningKeys } from './keys.js';
 import { LoginThrottle } from './throttle.js';
 import { TokenService } from './tokens.js';
-import { IdentityAdmin } from './admin.js';
+import { IdentityAdmin, type AdminAuditHook } from './admin.js';
 
 export interface IdentityRuntime {
   embedded: boolean;
@@ -23,6 +23,8 @@ export interface IdentityRuntime {
 export interface RuntimeOptions {
   /** JWKS refetch cooldown for external issuers (tests shorten it). */
   jwksCooldownMs?: number;
+  /** Identity changes (users, clients, secrets) go to the audit log through this. */
+  audit?: AdminAuditHook;
 }
 
 export function createIdentityRuntime(config: Config, store: Store, opts: RuntimeOptions = {}): IdentityRuntime {
@@ -32,7 +34,7 @@ export function createIdentityRuntime(config: Config, store: Store, opts: Runtim
   const keys = new SigningKeys(store.db, config.accessTokenTtl + CLOCK_LEEWAY_SECONDS + 60);
   const throttle = new LoginThrottle(config.loginMaxFailures, config.loginLockoutSeconds);
   const tokens = new TokenService(repo, keys, throttle, config);
-  const admin = new IdentityAdmin(repo, config.idpRealm, config.scryptN);
+  const admin = new IdentityAdmin(repo, config.idpRealm, config.scryptN, opts.audit);
   const verifier = new TokenVerifier({
     trustedIssuers: config.trustedIssuers,
     audience: config.jwtAudience,
