@@ -388,7 +388,8 @@ states:
       env.platform.ctx.tracer = original;
     }
     expect(events[0]).toMatchObject({ kind: 'trace', data: { sessionId: 'sess-9', tags: ['x'], userId: 'alice', input: 'q' } });
-    expect(events.filter((e) => e.kind === 'child').map((e) => e.name)).toEqual(['s1', 's2']);
+    // A span per state, each with its LLM generation nested (recorded by the instrumented LLM layer).
+    expect(events.filter((e) => e.kind === 'child').map((e) => e.name)).toEqual(['s1', 'llm: test-model', 's2', 'llm: test-model']);
     expect(events.find((e) => e.kind === 'end' && e.name === 's2')?.data).toEqual({ output: 'Echo: second' });
     expect(events.at(-1)).toMatchObject({ kind: 'end', name: 'trace', data: { output: 'Echo: second' } });
   });
