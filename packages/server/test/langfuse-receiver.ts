@@ -65,7 +65,8 @@ export async function startLangfuseReceiver(): Promise<LangfuseReceiver> {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/api/public/otel/v1/traces') {
+      const plainOtlp = req.url === '/v1/traces'; // a plain OTLP/HTTP collector endpoint (no Langfuse auth)
+      if (req.method !== 'POST' || (req.url !== '/api/public/otel/v1/traces' && !plainOtlp)) {
         res.writeHead(404).end();
         return;
       }
@@ -73,7 +74,7 @@ export async function startLangfuseReceiver(): Promise<LangfuseReceiver> {
         hanging.add(res);
         return;
       }
-      if (req.headers.authorization !== expectedAuth) {
+      if (!plainOtlp && req.headers.authorization !== expectedAuth) {
         state.rejectedAuth++;
         res.writeHead(401).end();
         return;

@@ -87,4 +87,17 @@ describe('tracer', () => {
       rx.mode = 'ok';
     }
   });
+
+  it('exports to a plain OTLP/HTTP endpoint when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
+    const p = await startTestPlatform({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url } });
+    expect(p.ctx.tracer.enabled).toBe(true);
+    const root = p.ctx.tracer.startTrace({ name: 'otlp-only', sessionId: 's-otlp', tags: ['t1'] });
+    root.child('state', { type: 'span' }).end();
+    root.end();
+    await p.ctx.tracer.flush();
+    const spans = rx.spans.filter((s) => s.traceId === root.traceId);
+    expect(spans.map((s) => s.name).sort()).toEqual(['otlp-only', 'state']);
+    expect(spans.find((s) => s.name === 'otlp-only')!.attributes).toMatchObject({ 'session.id': 's-otlp', 'langfuse.trace.tags': ['t1'] });
+    await p.stop();
+  });
 });
