@@ -1,4 +1,5 @@
 /** Engine data: statuses, the persisted checkpoint, tasks, a state's result, stream chunks. */
+import { chunk } from '../api/stream-chunk.js';
 import type { ChatMessage, TokenUsage } from '../llm/types.js';
 
 export const STATUS = {
@@ -76,21 +77,9 @@ export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
   };
 }
 
-/** A stream chunk as the reference emits it (every key present). */
+/** A stream chunk as the reference emits it (every key present), tagged with the execution. */
 export function streamChunk(executionId: string, fields: Record<string, unknown>): Record<string, unknown> {
-  return {
-    time_elapsed: null,
-    generated_chunk: null,
-    generated: null,
-    thought: null,
-    context: null,
-    last: false,
-    debug: null,
-    workflow_execution_id: executionId,
-    workflow_state: null,
-    execution_error: null,
-    ...fields,
-  };
+  return { ...chunk({ workflow_execution_id: executionId }), ...fields };
 }
 
 export interface ThoughtRecord {
