@@ -186,6 +186,40 @@ describe.each(DB_KINDS)('files API (%s)', (db) => {
     expect(llm.chatRequests()).toHaveLength(2); // nothing ran for the refused requests
   });
 
+  it('resume with file_names: validated (400/403), names added to the context, content to the history', async () => {
+    const yaml = WORKFLOW.replace('    task: "Again"', '    task: "Again {{file_names}}"\n    interrupt_before: true');
+    const wid = (await api('alice', 'POST', '/v1/workflows', { name: 'hitl', description: 'd', project: 'demo', yaml_config: yaml })).body.data.id;
+    const first = (await upload('alice', 'first.txt', 'APPLE-1')).body.file_url;
+    const later = (await upload('alice', 'later.csv', 'a,b\nDATE-9,2', 'text/csv')).body.file_url;
+    const ex = await api('alice', 'POST', `/v1/workflows/${wid}/executions`, { user_input: 'go', file_names: [first] });
+    expect(ex.status).toBe(200);
+    const path = `/v1/workflows/${wid}/executions/${ex.body.execution_id}`;
+    const waitFor = async (status: string) => {
+      for (let i = 0; i < 500; i++) {
+        const b = (await api('alice', 'GET', path)).body;
+        if (b.overall_status === status) return b;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`never ${status}`);
+    };
+    await waitFor('Interrupted');
+    const unknown = await api('alice', 'PUT', `${path}/resume`, { file_names: ['nope.txt'] });
+    expect(unknown.status).toBe(400);
+    const bobs = (await upload('bob', 'b.txt', 'bob')).body.file_url;
+    expect((await api('alice', 'PUT', `${path}/resume`, { file_names: [bobs] })).status).toBe(403);
+    expect((await api('alice', 'GET', path)).body.overall_status).toBe('Interrupted');
+    expect((await api('alice', 'PUT', `${path}/resume`, { file_names: [later] })).status).toBe(200);
+    await waitFor('Succeeded');
+    const calls = llm.chatRequests();
+    expect(calls).toHaveLength(2);
+    expect(allText(calls[0])).toContain('APPLE-1');
+    expect(allText(calls[0])).not.toContain('DATE-9');
+    const second = allText(calls[1]);
+    expect(second).toContain('APPLE-1');
+    expect(second).toContain('<file name="later.csv">\na,b\nDATE-9,2\n</file>');
+    expect(second).toContain('Again ["first.txt","later.csv"]');
+  });
+
   it('assistant call: text content appended to the user message; unknown 400, foreign 403', async () => {
     const created = await api('alice', 'POST', '/v1/assistants', { name: 'Reader', description: 'd', system_prompt: 'You read files.', llm_model_type: 'test-model', project: 'demo' });
     expect(created.status).toBe(200);
