@@ -479,6 +479,7 @@ export interface FileUploadResponse {
 
 export interface FileBulkUploadResponse {
   files: FileUploadResponse[];
-  failed_files?: Record<string, string> | null;
+  /** Files the server refused, e.g. `[{file_name, error}]` (CodeMie Open); null when none. */
+  failed_files?: Array<Record<string, unknown>> | Record<string, string> | null;
   [key: string]: unknown;
 }

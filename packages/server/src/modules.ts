@@ -3,6 +3,7 @@ import type { DomainModule } from './context.js';
 import { assistantLookup, assistantsModule, conversationsModule, tasksModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
 import { demoModule } from './demo/module.js';
+import { filesModule } from './files/module.js';
 import { healthModule } from './health/routes.js';
 import { identityModule } from './identity/module.js';
 import { llmModule } from './llm/routes.js';
@@ -17,6 +18,7 @@ export const allModules: DomainModule[] = [
   llmModule,
   identityModule,
   mcpModule,
+  filesModule,
   assistantsModule,
   conversationsModule,
   tasksModule,

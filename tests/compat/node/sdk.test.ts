@@ -3,7 +3,7 @@
  * the integration guide's examples do: Keycloak-style login against the embedded IdP (through a host
  * name, as a remote deployment would be reached), assistants, conversations, tasks, LLM models and
  * workflows, including `workflows.run` with `undefined` placeholders and tags, and an assistant call
- * with `propagate_headers` and custom X-* headers. Answers come from the test LLM server
+ * with `propagate_headers` and custom X-* headers, and files (upload, download, `file_names`). Answers come from the test LLM server
  * (`Echo: <last user message>`, or the JSON after `JSON:`).
  */
 import { randomUUID } from 'node:crypto';
@@ -235,6 +235,37 @@ describe('workflows', () => {
       expect((await client.workflows.executions(wf.id).delete(withSession.execution_id)).message).toBeTruthy();
     } finally {
       await client.workflows.delete(wf.id);
+    }
+  });
+});
+
+describe('files', () => {
+  it('upload, getFile (identical bytes), file_names in a call and a background call; unknown → 400', async () => {
+    const bytes = new TextEncoder().encode('MANGO-77 lives here\n');
+    const { file_url } = await client.files.upload({ name: 'notes.txt', content: bytes, mimeType: 'text/plain' });
+    expect(file_url).toBeTruthy();
+    expect(await client.files.getFile(file_url)).toEqual(bytes);
+    const bulk = await client.files.bulkUpload([{ name: 'a.md', content: '# A' }, { name: 'b.json', content: '{}' }]);
+    expect(bulk.files).toHaveLength(2);
+    expect(new TextDecoder().decode(await client.files.getFile(bulk.files[0].file_url))).toBe('# A');
+
+    const id = await newAssistant();
+    try {
+      const res = await client.assistants.chat(id, { text: 'Read', file_names: [file_url] });
+      expect(res.generated).toBe('Echo: Read\n\nAttached files:\n<file name="notes.txt">\nMANGO-77 lives here\n\n</file>');
+      const started = await client.assistants.chat(id, { text: 'Later', file_names: [file_url], background_task: true });
+      const deadline = Date.now() + 20_000;
+      let task = await client.tasks.get(started.taskId!);
+      while (task.status === 'STARTED' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        task = await client.tasks.get(started.taskId!);
+      }
+      expect(task.status).toBe('COMPLETED');
+      expect(task.final_output).toContain('MANGO-77');
+      const err = (await client.assistants.chat(id, { text: 'x', file_names: ['never-uploaded.txt'] }).catch((e: unknown) => e)) as CodeMieApiError;
+      expect(err.status).toBe(400);
+    } finally {
+      await client.assistants.delete(id);
     }
   });
 });

@@ -14,6 +14,8 @@ import type { MCPServerDetails } from '../mcp/schemas.js';
 import type { ConversationService, GeneratedMessage } from '../conversations/service.js';
 import type { AssistantRecord } from './repo.js';
 import type { ChatBody } from './schemas.js';
+import { fileService } from '../files/module.js';
+import { filesPromptBlock, type AttachedFile } from '../files/service.js';
 import { ANSWER_AUTHOR, chunk, thought, toolTitle, type StreamChunk, type Thought } from './thoughts.js';
 
 export const INTERRUPTED_TEXT = 'Agent has been interrupted by client';
@@ -26,6 +28,8 @@ export interface PreparedCall {
   conversationId: string;
   propagatedHeaders: Record<string, string> | null;
   requestId?: string;
+  /** The `file_names` the call attaches (validated: known and readable by the caller). */
+  files?: AttachedFile[];
 }
 
 export interface CallResult {
@@ -69,7 +73,9 @@ export async function prepareCall(
     const exists = await conversations.history(conversationId).then((h) => h.length > 0);
     if (exists) await conversations.getOwned(conversationId, user);
   }
-  return { assistant, body, user, model, conversationId, propagatedHeaders, requestId };
+  // Attached files: unknown → 400, not readable by the caller → 403; never dropped silently.
+  const files = body.file_names?.length ? await fileService(ctx).resolve(user, body.file_names) : [];
+  return { assistant, body, user, model, conversationId, propagatedHeaders, requestId, files };
 }
 
 function bodyHistory(body: ChatBody): ChatMessage[] {
@@ -98,7 +104,10 @@ export async function runCall(
     const stored = await conversations.history(p.conversationId);
     history = stored.filter((m) => m.status !== 'interrupted' || m.message).map((m) => ({ role: m.role === 'User' ? 'user' : 'assistant', content: m.message }));
   }
-  const messages: ChatMessage[] = [...history, ...(body.text ? [{ role: 'user' as const, content: body.text }] : [])];
+  // Text files' content is appended to the user message (or sent as one when there is no text).
+  const block = filesPromptBlock(p.files ?? []);
+  const userContent = `${body.text ?? ''}${block}`.trim();
+  const messages: ChatMessage[] = [...history, ...(userContent ? [{ role: 'user' as const, content: userContent }] : [])];
 
   const trace = ctx.tracer.startTrace({
     name: assistant.name,

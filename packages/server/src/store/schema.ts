@@ -12,6 +12,7 @@ import type { McpConfigsTable } from '../mcp/tables.js';
 import type { AssistantTables } from '../assistants/tables.js';
 import type { ConversationTables } from '../conversations/tables.js';
 import type { TaskTables } from '../tasks/tables.js';
+import type { FileTables } from '../files/tables.js';
 
 export interface SettingsTable {
   key: string;
@@ -19,7 +20,7 @@ export interface SettingsTable {
   update_date: string;
 }
 
-export interface Database extends IdentityTables, AssistantTables, ConversationTables, TaskTables, WorkflowTables {
+export interface Database extends IdentityTables, AssistantTables, ConversationTables, TaskTables, WorkflowTables, FileTables {
   settings: SettingsTable;
   audit_log: AuditLogTable;
   mcp_configs: McpConfigsTable;

@@ -13,6 +13,7 @@ import type { AuthUser } from '../api/auth.js';
 import type { MCPServerDetails } from '../mcp/index.js';
 import { RUN_KIND, WorkflowService } from './service.js';
 import { WorkflowStore } from './store.js';
+import { fileService } from '../files/module.js';
 
 export interface WorkflowsModuleOptions {
   /** Existing assistants referenced by `assistant_id` (the assistants domain plugs in here). */
@@ -60,7 +61,7 @@ export function createWorkflowsModule(opts: WorkflowsModuleOptions = {}): Domain
         assistants: opts.assistants?.(ctx) ?? noAssistants,
         openToolset: opts.openToolset?.(ctx) ?? (ctx.mcp ? mcpToolsetOpener(ctx) : noMcp),
       });
-      svc = new WorkflowService(store, engine, ctx.runs, ctx.llm);
+      svc = new WorkflowService(store, engine, ctx.runs, ctx.llm, (u, h) => fileService(ctx).resolve(u, h));
       services.set(ctx, svc);
       ctx.runs.register(
         RUN_KIND,

@@ -15,6 +15,10 @@ import { nowIso, type ExecutionRow, type StateRow, type WorkflowRow, type Workfl
 import { configError } from './validate.js';
 import type { WorkflowEngine } from './engine.js';
 import { isPlainObject, tryParseJson } from './template.js';
+import { filesPromptBlock, type AttachedFile } from '../files/service.js';
+
+/** Resolves attached `file_names` (400 unknown, 403 foreign); the files domain plugs in here. */
+export type FileResolver = (user: AuthUser, handles: string[]) => Promise<AttachedFile[]>;
 
 export const RUN_KIND = 'workflow-execution';
 
@@ -47,7 +51,14 @@ export class WorkflowService {
     private readonly engine: WorkflowEngine,
     private readonly runs: RunQueue,
     private readonly llm: Pick<LlmService, 'resolveModel' | 'runAgent'>,
+    private readonly files: FileResolver | null = null,
   ) {}
+
+  private async attach(user: AuthUser, handles: string[]): Promise<AttachedFile[]> {
+    if (!handles.length) return [];
+    if (!this.files) throw badRequest('Files are not available', 'This server does not accept file_names.');
+    return this.files(user, handles);
+  }
 
   private get db() {
     return this.store.db;
@@ -240,11 +251,15 @@ export class WorkflowService {
     const cfg = this.engine.config(wf.yaml_config);
     const id = randomUUID();
     const now = nowIso();
-    const fileNames = [...(input.file_names ?? []), ...(input.file_name ? [input.file_name] : [])];
+    const fileNames = [...new Set([...(input.file_names ?? []), ...(input.file_name ? [input.file_name] : [])])];
+    const attached = await this.attach(user, fileNames);
     const parsed = tryParseJson(input.user_input);
     const context: Record<string, unknown> = isPlainObject(parsed) ? { ...parsed } : {};
-    if (fileNames.length) context.file_names = fileNames;
+    if (attached.length) context.file_names = attached.map((f) => f.row.name);
     const cp = initialCheckpoint(cfg.states[0].id, input.user_input, context);
+    // Text files reach every assistant state through the LLM history's first user message.
+    const block = filesPromptBlock(attached);
+    if (block) cp.history = [{ role: 'user', content: `${input.user_input}${block}`.trim() }];
     const row: ExecutionRow = {
       id,
       workflow_id: wf.id,
@@ -384,6 +399,7 @@ export class WorkflowService {
     if (row.overall_status !== STATUS.interrupted) {
       throw badRequest('Workflow execution cannot be resumed', `Only an Interrupted execution can be resumed; this one is ${row.overall_status}.`);
     }
+    const attached = await this.attach(user, [...new Set(fileNames ?? [])]);
     const cp = fromJson<Checkpoint>(row.checkpoint, null as never);
     cp.approved = cp.frontier.map((t) => t.key);
     if (userInput) {
@@ -391,7 +407,11 @@ export class WorkflowService {
       if (isPlainObject(parsed)) Object.assign(cp.context, parsed);
       cp.history = [...cp.history, { role: 'user', content: userInput }];
     }
-    if (fileNames?.length) cp.context.file_names = [...new Set([...((cp.context.file_names as string[] | undefined) ?? []), ...fileNames])];
+    if (attached.length) {
+      cp.context.file_names = [...new Set([...((cp.context.file_names as string[] | undefined) ?? []), ...attached.map((f) => f.row.name)])];
+      const block = filesPromptBlock(attached).trim();
+      if (block) cp.history = [...cp.history, { role: 'user', content: block }];
+    }
     const seq = row.run_seq + 1;
     const ok = await this.store.updateExecution(
       executionId,

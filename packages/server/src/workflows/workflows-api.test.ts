@@ -120,8 +120,8 @@ describe.each(DB_KINDS)('workflows API (%s)', (db) => {
     expect((await env.api('POST', `/v1/workflows/${id}/executions`, { user_input: 'x' }, null)).status).toBe(401);
     expect((await env.api('POST', `/v1/workflows/${id}/executions`, { user_input: 'x', tags: 'notalist' })).status).toBe(422);
 
-    const ex = await env.execute(id, { user_input: 'hello', file_names: ['a.txt'] });
-    expect(ex).toMatchObject({ id: ex.execution_id, overall_status: 'In Progress', prompt: 'hello', file_names: ['a.txt'], created_by: { user_id: 'alice' } });
+    const ex = await env.execute(id, { user_input: 'hello' });
+    expect(ex).toMatchObject({ id: ex.execution_id, overall_status: 'In Progress', prompt: 'hello', file_names: [], created_by: { user_id: 'alice' } });
     expect(ex.session_id).toBe(ex.execution_id);
     const done = await env.waitFor(id, ex.execution_id, ['Succeeded']);
     expect(done.output).toBe('Echo: Answer');

@@ -9,6 +9,7 @@ import * as m0003 from './0003_assistants.js';
 import * as m0004 from './0004_workflows.js';
 import * as m0005 from './0005_mcp.js';
 import * as m0006 from './0006_audit.js';
+import * as m0007 from './0007_files.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004_workflows': m0004,
   '0005_mcp': m0005,
   '0006_audit': m0006,
+  '0007_files': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {
