@@ -5,7 +5,7 @@
  * The CLI is spawned asynchronously: the test LLM server lives in this process and must keep answering.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,7 +111,6 @@ describe('codemie against a running server', () => {
     // an expired cached token is renewed with the refresh token
     const data = JSON.parse(readFileSync(file, 'utf8'));
     data.profiles.default.accessExpiresAt = 0;
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(file, JSON.stringify(data));
     const t2 = await codemie(['token', '--json']);
     expect(t2.code).toBe(0);
@@ -197,6 +196,42 @@ describe('codemie against a running server', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('an interrupted run exits 4 and tells how to resume; executions resume follows it to the end', async () => {
+    const c = await codemie(['workflows', 'create', '-f', path.join(examples, 'human-approval.yaml'), '--name', 'Approval', '--json']);
+    expect(c.code).toBe(0);
+    const wf = JSON.parse(c.stdout).id as string;
+    llm.script({ text: 'Draft announcement' });
+    const r = await codemie(['workflows', 'run', wf]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('✔ state draft finished: Succeeded');
+    const execId = /execution (\S+) started/.exec(r.stderr)![1]!;
+    expect(r.stderr).toContain(`codemie executions resume ${wf} ${execId}`);
+
+    llm.script({ text: 'Published!' });
+    const res = await codemie(['executions', 'resume', wf, execId, '--input', 'looks good']);
+    expect(res.stderr + `exit ${res.code}`).toMatch(/exit 0$/);
+    expect(res.stderr).toContain('✔ state publish finished: Succeeded');
+    expect(res.stdout.trim()).toBe('Published!');
+  });
+
+  it('executions abort: a running execution ends Aborted (exit 1 for its follower)', async () => {
+    llm.script({ text: 'slow draft', firstTokenDelayMs: 4000 });
+    const run = codemie(['workflows', 'run', workflowId, '--input', 'topic: slow']);
+    let execId = '';
+    for (let i = 0; i < 50 && !execId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const tok = JSON.parse(readFileSync(path.join(home, 'profiles.json'), 'utf8')).profiles.default.accessToken;
+      const page = await (await fetch(`${srv.url}/v1/workflows/${workflowId}/executions`, { headers: { authorization: `Bearer ${tok}` } })).json();
+      execId = (page.data as Array<{ execution_id: string; overall_status: string }>).find((e) => e.overall_status === 'In Progress')?.execution_id ?? '';
+    }
+    expect(execId).not.toBe('');
+    const a = await codemie(['executions', 'abort', workflowId, execId]);
+    expect(a.code).toBe(0);
+    const r = await run;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: execution aborted');
+  });
+
   it('executions of unknown ids: exit 3', async () => {
     const r = await codemie(['executions', 'abort', workflowId, '00000000-0000-0000-0000-000000000000']);
     expect(r.code).toBe(3);
@@ -208,7 +243,6 @@ describe('codemie against a running server', () => {
     const data = JSON.parse(readFileSync(file, 'utf8'));
     data.profiles.default.accessToken = 'not-a-valid-token';
     data.profiles.default.accessExpiresAt = Date.now() + 3_600_000;
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(file, JSON.stringify(data), { mode: 0o600 });
     const r = await codemie(['workflows', 'list']);
     expect(r.code).toBe(1);
