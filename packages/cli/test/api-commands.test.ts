@@ -147,6 +147,12 @@ describe('codemie against a running server', () => {
     expect(whole.code).toBe(0);
     expect(JSON.parse(whole.stdout).generated).toBe('Whole answer');
 
+    llm.script({ status: 400, error: 'this model refuses' });
+    const failed = await codemie(['assistants', 'chat', assistantId, 'Fail please']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^error: .+\n$/);
+    expect(failed.stdout).toBe('');
+
     const missing = await codemie(['assistants', 'chat', '00000000-0000-0000-0000-000000000000', 'hi']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/^error: .+\n$/);

@@ -4,12 +4,24 @@ import { CliError } from '../errors.js';
 import { action, connect } from '../api/client.js';
 import { dim, printJson, table, wantsJson } from '../api/output.js';
 
-function thoughtLine(t: Thought): string | null {
-  if (!t || t.in_progress) return null;
-  const who = t.author_name || t.author_type || 'thought';
-  const text = (t.message ?? t.input_text ?? '').toString().trim();
-  if (!text && !t.error) return null;
-  return `[${who}] ${text}`;
+const ANSWER_AUTHOR = 'Codemie Thoughts';
+const clip = (v: unknown, n = 200) => {
+  const t = (typeof v === 'string' ? v : JSON.stringify(v ?? '')).replace(/\s+/g, ' ').trim();
+  return t.length > n ? `${t.slice(0, n - 1)}…` : t;
+};
+
+/** A tool thought as a line for stderr: its call (in progress, with the arguments) or its result. */
+function thoughtLine(t: Thought, phase: 'start' | 'end' | 'both'): string[] {
+  if (!t || t.author_name === ANSWER_AUTHOR) return [];
+  const who = t.author_name || t.author_type || 'tool';
+  const lines: string[] = [];
+  if ((phase === 'start' || phase === 'both') && t.input_text) lines.push(`[${who}] ${clip(t.input_text)}`);
+  if ((phase === 'end' || phase === 'both') && !t.in_progress) lines.push(`[${who}] ${t.error ? 'failed: ' : '→ '}${clip(t.message)}`);
+  return lines;
+}
+
+function printThoughts(lines: string[]): void {
+  for (const l of lines) process.stderr.write(`${dim(l)}\n`);
 }
 
 /** `codemie assistants list | create | chat` through the Node SDK. */
@@ -76,11 +88,13 @@ export function register(program: Command): void {
         const params = { text, llm_model: opts.model, conversation_id: opts.conversation };
         if (!opts.stream) {
           const res = await client.assistants.chat(id, { ...params, stream: false });
-          if (json) return printJson(res);
-          for (const t of res.thoughts ?? []) {
-            const line = thoughtLine(t);
-            if (line) process.stderr.write(`${dim(line)}\n`);
+          if (json) {
+            printJson(res);
+            if (res.success === false) process.exitCode = 1;
+            return;
           }
+          for (const t of res.thoughts ?? []) printThoughts(thoughtLine(t, 'both'));
+          if (res.success === false) throw new CliError(typeof res.generated === 'string' ? res.generated : 'the assistant call failed');
           const out = typeof res.generated === 'string' ? res.generated : JSON.stringify(res.generated, null, 2);
           process.stdout.write(`${out ?? ''}\n`);
           return;
@@ -89,28 +103,26 @@ export function register(program: Command): void {
         let printed = '';
         let error: string | null = null;
         for await (const chunk of stream as AsyncIterable<StreamChunk>) {
+          const failed = chunk.last && (chunk.success === false || !!chunk.execution_error);
+          if (failed) error = typeof chunk.generated === 'string' && chunk.generated ? chunk.generated : String(chunk.execution_error ?? 'the assistant call failed');
           if (json) {
             process.stdout.write(`${JSON.stringify(chunk)}\n`);
             continue;
           }
-          if (chunk.thought) {
-            const line = thoughtLine(chunk.thought);
-            if (line) process.stderr.write(`${dim(line)}\n`);
-          }
+          if (chunk.thought) printThoughts(thoughtLine(chunk.thought, chunk.thought.in_progress ? 'start' : 'end'));
           if (chunk.generated_chunk) {
             process.stdout.write(chunk.generated_chunk);
             printed += chunk.generated_chunk;
           }
-          if (chunk.execution_error) error = String(chunk.execution_error);
-          if (chunk.last) {
+          if (chunk.last && !failed) {
             // the final chunk carries the whole answer: print what the chunks did not (e.g. structured output)
             const g = chunk.generated;
             if (typeof g === 'string' && g.startsWith(printed) && g.length > printed.length) process.stdout.write(g.slice(printed.length));
             else if (g && typeof g === 'object') process.stdout.write(JSON.stringify(g, null, 2));
           }
         }
-        if (!json) process.stdout.write('\n');
-        if (error) throw new CliError(error);
+        if (!json && (printed || !error)) process.stdout.write('\n');
+        if (error) throw new CliError(error.split('\n')[0]!);
       }),
     );
 }
