@@ -119,6 +119,33 @@ describe('codemie against a running server', () => {
     expect((await fetch(`${srv.url}/v1/user`, { headers: { authorization: `Bearer ${renewed.access_token}` } })).status).toBe(200);
   });
 
+  it('login with a client secret (client_credentials) into a second profile', async () => {
+    const add = await codemie(['idp', '--json', 'client', 'add', 'cli-bot', '--secret', '--projects', 'demo'], {
+      env: { CODEMIE_DATA_DIR: tmp.dir, CODEMIE_SCRYPT_N: '1024', LOG_LEVEL: 'silent' },
+    });
+    expect(add.code).toBe(0);
+    const secret = JSON.parse(add.stdout).client_secret as string;
+    const bad = await codemie(['login', '--server', srv.url, '--client-id', 'cli-bot', '--client-secret', 'wrong', '--profile', 'bot']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^error: login failed: /);
+    const r = await codemie(['login', '--server', srv.url, '--client-id', 'cli-bot', '--client-secret', secret, '--profile', 'bot']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain(secret);
+    expect(r.stdout).toContain('as client cli-bot (profile "bot"');
+    const t = await codemie(['token', '--profile', 'bot']);
+    expect(t.code).toBe(0);
+    const me = await (await fetch(`${srv.url}/v1/user`, { headers: { authorization: `Bearer ${t.stdout.trim()}` } })).json();
+    expect(JSON.stringify(me)).toContain('cli-bot');
+    // the last login became the default profile: go back to admin's
+    const data = JSON.parse(readFileSync(path.join(home, 'profiles.json'), 'utf8'));
+    expect(data.current).toBe('bot');
+    data.current = 'default';
+    writeFileSync(path.join(home, 'profiles.json'), JSON.stringify(data), { mode: 0o600 });
+    const missing = await codemie(['token', '--profile', 'nobody']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe('error: no profile "nobody": run codemie login --profile nobody');
+  });
+
   let assistantId = '';
   it('assistants create / list / chat (streamed as tokens arrive)', async () => {
     const c = await codemie(['assistants', 'create', '--name', 'CLI helper', '--system-prompt', 'You help.', '--model', 'test-model']);
