@@ -110,12 +110,13 @@ describe('codemie against a running server', () => {
 
     // an expired cached token is renewed with the refresh token
     const data = JSON.parse(readFileSync(file, 'utf8'));
-    data.profiles.default.accessExpiresAt = 0;
+    data.profiles.default.accessRenewAt = 0;
     writeFileSync(file, JSON.stringify(data));
     const t2 = await codemie(['token', '--json']);
     expect(t2.code).toBe(0);
     const renewed = JSON.parse(t2.stdout);
     expect(renewed.access_token).not.toBe(token);
+    expect(Date.parse(renewed.expires_at)).toBeGreaterThan(Date.now());
     expect((await fetch(`${srv.url}/v1/user`, { headers: { authorization: `Bearer ${renewed.access_token}` } })).status).toBe(200);
   });
 
@@ -244,6 +245,7 @@ describe('codemie against a running server', () => {
     const res = await codemie(['executions', 'resume', wf, execId, '--input', 'looks good']);
     expect(res.stderr + `exit ${res.code}`).toMatch(/exit 0$/);
     expect(res.stderr).toContain('✔ state publish finished: Succeeded');
+    expect(res.stderr).not.toContain('state draft'); // already reported by the run
     expect(res.stdout.trim()).toBe('Published!');
   });
 
@@ -275,10 +277,19 @@ describe('codemie against a running server', () => {
     const file = path.join(home, 'profiles.json');
     const data = JSON.parse(readFileSync(file, 'utf8'));
     data.profiles.default.accessToken = 'not-a-valid-token';
-    data.profiles.default.accessExpiresAt = Date.now() + 3_600_000;
+    data.profiles.default.accessRenewAt = Date.now() + 3_600_000;
     writeFileSync(file, JSON.stringify(data), { mode: 0o600 });
     const r = await codemie(['workflows', 'list']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('error: not logged in or token expired: run codemie login');
+
+    // an expired access token whose refresh token is refused
+    data.profiles.default.accessRenewAt = 0;
+    data.profiles.default.refreshToken = 'revoked-refresh-token';
+    writeFileSync(file, JSON.stringify(data), { mode: 0o600 });
+    const t = await codemie(['token']);
+    expect(t.code).toBe(1);
+    expect(t.stderr.trim()).toBe('error: not logged in or token expired: run codemie login');
+    expect(t.stdout).toBe('');
   });
 });

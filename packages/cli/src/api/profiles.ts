@@ -22,8 +22,10 @@ export interface Profile {
   /** epoch ms after which the refresh token is not tried */
   refreshExpiresAt?: number;
   accessToken?: string;
-  /** epoch ms after which the access token is renewed (30 s margin included) */
+  /** epoch ms when the access token expires */
   accessExpiresAt?: number;
+  /** epoch ms after which it is renewed (30 s, or half its lifetime, before it expires) */
+  accessRenewAt?: number;
 }
 
 export interface ProfilesFile {

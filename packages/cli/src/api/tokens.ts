@@ -52,7 +52,8 @@ function remember(profile: Profile, t: TokenResponse, now = Date.now()): Profile
   return {
     ...profile,
     accessToken: t.access_token,
-    accessExpiresAt: now + Math.max(0, life - Math.min(30, life / 2)) * 1000,
+    accessExpiresAt: now + life * 1000,
+    accessRenewAt: now + Math.max(0, life - Math.min(30, life / 2)) * 1000,
     refreshToken: t.refresh_token ?? profile.refreshToken,
     refreshExpiresAt: t.refresh_token ? (t.refresh_expires_in ? now + t.refresh_expires_in * 1000 : undefined) : profile.refreshExpiresAt,
   };
@@ -66,7 +67,7 @@ export function withTokens(profile: Profile, t: TokenResponse): Profile {
 /** A valid access token for the profile: the cached one, else renewed (refresh token or client secret) and saved. */
 export async function accessToken(name: string, profile: Profile, force = false): Promise<string> {
   const now = Date.now();
-  if (!force && profile.accessToken && profile.accessExpiresAt && now < profile.accessExpiresAt) return profile.accessToken;
+  if (!force && profile.accessToken && profile.accessRenewAt && now < profile.accessRenewAt) return profile.accessToken;
   let t: TokenResponse;
   if (profile.grant === 'client_credentials' && profile.clientSecret) {
     t = await requestToken(profile, { grant_type: 'client_credentials', client_id: profile.clientId, client_secret: profile.clientSecret });

@@ -47,6 +47,7 @@ export function register(program: Command): void {
       action(async (workflowId: string, executionId: string, opts: { input?: string; detach?: boolean }, cmd: Command) => {
         const client = await connect(profileOf(cmd));
         const json = wantsJson(cmd);
+        const before = opts.detach ? [] : await allStates(client, workflowId, executionId);
         const res = await client.executions.resume(workflowId, executionId, { userInput: opts.input });
         if (opts.detach) {
           if (json) printJson(res);
@@ -54,7 +55,7 @@ export function register(program: Command): void {
           return;
         }
         if (!json) process.stderr.write(`execution ${executionId} resumed\n`);
-        await follow(client, workflowId, executionId, json);
+        await follow(client, workflowId, executionId, json, new Map(before.map((s) => [s.id, s.status])));
       }),
     );
 }

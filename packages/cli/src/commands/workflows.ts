@@ -27,8 +27,15 @@ function collect(v: string, prev: string[] = []): string[] {
  * Follows an execution by polling its states: prints "state X started" / "state X finished: <status>" lines
  * as they happen, then the final output. Exit code: 0 Succeeded, 1 Failed/Aborted, 4 Interrupted.
  */
-export async function follow(client: CodeMieClient, workflowId: string, executionId: string, json: boolean, intervalMs = 300): Promise<void> {
-  const seen = new Map<string, string>();
+export async function follow(
+  client: CodeMieClient,
+  workflowId: string,
+  executionId: string,
+  json: boolean,
+  /** states already reported (id → status), e.g. before a resume */
+  seen = new Map<string, string>(),
+  intervalMs = 300,
+): Promise<void> {
   const log = (line: string) => {
     if (!json) process.stderr.write(`${line}\n`);
   };
@@ -42,6 +49,7 @@ export async function follow(client: CodeMieClient, workflowId: string, executio
       const before = seen.get(s.id);
       if (before === s.status) continue;
       if (before === undefined) log(`▶ state ${name} started`);
+      else if (RUNNING.includes(s.status) && !RUNNING.includes(before)) log(`▶ state ${name} resumed`);
       if (!RUNNING.includes(s.status)) {
         const err = (s as { error?: string | null }).error;
         log(`${s.status === 'Succeeded' ? '✔' : s.status === 'Interrupted' ? '⏸' : '✖'} state ${name} finished: ${s.status}${err ? ` (${err})` : ''}`);
