@@ -48,7 +48,10 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     ...opts.store,
   });
   const runs = config.redisUrl
-    ? new BullMqRunQueue({ redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api' }, log)
+    ? new BullMqRunQueue(
+        { redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api', prefix: config.redisPrefix, lockDurationMs: config.runLeaseMs },
+        log,
+      )
     : new InProcessRunQueue(config.workerConcurrency, log);
   const metrics = new Metrics(() => runs.stats());
   const ctx: AppContext = {
@@ -61,7 +64,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     runs,
     metrics,
     events: config.redisUrl
-      ? new RedisEventBus(config.redisUrl, { onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
+      ? new RedisEventBus(config.redisUrl, { prefix: config.redisPrefix, onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
       : new MemoryEventBus(),
     tracer: await createTracer(config, VERSION),
     audit: new AuditLog(store.db, log),
