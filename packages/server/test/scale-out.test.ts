@@ -13,6 +13,7 @@ import { freshPostgres, tempDir, TEST_ADMIN_PASSWORD } from './helpers.js';
 import { startServerProcess, type ServerProcess } from './process.js';
 import { startTestLlmServer, writeTestModelsFile, type RecordedRequest, type TestLlmServer } from './llm-server.js';
 import { parseSse } from './sse.js';
+import { Redis } from 'ioredis';
 import { RedisEventBus } from '../src/events/redis-bus.js';
 
 const enabled = Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
@@ -151,6 +152,13 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     await Promise.all([apiA, apiB, ...workers].filter(Boolean).map((p) => p.stop('SIGKILL')));
     await llm?.close();
     await drop?.();
+    // Leave the shared Redis as found: drop this run's queue and stream keys.
+    if (env?.CODEMIE_REDIS_PREFIX) {
+      const redis = new Redis(process.env.TEST_REDIS_URL!);
+      const keys = await redis.keys(`${env.CODEMIE_REDIS_PREFIX}:*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+    }
     tmp.cleanup();
   }, 30_000);
 
