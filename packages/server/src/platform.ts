@@ -47,13 +47,14 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     onIdleError: (err) => log.warn({ err: err.message }, 'database connection lost; it will be replaced'),
     ...opts.store,
   });
-  const runs = config.redisUrl
+  const bull = config.redisUrl
     ? new BullMqRunQueue(
         { redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api', prefix: config.redisPrefix, lockDurationMs: config.runLeaseMs },
         log,
       )
-    : new InProcessRunQueue(config.workerConcurrency, log);
-  const metrics = new Metrics(() => runs.stats());
+    : undefined;
+  const runs = bull ?? new InProcessRunQueue(config.workerConcurrency, log);
+  const metrics = new Metrics(() => runs.stats(), bull ? () => bull.depth() : undefined);
   const ctx: AppContext = {
     config,
     store,

@@ -229,7 +229,33 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     expect((await waitStatus(apiB.url, id, ['Aborted', 'Succeeded', 'Failed'], 10_000)).overall_status).toBe('Aborted');
   }, 30_000);
 
-  it('restarting an API process does not affect a running execution', async () => {
+  it('with every worker slot busy, further runs wait in Redis and every API process reports the deployment-wide queue depth', async () => {
+    // 2 workers x 2 slots: five hanging runs → four active, one waiting.
+    llm.rule((req) => (lastUserText(req).includes('DEPTH') ? { hang: true } : undefined));
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await execute(apiA.url, `DEPTH ${i}`));
+    await until('four runs on the workers', () => llmCalls('DEPTH').length === 4, 10_000);
+    const depth = async (p: ServerProcess) => {
+      const text = await (await fetch(`${p.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      return Number(/^codemie_run_queue_depth (\S+)$/m.exec(text)?.[1]);
+    };
+    expect(await depth(apiA)).toBe(1);
+    expect(await depth(apiB)).toBe(1);
+    // Abort the waiting run first (else a freed slot would start it), then the active ones.
+    const waiting = ids.filter((_, i) => !llmCalls('DEPTH').some((r) => lastUserText(r).includes(`DEPTH ${i}`)));
+    expect(waiting).toHaveLength(1);
+    for (const id of [...waiting, ...ids.filter((x) => !waiting.includes(x))]) {
+      expect((await api(apiB.url, 'PUT', `/v1/workflows/${workflowId}/executions/${id}/abort`)).status).toBe(200);
+    }
+    for (const id of ids) expect((await waitStatus(apiA.url, id, ['Aborted', 'Succeeded', 'Failed'], 10_000)).overall_status).toBe('Aborted');
+    expect(await depth(apiA)).toBe(0);
+    // The aborted waiting run never reached a model.
+    await sleep(300);
+    expect(llmCalls('DEPTH')).toHaveLength(4);
+    await until('the workers to free their slots', async () => (await Promise.all(workers.map(async (w) => /^codemie_runs_active 0$/m.test(await (await fetch(`${w.url}/metrics`)).text())))).every(Boolean), 5000);
+  }, 40_000);
+
+    it('restarting an API process does not affect a running execution', async () => {
     llm.script((req) => (lastUserText(req).includes('APIRESTART') ? { text: 'survived the api restart', firstTokenDelayMs: 2500 } : undefined));
     const id = await execute(apiA.url, 'APIRESTART');
     await until('the slow model call', () => llmCalls('APIRESTART')[0], 15_000);
