@@ -54,7 +54,7 @@ export const configSchema = z.object({
   localModel: z.string().min(1).optional(),
   /** Seed the demo assistant (and workflow) on first start and print ready-to-paste curls. */
   seedDemo: bool.default(true),
-  /** `all` runs API and run workers in one process; `api` runs no workers; `worker` runs no HTTP API. */
+  /** `all` runs API and run workers in one process; `api` runs no workers; `worker` executes runs (its HTTP port serves health checks and metrics; keep it out of the load balancer). */
   role: z.enum(['all', 'api', 'worker']).default('all'),
   /** LLM models file (YAML); see docs/llm.md. No file and no inline models: no hosted models. */
   llmConfig: z.string().min(1).optional(),
