@@ -215,7 +215,29 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     expect(rest.map((e) => e.chunk)).toEqual(chunks.slice(2));
   }, 30_000);
 
-  it('an abort sent to API A reaches the run on a worker within about a second', async () => {
+  it('an assistant background task accepted by API B runs on a worker; its result is read through API A', async () => {
+    const created = await api(apiB.url, 'POST', '/v1/assistants', { name: 'bg', description: 'd', system_prompt: 'Be brief.', llm_model_type: 'test-model', project: 'demo' });
+    expect(created.status, created.text).toBe(200);
+    const call = await api(apiB.url, 'POST', `/v1/assistants/${created.body.assistantId}/model`, { text: 'BGTASK please', background_task: true });
+    expect(call.status, call.text).toBe(200);
+    const taskId = call.body.taskId as string;
+    expect(taskId).toBeTruthy();
+    const task = await until(
+      'the background task to finish',
+      async () => {
+        const r = await api(apiA.url, 'GET', `/v1/tasks/${taskId}`);
+        return r.body?.status && r.body.status !== 'STARTED' ? r.body : undefined;
+      },
+      15_000,
+      100,
+    );
+    expect(task.status).toBe('COMPLETED');
+    expect(task.final_output).toBe('Echo: BGTASK please');
+    expect(ranOn(taskId)).toHaveLength(1);
+    expect(llmCalls('BGTASK')).toHaveLength(1);
+  }, 30_000);
+
+    it('an abort sent to API A reaches the run on a worker within about a second', async () => {
     llm.script((req) => (lastUserText(req).includes('ABORTME') ? { hang: true } : undefined));
     const id = await execute(apiB.url, 'ABORTME');
     const call = await until('the hanging model call', () => llmCalls('ABORTME')[0], 15_000);
