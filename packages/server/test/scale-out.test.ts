@@ -291,7 +291,33 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     expect(ranOn(id)).toHaveLength(1);
   }, 45_000);
 
-  it('a worker killed with SIGKILL mid-run: the other worker takes the run over after the lease and finishes it exactly once', async () => {
+  it('a worker stopped with SIGTERM mid-run (rolling deploy) hands its run back at once; the other worker finishes it', async () => {
+    llm.script((req) => (lastUserText(req).includes('Second: DRAIN') ? { hang: true } : undefined));
+    const id = await execute(apiB.url, 'DRAIN');
+    const hanging = await until('the hanging second-state call', () => llmCalls('Second: DRAIN')[0], 15_000);
+    const [leaving] = await until('the worker running the execution', () => (ranOn(id).length === 1 ? ranOn(id) : undefined), 5000);
+    const staying = workers.find((w) => w !== leaving)!;
+    expect(await leaving!.stop('SIGTERM')).toBe(0);
+    const exitedAt = Date.now();
+    expect(hanging.clientClosed).toBe(true);
+    expect(leaving!.output()).not.toContain('"level":50');
+    const done = await waitStatus(apiA.url, id, ['Succeeded', 'Failed', 'Aborted'], 15_000);
+    expect(done.overall_status).toBe('Succeeded');
+    // Handed back, not left to expire: the retry reached the model well before a lease would have run out.
+    const retry = llmCalls('Second: DRAIN')[1]!;
+    expect(retry.receivedAt - exitedAt).toBeLessThan(LEASE_MS / 2);
+    expect(staying.output()).toMatch(new RegExp(`"runId":"${id}"[^\\n]*run taken over by this worker`));
+    expect(llmCalls('First: DRAIN')).toHaveLength(1);
+    const states = await api(apiA.url, 'GET', `/v1/workflows/${workflowId}/executions/${id}/states?per_page=100`);
+    expect((states.body.data as any[]).map((st) => [st.name, st.status])).toEqual([
+      ['first', 'Succeeded'],
+      ['second', 'Succeeded'],
+    ]);
+    // Replace the worker for what follows.
+    workers.splice(workers.indexOf(leaving!), 1, await start('worker'));
+  }, 45_000);
+
+    it('a worker killed with SIGKILL mid-run: the other worker takes the run over after the lease and finishes it exactly once', async () => {
     // The second state's first model call hangs (the worker dies during it); the retry answers.
     llm.script((req) => (lastUserText(req).includes('Second: KILLME') ? { hang: true } : undefined));
     const id = await execute(apiA.url, 'KILLME');
