@@ -47,10 +47,14 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     onIdleError: (err) => log.warn({ err: err.message }, 'database connection lost; it will be replaced'),
     ...opts.store,
   });
-  const runs = config.redisUrl
-    ? new BullMqRunQueue({ redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api' }, log)
-    : new InProcessRunQueue(config.workerConcurrency, log);
-  const metrics = new Metrics(() => runs.stats());
+  const bull = config.redisUrl
+    ? new BullMqRunQueue(
+        { redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api', prefix: config.redisPrefix, lockDurationMs: config.runLeaseMs },
+        log,
+      )
+    : undefined;
+  const runs = bull ?? new InProcessRunQueue(config.workerConcurrency, log);
+  const metrics = new Metrics(() => runs.stats(), bull ? () => bull.depth() : undefined);
   const ctx: AppContext = {
     config,
     store,
@@ -61,7 +65,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     runs,
     metrics,
     events: config.redisUrl
-      ? new RedisEventBus(config.redisUrl, { onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
+      ? new RedisEventBus(config.redisUrl, { prefix: config.redisPrefix, onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
       : new MemoryEventBus(),
     tracer: await createTracer(config, VERSION),
     audit: new AuditLog(store.db, log),

@@ -20,6 +20,13 @@ describe('configuration', () => {
     expect(publicBaseUrl(cfg)).toBe('http://localhost:9090');
   });
 
+  it('scale-out settings: Redis key prefix and run lease, with defaults and validation', () => {
+    expect(loadConfig({})).toMatchObject({ redisPrefix: 'codemie', runLeaseMs: 30_000 });
+    expect(loadConfig({ CODEMIE_REDIS_PREFIX: 'staging:eu', CODEMIE_RUN_LEASE_MS: '3000' })).toMatchObject({ redisPrefix: 'staging:eu', runLeaseMs: 3000 });
+    expect(() => loadConfig({ CODEMIE_REDIS_PREFIX: 'has space' })).toThrow(/redisPrefix|CODEMIE_REDIS_PREFIX/);
+    expect(() => loadConfig({ CODEMIE_RUN_LEASE_MS: '10' })).toThrow(/runLeaseMs|CODEMIE_RUN_LEASE_MS/);
+  });
+
   it('reads an optional YAML file, overridden by the environment', () => {
     const t = tempDir();
     const file = path.join(t.dir, 'codemie.yaml');

@@ -26,6 +26,10 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  /** Prefix of every Redis key (run queue and event streams), so deployments can share one Redis. */
+  redisPrefix: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only').default('codemie'),
+  /** Lease of a run on a worker: a dead worker's runs move to another worker after this long. */
+  runLeaseMs: int(1000, 3_600_000).default(30_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Maximum accepted request body, in bytes. */
   bodyLimit: int(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
@@ -50,7 +54,7 @@ export const configSchema = z.object({
   localModel: z.string().min(1).optional(),
   /** Seed the demo assistant (and workflow) on first start and print ready-to-paste curls. */
   seedDemo: bool.default(true),
-  /** `all` runs API and run workers in one process; `api` runs no workers; `worker` runs no HTTP API. */
+  /** `all` runs API and run workers in one process; `api` runs no workers; `worker` executes runs (its HTTP port serves health checks and metrics; keep it out of the load balancer). */
   role: z.enum(['all', 'api', 'worker']).default('all'),
   /** LLM models file (YAML); see docs/llm.md. No file and no inline models: no hosted models. */
   llmConfig: z.string().min(1).optional(),
@@ -182,6 +186,8 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',
   REDIS_URL: 'redisUrl',
+  CODEMIE_REDIS_PREFIX: 'redisPrefix',
+  CODEMIE_RUN_LEASE_MS: 'runLeaseMs',
   LOG_LEVEL: 'logLevel',
   CODEMIE_BODY_LIMIT: 'bodyLimit',
   CODEMIE_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',

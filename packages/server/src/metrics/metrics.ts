@@ -66,14 +66,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(queueStats: () => { queued: number; running: number }) {
+  /**
+   * `queueDepth`, when given, is the deployment-wide number of waiting runs (the shared Redis queue);
+   * otherwise the depth is this process's own queue.
+   */
+  constructor(queueStats: () => { queued: number; running: number }, queueDepth?: () => Promise<number>) {
     collectDefaultMetrics({ register: this.registry, prefix: 'codemie_process_' });
     new Gauge({
       name: 'codemie_run_queue_depth',
-      help: 'Runs waiting in this process queue',
+      help: queueDepth ? 'Runs waiting in the shared run queue (whole deployment)' : 'Runs waiting in this process queue',
       registers: [this.registry],
-      collect() {
-        this.set(queueStats().queued);
+      async collect() {
+        if (!queueDepth) return void this.set(queueStats().queued);
+        // A slow or unreachable Redis must not hang /metrics: keep the last value.
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          this.set(await Promise.race([queueDepth(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 1000)))]));
+        } catch {
+          /* keep the previous value */
+        } finally {
+          clearTimeout(timer);
+        }
       },
     });
     new Gauge({

@@ -124,8 +124,12 @@ export class BullMqRunQueue implements RunQueue {
     if (!handler) throw new Error(`no handler registered for run kind '${kind}'`);
     const controller = new AbortController();
     this.running.set(runId, controller);
+    const attempt = (job.attemptsStarted ?? job.attemptsMade) || 1;
+    // Which process runs which run: the trail an operator (and the scale-out test) follows.
+    if (attempt > 1) this.log.info({ runId, kind, attempt }, 'run taken over by this worker');
+    else this.log.debug({ runId, kind, attempt }, 'run started on this worker');
     try {
-      await handler({ kind, runId, data, attempt: (job.attemptsStarted ?? job.attemptsMade) || 1 }, controller.signal);
+      await handler({ kind, runId, data, attempt }, controller.signal);
     } finally {
       this.running.delete(runId);
     }
