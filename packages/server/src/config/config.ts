@@ -8,6 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_ALLOWED_COMMANDS } from '../mcp/allowed-commands.js';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) =>
   typeof v === 'boolean' ? v : ['true', '1', 'yes'].includes(v),
@@ -99,18 +100,7 @@ export const configSchema = z.object({
   loginMaxFailures: int(1, 1000).default(5),
   loginLockoutSeconds: int(1, 86_400).default(60),
   /** Commands an MCP server config may run over stdio (bare names, or exact absolute paths); see docs/mcp.md. */
-  mcpAllowedCommands: csv.default([
-    'npx',
-    'uvx',
-    'node',
-    'mcp-server-filesystem',
-    'mcp-server-memory',
-    'mcp-server-sequential-thinking',
-    'mcp-server-postgres',
-    'mcp-server-puppeteer',
-    'mcp-mermaid',
-    'github-mcp-server',
-  ]),
+  mcpAllowedCommands: csv.default([...DEFAULT_ALLOWED_COMMANDS]),
   /** One MCP tool call may take this long before it fails (as a tool error result). */
   mcpToolTimeoutMs: int(100, 3_600_000).default(60_000),
   /** Connecting to an MCP server and listing its tools may take this long before the server is skipped with a warning. */

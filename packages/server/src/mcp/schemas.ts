@@ -7,19 +7,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-/** Default stdio allow-list (the reference's mcp-commands-config.yaml plus `node`). */
-export const DEFAULT_ALLOWED_COMMANDS = [
-  'npx',
-  'uvx',
-  'node',
-  'mcp-server-filesystem',
-  'mcp-server-memory',
-  'mcp-server-sequential-thinking',
-  'mcp-server-postgres',
-  'mcp-server-puppeteer',
-  'mcp-mermaid',
-  'github-mcp-server',
-];
+import { DEFAULT_ALLOWED_COMMANDS } from './allowed-commands.js';
+export { DEFAULT_ALLOWED_COMMANDS };
 
 let allowedCommands: string[] = [...DEFAULT_ALLOWED_COMMANDS];
 
