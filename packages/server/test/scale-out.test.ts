@@ -11,49 +11,18 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { freshPostgres, tempDir, TEST_ADMIN_PASSWORD } from './helpers.js';
 import { startServerProcess, type ServerProcess } from './process.js';
-import { startTestLlmServer, writeTestModelsFile, type RecordedRequest, type TestLlmServer } from './llm-server.js';
+import { TWO_STATE_YAML, lastUserText, sleep, until } from './scale-support.js';
+import { startTestLlmServer, writeTestModelsFile, type TestLlmServer } from './llm-server.js';
 import { parseSse } from './sse.js';
 import { Redis } from 'ioredis';
 import { RedisEventBus } from '../src/events/redis-bus.js';
 
 const enabled = Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
 const LEASE_MS = 3000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const YAML = `assistants:
-  - id: worker
-    model: test-model
-    system_prompt: You do the work.
-states:
-  - id: first
-    assistant_id: worker
-    task: "First: {{user_input}}"
-    next:
-      state_id: second
-  - id: second
-    assistant_id: worker
-    task: "Second: {{user_input}}"
-    next:
-      state_id: end
-`;
+const YAML = TWO_STATE_YAML;
 
-function lastUserText(req: RecordedRequest): string {
-  const m = [...req.messages].reverse().find((x) => x.role === 'user');
-  const c = m?.content;
-  if (typeof c === 'string') return c;
-  if (Array.isArray(c)) return c.map((p) => (p && typeof p === 'object' && 'text' in p ? String(p.text) : '')).join(' ');
-  return '';
-}
 
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, stepMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
 
 describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL + Redis', () => {
   const tmp = tempDir('codemie-scale-');

@@ -12,7 +12,7 @@ import { lookup } from 'node:dns/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, serverEntry } from '../../../packages/server/test/process.js';
+import { startServerProcess } from '../../../packages/server/test/process.js';
 import { tempDir } from '../../../packages/server/test/helpers.js';
 import { startTestLlmServer, writeTestModelsFile, type RecordedRequest, type TestLlmServer } from '../../../packages/server/test/llm-server.js';
 
@@ -69,38 +69,9 @@ export interface LiveServer {
 
 /** Starts the built server bound to `host` (a loopback address) and waits for /v1/healthcheck. */
 export async function startServer(env: Record<string, string>, host = '127.0.0.1', timeoutMs = 20_000): Promise<LiveServer> {
-  const port = await freePort();
-  const fullEnv = { HOST: host, PORT: String(port), LOG_LEVEL: 'warn', ...env };
-  const child = spawn(process.execPath, [serverEntry], { env: { ...process.env, ...fullEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://${host}:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
-    try {
-      if ((await fetch(`${url}/v1/healthcheck`)).ok) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server did not become healthy in ${timeoutMs} ms:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    child,
-    env: fullEnv,
-    output: () => out,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
+  const fullEnv = { HOST: host, LOG_LEVEL: 'warn', ...env };
+  const srv = await startServerProcess(fullEnv, timeoutMs);
+  return { url: srv.url, child: srv.child, env: fullEnv, output: srv.output, stop: () => srv.stop('SIGTERM') };
 }
 
 /** Runs the built CLI with the server's database settings; rejects with its output on failure. */
