@@ -7,6 +7,7 @@
  *
  *   npx tsx bench/model-overhead.ts [--concurrency 16] [--seconds 8]
  */
+import { readFileSync } from 'node:fs';
 import { startServerProcess } from '../packages/server/test/process.js';
 import { tempDir } from '../packages/server/test/helpers.js';
 import { startTestLlmServer, writeTestModelsFile, TEST_LLM_API_KEY } from '../packages/server/test/llm-server.js';
@@ -16,6 +17,7 @@ const arg = (name: string, def: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 const CONCURRENCY = arg('concurrency', 16);
+const selfCpu = cpuOf();
 const SECONDS = arg('seconds', 8);
 
 interface Stats {
@@ -23,18 +25,35 @@ interface Stats {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU milliseconds the measured process spent per request (robust to other load on the machine). */
+  cpuMs?: number;
+}
+
+/** CPU time (ms) used so far by a process: /proc on Linux for the server child, cpuUsage() for ourselves. */
+function cpuOf(pid?: number): () => number {
+  if (pid === undefined) return () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  return () => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) * tick;
+    } catch {
+      return NaN;
+    }
+  };
 }
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function load(label: string, once: () => Promise<number>): Promise<Stats> {
+async function load(label: string, once: () => Promise<number>, cpu?: () => number): Promise<Stats> {
   // Warm-up.
   for (let i = 0; i < 50; i++) await once();
   const samples: number[] = [];
   const end = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
+  const cpu0 = cpu?.();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (performance.now() < end) samples.push(await once());
@@ -42,8 +61,10 @@ async function load(label: string, once: () => Promise<number>): Promise<Stats> 
   );
   const secs = (performance.now() - t0) / 1000;
   samples.sort((a, b) => a - b);
-  const s = { n: samples.length, rps: samples.length / secs, p50: pct(samples, 50), p99: pct(samples, 99) };
-  console.log(`${label.padEnd(34)} n=${String(s.n).padStart(6)}  ${s.rps.toFixed(0).padStart(5)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms`);
+  const cpuMs = cpu && cpu0 !== undefined ? (cpu() - cpu0) / samples.length : undefined;
+  const s = { n: samples.length, rps: samples.length / secs, p50: pct(samples, 50), p99: pct(samples, 99), cpuMs };
+  const cpuText = cpuMs !== undefined && !Number.isNaN(cpuMs) ? `  cpu ${cpuMs.toFixed(2)} ms/req (${cpu === selfCpu ? 'bench process' : 'server'})` : '';
+  console.log(`${label.padEnd(34)} n=${String(s.n).padStart(6)}  ${s.rps.toFixed(0).padStart(5)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${cpuText}`);
   return s;
 }
 
@@ -86,10 +107,11 @@ async function main() {
       JSON.stringify({ model: 'test-model', stream, messages: [{ role: 'system', content: 'You are fast.' }, { role: 'user', content: 'hi' }], ...(stream ? { stream_options: { include_usage: true } } : {}) });
 
     console.log(`concurrency ${CONCURRENCY}, ${SECONDS} s per phase, node ${process.version}`);
-    const dNon = await load('direct LLM, non-stream', () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(false) }, false));
-    const pNon = await load('platform /model, non-stream', () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi' }) }, false));
-    const dStr = await load('direct LLM, stream TTFB', () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(true) }, true));
-    const pStr = await load('platform /model, stream TTFB', () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi', stream: true }) }, true));
+    const serverCpu = cpuOf(srv.child.pid);
+    const dNon = await load('direct LLM, non-stream', () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(false) }, false), selfCpu);
+    const pNon = await load('platform /model, non-stream', () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi' }) }, false), serverCpu);
+    const dStr = await load('direct LLM, stream TTFB', () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(true) }, true), selfCpu);
+    const pStr = await load('platform /model, stream TTFB', () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi', stream: true }) }, true), serverCpu);
     console.log('');
     console.log(`added latency, non-stream: p50 ${(pNon.p50 - dNon.p50).toFixed(2)} ms, p99 ${(pNon.p99 - dNon.p99).toFixed(2)} ms`);
     console.log(`added time-to-first-byte, stream: p50 ${(pStr.p50 - dStr.p50).toFixed(2)} ms, p99 ${(pStr.p99 - dStr.p99).toFixed(2)} ms`);

@@ -11,7 +11,7 @@ import { validateJsonSchema } from '../llm/json-schema.js';
 import type { ChatMessage, LlmModelInfo, TokenUsage } from '../llm/types.js';
 import type { Toolset } from '../llm/tool.js';
 import type { MCPServerDetails } from '../mcp/schemas.js';
-import type { ConversationService, GeneratedMessage } from '../conversations/service.js';
+import type { ConversationService } from '../conversations/service.js';
 import type { AssistantRecord } from './repo.js';
 import type { ChatBody } from './schemas.js';
 import { fileService } from '../files/module.js';
@@ -234,15 +234,14 @@ function stringify(v: unknown): string {
 
 async function saveTurn(conversations: ConversationService, p: PreparedCall, r: CallResult, userText: string): Promise<void> {
   const firstText = userText || 'Conversation';
-  await conversations.open(p.conversationId, p.user, { assistantId: p.assistant.id, project: p.assistant.project, firstText, llmModel: p.model.base_name });
-  const idx = await conversations.nextIndex(p.conversationId);
   const now = new Date().toISOString();
-  const msgs: GeneratedMessage[] = [
-    { role: 'User', message: userText, historyIndex: idx, date: now, fileNames: p.body.file_names, assistantId: p.assistant.id },
+  const init = { assistantId: p.assistant.id, project: p.assistant.project, firstText, llmModel: p.model.base_name };
+  await conversations.appendTurn(p.conversationId, p.user, init, (historyIndex) => [
+    { role: 'User', message: userText, historyIndex, date: now, fileNames: p.body.file_names, assistantId: p.assistant.id },
     {
       role: 'Assistant',
       message: r.interrupted ? r.text || INTERRUPTED_TEXT : typeof r.generated === 'string' ? r.generated : JSON.stringify(r.generated),
-      historyIndex: idx,
+      historyIndex,
       date: now,
       responseTime: r.timeElapsed,
       inputTokens: r.usage.input_tokens,
@@ -254,8 +253,7 @@ async function saveTurn(conversations: ConversationService, p: PreparedCall, r: 
       status: r.interrupted ? 'interrupted' : r.success ? 'success' : 'error',
       ...(r.interrupted ? { messageRaw: INTERRUPTED_TEXT } : {}),
     },
-  ];
-  await conversations.append(p.conversationId, msgs);
+  ]);
 }
 
 /** The non-stream response (camelCase top level, every key present). */

@@ -55,9 +55,19 @@ interface RemoteIssuer {
 
 const stripSlash = (s: string) => s.replace(/\/+$/, '');
 
+/** Verified tokens are remembered this long at most (never past their `exp`), bounded in number. */
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX = 10_000;
+
 export class TokenVerifier {
   private readonly trusted: Map<string, RemoteIssuer>;
   private readonly embeddedSuffix: string | undefined;
+  /**
+   * Signature checks cost ~0.3 ms of CPU and SDK clients reuse one token for many calls. Access
+   * tokens are stateless (no revocation list), so a token verified a moment ago is still valid
+   * until its `exp`; the short TTL bounds how long a retired signing key keeps being honoured.
+   */
+  private readonly verified = new Map<string, { payload: JWTPayload; until: number }>();
 
   constructor(private readonly opts: VerifierOptions) {
     this.trusted = new Map(opts.trustedIssuers.map((i) => [stripSlash(i), {}]));
@@ -65,6 +75,19 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<JWTPayload> {
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (Date.now() < hit.until) return hit.payload;
+      this.verified.delete(token);
+    }
+    const payload = await this.verifyUncached(token);
+    const expMs = typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity;
+    if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { payload, until: Math.min(expMs, Date.now() + VERIFIED_TTL_MS) });
+    return payload;
+  }
+
+  private async verifyUncached(token: string): Promise<JWTPayload> {
     let header: ProtectedHeaderParameters;
     let unverified: JWTPayload;
     try {

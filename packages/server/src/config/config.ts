@@ -65,6 +65,8 @@ export const configSchema = z.object({
   llmTimeoutMs: int(0, 3_600_000).default(120_000),
   /** Provider retries on 429/5xx/network errors before the first token. */
   llmMaxRetries: int(0, 10).default(2),
+  /** Plain answers from openai-compatible models go through the platform's direct HTTP client (false: always the AI SDK adapter). */
+  llmDirectClient: bool.default(true),
   /** Default bound of model↔tool round trips per agent call. */
   llmMaxSteps: int(1, 1000).default(10),
 
@@ -200,6 +202,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_LLM_TIMEOUT_MS: 'llmTimeoutMs',
   CODEMIE_LLM_MAX_RETRIES: 'llmMaxRetries',
   CODEMIE_LLM_MAX_STEPS: 'llmMaxSteps',
+  CODEMIE_LLM_DIRECT_CLIENT: 'llmDirectClient',
   CODEMIE_IDP: 'idp',
   CODEMIE_IDP_REALM: 'idpRealm',
   CODEMIE_TRUSTED_ISSUERS: 'trustedIssuers',

@@ -54,60 +54,56 @@ export class ConversationService {
     return c;
   }
 
-  /** Returns the conversation to continue (owner-checked) or creates it with this id. */
-  async open(id: string, user: AuthUser, init: { assistantId: string; project: string; firstText: string; llmModel: string }): Promise<{ conv: ConvRow; created: boolean }> {
-    const existing = await this.row(id);
-    if (existing) {
-      if (existing.user_id !== user.id) throw forbidden('You do not have the necessary permissions to view this entity.');
-      return { conv: existing, created: false };
-    }
+  /**
+   * Appends one turn in a single transaction: the conversation is created (owned by `user`) on
+   * its first turn, else owner-checked; `messages` receives the turn's history index.
+   */
+  async appendTurn(
+    id: string,
+    user: AuthUser,
+    init: { assistantId: string; project: string; firstText: string; llmModel: string },
+    messages: (historyIndex: number) => GeneratedMessage[],
+  ): Promise<void> {
     const now = new Date().toISOString();
-    const conv: ConvRow = {
-      id,
-      user_id: user.id,
-      user_name: user.name || user.username,
-      name: init.firstText.slice(0, 80) || 'New conversation',
-      initial_assistant_id: init.assistantId,
-      project: init.project,
-      folder: null,
-      pinned: 0,
-      llm_model: init.llmModel,
-      date: now,
-      update_date: now,
-    };
-    await this.db.insertInto('conversations').values(conv).onConflict((oc) => oc.column('id').doNothing()).execute();
-    return { conv, created: true };
+    await this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('conversations').select('user_id').where('id', '=', id).executeTakeFirst();
+      let historyIndex = 0;
+      if (existing) {
+        if (existing.user_id !== user.id) throw forbidden('You do not have the necessary permissions to view this entity.');
+        const r = await trx
+          .selectFrom('conversation_messages')
+          .select((eb) => eb.fn.max('history_index').as('m'))
+          .where('conversation_id', '=', id)
+          .executeTakeFirst();
+        historyIndex = r?.m == null ? 0 : Number(r.m) + 1;
+        await trx.updateTable('conversations').set({ update_date: now }).where('id', '=', id).execute();
+      } else {
+        const conv: ConvRow = {
+          id,
+          user_id: user.id,
+          user_name: user.name || user.username,
+          name: init.firstText.slice(0, 80) || 'New conversation',
+          initial_assistant_id: init.assistantId,
+          project: init.project,
+          folder: null,
+          pinned: 0,
+          llm_model: init.llmModel,
+          date: now,
+          update_date: now,
+        };
+        await trx.insertInto('conversations').values(conv).onConflict((oc) => oc.column('id').doNothing()).execute();
+      }
+      const rows = messages(historyIndex).map((m) => {
+        const { role, message, historyIndex: idx, date, ...rest } = m;
+        return { id: randomUUID(), conversation_id: id, history_index: idx, role, message, date, data: toJson(rest) };
+      });
+      if (rows.length) await trx.insertInto('conversation_messages').values(rows).execute();
+    });
   }
 
   async history(id: string): Promise<GeneratedMessage[]> {
     const rows = await this.db.selectFrom('conversation_messages').selectAll().where('conversation_id', '=', id).orderBy('history_index').orderBy('role', 'desc').execute();
     return rows.map(messageFromRow);
-  }
-
-  async nextIndex(id: string): Promise<number> {
-    const r = await this.db
-      .selectFrom('conversation_messages')
-      .select((eb) => eb.fn.max('history_index').as('m'))
-      .where('conversation_id', '=', id)
-      .executeTakeFirst();
-    return r?.m == null ? 0 : Number(r.m) + 1;
-  }
-
-  async append(id: string, messages: GeneratedMessage[]): Promise<void> {
-    if (!messages.length) return;
-    const now = new Date().toISOString();
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('conversation_messages')
-        .values(
-          messages.map((m) => {
-            const { role, message, historyIndex, date, ...rest } = m;
-            return { id: randomUUID(), conversation_id: id, history_index: historyIndex, role, message, date, data: toJson(rest) };
-          }),
-        )
-        .execute();
-      await trx.updateTable('conversations').set({ update_date: now }).where('id', '=', id).execute();
-    });
   }
 
   async list(user: AuthUser, page?: number, perPage?: number) {

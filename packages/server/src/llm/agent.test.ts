@@ -14,9 +14,26 @@ let server: TestLlmServer;
 let llm: LlmService;
 let tmp: { dir: string; cleanup: () => void };
 
+/** Plain answers from openai-compatible models run on the direct client or the AI SDK adapter: both are tested. */
+let direct = true;
+const pathEnv = () => ({ CODEMIE_LLM_DIRECT_CLIENT: String(direct) });
+
 function service(extraEnv: Record<string, string> = {}): LlmService {
   const { env } = writeTestModelsFile(server, tmp.dir);
-  return createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...env, ...extraEnv }), log);
+  return createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...pathEnv(), ...env, ...extraEnv }), log);
+}
+
+/** Runs a group once per client path. */
+function bothPaths(name: string, body: () => void) {
+  for (const d of [true, false]) {
+    describe(`${name} (${d ? 'direct client' : 'AI SDK adapter'})`, () => {
+      beforeAll(() => {
+        direct = d;
+        llm = service({ CODEMIE_LLM_MAX_RETRIES: '2', CODEMIE_LLM_TIMEOUT_MS: '5000' });
+      });
+      body();
+    });
+  }
 }
 
 async function collect(it: AsyncIterable<AgentEvent>, onEvent?: (e: AgentEvent, at: number) => void): Promise<AgentEvent[]> {
@@ -48,7 +65,7 @@ afterAll(async () => {
 });
 beforeEach(() => server.reset());
 
-describe('runAgent: plain answers', () => {
+bothPaths('runAgent: plain answers', () => {
   for (const model of ['test-model', 'test-openai']) {
     it(`${model}: streams the answer, reports usage and cost`, async () => {
       server.script({ text: 'The answer is 42.', usage: { prompt_tokens: 1000, completion_tokens: 500, cached_tokens: 200 } });
@@ -68,6 +85,9 @@ describe('runAgent: plain answers', () => {
       expect(sent.messages[0]).toMatchObject({ role: 'system', content: 'Be brief.' });
       expect(sent.messages[1]).toMatchObject({ role: 'user', content: 'hello there' });
       expect(sent.headers.authorization).toBe(`Bearer ${TEST_LLM_API_KEY}`);
+      // test-model is openai-compatible: the direct client when enabled; test-openai always the AI SDK.
+      expect(sent.headers['user-agent']).toMatch(direct && model === 'test-model' ? /^codemie-open/ : /ai-sdk/);
+      expect(sent.body).toMatchObject({ stream_options: { include_usage: true } });
       // Only what an HTTP client and the provider adapter send: no platform or propagated headers.
       const allowed = /^(authorization|content-type|content-length|user-agent|accept|accept-encoding|accept-language|connection|host|sec-fetch-mode)$/;
       expect(Object.keys(sent.headers).filter((h) => !allowed.test(h))).toEqual([]);
@@ -78,7 +98,7 @@ describe('runAgent: plain answers', () => {
     await collect(llm.runAgent(req({ temperature: 0.3, topP: 0.9 })));
     expect(server.chatRequests()[0].body).toMatchObject({ temperature: 0.3, top_p: 0.9 });
     const { env } = writeTestModelsFile(server, tmp.dir, { models: [{ base_name: 'test-model', features: { temperature: false, top_p: false } }] });
-    const noTemp = createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...env }), log);
+    const noTemp = createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...pathEnv(), ...env }), log);
     await collect(noTemp.runAgent(req({ temperature: 0.3, topP: 0.9 })));
     const body = server.chatRequests()[1].body;
     expect(body.temperature).toBeUndefined();
@@ -87,7 +107,7 @@ describe('runAgent: plain answers', () => {
 
   it('models without streaming are called without stream and still produce events', async () => {
     const { env } = writeTestModelsFile(server, tmp.dir, { models: [{ base_name: 'test-model', features: { streaming: false } }] });
-    const noStream = createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...env }), log);
+    const noStream = createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...pathEnv(), ...env }), log);
     server.script({ text: 'whole answer', usage: { prompt_tokens: 3, completion_tokens: 2 } });
     const events = await collect(noStream.runAgent(req()));
     expect(events.filter((e) => e.type === 'text-delta').map((e) => (e as { text: string }).text).join('')).toBe('whole answer');
@@ -209,7 +229,7 @@ describe('runAgent: tools', () => {
   });
 });
 
-describe('runAgent: structured output', () => {
+bothPaths('runAgent: structured output', () => {
   const schema = {
     type: 'object',
     properties: { name: { type: 'string' }, age: { type: 'integer' } },
@@ -240,7 +260,7 @@ describe('runAgent: structured output', () => {
 
   it('spells the schema out for openai-compatible servers without json_schema support', async () => {
     const { env } = writeTestModelsFile(server, tmp.dir, { models: [{ base_name: 'test-model', supports_structured_outputs: false }] });
-    const plain = createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...env }), log);
+    const plain = createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...pathEnv(), ...env }), log);
     server.script({ text: '```json\n{"name":"Bo","age":3}\n```' });
     const events = await collect(plain.runAgent(req({ system: 'You are terse.', outputSchema: schema })));
     expect(last(events)).toMatchObject({ type: 'finish', object: { name: 'Bo', age: 3 } });
@@ -257,7 +277,7 @@ describe('runAgent: structured output', () => {
   });
 });
 
-describe('runAgent: failures', () => {
+bothPaths('runAgent: failures', () => {
   it('abort mid-stream cancels the upstream request', async () => {
     server.script({ chunks: Array.from({ length: 50 }, (_, i) => `w${i} `), delayMs: 50 });
     const ac = new AbortController();
@@ -358,7 +378,7 @@ describe('runAgent: failures', () => {
     const dead = await startTestLlmServer();
     const { env } = writeTestModelsFile(dead, tmp.dir);
     await dead.close();
-    const s = createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...env, CODEMIE_LLM_MAX_RETRIES: '0' }), log);
+    const s = createLlmService(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, ...pathEnv(), ...env, CODEMIE_LLM_MAX_RETRIES: '0' }), log);
     const e = last(await collect(s.runAgent(req())));
     expect(e).toMatchObject({ type: 'error', error: { code: 'llm_unavailable', status: 503 } });
   });

@@ -6,13 +6,14 @@
  */
 import { streamText, stepCountIs, tool, jsonSchema, Output, type LanguageModel, type ToolSet, type ModelMessage } from 'ai';
 import type { FastifyBaseLogger } from 'fastify';
-import type { AgentEvent, AgentRequest } from './types.js';
+import type { AgentEvent, AgentRequest, ChatMessage } from './types.js';
 import { LlmError } from './types.js';
 import type { AgentTool, ToolResult } from './tool.js';
 import type { ModelConfig } from './models-config.js';
 import { UsageMeter } from './usage.js';
 import { toLlmError } from './errors.js';
 import { extractJsonObject, tryValidator, validateAgainstSchema } from './json-schema.js';
+import type { ChatStreamPart, DirectChatClient } from './openai-compatible-chat.js';
 
 export interface AgentSettings {
   /** Upstream inactivity timeout: no answer/chunk from the provider for this long fails the call. */
@@ -64,12 +65,16 @@ function providerOptionsFor(m: ModelConfig): Record<string, Record<string, strin
   return undefined;
 }
 
+type SdkStreamPart = ReturnType<typeof streamText>['fullStream'] extends AsyncIterable<infer T> ? T : never;
+
 export async function* runAgentLoop(
   req: AgentRequest,
   m: ModelConfig,
   model: LanguageModel,
   settings: AgentSettings,
   log: FastifyBaseLogger,
+  /** Plain answers (no tools) go through this client instead of the AI SDK when given. */
+  direct?: DirectChatClient,
 ): AsyncGenerator<AgentEvent> {
   const meter = new UsageMeter(m.cost);
   let allText = '';
@@ -84,15 +89,24 @@ export async function* runAgentLoop(
   // Inactivity watchdog: armed while we wait for the provider, paused while our tools run.
   let timer: NodeJS.Timeout | undefined;
   const pendingTools = new Set<string>();
+  // One timer, pushed back on every part (refresh() is cheap; a new timer per part is not).
+  let timerActive = false;
   const arm = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (pendingTools.size > 0 || settings.timeoutMs <= 0) return;
-    timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new DOMException(`LLM provider timeout of ${settings.timeoutMs}ms exceeded`, 'TimeoutError'));
-    }, settings.timeoutMs);
-    timer.unref?.();
+    if (pendingTools.size > 0 || settings.timeoutMs <= 0) {
+      if (timer && timerActive) clearTimeout(timer);
+      timerActive = false;
+      return;
+    }
+    // A cleared timer cannot be refreshed back to life: make a new one then.
+    if (timer && timerActive) timer.refresh();
+    else {
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort(new DOMException(`LLM provider timeout of ${settings.timeoutMs}ms exceeded`, 'TimeoutError'));
+      }, settings.timeoutMs);
+      timer.unref?.();
+    }
+    timerActive = true;
   };
   const errCtx = () => ({
     model: m.base_name,
@@ -131,28 +145,41 @@ export async function* runAgentLoop(
     const providerOptions = providerOptionsFor(m);
 
     arm();
-    const result = streamText({
-      model,
-      system,
-      messages,
-      ...(tools ? { tools, stopWhen: stepCountIs(maxSteps) } : {}),
-      ...(f.temperature && req.temperature != null ? { temperature: req.temperature } : {}),
-      ...(f.top_p && req.topP != null ? { topP: req.topP } : {}),
-      ...(f.max_tokens && m.max_output_tokens ? { maxOutputTokens: m.max_output_tokens } : {}),
-      ...(req.outputSchema
-        ? { output: Output.object({ schema: jsonSchema<Record<string, unknown>>(req.outputSchema as Parameters<typeof jsonSchema>[0]) }) }
-        : {}),
-      ...(providerOptions ? { providerOptions } : {}),
-      maxRetries: settings.maxRetries,
-      abortSignal: controller.signal,
-      // Errors arrive as stream parts; keep the SDK from printing them.
-      onError: () => {},
-    });
+    const temperature = f.temperature && req.temperature != null ? req.temperature : undefined;
+    const topP = f.top_p && req.topP != null ? req.topP : undefined;
+    const maxOutputTokens = f.max_tokens && m.max_output_tokens ? m.max_output_tokens : undefined;
+    // Plain answers from openai-compatible servers take the direct client; tool loops the AI SDK.
+    const parts: AsyncIterable<ChatStreamPart | Record<string, unknown>> =
+      direct && !tools
+        ? direct.stream({ system, messages: messages as ChatMessage[], temperature, topP, maxOutputTokens, outputSchema: req.outputSchema, maxRetries: settings.maxRetries, signal: controller.signal })
+        : sdkStream();
+    function sdkStream() {
+      const result = streamText({
+        model,
+        system,
+        messages,
+        ...(tools ? { tools, stopWhen: stepCountIs(maxSteps) } : {}),
+        ...(temperature !== undefined ? { temperature } : {}),
+        ...(topP !== undefined ? { topP } : {}),
+        ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}),
+        ...(req.outputSchema
+          ? { output: Output.object({ schema: jsonSchema<Record<string, unknown>>(req.outputSchema as Parameters<typeof jsonSchema>[0]) }) }
+          : {}),
+        ...(providerOptions ? { providerOptions } : {}),
+        maxRetries: settings.maxRetries,
+        abortSignal: controller.signal,
+        // Errors arrive as stream parts; keep the SDK from printing them.
+        onError: () => {},
+      });
+      return result.fullStream;
+    }
 
     let finishReason = 'unknown';
     let streamError: unknown;
     let aborted = false;
-    for await (const part of result.fullStream) {
+    for await (const p of parts) {
+      // Both sources yield AI SDK-shaped parts; the direct client only the plain-answer subset.
+      const part = p as SdkStreamPart;
       arm();
       switch (part.type) {
         case 'start-step':
@@ -243,7 +270,8 @@ export async function* runAgentLoop(
   } finally {
     if (timer) clearTimeout(timer);
     req.signal.removeEventListener('abort', onCallerAbort);
-    // The consumer stopped early (break/return): cancel the provider call.
-    if (!controller.signal.aborted) controller.abort(new DOMException('consumer stopped', 'AbortError'));
+    // The consumer stopped early (break/return): cancel the provider call. After a normal end
+    // nothing is left to cancel, and aborting would tear down the direct client's keep-alive socket.
+    if (!finished && !controller.signal.aborted) controller.abort(new DOMException('consumer stopped', 'AbortError'));
   }
 }

@@ -9,6 +9,7 @@ import { loadModels, toModelInfo, type ModelConfig } from './models-config.js';
 import { createLanguageModel } from './providers.js';
 import { DEFAULT_LOCAL_MODEL_NAME, LOCAL_PROVIDER, localModelName } from './local-provider.js';
 import { runAgentLoop, type AgentSettings } from './agent.js';
+import { createOpenAICompatibleChat, type DirectChatClient } from './openai-compatible-chat.js';
 
 export const NO_MODELS_HELP =
   'Set CODEMIE_LLM_CONFIG to a YAML file listing the models (see docs/llm.md), e.g. a model with provider openai-compatible and base_url of your vLLM/Ollama/LiteLLM server.';
@@ -31,8 +32,10 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
   const defaultName = (enabled.find((m) => m.default) ?? enabled[0])?.base_name;
   const infos = models.map((m) => toModelInfo(m, m.base_name === defaultName));
   const byName = new Map(models.map((m) => [m.base_name, m]));
-  const infoByName = new Map(infos.map((i) => [i.base_name, i]));
+  // resolveModel is on every call's path: hand out one frozen copy instead of cloning each time.
+  const infoByName = new Map(infos.map((i) => [i.base_name, deepFreeze(structuredClone(i))]));
   const languageModels = new Map<string, LanguageModel>();
+  const directClients = new Map<string, DirectChatClient | undefined>();
   const settings: AgentSettings = { timeoutMs: config.llmTimeoutMs, maxRetries: config.llmMaxRetries, maxSteps: config.llmMaxSteps };
 
   log.info({ models: models.map((m) => ({ base_name: m.base_name, provider: m.provider, default: m.base_name === defaultName })) }, `LLM models configured: ${models.length}`);
@@ -44,6 +47,14 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
       languageModels.set(m.base_name, lm);
     }
     return lm;
+  };
+
+  // OpenAI-compatible servers get the direct client for plain answers (see openai-compatible-chat.ts).
+  const directClient = (m: ModelConfig): DirectChatClient | undefined => {
+    if (!directClients.has(m.base_name)) {
+      directClients.set(m.base_name, config.llmDirectClient && m.provider === 'openai-compatible' && m.base_url ? createOpenAICompatibleChat(m) : undefined);
+    }
+    return directClients.get(m.base_name);
   };
 
   return {
@@ -62,7 +73,7 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
           'Use GET /v1/llm_models to list the models; send the base_name.',
         );
       }
-      return structuredClone(info);
+      return info;
     },
     modelConfig(name: string) {
       return byName.get(name);
@@ -75,7 +86,7 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
           yield { type: 'error', error, usage: { input_tokens: 0, output_tokens: 0, cached_tokens: 0, money_spent: 0 }, text: '' } as AgentEvent;
         })();
       }
-      return runAgentLoop(req, m, languageModel(m), settings, log);
+      return runAgentLoop(req, m, languageModel(m), settings, log, directClient(m));
     },
   };
 }
@@ -105,4 +116,12 @@ function withLocalModel(models: ModelConfig[], config: Config): ModelConfig[] {
     data_dir: config.dataDir,
   } as ModelConfig);
   return out;
+}
+
+function deepFreeze<T>(o: T): Readonly<T> {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
 }

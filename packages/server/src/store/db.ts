@@ -62,7 +62,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     dialect = 'sqlite';
   }
   try {
@@ -72,6 +72,29 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     throw err;
   }
   return { db, dialect, location, close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query anew; on SQLite that compile step cost as much as running the
+ * statement. The queries are a fixed set of shapes (values are bound), so compiled statements are
+ * kept by SQL text, bounded. Safe because better-sqlite3 runs one statement at a time on this
+ * connection and SQLite recompiles a cached statement itself after a schema change.
+ */
+function withStatementCache(sqlite: import('better-sqlite3').Database, max = 500) {
+  const cache = new Map<string, import('better-sqlite3').Statement>();
+  return {
+    close: () => void sqlite.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (!stmt) {
+        stmt = sqlite.prepare(text);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        cache.set(text, stmt);
+      }
+      if (process.env.DEBUG_SQL) console.error('SQL', text.slice(0, 120));
+      return stmt;
+    },
+  };
 }
 
 export async function migrate(db: Kysely<Database>): Promise<string[]> {
