@@ -17,9 +17,9 @@
  * the final output holds the answer once; one `state_finish` per state and one final (`last`) chunk
  * on the stream. Exit status 1 if any run is lost or duplicated.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,18 +75,59 @@ export interface PhaseResult {
   /** 429 answers retried by the client. */
   throttled: number;
   load_average_1m: number;
+  /**
+   * CPU time per timed execution, in ms, by process (Linux /proc; absent elsewhere): the API process,
+   * all workers, the test LLM child, this client, and the whole machine (PostgreSQL, Redis and
+   * anything else running included).
+   */
+  cpu_ms_per_run?: { api: number; workers: number; llm: number; client: number; machine: number };
   problems: string[];
 }
 
 const FINAL = ['Succeeded', 'Failed', 'Aborted', 'Interrupted'];
 const ADMIN_PASSWORD = 'bench-admin-password';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// ─── CPU accounting (Linux) ─────────────────────────────────────────────────────────────────────
+
+const TICK_MS = (() => {
+  try {
+    return 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  } catch {
+    return 10;
+  }
+})();
+
+/** CPU time (user + system) used so far by a process, in ms; undefined when /proc is not there. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime (fields 14 and 15)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU time of the whole machine so far (all cores), in ms. */
+function machineCpuMs(): number | undefined {
+  try {
+    const [, ...v] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+    const n = v.map(Number);
+    const total = n.slice(0, 8).reduce((a, b) => a + b, 0);
+    return (total - n[3]! - n[4]!) * TICK_MS; // minus idle and iowait
+  } catch {
+    return undefined;
+  }
+}
+
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
 
 // ─── the test LLM server, in a child process ────────────────────────────────────────────────────
 
 interface LlmChild {
   baseUrl: string;
+  pid: number | undefined;
   /** Model calls since the last reset, by the last user message's text. */
   calls(): Promise<Record<string, number>>;
   reset(): Promise<void>;
@@ -134,6 +175,7 @@ async function startLlmChild(): Promise<LlmChild> {
     });
   return {
     baseUrl,
+    pid: child.pid,
     calls: async () => (await ask('calls')).counts,
     reset: async () => void (await ask('reset')),
     async close() {
@@ -316,6 +358,14 @@ async function runPhase(opts: BenchOptions, llm: LlmChild, workerCount: number, 
     let killedAt: number | undefined;
     let killing: Promise<unknown> | undefined;
     const victim = kill ? workers[0] : undefined;
+    const cpu = () => ({
+      api: processCpuMs(api.child.pid),
+      workers: workers.map((w) => processCpuMs(w.child.pid)),
+      llm: processCpuMs(llm.pid),
+      client: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000,
+      machine: machineCpuMs(),
+    });
+    const cpu0 = cpu();
     const loadStart = Date.now();
     const outcomes = await drive('run', opts.runs, (n) => {
       if (victim && killedAt === undefined && n >= Math.floor(opts.runs / 2)) {
@@ -325,6 +375,7 @@ async function runPhase(opts: BenchOptions, llm: LlmChild, workerCount: number, 
       }
     });
     const load1 = os.loadavg()[0]!;
+    const cpu1 = cpu();
     await killing;
 
     // ── metrics ──
@@ -354,6 +405,7 @@ async function runPhase(opts: BenchOptions, llm: LlmChild, workerCount: number, 
       taken_over: takenOver,
       throttled,
       load_average_1m: +load1.toFixed(2),
+      cpu_ms_per_run: cpuPerRun(cpu0, cpu1, ok.length, victim ? workers.indexOf(victim) : -1),
       problems: problems.slice(0, 10),
     };
     if (killedAt !== undefined) opts.log(`[${label}] killed ${((killedAt - loadStart) / 1000).toFixed(1)} s into the load; ${takenOver} runs taken over`);
@@ -376,6 +428,17 @@ async function runPhase(opts: BenchOptions, llm: LlmChild, workerCount: number, 
     }
     tmp.cleanup();
   }
+}
+
+type CpuSample = { api?: number; workers: Array<number | undefined>; llm?: number; client: number; machine?: number };
+
+function cpuPerRun(a: CpuSample, b: CpuSample, runs: number, killedWorker: number): PhaseResult['cpu_ms_per_run'] {
+  const d = (x?: number, y?: number) => (x === undefined || y === undefined ? NaN : y - x);
+  // A killed worker's counters are gone with it: its share is not counted.
+  const workers = a.workers.reduce<number>((n, w, i) => (i === killedWorker ? n : n + d(w, b.workers[i])), 0);
+  const per = (ms: number) => +(ms / Math.max(1, runs)).toFixed(1);
+  const r = { api: per(d(a.api, b.api)), workers: per(workers), llm: per(d(a.llm, b.llm)), client: per(b.client - a.client), machine: per(d(a.machine, b.machine)) };
+  return Object.values(r).some((v) => Number.isNaN(v)) ? undefined : r;
 }
 
 /**
@@ -492,6 +555,15 @@ export function formatTable(results: PhaseResult[]): string {
     '| phase | runs | in flight | executions/s | p50 | p99 | lost | duplicated | repeated model calls | taken over | load avg (1 min) |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    'CPU time per execution (ms):',
+    '',
+    '| phase | API | workers (sum) | test LLM | client | whole machine |',
+    '|---|---|---|---|---|---|',
+    ...results.map((r) => {
+      const c = r.cpu_ms_per_run;
+      return c ? `| ${r.phase} | ${c.api} | ${c.workers} | ${c.llm} | ${c.client} | ${c.machine} |` : `| ${r.phase} | – | – | – | – | – |`;
+    }),
   ].join('\n');
 }
 
