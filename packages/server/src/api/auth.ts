@@ -46,10 +46,10 @@ declare module 'fastify' {
 
 export function installAuth(app: FastifyInstance, authenticator: () => Authenticator): void {
   app.decorateRequest('user', null);
+  // The request's log line and 5xx errors carry the user id (a child logger per request cost ~2% of CPU).
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config?.public || !req.routeOptions.url) return; // unknown routes fall through to 404
     req.user = await authenticator().authenticate(req);
-    req.log = req.log.child({ userId: req.user.id });
   });
 }
 

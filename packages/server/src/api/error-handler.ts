@@ -83,7 +83,7 @@ export function installErrorHandling(app: FastifyInstance, onDenied?: (req: Fast
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const apiErr = toApiError(err);
     if (apiErr.status === 403) onDenied?.(req, apiErr);
-    if (apiErr.status >= 500) req.log.error({ err }, 'request failed');
+    if (apiErr.status >= 500) req.log.error({ err, ...(req.user ? { userId: req.user.id } : {}) }, 'request failed');
     else req.log.info({ status: apiErr.status, msg: apiErr.message }, 'request rejected');
     // Once streaming has started the status line is gone; the stream writer reports errors itself.
     if (reply.sent || reply.raw.headersSent) return;

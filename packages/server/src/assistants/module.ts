@@ -19,7 +19,7 @@ export function assistantServices(ctx: AppContext): AssistantDeps {
   if (!deps) {
     deps = {
       assistants: new AssistantService(ctx.store.db, ctx.llm),
-      conversations: new ConversationService(ctx.store.db),
+      conversations: new ConversationService(ctx.store.db, ctx.store.dialect),
       tasks: new TaskService(ctx.store.db),
     };
     services.set(ctx, deps);

@@ -9,6 +9,8 @@ import { forbidden, notFound } from '../api/errors.js';
 import type { Database } from '../store/schema.js';
 import type { ConversationMessagesTable, ConversationsTable } from './tables.js';
 import { fromBool, fromJson, toJson } from '../store/json.js';
+import type { Dialect } from '../store/db.js';
+import { createWriteBatcher, type WriteBatcher } from '../store/write-batch.js';
 
 export interface GeneratedMessage {
   role: 'User' | 'Assistant';
@@ -40,7 +42,15 @@ function messageFromRow(r: Selectable<ConversationMessagesTable>): GeneratedMess
 export const conversationNotFound = (id: string) => notFound('Conversation', id);
 
 export class ConversationService {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** Turns saved by concurrent calls share a commit on SQLite (see store/write-batch.ts). */
+  private readonly writes: WriteBatcher<Database>;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    dialect: Dialect = 'sqlite',
+  ) {
+    this.writes = createWriteBatcher(db, dialect);
+  }
 
   private async row(id: string): Promise<ConvRow | undefined> {
     return this.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
@@ -65,7 +75,7 @@ export class ConversationService {
     messages: (historyIndex: number) => GeneratedMessage[],
   ): Promise<void> {
     const now = new Date().toISOString();
-    await this.db.transaction().execute(async (trx) => {
+    await this.writes.run(async (trx) => {
       const existing = await trx.selectFrom('conversations').select('user_id').where('id', '=', id).executeTakeFirst();
       let historyIndex = 0;
       if (existing) {
