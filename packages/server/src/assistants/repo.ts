@@ -3,6 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { AssistantsTable } from './tables.js';
 import { fromBool, fromJson, toBool, toJson } from '../store/json.js';
+import { compiledOnce } from '../store/compiled-query.js';
 
 export interface AssistantRecord {
   id: string;
@@ -52,6 +53,9 @@ export interface ListFilter {
 }
 
 export class AssistantRepo {
+  // Every assistant call starts with this lookup: compiled once (store/compiled-query.ts).
+  private readonly byId = compiledOnce((id: string) => this.db.selectFrom('assistants').selectAll().where('id', '=', id), 1);
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(a: AssistantRecord): Promise<void> {
@@ -69,7 +73,7 @@ export class AssistantRepo {
   }
 
   async get(id: string): Promise<AssistantRecord | undefined> {
-    const r = await this.db.selectFrom('assistants').selectAll().where('id', '=', id).executeTakeFirst();
+    const r = (await this.byId.run(this.db, [id])).rows[0];
     return r && fromRow(r);
   }
 

@@ -3,7 +3,7 @@
  * GeneratedMessage shape. Assistant calls append a User and an Assistant message per turn.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { AuthUser } from '../api/auth.js';
 import { forbidden, notFound } from '../api/errors.js';
 import type { Database } from '../store/schema.js';
@@ -11,6 +11,7 @@ import type { ConversationMessagesTable, ConversationsTable } from './tables.js'
 import { fromBool, fromJson, toJson } from '../store/json.js';
 import type { Dialect } from '../store/db.js';
 import { createWriteBatcher, type WriteBatcher } from '../store/write-batch.js';
+import { compiledOnce } from '../store/compiled-query.js';
 
 export interface GeneratedMessage {
   role: 'User' | 'Assistant';
@@ -33,6 +34,12 @@ export interface GeneratedMessage {
 }
 
 type ConvRow = Selectable<ConversationsTable>;
+type MessageRow = Insertable<ConversationMessagesTable>;
+/** A message row as positional values: id, conversation_id, history_index, role, message, date, data. */
+type MessageTuple = readonly [string, string, number, string, string, string, string];
+type MessageValues = [...MessageTuple, ...MessageTuple];
+const messageRow = (v: readonly unknown[], o: number): MessageRow =>
+  ({ id: v[o], conversation_id: v[o + 1], history_index: v[o + 2], role: v[o + 3], message: v[o + 4], date: v[o + 5], data: v[o + 6] }) as MessageRow;
 
 function messageFromRow(r: Selectable<ConversationMessagesTable>): GeneratedMessage {
   // fileNames is always present (the Python SDK's HistoryItem requires it)
@@ -45,11 +52,15 @@ export class ConversationService {
   /** Turns saved by concurrent calls share a commit on SQLite (see store/write-batch.ts). */
   private readonly writes: WriteBatcher<Database>;
 
+  /** The turn write's queries, compiled once (store/compiled-query.ts): it runs on every assistant call. */
+  private readonly q: ReturnType<typeof turnQueries>;
+
   constructor(
     private readonly db: Kysely<Database>,
     dialect: Dialect = 'sqlite',
   ) {
     this.writes = createWriteBatcher(db, dialect);
+    this.q = turnQueries(db);
   }
 
   private async row(id: string): Promise<ConvRow | undefined> {
@@ -76,38 +87,24 @@ export class ConversationService {
   ): Promise<void> {
     const now = new Date().toISOString();
     await this.writes.run(async (trx) => {
-      const existing = await trx.selectFrom('conversations').select('user_id').where('id', '=', id).executeTakeFirst();
+      const existing = (await this.q.owner.run(trx, [id])).rows[0];
       let historyIndex = 0;
       if (existing) {
         if (existing.user_id !== user.id) throw forbidden('You do not have the necessary permissions to view this entity.');
-        const r = await trx
-          .selectFrom('conversation_messages')
-          .select((eb) => eb.fn.max('history_index').as('m'))
-          .where('conversation_id', '=', id)
-          .executeTakeFirst();
+        const r = (await this.q.maxIndex.run(trx, [id])).rows[0];
         historyIndex = r?.m == null ? 0 : Number(r.m) + 1;
-        await trx.updateTable('conversations').set({ update_date: now }).where('id', '=', id).execute();
+        await this.q.touch.run(trx, [now, id]);
       } else {
-        const conv: ConvRow = {
-          id,
-          user_id: user.id,
-          user_name: user.name || user.username,
-          name: init.firstText.slice(0, 80) || 'New conversation',
-          initial_assistant_id: init.assistantId,
-          project: init.project,
-          folder: null,
-          pinned: 0,
-          llm_model: init.llmModel,
-          date: now,
-          update_date: now,
-        };
-        await trx.insertInto('conversations').values(conv).onConflict((oc) => oc.column('id').doNothing()).execute();
+        const name = init.firstText.slice(0, 80) || 'New conversation';
+        await this.q.create.run(trx, [id, user.id, user.name || user.username, name, init.assistantId, init.project, init.llmModel, now]);
       }
       const rows = messages(historyIndex).map((m) => {
         const { role, message, historyIndex: idx, date, ...rest } = m;
-        return { id: randomUUID(), conversation_id: id, history_index: idx, role, message, date, data: toJson(rest) };
+        return [randomUUID(), id, idx, role, message, date, toJson(rest)] as const;
       });
-      if (rows.length) await trx.insertInto('conversation_messages').values(rows).execute();
+      // A turn is two messages (the shape compiled once); anything else takes the general path.
+      if (rows.length === 2) await this.q.insertPair.run(trx, [...rows[0], ...rows[1]]);
+      else if (rows.length) await trx.insertInto('conversation_messages').values(rows.map((r) => messageRow(r, 0))).execute();
     });
   }
 
@@ -202,4 +199,22 @@ export class ConversationService {
       await trx.deleteFrom('conversations').where('id', '=', id).execute();
     });
   }
+}
+
+/** The turn write's queries, compiled once (store/compiled-query.ts). */
+function turnQueries(db: Kysely<Database>) {
+  return {
+    owner: compiledOnce((id: string) => db.selectFrom('conversations').select('user_id').where('id', '=', id), 1),
+    maxIndex: compiledOnce((id: string) => db.selectFrom('conversation_messages').select((eb) => eb.fn.max('history_index').as('m')).where('conversation_id', '=', id), 1),
+    touch: compiledOnce((at: string, id: string) => db.updateTable('conversations').set({ update_date: at }).where('id', '=', id), 2),
+    create: compiledOnce(
+      (id: string, userId: string, userName: string, name: string, assistantId: string, project: string, llmModel: string, at: string) =>
+        db
+          .insertInto('conversations')
+          .values({ id, user_id: userId, user_name: userName, name, initial_assistant_id: assistantId, project, folder: null, pinned: 0, llm_model: llmModel, date: at, update_date: at })
+          .onConflict((oc) => oc.column('id').doNothing()),
+      8,
+    ),
+    insertPair: compiledOnce((...v: MessageValues) => db.insertInto('conversation_messages').values([messageRow(v, 0), messageRow(v, 7)]), 14),
+  };
 }

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { freshPostgres, tempDir, DB_KINDS, type DbKind } from '../../test/helpers.js';
 import { migrate, openStore, ping, type Store } from './db.js';
 import { SettingsRepo } from './settings.js';
+import { compiledOnce } from './compiled-query.js';
 
 describe.each(DB_KINDS)('store on %s', (kind: DbKind) => {
   const tmp = tempDir();
@@ -32,6 +33,20 @@ describe.each(DB_KINDS)('store on %s', (kind: DbKind) => {
     expect(await migrate(store.db)).toEqual([]);
     const again = await open();
     await again.close();
+  });
+
+  it('a query compiled once binds new values on every run, keeping its constants', async () => {
+    const s = new SettingsRepo(store.db);
+    await s.set('c1', { n: 1 });
+    await s.set('c2', { n: 2 });
+    const byKey = compiledOnce((key: string) => store.db.selectFrom('settings').select(['key', 'value']).where('key', '=', key).where('key', '!=', 'never'), 1);
+    expect((await byKey.run(store.db, ['c1'])).rows).toMatchObject([{ key: 'c1' }]);
+    expect((await byKey.run(store.db, ['c2'])).rows).toMatchObject([{ key: 'c2' }]);
+    expect((await byKey.run(store.db, ['never'])).rows).toEqual([]);
+    // and inside a transaction
+    await store.db.transaction().execute(async (trx) => {
+      expect((await byKey.run(trx, ['c2'])).rows).toHaveLength(1);
+    });
   });
 
   it('stores and updates settings as JSON', async () => {
