@@ -55,12 +55,25 @@ export function openStream(
   }, opts.heartbeatMs ?? 15_000);
   heartbeat.unref();
 
+  // Chunks produced in the same tick (several tokens read from one upstream packet) leave in one
+  // socket write: corked now, flushed on the next tick, so nothing waits longer than that.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
+
   return {
     signal: controller.signal,
     async write(chunk) {
       if (ended) return;
       const json = JSON.stringify(chunk.data);
       const text = format === 'sse' ? `${chunk.id !== undefined ? `id: ${chunk.id}\n` : ''}data: ${json}\n\n` : `${json}\n`;
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      }
       if (!res.write(text)) {
         await new Promise<void>((resolve) => {
           const done = () => {
