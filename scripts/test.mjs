@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check and build every package, make sure the real services the suites
+// `npm test`: type-check and build every package, type-check the tests and benchmarks, make sure the real services the suites
 // use are running (PostgreSQL, Redis: started on private ports unless TEST_DATABASE_URL /
 // TEST_REDIS_URL are given), then run every test with vitest. Extra args go to vitest.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +13,11 @@ console.log('> build (tsc -b)');
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 if (run(process.execPath, [tsc, '-b', 'packages/server', 'packages/sdk', 'packages/cli', 'packages/local-llm']).status !== 0) {
   console.error('Type-check/build failed.');
+  process.exit(1);
+}
+console.log('> type-check tests and benchmarks (tsconfig.test.json)');
+if (run(process.execPath, [tsc, '-p', 'tsconfig.test.json']).status !== 0) {
+  console.error('Type-check of tests/benchmarks failed.');
   process.exit(1);
 }
 

@@ -35,7 +35,7 @@ describe('server with a models file', () => {
   it('GET /v1/llm_models needs authentication and is in the OpenAPI spec', async () => {
     const res = await fetch(`${srv.url}/v1/llm_models`);
     expect(res.status).toBe(401);
-    const spec = await (await fetch(`${srv.url}/openapi.json`)).json();
+    const spec = (await (await fetch(`${srv.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(spec.paths)).toContain('/v1/llm_models');
   });
 });

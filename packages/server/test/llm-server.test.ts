@@ -9,18 +9,24 @@ beforeAll(async () => {
 afterAll(() => server.close());
 beforeEach(() => server.reset());
 
+/** The parts of a chat completion these tests read. */
+interface Completion {
+  choices: Array<{ message: { role?: string; content: string | null; tool_calls?: unknown[] }; finish_reason: string }>;
+  usage: Record<string, number>;
+}
+
 const post = (body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${server.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
 describe('test LLM server', () => {
   it('lists models', async () => {
-    const res = await (await fetch(`${server.baseUrl}/models`)).json();
+    const res = (await (await fetch(`${server.baseUrl}/models`)).json()) as { data: Array<{ id: string }> };
     expect(res.data.map((m: { id: string }) => m.id)).toEqual(['m1', 'm2']);
   });
 
   it('echoes by default (non-stream) with usage, and records the request', async () => {
     const res = await post({ model: 'm1', messages: [{ role: 'user', content: 'ping pong' }] }, { 'x-probe': '1' });
-    const body = await res.json();
+    const body = (await res.json()) as Completion;
     expect(body.choices[0].message).toEqual({ role: 'assistant', content: 'Echo: ping pong' });
     expect(body.choices[0].finish_reason).toBe('stop');
     expect(body.usage).toEqual({ prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 });
@@ -29,7 +35,7 @@ describe('test LLM server', () => {
 
   it('answers tool calls (non-stream)', async () => {
     server.script({ toolCalls: [{ id: 'c1', name: 'f', arguments: { a: 1 } }] });
-    const body = await (await post({ model: 'm1', messages: [{ role: 'user', content: 'x' }] })).json();
+    const body = (await (await post({ model: 'm1', messages: [{ role: 'user', content: 'x' }] })).json()) as Completion;
     expect(body.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] } });
   });
 
@@ -50,8 +56,8 @@ describe('test LLM server', () => {
     server.script({ status: 503, error: 'busy' });
     const r1 = await post({ messages: [] });
     expect(r1.status).toBe(503);
-    expect((await r1.json()).error.message).toBe('busy');
-    expect((await (await post({ messages: [] })).json()).choices[0].message.content).toBe('from rule');
+    expect(((await r1.json()) as { error: { message: string } }).error.message).toBe('busy');
+    expect(((await (await post({ messages: [] })).json()) as Completion).choices[0].message.content).toBe('from rule');
   });
 
   it('instant mode ignores delays', async () => {
