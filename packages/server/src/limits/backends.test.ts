@@ -25,13 +25,14 @@ afterAll(async () => {
   await Promise.all(clients.map((c) => c.quit()));
 });
 
-const kinds: Array<[string, () => LimitBackend]> = [['memory', () => new MemoryLimitBackend(WINDOW)]];
+const kinds: Array<[string, () => Promise<LimitBackend>]> = [['memory', async () => new MemoryLimitBackend(WINDOW)]];
 if (redisUrl) {
   kinds.push([
     'redis',
-    () => {
+    async () => {
       const c = new Redis(redisUrl);
       clients.push(c);
+      await new Promise((r) => c.once('ready', r));
       return new RedisLimitBackend(c, prefix, WINDOW);
     },
   ]);
@@ -41,7 +42,7 @@ describe.each(kinds)('fair-use backend (%s)', (_kind, make) => {
   const id = () => randomUUID().slice(0, 8);
 
   it('admits up to the rate limit per window, then names the rule and when its window ends', async () => {
-    const b = make();
+    const b = await make();
     const key = `u:${id()}`;
     for (let i = 0; i < 3; i++) expect(await b.admit({ rates: [{ key, limit: 3 }] })).toBeNull();
     const denial = await b.admit({ rates: [{ key, limit: 3 }] });
@@ -55,7 +56,7 @@ describe.each(kinds)('fair-use backend (%s)', (_kind, make) => {
   });
 
   it('is all-or-nothing: a refused admission counts nothing and takes no slot', async () => {
-    const b = make();
+    const b = await make();
     const user = `u:${id()}`;
     const project = `p:${id()}`;
     expect(await b.admit({ rates: [{ key: project, limit: 1 }] })).toBeNull();
@@ -72,7 +73,7 @@ describe.each(kinds)('fair-use backend (%s)', (_kind, make) => {
   });
 
   it('holds concurrency slots until released; re-admitting a holder does not count it twice', async () => {
-    const b = make();
+    const b = await make();
     const key = `u:${id()}`;
     const run = (runId: string) => b.admit({ rates: [], slots: { runId, rules: [{ key, limit: 2 }], leaseMs: 10_000 } });
     const [a, c, d] = [id(), id(), id()];
@@ -88,7 +89,7 @@ describe.each(kinds)('fair-use backend (%s)', (_kind, make) => {
   });
 
   it('lets a slot lapse when its lease is not refreshed, keeps it while refreshed, and re-takes a lapsed one on refresh', async () => {
-    const b = make();
+    const b = await make();
     const key = `u:${id()}`;
     const run = (runId: string, leaseMs = 300) => b.admit({ rates: [], slots: { runId, rules: [{ key, limit: 1 }], leaseMs } });
     const [dead, alive, other] = [id(), id(), id()];
@@ -124,5 +125,17 @@ describe('memory backend housekeeping', () => {
     for (let i = 0; i < 999; i++) b.admitNow({ rates: [{ key: 'late', limit: 100_000 }] });
     expect((b as unknown as { windows: Map<string, unknown> }).windows.size).toBe(1);
     expect(b.holders('p')).toEqual([]);
+  });
+});
+
+describe.skipIf(!redisUrl)('redis backend without a connection', () => {
+  it('fails at once (the caller lets the request through) instead of waiting for Redis', async () => {
+    const c = new Redis(redisUrl!, { lazyConnect: true });
+    const b = new RedisLimitBackend(c, prefix, WINDOW);
+    const t0 = Date.now();
+    await expect(b.admit({ rates: [{ key: 'u:x', limit: 1 }] })).rejects.toThrow(/not connected/);
+    await expect(b.release('r')).rejects.toThrow(/not connected/);
+    expect(Date.now() - t0).toBeLessThan(50);
+    c.disconnect();
   });
 });

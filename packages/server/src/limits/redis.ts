@@ -83,7 +83,7 @@ export class RedisLimitBackend implements LimitBackend {
   private readonly releaseScript: Script;
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly prefix: string,
     private readonly windowMs: number,
   ) {
@@ -98,6 +98,7 @@ export class RedisLimitBackend implements LimitBackend {
   }
 
   async admit(a: Admission): Promise<Denial | null> {
+    this.ready();
     const rules = a.slots?.rules ?? [];
     const keys = [...a.rates.map((r) => this.key('rate', r.key)), ...rules.map((r) => this.key('slots', r.key))];
     if (rules.length) keys.push(this.key('run', a.slots!.runId));
@@ -120,11 +121,18 @@ export class RedisLimitBackend implements LimitBackend {
 
   async refresh(runIds: string[], leaseMs: number): Promise<void> {
     if (!runIds.length) return;
+    this.ready();
     await this.refreshScript(runIds.length, ...runIds.map((id) => this.key('run', id)), leaseMs, RECORD_TTL_MS, ...runIds);
   }
 
   async release(runId: string): Promise<void> {
+    this.ready();
     await this.releaseScript(1, this.key('run', runId), runId);
+  }
+
+  /** While Redis is unreachable, fail at once (the caller lets the request through) instead of queueing. */
+  private ready(): void {
+    if (this.redis.status !== 'ready') throw new Error(`redis is not connected (${this.redis.status})`);
   }
 
   private key(kind: 'rate' | 'slots' | 'run', key: string): string {
