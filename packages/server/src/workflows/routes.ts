@@ -73,13 +73,13 @@ function parseFilters(raw: string | undefined): Record<string, unknown> {
   throw badRequest('Invalid filters', 'filters must be a URL-encoded JSON object, e.g. {"project":"demo"}.');
 }
 
-/** Streams a run segment of an execution from the event bus until its `last` chunk. */
 /** For a run that could not be enqueued after all: free its fair-use slots, then fail as before. */
 const rollbackAnd = (admission: RunAdmission) => async (err: unknown) => {
   await admission.rollback();
   throw err;
 };
 
+/** Streams a run segment of an execution from the event bus until its `last` chunk. */
 async function streamExecution(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, executionId: string, seq: number, start: () => Promise<void>): Promise<void> {
   const writer = openStream(req, reply, negotiateStreamFormat(req), { headers: { 'x-workflow-execution-id': executionId } });
   const lastEventId = req.headers['last-event-id'];
