@@ -14,6 +14,8 @@ import type { Tracer } from './trace/tracer.js';
 import type { AuditLog } from './audit/audit.js';
 import type { LlmService } from './llm/types.js';
 import type { McpService } from './mcp/service.js';
+import type { FairUse } from './limits/fair-use.js';
+import type { Redis } from 'ioredis';
 
 export interface AppContext {
   config: Config;
@@ -35,6 +37,10 @@ export interface AppContext {
   llm: LlmService;
   /** MCP client layer: openToolset(servers, {propagatedHeaders, user}) (mcp/). */
   mcp: McpService;
+  /** Fair-use limits (request rate, concurrent runs); see limits/fair-use.ts. */
+  fairUse: FairUse;
+  /** Short-command Redis connection (fair use, health check) when REDIS_URL is set. */
+  redis?: Redis;
   /** Replaced by the identity module at start-up. */
   authenticator: Authenticator;
   /** Things to run, in reverse order, when the process shuts down. */

@@ -21,6 +21,10 @@ import { AuditLog } from './audit/audit.js';
 import { createLlmService } from './llm/service.js';
 import { instrumentLlm } from './llm/instrumented.js';
 import { createMcpService } from './mcp/service.js';
+import { openRedisCommands } from './store/redis.js';
+import { FairUse, fairUseSettings, WINDOW_MS } from './limits/fair-use.js';
+import { RedisLimitBackend } from './limits/redis.js';
+import { MemoryLimitBackend } from './limits/memory.js';
 
 export interface Platform {
   app: App;
@@ -53,8 +57,17 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
         log,
       )
     : undefined;
-  const runs = bull ?? new InProcessRunQueue(config.workerConcurrency, log);
-  const metrics = new Metrics(() => runs.stats(), bull ? () => bull.depth() : undefined);
+  const queue = bull ?? new InProcessRunQueue(config.workerConcurrency, log);
+  const metrics = new Metrics(() => queue.stats(), bull ? () => bull.depth() : undefined);
+  const redis = config.redisUrl ? openRedisCommands(config.redisUrl, log) : undefined;
+  const fairUse = new FairUse(
+    redis ? new RedisLimitBackend(redis, config.redisPrefix, WINDOW_MS) : new MemoryLimitBackend(WINDOW_MS),
+    fairUseSettings(config),
+    log,
+    metrics,
+  );
+  // Run slots are refreshed while runs execute here and freed when they end (limits/fair-use.ts).
+  const runs = fairUse.trackRuns(queue);
   const ctx: AppContext = {
     config,
     store,
@@ -64,6 +77,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     authenticator: denyAll,
     runs,
     metrics,
+    fairUse,
+    redis,
     events: config.redisUrl
       ? new RedisEventBus(config.redisUrl, { prefix: config.redisPrefix, onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
       : new MemoryEventBus(),
@@ -79,6 +94,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   try {
     for (const mod of modules) await mod.init?.(ctx);
   } catch (err) {
+    await redis?.quit().catch(() => undefined);
     await store.close();
     throw err;
   }
@@ -109,6 +125,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
           log.warn({ err }, 'error during shutdown');
         }
       }
+      fairUse.close();
+      await redis?.quit().catch(() => undefined);
       await store.close();
     },
   };

@@ -16,11 +16,14 @@ import { startTestLlmServer, writeTestModelsFile, type TestLlmServer } from './l
 import { parseSse } from './sse.js';
 import { Redis } from 'ioredis';
 import { RedisEventBus } from '../src/events/redis-bus.js';
+import { openIdentityAdmin } from '../src/identity/admin-session.js';
+import { loadConfig } from '../src/config/config.js';
 
 const enabled = Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
 const LEASE_MS = 3000;
 
 const YAML = TWO_STATE_YAML;
+const ONE_STATE_YAML = TWO_STATE_YAML.replace(/    next:\n      state_id: second\n[\s\S]*$/, '    next:\n      state_id: end\n');
 
 
 
@@ -99,6 +102,8 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
       CODEMIE_LOCAL_MODEL: 'off',
       CODEMIE_LLM_MAX_RETRIES: '0',
       CODEMIE_SHUTDOWN_TIMEOUT_MS: '2000',
+      // Low enough for the fair-use case below; the admin running the other cases is exempt.
+      CODEMIE_LIMIT_USER_CONCURRENT_RUNS: '2',
     };
     // The first process migrates the database; the others start against the migrated schema.
     apiA = await start('api');
@@ -204,6 +209,45 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     expect(task.final_output).toBe('Echo: BGTASK please');
     expect(ranOn(taskId)).toHaveLength(1);
     expect(llmCalls('BGTASK')).toHaveLength(1);
+  }, 30_000);
+
+  it('a per-user limit of 2 concurrent runs holds across both API processes; a run finished on a worker frees its slot', async () => {
+    // A regular (non-admin) user, created in the shared database like `codemie idp user add` does.
+    const idp = await openIdentityAdmin(loadConfig({ DATABASE_URL: env.DATABASE_URL!, CODEMIE_DATA_DIR: tmp.dir, CODEMIE_SCRYPT_N: '1024', CODEMIE_LOCAL_MODEL: 'off' }));
+    try {
+      await idp.admin.addUser({ username: 'limited', password: 'limited-password-1', email: 'limited@example.com', projects: ['demo'] });
+    } finally {
+      await idp.close();
+    }
+    const res = await fetch(`${apiB.url}/auth/realms/codemie/protocol/openid-connect/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'codemie-sdk', username: 'limited', password: 'limited-password-1' }).toString(),
+    });
+    const userToken = ((await res.json()) as { access_token: string }).access_token;
+    const as = async (base: string, method: string, url: string, body?: unknown) => {
+      const r = await fetch(`${base}${url}`, { method, headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      return { status: r.status, headers: r.headers, body: (await r.json()) as any };
+    };
+    const wf = await as(apiA.url, 'POST', '/v1/workflows', { name: 'limited', description: 'd', project: 'demo', yaml_config: ONE_STATE_YAML });
+    expect(wf.status).toBe(200);
+    const run = (base: string, input: string) => as(base, 'POST', `/v1/workflows/${wf.body.data.id}/executions`, { user_input: input });
+    const done = (id: string) => until(`execution ${id} to finish`, async () => ((await as(apiB.url, 'GET', `/v1/workflows/${wf.body.data.id}/executions/${id}`)).body.overall_status === 'Succeeded' ? true : undefined), 15_000, 100);
+    llm.rule((req) => (lastUserText(req).includes('FAIRUSE') ? { text: 'fair', firstTokenDelayMs: 700 } : undefined));
+
+    const [one, two] = await Promise.all([run(apiA.url, 'FAIRUSE 1'), run(apiA.url, 'FAIRUSE 2')]);
+    expect([one.status, two.status]).toEqual([200, 200]);
+    const third = await run(apiB.url, 'FAIRUSE 3');
+    expect(third.status).toBe(429);
+    expect(third.headers.get('retry-after')).toBe('5');
+    expect(third.body.error.details).toBe('Fair-use limit reached: at most 2 concurrent runs per user. Start this one when one of your runs has finished.');
+    await Promise.all([done(one.body.execution_id), done(two.body.execution_id)]);
+    const next = await run(apiB.url, 'FAIRUSE 4');
+    expect(next.status).toBe(200);
+    await done(next.body.execution_id);
+    // The refused run never reached a model; every API and worker process reports Redis healthy.
+    expect(llmCalls('FAIRUSE 3')).toHaveLength(0);
+    for (const p of [apiA, apiB, ...workers]) expect(((await (await fetch(`${p.url}/v1/healthcheck`)).json()) as { redis: string }).redis).toBe('ok');
   }, 30_000);
 
     it('an abort sent to API A reaches the run on a worker within about a second', async () => {

@@ -12,6 +12,7 @@ import { installAuth } from './auth.js';
 import { installOpenApi } from './openapi.js';
 import { genRequestId } from './request-id.js';
 import { ROUTE_PREFIXES } from './prefixes.js';
+import { installFairUse } from '../limits/hook.js';
 
 export type App = FastifyInstance;
 
@@ -62,6 +63,7 @@ export async function buildApp(ctx: AppContext, modules: DomainModule[], opts: B
     done();
   });
   installAuth(app, () => ctx.authenticator);
+  installFairUse(app, ctx);
   // The interactive docs are public like the spec they render.
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), public: true };

@@ -3,9 +3,10 @@
  * (`POST /assistants/{id}/model`, alias `/chat`, and by slug), non-stream, streaming
  * (SSE by default, NDJSON on request) and background.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { currentUser } from '../api/auth.js';
+import { currentUser, type AuthUser } from '../api/auth.js';
 import { badRequest } from '../api/errors.js';
 import { pageOf, pageQuery } from '../api/pagination.js';
 import { negotiateStreamFormat, openStream } from '../api/stream.js';
@@ -19,6 +20,7 @@ import type { AssistantRecord } from './repo.js';
 import { assistantIdParams, chatBody, createAssistantBody, normalizeChatKeys, updateAssistantBody, type ChatBody } from './schemas.js';
 import { assistantListItem, assistantResponse, type AssistantService } from './service.js';
 import { chunk, type StreamChunk } from './thoughts.js';
+import { runAdmission } from '../limits/hook.js';
 
 const SCOPES = ['visible_to_user', 'created_by_user', 'marketplace', 'project_with_marketplace', 'all', 'templates'] as const;
 
@@ -92,11 +94,13 @@ export function assistantRoutes(app: FastifyInstance, ctx: AppContext, deps: Ass
     callAssistant(ctx, deps, await resolve(req), req, reply);
   const byId = (req: FastifyRequest) => assistants.getReadable((req.params as z.infer<typeof assistantIdParams>).assistant_id, currentUser(req));
   const callSchema = { tags, params: assistantIdParams, body: callBody };
-  app.post('/assistants/:assistant_id/model', { schema: { ...callSchema, summary: 'Call an assistant (stream: true → SSE, or NDJSON with Accept: application/x-ndjson)' } }, call(byId));
-  app.post('/assistants/:assistant_id/chat', { schema: { ...callSchema, summary: 'Alias of POST /assistants/{id}/model' } }, call(byId));
+  // Assistant calls check fair use in callAssistant (limits/), once the assistant's project is known.
+  const startsRun = { startsRun: true };
+  app.post('/assistants/:assistant_id/model', { config: startsRun, schema: { ...callSchema, summary: 'Call an assistant (stream: true → SSE, or NDJSON with Accept: application/x-ndjson)' } }, call(byId));
+  app.post('/assistants/:assistant_id/chat', { config: startsRun, schema: { ...callSchema, summary: 'Alias of POST /assistants/{id}/model' } }, call(byId));
   app.post(
     '/assistants/slug/:slug/model',
-    { schema: { tags, summary: 'Call an assistant by slug', params: slugParams, querystring: slugQuery, body: callBody } },
+    { config: startsRun, schema: { tags, summary: 'Call an assistant by slug', params: slugParams, querystring: slugQuery, body: callBody } },
     call((req) => assistants.bySlug((req.params as z.infer<typeof slugParams>).slug, (req.query as z.infer<typeof slugQuery>).project, currentUser(req))),
   );
 }
@@ -105,31 +109,20 @@ async function callAssistant(ctx: AppContext, deps: AssistantDeps, assistant: As
   const user = currentUser(req);
   const body = req.body as ChatBody;
   const propagated = body.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null;
-  const prepared = await prepareCall(ctx, deps.conversations, assistant, body, user, propagated, req.id);
-
-  if (body.background_task) {
-    const payload: AssistantTaskPayload = {
-      assistantId: assistant.id,
-      body: { ...body, stream: false, background_task: false },
-      user: { ...user, token: undefined },
-      conversationId: prepared.conversationId,
-      propagatedHeaders: propagated,
-      attempts: 0,
-    };
-    const task = await deps.tasks.create(ASSISTANT_TASK_KIND, user, body.text ?? '', payload);
-    await ctx.runs.enqueue(ASSISTANT_TASK_KIND, task.id, null);
-    return {
-      generated: 'Task is running in the background',
-      timeElapsed: 0,
-      tokensUsed: null,
-      usage: null,
-      thoughts: [],
-      taskId: task.id,
-      success: true,
-      agentError: null,
-      toolErrors: null,
-    };
+  // Fair use before anything is stored; a background task also takes a concurrency slot (its task id).
+  const taskId = body.background_task ? randomUUID() : undefined;
+  const admission = runAdmission(ctx, req);
+  await admission.admit(assistant.project, taskId);
+  if (taskId) {
+    try {
+      return await startBackgroundTask(ctx, deps, assistant, body, user, propagated, req.id, taskId);
+    } catch (err) {
+      await admission.rollback();
+      throw err;
+    }
   }
+
+  const prepared = await prepareCall(ctx, deps.conversations, assistant, body, user, propagated, req.id);
 
   if (body.stream) {
     const format = negotiateStreamFormat(req);
@@ -185,4 +178,39 @@ async function callAssistant(ctx: AppContext, deps: AssistantDeps, assistant: As
   } finally {
     reply.raw.off('close', onClose);
   }
+}
+
+/** A background call: the task row and its run (the caller took the fair-use slot for `taskId`). */
+async function startBackgroundTask(
+  ctx: AppContext,
+  deps: AssistantDeps,
+  assistant: AssistantRecord,
+  body: ChatBody,
+  user: AuthUser,
+  propagated: Record<string, string> | null,
+  requestId: string,
+  taskId: string,
+) {
+  const prepared = await prepareCall(ctx, deps.conversations, assistant, body, user, propagated, requestId);
+  const payload: AssistantTaskPayload = {
+    assistantId: assistant.id,
+    body: { ...body, stream: false, background_task: false },
+    user: { ...user, token: undefined },
+    conversationId: prepared.conversationId,
+    propagatedHeaders: propagated,
+    attempts: 0,
+  };
+  const task = await deps.tasks.create(ASSISTANT_TASK_KIND, user, body.text ?? '', payload, taskId);
+  await ctx.runs.enqueue(ASSISTANT_TASK_KIND, task.id, null);
+  return {
+    generated: 'Task is running in the background',
+    timeElapsed: 0,
+    tokensUsed: null,
+    usage: null,
+    thoughts: [],
+    taskId: task.id,
+    success: true,
+    agentError: null,
+    toolErrors: null,
+  };
 }

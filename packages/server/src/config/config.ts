@@ -31,6 +31,17 @@ export const configSchema = z.object({
   redisPrefix: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only').default('codemie'),
   /** Lease of a run on a worker: a dead worker's runs move to another worker after this long. */
   runLeaseMs: int(1000, 3_600_000).default(30_000),
+  // ── fair use (see docs/deployment.md#fair-use-limits); 0 turns a limit off ──
+  /** Workflow executions + assistant background tasks one user may have running (or queued) at once. */
+  limitUserConcurrentRuns: int(0, 1_000_000).default(50),
+  /** The same, for all users of one project together. */
+  limitProjectConcurrentRuns: int(0, 1_000_000).default(200),
+  /** Authenticated requests per minute per user. */
+  limitUserRequestsPerMinute: int(0, 100_000_000).default(6000),
+  /** Run-starting requests (workflow execution start/resume, assistant calls) per minute per project. */
+  limitProjectRequestsPerMinute: int(0, 100_000_000).default(6000),
+  /** Platform admins are neither limited nor counted. */
+  limitExemptAdmins: bool.default(true),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Maximum accepted request body, in bytes. */
   bodyLimit: int(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
@@ -180,6 +191,11 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   REDIS_URL: 'redisUrl',
   CODEMIE_REDIS_PREFIX: 'redisPrefix',
   CODEMIE_RUN_LEASE_MS: 'runLeaseMs',
+  CODEMIE_LIMIT_USER_CONCURRENT_RUNS: 'limitUserConcurrentRuns',
+  CODEMIE_LIMIT_PROJECT_CONCURRENT_RUNS: 'limitProjectConcurrentRuns',
+  CODEMIE_LIMIT_USER_REQUESTS_PER_MINUTE: 'limitUserRequestsPerMinute',
+  CODEMIE_LIMIT_PROJECT_REQUESTS_PER_MINUTE: 'limitProjectRequestsPerMinute',
+  CODEMIE_LIMIT_EXEMPT_ADMINS: 'limitExemptAdmins',
   LOG_LEVEL: 'logLevel',
   CODEMIE_BODY_LIMIT: 'bodyLimit',
   CODEMIE_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',

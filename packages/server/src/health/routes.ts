@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DomainModule } from '../context.js';
 import { ping } from '../store/db.js';
+import { pingRedis } from '../store/redis.js';
 
 const healthSchema = z.object({
   status: z.enum(['healthy', 'unhealthy']),
@@ -8,6 +9,8 @@ const healthSchema = z.object({
   cpu_percent: z.number(),
   worker_pid: z.number().int(),
   database: z.enum(['sqlite', 'postgres']),
+  /** `disabled` without REDIS_URL; `down` when Redis does not answer PING within 1 s (→ 503). */
+  redis: z.enum(['ok', 'down', 'disabled']),
 });
 
 const infoSchema = z.object({ message: z.string(), version: z.string(), description: z.string() });
@@ -32,13 +35,18 @@ export const healthModule: DomainModule = {
       '/healthcheck',
       { config: { public: true }, schema: { tags: ['health'], summary: 'Liveness and readiness', response: { 200: healthSchema, 503: healthSchema } } },
       async (_req, reply) => {
-        const ok = await ping(ctx.store.db);
+        const [dbOk, redis] = await Promise.all([
+          ping(ctx.store.db),
+          ctx.redis ? pingRedis(ctx.redis).then((up) => (up ? ('ok' as const) : ('down' as const))) : ('disabled' as const),
+        ]);
+        const ok = dbOk && redis !== 'down';
         const body = {
           status: ok ? ('healthy' as const) : ('unhealthy' as const),
           memory_usage_mb: Math.round((process.memoryUsage().rss / 1024 / 1024) * 10) / 10,
           cpu_percent: cpuPercent(),
           worker_pid: process.pid,
           database: ctx.store.dialect,
+          redis,
         };
         return reply.code(ok ? 200 : 503).send(body);
       },

@@ -66,6 +66,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly fairUseRejections = new Counter({
+    name: 'codemie_fair_use_rejections_total',
+    help: 'Requests refused (429) by a fair-use limit, by scope (user/project) and limit (rate/concurrency)',
+    labelNames: ['scope', 'limit'] as const,
+    registers: [this.registry],
+  });
+
   /**
    * `queueDepth`, when given, is the deployment-wide number of waiting runs (the shared Redis queue);
    * otherwise the depth is this process's own queue.

@@ -20,7 +20,7 @@ export const taskNotFound = (id: string) =>
 export class TaskService {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(kind: string, user: AuthUser, task: string, payload: unknown, id = randomUUID()): Promise<TaskRow> {
+  async create(kind: string, user: AuthUser, task: string, payload: unknown, id: string = randomUUID()): Promise<TaskRow> {
     const now = new Date().toISOString();
     const row: TaskRow = {
       id,

@@ -8,6 +8,9 @@ import { negotiateStreamFormat, openStream } from '../api/stream.js';
 import type { AppContext } from '../context.js';
 import { channelOf, type BusEnvelope } from './model.js';
 import type { WorkflowService } from './service.js';
+import type { ExecutionRow } from './store.js';
+import { runAdmission } from '../limits/hook.js';
+import type { RunAdmission } from '../limits/fair-use.js';
 import { extractPropagatedHeaders, limitsFromConfig } from '../mcp/index.js';
 
 const workflowBody = z.object({
@@ -70,6 +73,12 @@ function parseFilters(raw: string | undefined): Record<string, unknown> {
   throw badRequest('Invalid filters', 'filters must be a URL-encoded JSON object, e.g. {"project":"demo"}.');
 }
 
+/** For a run that could not be enqueued after all: free its fair-use slots, then fail as before. */
+const rollbackAnd = (admission: RunAdmission) => async (err: unknown) => {
+  await admission.rollback();
+  throw err;
+};
+
 /** Streams a run segment of an execution from the event bus until its `last` chunk. */
 async function streamExecution(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, executionId: string, seq: number, start: () => Promise<void>): Promise<void> {
   const writer = openStream(req, reply, negotiateStreamFormat(req), { headers: { 'x-workflow-execution-id': executionId } });
@@ -128,24 +137,34 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, sv
 
   app.post(
     '/workflows/:workflow_id/executions',
-    { schema: { tags: etags, summary: 'Start an execution (stream: true → SSE, or NDJSON with Accept: application/x-ndjson)', params: idParams, body: executionBody } },
+    { config: { startsRun: true }, schema: { tags: etags, summary: 'Start an execution (stream: true → SSE, or NDJSON with Accept: application/x-ndjson)', params: idParams, body: executionBody } },
     async (req, reply) => {
       const user = currentUser(req);
       const body = req.body as z.infer<typeof executionBody>;
-      const row = await svc.startExecution(user, (req.params as z.infer<typeof idParams>).workflow_id, {
-        user_input: userInputText(body.user_input),
-        file_name: body.file_name,
-        file_names: body.file_names,
-        session_id: body.session_id,
-        tags: body.tags,
-        conversation_id: body.conversation_id,
-        propagatedHeaders: body.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null,
-      });
-      if (!body.stream) {
-        await svc.enqueue(row.id);
-        return svc.executionToWire(row);
+      const admission = runAdmission(ctx, req);
+      let row: ExecutionRow;
+      try {
+        row = await svc.startExecution(
+          user,
+          (req.params as z.infer<typeof idParams>).workflow_id,
+          {
+            user_input: userInputText(body.user_input),
+            file_name: body.file_name,
+            file_names: body.file_names,
+            session_id: body.session_id,
+            tags: body.tags,
+            conversation_id: body.conversation_id,
+            propagatedHeaders: body.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null,
+          },
+          admission.admit,
+        );
+        if (!body.stream) await svc.enqueue(row.id);
+      } catch (err) {
+        await admission.rollback();
+        throw err;
       }
-      await streamExecution(ctx, req, reply, row.id, row.run_seq, () => svc.enqueue(row.id));
+      if (!body.stream) return svc.executionToWire(row);
+      await streamExecution(ctx, req, reply, row.id, row.run_seq, () => svc.enqueue(row.id).catch(rollbackAnd(admission)));
       return reply;
     },
   );
@@ -225,17 +244,23 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, sv
 
   app.put(
     '/workflows/:workflow_id/executions/:execution_id/resume',
-    { schema: { tags: etags, summary: 'Resume an Interrupted execution', params: execParams, querystring: resumeQuery, body: resumeBody } },
+    { config: { startsRun: true }, schema: { tags: etags, summary: 'Resume an Interrupted execution', params: execParams, querystring: resumeQuery, body: resumeBody } },
     async (req, reply) => {
       const p = req.params as z.infer<typeof execParams>;
       const q = req.query as z.infer<typeof resumeQuery>;
       const body = req.body as z.infer<typeof resumeBody>;
-      const seq = await svc.resume(currentUser(req), p.workflow_id, p.execution_id, userInputText(body?.user_input) || null, q.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null, body?.file_names ?? null);
-      if (!q.stream) {
-        await svc.enqueue(p.execution_id);
-        return { message: 'Workflow execution has been resumed' };
+      const admission = runAdmission(ctx, req);
+      let seq: number;
+      try {
+        const headers = q.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null;
+        seq = await svc.resume(currentUser(req), p.workflow_id, p.execution_id, userInputText(body?.user_input) || null, headers, body?.file_names ?? null, admission.admit);
+        if (!q.stream) await svc.enqueue(p.execution_id);
+      } catch (err) {
+        await admission.rollback();
+        throw err;
       }
-      await streamExecution(ctx, req, reply, p.execution_id, seq, () => svc.enqueue(p.execution_id));
+      if (!q.stream) return { message: 'Workflow execution has been resumed' };
+      await streamExecution(ctx, req, reply, p.execution_id, seq, () => svc.enqueue(p.execution_id).catch(rollbackAnd(admission)));
       return reply;
     },
   );

@@ -43,6 +43,9 @@ export interface ExecutionInput {
   propagatedHeaders: Record<string, string> | null;
 }
 
+/** A fair-use admission of a run (limits/): throws 429 when the run may not start. */
+export type Admit = (project: string, runId: string) => Promise<void>;
+
 const userRef = (u: AuthUser) => ({ user_id: u.id, username: u.username, name: u.name });
 
 export class WorkflowService {
@@ -245,7 +248,11 @@ export class WorkflowService {
     };
   }
 
-  async startExecution(user: AuthUser, workflowId: string, input: ExecutionInput): Promise<ExecutionRow> {
+  /**
+   * Creates an execution (In Progress; enqueue() runs it). `admit` is the fair-use check: it runs
+   * after validation and before anything is stored, and may refuse (429).
+   */
+  async startExecution(user: AuthUser, workflowId: string, input: ExecutionInput, admit?: Admit): Promise<ExecutionRow> {
     const wf = await this.get(user, workflowId);
     if (!wf.yaml_config.trim()) throw configError('This workflow has no yaml_config: add states before executing it.');
     const cfg = this.engine.config(wf.yaml_config);
@@ -253,6 +260,7 @@ export class WorkflowService {
     const now = nowIso();
     const fileNames = [...new Set([...(input.file_names ?? []), ...(input.file_name ? [input.file_name] : [])])];
     const attached = await this.attach(user, fileNames);
+    await admit?.(wf.project, id);
     const parsed = tryParseJson(input.user_input);
     const context: Record<string, unknown> = isPlainObject(parsed) ? { ...parsed } : {};
     if (attached.length) context.file_names = attached.map((f) => f.row.name);
@@ -394,12 +402,14 @@ export class WorkflowService {
   }
 
   /** Continues an Interrupted execution; returns the new run segment number. */
-  async resume(user: AuthUser, workflowId: string, executionId: string, userInput: string | null, headers: Record<string, string> | null, fileNames: string[] | null = null): Promise<number> {
+  /** Puts an Interrupted execution back In Progress (enqueue() runs it); `admit` as in startExecution. */
+  async resume(user: AuthUser, workflowId: string, executionId: string, userInput: string | null, headers: Record<string, string> | null, fileNames: string[] | null = null, admit?: Admit): Promise<number> {
     const row = await this.getExecution(user, workflowId, executionId, 'write');
     if (row.overall_status !== STATUS.interrupted) {
       throw badRequest('Workflow execution cannot be resumed', `Only an Interrupted execution can be resumed; this one is ${row.overall_status}.`);
     }
     const attached = await this.attach(user, [...new Set(fileNames ?? [])]);
+    await admit?.(row.project, executionId);
     const cp = fromJson<Checkpoint>(row.checkpoint, null as never);
     cp.approved = cp.frontier.map((t) => t.key);
     if (userInput) {
