@@ -128,7 +128,7 @@ describe('fair use: concurrent runs (user 1, project 2)', () => {
     expect((await api('PUT', `/v1/workflows/${wf}/executions/${carol.body.execution_id}/abort`, u('carol'))).status).toBe(200);
     expect(await finished(retried.body.execution_id)).toBe('Succeeded');
     const metrics = await (await p.ctx.metrics.registry.getSingleMetric('codemie_fair_use_rejections_total')!.get()).values;
-    expect(metrics.map((v) => ({ ...v.labels, n: v.value })).sort((a, b) => String(a.scope).localeCompare(String(b.scope)))).toEqual([
+    expect(metrics.map((v) => ({ ...v.labels, n: v.value }) as Record<string, unknown>).sort((a, b) => String(a.scope).localeCompare(String(b.scope)))).toEqual([
       { scope: 'project', limit: 'concurrency', n: 1 },
       { scope: 'user', limit: 'concurrency', n: 3 },
     ]);
