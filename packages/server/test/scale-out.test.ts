@@ -104,6 +104,7 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
       CODEMIE_SHUTDOWN_TIMEOUT_MS: '2000',
       // Low enough for the fair-use case below; the admin running the other cases is exempt.
       CODEMIE_LIMIT_USER_CONCURRENT_RUNS: '2',
+      CODEMIE_LOGIN_MAX_FAILURES: '4',
     };
     // The first process migrates the database; the others start against the migrated schema.
     apiA = await start('api');
@@ -210,6 +211,22 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     expect(ranOn(taskId)).toHaveLength(1);
     expect(llmCalls('BGTASK')).toHaveLength(1);
   }, 30_000);
+
+  it('login lock-out counts failures across both API processes', async () => {
+    const login = (base: string, password: string) =>
+      fetch(`${base}/auth/realms/codemie/protocol/openid-connect/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'password', client_id: 'codemie-sdk', username: 'guesser', password }).toString(),
+      });
+    // Four failures spread over A and B reach the maximum of 4: both processes now refuse.
+    for (const base of [apiA.url, apiB.url, apiA.url, apiB.url]) expect((await login(base, 'wrong')).status).toBe(401);
+    for (const base of [apiA.url, apiB.url]) {
+      const r = await login(base, 'wrong');
+      expect(r.status).toBe(429);
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+  });
 
   it('a per-user limit of 2 concurrent runs holds across both API processes; a run finished on a worker frees its slot', async () => {
     // A regular (non-admin) user, created in the shared database like `codemie idp user add` does.

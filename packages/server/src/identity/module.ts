@@ -28,6 +28,8 @@ export const identityModule: DomainModule = {
     }
     const rt = createIdentityRuntime(config, ctx.store, {
       audit: (event, d) => ctx.audit.record({ event, outcome: 'success', username: d.username ?? null, clientId: d.clientId ?? null, details: d }),
+      redis: ctx.redis,
+      onRedisError: (err) => ctx.log.warn({ err: err.message }, 'login lock-out counters: Redis unavailable, counting in this process'),
     });
     if (rt.embedded) {
       await bootstrapIdentity(ctx.store.db, {

@@ -6,7 +6,8 @@ import type { Store } from '../store/db.js';
 import { TokenVerifier, CLOCK_LEEWAY_SECONDS } from '../auth/verifier.js';
 import { IdentityRepo } from './repo.js';
 import { SigningKeys } from './keys.js';
-import { LoginThrottle } from './throttle.js';
+import type { Redis } from 'ioredis';
+import { MemoryLoginThrottle, RedisLoginThrottle, type LoginThrottle } from './throttle.js';
 import { TokenService } from './tokens.js';
 import { IdentityAdmin, type AdminAuditHook } from './admin.js';
 
@@ -25,6 +26,9 @@ export interface RuntimeOptions {
   jwksCooldownMs?: number;
   /** Identity changes (users, clients, secrets) go to the audit log through this. */
   audit?: AdminAuditHook;
+  /** Scale-out mode: lock-out counts shared by every process through Redis. */
+  redis?: Redis;
+  onRedisError?: (err: Error) => void;
 }
 
 export function createIdentityRuntime(config: Config, store: Store, opts: RuntimeOptions = {}): IdentityRuntime {
@@ -32,7 +36,9 @@ export function createIdentityRuntime(config: Config, store: Store, opts: Runtim
   const repo = new IdentityRepo(store.db);
   // Retired keys stay published while tokens they signed can still be valid.
   const keys = new SigningKeys(store.db, config.accessTokenTtl + CLOCK_LEEWAY_SECONDS + 60);
-  const throttle = new LoginThrottle(config.loginMaxFailures, config.loginLockoutSeconds);
+  const throttle: LoginThrottle = opts.redis
+    ? new RedisLoginThrottle(opts.redis, config.redisPrefix, config.loginMaxFailures, config.loginLockoutSeconds, opts.onRedisError)
+    : new MemoryLoginThrottle(config.loginMaxFailures, config.loginLockoutSeconds);
   const tokens = new TokenService(repo, keys, throttle, config);
   const admin = new IdentityAdmin(repo, config.idpRealm, config.scryptN, opts.audit);
   const verifier = new TokenVerifier({

@@ -136,19 +136,19 @@ export class TokenService {
     const found = await this.repo.userForLogin(this.realm, login);
     // One counter per account, whether it is named by username or e-mail.
     const key = found ? `user:${found.user.id}` : `login:${this.realm}:${login.toLowerCase()}`;
-    this.refuseIfLocked(key, 'invalid_grant', 'Account temporarily disabled');
+    await this.refuseIfLocked(key, 'invalid_grant', 'Account temporarily disabled');
     const ok = await verifySecret(password, found?.passwordHash ?? (await dummyHash(this.cfg.scryptN)));
     if (!found || !found.passwordHash || !ok) {
-      this.throttle.failure(key);
+      await this.throttle.failure(key);
       throw new OAuthError(401, 'invalid_grant', 'Invalid user credentials');
     }
     if (!found.user.enabled) throw new OAuthError(400, 'invalid_grant', 'Account disabled');
-    this.throttle.success(key);
+    await this.throttle.success(key);
     return found.user;
   }
 
-  private refuseIfLocked(key: string, error: string, description: string): void {
-    const wait = this.throttle.retryAfter(key);
+  private async refuseIfLocked(key: string, error: string, description: string): Promise<void> {
+    const wait = await this.throttle.retryAfter(key);
     if (wait > 0) {
       throw new OAuthError(429, error, `${description}: too many failed attempts, retry in ${wait} s`, { 'retry-after': String(wait) });
     }
@@ -173,13 +173,13 @@ export class TokenService {
     const found = await this.repo.clientById(this.realm, clientId);
     if (!found || !found.client.enabled) throw new OAuthError(401, 'invalid_client', 'Invalid client or Invalid client credentials');
     if (found.client.publicClient) return found.client;
-    this.refuseIfLocked(key, 'invalid_client', 'Client temporarily disabled');
+    await this.refuseIfLocked(key, 'invalid_client', 'Client temporarily disabled');
     const ok = !!p.client_secret && !!found.secretHash && (await verifySecret(p.client_secret, found.secretHash));
     if (!ok) {
-      this.throttle.failure(key);
+      await this.throttle.failure(key);
       throw new OAuthError(401, 'unauthorized_client', 'Invalid client or Invalid client credentials');
     }
-    this.throttle.success(key);
+    await this.throttle.success(key);
     return found.client;
   }
 
