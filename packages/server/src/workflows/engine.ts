@@ -2,9 +2,12 @@
  * The workflow executor: a small superstep (BSP) engine. Each step runs the tasks of the
  * frontier (parallel fan-out and map iterations, bounded by max_concurrency), persists each
  * state's start and finish as it happens, then folds the results into the next checkpoint
- * (context store, LLM history, frontier) in one write. A state row whose task already finished
- * is replayed from its stored result instead of being re-run, so a run resumed after a crash
- * or restart continues from its last finished state and never finishes a state twice.
+ * (context store, LLM history, frontier). The state rows are the durable record: a row whose
+ * task already finished is replayed from its stored result instead of being re-run, and the
+ * frontier of the next step follows deterministically from the results, so the checkpoint is
+ * written only where the run stops (end, interrupt) rather than after every step. A run resumed
+ * after a crash, restart or take-over replays every finished row from its last written
+ * checkpoint on, continues from its last finished state and never finishes a state twice.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -19,7 +22,8 @@ import { evaluateCondition } from './expression.js';
 import { asText, isPlainObject, jsonPointer, render, tryParseJson } from './template.js';
 import { runNode, StateError, type NodeDeps } from './nodes.js';
 import { addUsage, channelOf, STATUS, streamChunk, zeroUsage, type BusEnvelope, type Checkpoint, type StateResult, type Task } from './model.js';
-import { nowIso, type StateRow, type WorkflowStore } from './store.js';
+import { nowIso, type ExecutionRow, type StateRow, type WorkflowStore } from './store.js';
+import { segmentFinalChunk } from './final-chunk.js';
 import type { ExecutionUser } from './seams.js';
 import type { Observation, Tracer } from '../trace/tracer.js';
 
@@ -35,6 +39,8 @@ interface Done {
   task: Task;
   rowId: string;
   result: StateResult & { message?: string };
+  /** The execution's status read when this run finished the state (absent for replayed rows). */
+  executionStatus?: string | null;
 }
 
 class AbortedError extends Error {}
@@ -226,7 +232,8 @@ export class WorkflowEngine {
   async run(executionId: string, signal: AbortSignal): Promise<void> {
     const { store, events, log } = this.deps;
     const exec = await store.getExecution(executionId);
-    if (!exec || exec.overall_status !== STATUS.inProgress) return;
+    if (!exec) return;
+    if (exec.overall_status !== STATUS.inProgress) return this.republishEnd(exec);
     const started = Date.now();
     const seq = exec.run_seq;
     const channel = channelOf(executionId);
@@ -255,7 +262,9 @@ export class WorkflowEngine {
     try {
       const cfg = this.config(exec.yaml_config);
       const states = new Map(cfg.states.map((s) => [s.id, s]));
-      let firstStep = true;
+      // Rows from the checkpoint's step on exist only when continuing (restart, take-over, resume);
+      // they are read once, and a step beyond them saves the query.
+      let rows: Map<string, StateRow> | null = null;
       for (;;) {
         if (signal.aborted) throw new AbortedError();
         if (!cp.frontier.length) {
@@ -270,10 +279,7 @@ export class WorkflowEngine {
             false,
           );
         }
-        // Rows of the current step exist only when continuing (restart, resume); a step reached
-        // within this invocation has none yet, which saves a query per step.
-        const rows = new Map(firstStep ? (await store.statesOfStep(executionId, cp.step)).map((r) => [r.task_key, r]) : []);
-        firstStep = false;
+        rows ??= new Map((await store.statesFromStep(executionId, cp.step)).map((r) => [r.task_key, r]));
         const pending = cp.frontier.filter((t) => {
           const s = states.get(t.stateId)!;
           return (s.interrupt_before || s.wait_for_user_confirmation) && !cp.approved.includes(t.key);
@@ -283,13 +289,14 @@ export class WorkflowEngine {
           return;
         }
         const done = await mapLimit(cp.frontier, cfg.max_concurrency, (task) =>
-          this.runTask({ executionId, cfg, state: states.get(task.stateId)!, task, row: rows.get(task.key), cp, user, headers, signal, publish, trace }),
+          this.runTask({ executionId, cfg, state: states.get(task.stateId)!, task, row: rows!.get(task.key), cp, user, headers, signal, publish, trace }),
         );
         for (const d of done) usage = addUsage(usage, d.result.usage);
         cp = advance(cfg, cp, done);
         if (!cp.frontier.length) continue; // the success write below also saves the checkpoint
-        const still = await store.updateExecution(executionId, { checkpoint: toJson(cp), tokens_usage: toJson(usage) }, STATUS.inProgress);
-        if (!still) {
+        // No checkpoint write here: the finished rows hold this step (see the top of this file).
+        // Each state's finish read the execution's status: an abort through the API shows there.
+        if (done.some((d) => d.executionStatus != null && d.executionStatus !== STATUS.inProgress)) {
           // Aborted (or otherwise ended) through the API while this step ran.
           finishStream({ generated: cp.lastOutput });
           await events.end(channel);
@@ -319,6 +326,19 @@ export class WorkflowEngine {
     } finally {
       if (!traceEnded) trace.end({ metadata: { stopped: abortReason(signal) ?? 'superseded' } });
     }
+  }
+
+  /**
+   * A run that is already settled: publish its final chunk (and end a finished stream) again. The
+   * worker that settled it may have died between its write and its publish; streams keep only
+   * the first final chunk, so a repeat is harmless.
+   */
+  private async republishEnd(exec: ExecutionRow): Promise<void> {
+    const chunk = await segmentFinalChunk(this.deps.store, exec.id, exec.run_seq, exec);
+    if (!chunk) return;
+    const channel = channelOf(exec.id);
+    await this.deps.events.publish(channel, { seq: exec.run_seq, chunk } satisfies BusEnvelope).catch(() => undefined);
+    if (exec.overall_status !== STATUS.interrupted) await this.deps.events.end(channel).catch(() => undefined);
   }
 
   private async interrupt(
@@ -362,7 +382,13 @@ export class WorkflowEngine {
   }): Promise<Done> {
     const { store } = this.deps;
     const { task, state, cp, signal } = a;
-    if (a.row?.status === STATUS.succeeded) return { task, rowId: a.row.id, result: fromJson<Done['result']>(a.row.result, null as never) };
+    if (a.row?.status === STATUS.succeeded) {
+      // Replayed: announce its finish again, as the worker that finished it may have died before
+      // publishing it (streams drop a repeated state event).
+      const r = a.row;
+      a.publish({ workflow_state: { id: r.id, name: state.id, task: r.task, status: STATUS.succeeded, event_type: 'state_finish', started_at: r.started_at, completed_at: r.completed_at } });
+      return { task, rowId: r.id, result: fromJson<Done['result']>(r.result, null as never) };
+    }
     const base = isPlainObject(task.item) ? { ...cp.context, ...task.item } : cp.context;
     const vars: Record<string, unknown> = { ...base, task: task.input, user_input: cp.userInput };
     const taskText = render(state.task ?? '', vars);
@@ -409,7 +435,7 @@ export class WorkflowEngine {
         else if (state.next.iter_key) result.iterItems = iterItems(state.next.iter_key, outcome.output, ctxAfter);
         const completedAt = nowIso();
         const finished = await store.finishState(a.executionId, rowId, { status: STATUS.succeeded, output: outcome.output, result: toJson(result), completed_at: completedAt, update_date: completedAt }, a.cfg.verbose ? outcome.thoughts : []);
-        if (!finished) {
+        if (!finished.finished) {
           // Someone else settled this state meanwhile (another worker finished it, or an abort): never finish it twice.
           const now = (await store.statesOfStep(a.executionId, cp.step)).find((r) => r.id === rowId);
           if (now?.status === STATUS.succeeded) return { task, rowId, result: fromJson<Done['result']>(now.result, null as never) };
@@ -417,7 +443,7 @@ export class WorkflowEngine {
         }
         a.publish({ workflow_state: wireState(STATUS.succeeded, 'state_finish', completedAt) });
         span.end({ output: outcome.output });
-        return { task, rowId, result };
+        return { task, rowId, result, executionStatus: finished.executionStatus };
       } catch (err) {
         if (signal.aborted || err instanceof SupersededError || err instanceof AbortedError) {
           span.end({ level: 'WARNING', statusMessage: signal.aborted ? `stopped (${abortReason(signal)})` : 'superseded' });
