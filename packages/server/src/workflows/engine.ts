@@ -43,6 +43,33 @@ interface Done {
   executionStatus?: string | null;
 }
 
+/**
+ * The execution's state rows from the checkpoint's step on. A fresh run has none, so they are read
+ * only when inserting a state's row finds one already there (a run continued after a restart,
+ * take-over or resume): then every row from that step on is loaded once and replayed or restarted.
+ */
+class KnownRows {
+  private rows: Map<string, StateRow> | null = null;
+  private loading: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: WorkflowStore,
+    private readonly executionId: string,
+    private readonly fromStep: number,
+  ) {}
+
+  get(key: string): StateRow | undefined {
+    return this.rows?.get(key);
+  }
+
+  /** Reads the rows (again when `fresh`: another worker may have added some meanwhile). */
+  async load(fresh = false): Promise<void> {
+    if (fresh) this.loading = null;
+    this.loading ??= this.store.statesFromStep(this.executionId, this.fromStep).then((rs) => void (this.rows = new Map(rs.map((r) => [r.task_key, r]))));
+    await this.loading;
+  }
+}
+
 class AbortedError extends Error {}
 /** This run no longer owns the execution (settled elsewhere): stop without touching it. */
 class SupersededError extends Error {}
@@ -262,9 +289,7 @@ export class WorkflowEngine {
     try {
       const cfg = this.config(exec.yaml_config);
       const states = new Map(cfg.states.map((s) => [s.id, s]));
-      // Rows from the checkpoint's step on exist only when continuing (restart, take-over, resume);
-      // they are read once, and a step beyond them saves the query.
-      let rows: Map<string, StateRow> | null = null;
+      const rows = new KnownRows(store, executionId, cp.step);
       for (;;) {
         if (signal.aborted) throw new AbortedError();
         if (!cp.frontier.length) {
@@ -279,7 +304,6 @@ export class WorkflowEngine {
             false,
           );
         }
-        rows ??= new Map((await store.statesFromStep(executionId, cp.step)).map((r) => [r.task_key, r]));
         const pending = cp.frontier.filter((t) => {
           const s = states.get(t.stateId)!;
           return (s.interrupt_before || s.wait_for_user_confirmation) && !cp.approved.includes(t.key);
@@ -289,7 +313,7 @@ export class WorkflowEngine {
           return;
         }
         const done = await mapLimit(cp.frontier, cfg.max_concurrency, (task) =>
-          this.runTask({ executionId, cfg, state: states.get(task.stateId)!, task, row: rows!.get(task.key), cp, user, headers, signal, publish, trace }),
+          this.runTask({ executionId, cfg, state: states.get(task.stateId)!, task, rows, cp, user, headers, signal, publish, trace }),
         );
         for (const d of done) usage = addUsage(usage, d.result.usage);
         cp = advance(cfg, cp, done);
@@ -345,7 +369,7 @@ export class WorkflowEngine {
     executionId: string,
     cp: Checkpoint,
     pending: Task[],
-    rows: Map<string, StateRow>,
+    rows: KnownRows,
     cfg: WorkflowYaml,
     publish: (f: Record<string, unknown>) => void,
     finishStream: (f: Record<string, unknown>) => void,
@@ -357,9 +381,15 @@ export class WorkflowEngine {
       const state = cfg.states.find((s) => s.id === t.stateId)!;
       let row = rows.get(t.key);
       if (!row) {
-        row = newRow(executionId, cp.step, t, state, STATUS.interrupted, now);
-        await store.insertState(row);
-      } else await store.updateState(row.id, { status: STATUS.interrupted, update_date: now });
+        const fresh = newRow(executionId, cp.step, t, state, STATUS.interrupted, now);
+        if (await store.insertStateIfAbsent(fresh)) row = fresh;
+        else {
+          await rows.load(true);
+          row = rows.get(t.key);
+          if (!row) throw new SupersededError();
+        }
+      }
+      if (row.status !== STATUS.interrupted) await store.updateState(row.id, { status: STATUS.interrupted, update_date: now });
       last = { id: row.id, name: t.stateId, task: state.task, status: STATUS.interrupted, event_type: 'state_interrupted', started_at: null, completed_at: null };
     }
     await store.updateExecution(executionId, { overall_status: STATUS.interrupted, checkpoint: toJson(cp) }, STATUS.inProgress);
@@ -372,7 +402,7 @@ export class WorkflowEngine {
     cfg: WorkflowYaml;
     state: StateConfig;
     task: Task;
-    row: StateRow | undefined;
+    rows: KnownRows;
     cp: Checkpoint;
     user: ExecutionUser;
     headers: Record<string, string> | null;
@@ -382,28 +412,36 @@ export class WorkflowEngine {
   }): Promise<Done> {
     const { store } = this.deps;
     const { task, state, cp, signal } = a;
-    if (a.row?.status === STATUS.succeeded) {
-      // Replayed: announce its finish again, as the worker that finished it may have died before
-      // publishing it (streams drop a repeated state event).
-      const r = a.row;
+    const replay = (r: StateRow): Done => {
+      // Finished earlier: replayed from its row. Its finish is announced again, as the worker that
+      // finished it may have died before publishing it (streams drop a repeated state event).
       a.publish({ workflow_state: { id: r.id, name: state.id, task: r.task, status: STATUS.succeeded, event_type: 'state_finish', started_at: r.started_at, completed_at: r.completed_at } });
       return { task, rowId: r.id, result: fromJson<Done['result']>(r.result, null as never) };
-    }
+    };
+    let existing = a.rows.get(task.key);
+    if (existing?.status === STATUS.succeeded) return replay(existing);
     const base = isPlainObject(task.item) ? { ...cp.context, ...task.item } : cp.context;
     const vars: Record<string, unknown> = { ...base, task: task.input, user_input: cp.userInput };
     const taskText = render(state.task ?? '', vars);
     const startedAt = nowIso();
-    let rowId: string;
-    if (a.row) {
-      rowId = a.row.id;
-      await store.restartState(rowId, { status: STATUS.inProgress, task: taskText, context: toJson(base), started_at: startedAt, completed_at: null, output: null, error: null, update_date: startedAt });
-    } else {
+    let rowId = '';
+    if (!existing) {
       const row = newRow(a.executionId, cp.step, task, state, STATUS.inProgress, startedAt);
       row.task = taskText;
       row.started_at = startedAt;
       row.context = toJson(base);
-      rowId = row.id;
-      await store.insertState(row);
+      if (await store.insertStateIfAbsent(row)) rowId = row.id;
+      else {
+        // The run is being continued: its rows from the checkpoint on say what is done.
+        await a.rows.load(true);
+        existing = a.rows.get(task.key);
+        if (!existing) throw new SupersededError();
+        if (existing.status === STATUS.succeeded) return replay(existing);
+      }
+    }
+    if (existing) {
+      rowId = existing.id;
+      await store.restartState(rowId, { status: STATUS.inProgress, task: taskText, context: toJson(base), started_at: startedAt, completed_at: null, output: null, error: null, update_date: startedAt });
     }
     const wireState = (status: string, event: string, completedAt: string | null) => ({ id: rowId, name: state.id, task: taskText, status, event_type: event, started_at: startedAt, completed_at: completedAt });
     a.publish({ workflow_state: wireState(STATUS.inProgress, 'state_start', null) });

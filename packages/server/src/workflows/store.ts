@@ -41,8 +41,14 @@ export class WorkflowStore {
     return this.db.selectFrom('workflow_execution_states').selectAll().where('execution_id', '=', executionId).where('step', '>=', step).execute();
   }
 
-  async insertState(row: StateRow): Promise<void> {
-    await this.db.insertInto('workflow_execution_states').values(row).execute();
+  /** Inserts a state's row unless its task (execution + task_key) already has one; false then. */
+  async insertStateIfAbsent(row: StateRow): Promise<boolean> {
+    const r = await this.db
+      .insertInto('workflow_execution_states')
+      .values(row)
+      .onConflict((oc) => oc.columns(['execution_id', 'task_key']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   async restartState(id: string, fields: Partial<StateRow>): Promise<void> {
