@@ -542,8 +542,9 @@ async function verify(
       const finishedRows = new Set<string>();
       for (const c of raw) {
         if (c.workflow_state?.event_type === 'state_finish') {
-          if (finishedRows.has(c.workflow_state.id)) continue;
-          finishedRows.add(c.workflow_state.id);
+          const key = `${c.workflow_state.id}:${c.workflow_state.status}`;
+          if (finishedRows.has(key)) continue;
+          finishedRows.add(key);
         }
         chunks.push(c);
         if (c.last) break;

@@ -135,10 +135,11 @@ async function streamExecution(
       next = events.next();
       const env = r.value.data as BusEnvelope;
       if (env.seq !== seq) continue;
-      const ws = env.chunk.workflow_state as { id?: string; event_type?: string } | null | undefined;
+      const ws = env.chunk.workflow_state as { id?: string; event_type?: string; status?: string } | null | undefined;
       if (ws?.event_type === 'state_finish' && ws.id) {
-        if (finishes.has(ws.id)) continue;
-        finishes.add(ws.id);
+        const key = `${ws.id}:${ws.status}`;
+        if (finishes.has(key)) continue;
+        finishes.add(key);
       }
       await writer.write({ id: r.value.id, data: env.chunk });
       if (env.chunk.last) return;
