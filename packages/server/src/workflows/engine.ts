@@ -309,7 +309,7 @@ export class WorkflowEngine {
           return (s.interrupt_before || s.wait_for_user_confirmation) && !cp.approved.includes(t.key);
         });
         if (pending.length) {
-          await this.interrupt(executionId, cp, pending, rows, cfg, publish, finishStream);
+          await this.interrupt(executionId, cp, usage, pending, rows, cfg, finishStream);
           return;
         }
         const done = await mapLimit(cp.frontier, cfg.max_concurrency, (task) =>
@@ -321,7 +321,8 @@ export class WorkflowEngine {
         // No checkpoint write here: the finished rows hold this step (see the top of this file).
         // Each state's finish read the execution's status: an abort through the API shows there.
         if (done.some((d) => d.executionStatus != null && d.executionStatus !== STATUS.inProgress)) {
-          // Aborted (or otherwise ended) through the API while this step ran.
+          // Aborted (or otherwise ended) through the API while this step ran: keep the usage so far.
+          await store.updateExecution(executionId, { tokens_usage: toJson(usage) });
           finishStream({ generated: cp.lastOutput });
           await events.end(channel);
           return;
@@ -333,7 +334,10 @@ export class WorkflowEngine {
       if (err instanceof SupersededError) return;
       if (reason === 'user' || err instanceof AbortedError) {
         await store.markRunningStates(executionId, STATUS.aborted, 'Aborted by the user');
-        await store.updateExecution(executionId, { overall_status: STATUS.aborted, tokens_usage: toJson(usage) }, STATUS.inProgress);
+        // The API may have set Aborted already: the usage so far is written either way.
+        if (!(await store.updateExecution(executionId, { overall_status: STATUS.aborted, tokens_usage: toJson(usage) }, STATUS.inProgress))) {
+          await store.updateExecution(executionId, { tokens_usage: toJson(usage) });
+        }
         finishStream({ generated: 'Workflow execution has been aborted', execution_error: 'aborted' });
         await events.end(channel);
         return;
@@ -368,10 +372,10 @@ export class WorkflowEngine {
   private async interrupt(
     executionId: string,
     cp: Checkpoint,
+    usage: TokenUsage,
     pending: Task[],
     rows: KnownRows,
     cfg: WorkflowYaml,
-    publish: (f: Record<string, unknown>) => void,
     finishStream: (f: Record<string, unknown>) => void,
   ): Promise<void> {
     const { store } = this.deps;
@@ -392,8 +396,7 @@ export class WorkflowEngine {
       if (row.status !== STATUS.interrupted) await store.updateState(row.id, { status: STATUS.interrupted, update_date: now });
       last = { id: row.id, name: t.stateId, task: state.task, status: STATUS.interrupted, event_type: 'state_interrupted', started_at: null, completed_at: null };
     }
-    await store.updateExecution(executionId, { overall_status: STATUS.interrupted, checkpoint: toJson(cp) }, STATUS.inProgress);
-    void publish;
+    await store.updateExecution(executionId, { overall_status: STATUS.interrupted, checkpoint: toJson(cp), tokens_usage: toJson(usage) }, STATUS.inProgress);
     finishStream({ workflow_state: last, generated: pending[0].input });
   }
 

@@ -382,6 +382,16 @@ states:
     ]);
     // Token usage adds up every finished state once (the cut s4 attempt reported none).
     expect(done.tokens_usage).toMatchObject({ input_tokens: 50, output_tokens: 5 });
+
+    // The usage of the states before an interrupt is kept across the interrupt and resume.
+    const hitl = await env.createWorkflow(yaml.replace('task: "join", next:', 'task: "join", interrupt_before: true, next:'));
+    const ex2 = await env.execute(hitl);
+    const paused = await env.waitFor(hitl, ex2.execution_id, ['Interrupted']);
+    expect(paused.tokens_usage).toMatchObject({ input_tokens: 30, output_tokens: 3 });
+    expect((await env.api('PUT', `/v1/workflows/${hitl}/executions/${ex2.execution_id}/resume`)).status).toBe(200);
+    const resumed = await env.waitFor(hitl, ex2.execution_id, ['Succeeded', 'Failed']);
+    expect(resumed.overall_status).toBe('Succeeded');
+    expect(resumed.tokens_usage).toMatchObject({ input_tokens: 50, output_tokens: 5 });
   });
 
   it('assistants: an existing assistant by assistant_id; unknown models are rejected at save time', async () => {
