@@ -57,8 +57,10 @@ const env = await startWorkflowEnv({
 const { db: kdb } = env.platform.ctx.store;
 const engineLlm = process.argv.includes('--stub-llm') ? stubLlm(env.platform.ctx.llm) : env.platform.ctx.llm;
 
+let polls = 0; // waitAll's own queries, left out of the statement counts
 async function waitAll(ids: string[]): Promise<void> {
   for (;;) {
+    polls++;
     const { n } = await kdb
       .selectFrom('workflow_executions')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -75,7 +77,31 @@ const oneId = await env.createWorkflow(one);
 const warm = await Promise.all(Array.from({ length: 20 }, () => env.execute(oneId, { user_input: 'w' })));
 await waitAll(warm.map((e) => e.execution_id));
 
+/** CPU time (user + system) of this process so far, in ms: the API, the engine and the store share it. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+/**
+ * Statements sent to the database (BEGIN/COMMIT included): every connection's executeQuery is counted
+ * (one round trip each on PostgreSQL; an in-process call on SQLite).
+ */
+let statements = 0;
+await kdb.getExecutor().provideConnection(async (conn) => {
+  const proto = Object.getPrototypeOf(conn) as { executeQuery: (...a: unknown[]) => unknown };
+  const orig = proto.executeQuery;
+  proto.executeQuery = function (this: unknown, ...args: unknown[]) {
+    statements++;
+    return orig.apply(this, args);
+  };
+  return null;
+});
+const dbStatements = () => statements;
+
 // 1. Throughput.
+const x0 = dbStatements();
+const p0 = polls;
+const c0 = cpuMs();
 const t0 = performance.now();
 const ids: string[] = [];
 const batch = 50;
@@ -85,6 +111,9 @@ for (let i = 0; i < N; i += batch) {
 }
 await waitAll(ids);
 const seconds = (performance.now() - t0) / 1000;
+const oneCpu = (cpuMs() - c0) / N;
+const x1 = dbStatements();
+const p1 = polls;
 const failed = await kdb.selectFrom('workflow_executions').select('id').where('id', 'in', ids).where('overall_status', '!=', 'Succeeded').execute();
 
 // 2. Overhead per state.
@@ -97,12 +126,19 @@ for (let i = 0; i < SEQ * 5; i++) {
 }
 const fiveId = await env.createWorkflow(five);
 const runTimes: number[] = [];
+const x2 = dbStatements();
+const p2 = polls;
+const c2 = cpuMs();
 for (let i = 0; i < SEQ; i++) {
   const s = performance.now();
   const ex = await env.execute(fiveId, { user_input: 'x' });
-  await waitAll([ex.execution_id]);
+  // The run's event stream ends with it: no status polling (its queries and CPU) in this phase.
+  for await (const ev of env.platform.ctx.events.subscribe(`execution:${ex.execution_id}`)) void ev;
   runTimes.push(performance.now() - s);
 }
+const fiveCpu = (cpuMs() - c2) / SEQ;
+const x3 = dbStatements();
+const p3 = polls;
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const llmMs = median(directTimes);
 const perState = median(runTimes) / 5;
@@ -118,6 +154,12 @@ console.log(
       five_state_run_ms_median: +median(runTimes).toFixed(2),
       llm_call_ms_median: +llmMs.toFixed(2),
       engine_overhead_per_state_ms: +(perState - llmMs).toFixed(2),
+      // CPU of the whole process (API + engine + store + client), less sensitive to a noisy machine than wall time.
+      cpu_ms_per_one_state_execution: +oneCpu.toFixed(2),
+      cpu_ms_per_five_state_run: +fiveCpu.toFixed(2),
+      // Database statements (round trips on PostgreSQL), the bench's own status polling left out.
+      db_statements_per_one_state_execution: +((x1 - x0 - (p1 - p0)) / N).toFixed(2),
+      db_statements_per_five_state_run: +((x3 - x2 - (p3 - p2)) / SEQ).toFixed(2),
       node: process.version,
     },
     null,

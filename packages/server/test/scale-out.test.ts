@@ -3,7 +3,8 @@
  * (CODEMIE_ROLE=worker), all REAL child processes of the built server, on one PostgreSQL database and
  * one Redis key prefix, with the test LLM server in this process. Proves: runs spread across workers,
  * SSE streaming crosses processes, aborts reach the worker, a worker killed with SIGKILL hands its run
- * to the other after the lease (finished exactly once), and an API restart does not touch running work.
+ * to the other after the lease (finished exactly once), an SSE client gets its final chunk even when the
+ * worker died between writing the run's end and publishing it, and an API restart does not touch running work.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +22,8 @@ import { loadConfig } from '../src/config/config.js';
 
 const enabled = Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
 const LEASE_MS = 3000;
+/** An idle execution stream re-reads the execution this often (the lost-final-event fallback). */
+const STREAM_CHECK_MS = 500;
 
 const YAML = TWO_STATE_YAML;
 const ONE_STATE_YAML = TWO_STATE_YAML.replace(/    next:\n      state_id: second\n[\s\S]*$/, '    next:\n      state_id: end\n');
@@ -105,6 +108,7 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
       // Low enough for the fair-use case below; the admin running the other cases is exempt.
       CODEMIE_LIMIT_USER_CONCURRENT_RUNS: '2',
       CODEMIE_LOGIN_MAX_FAILURES: '4',
+      CODEMIE_WORKFLOW_STREAM_CHECK_MS: String(STREAM_CHECK_MS),
     };
     // The first process migrates the database; the others start against the migrated schema.
     apiA = await start('api');
@@ -377,5 +381,62 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     // The final output appears once, not duplicated by the two attempts.
     const out = String(done.output);
     expect(out.split('Echo: Second: KILLME').length - 1).toBe(1);
+  }, 60_000);
+
+  it('a worker killed after writing the run’s end but before publishing it: the SSE client still gets exactly one final chunk', async () => {
+    // Two live workers (an earlier test may have killed one).
+    for (const [i, w] of workers.entries()) if (w.child.exitCode !== null || w.child.signalCode !== null) workers[i] = await start('worker');
+    llm.script((req) => (lastUserText(req).includes('Second: LOSTEND') ? { hang: true } : undefined));
+    const res = await fetch(`${apiB.url}/v1/workflows/${workflowId}/executions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ user_input: 'LOSTEND', stream: true }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    expect(res.status).toBe(200);
+    const id = res.headers.get('x-workflow-execution-id')!;
+    const body = res.text();
+    await until('the hanging second-state call', () => llmCalls('Second: LOSTEND')[0], 15_000);
+    const [victim] = await until('the worker running the execution', () => (ranOn(id).length === 1 ? ranOn(id) : undefined), 5000);
+    const survivor = workers.find((w) => w !== victim)!;
+    // The run's end is in the database (as the engine writes it before publishing)...
+    const { default: pg } = await import('pg');
+    const db = new pg.Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query(`update workflow_execution_states set status = 'Succeeded', output = 'written', completed_at = $2 where execution_id = $1 and status = 'In Progress'`, [id, new Date().toISOString()]);
+      await db.query(`update workflow_executions set overall_status = 'Succeeded', output = 'written before the crash' where id = $1`, [id]);
+    } finally {
+      await db.end();
+    }
+    // ...and the worker dies before publishing it.
+    const t0 = Date.now();
+    expect(await victim!.stop('SIGKILL')).toBe(null);
+    const events = parseSse(await body);
+    const tookMs = Date.now() - t0;
+    const chunks = events.map((e) => JSON.parse(e.data));
+    expect(chunks.filter((c) => c.last)).toHaveLength(1);
+    expect(chunks.at(-1)).toMatchObject({ last: true, generated: 'written before the crash', workflow_execution_id: id });
+    // From the API's own re-check of the execution, well before the dead worker's lease runs out.
+    expect(tookMs).toBeLessThan(LEASE_MS);
+    expect(chunks.filter((c) => c.workflow_state?.event_type === 'state_finish' && c.workflow_state.name === 'first')).toHaveLength(1);
+
+    // The worker taking the finished run over publishes its final event again (for streams without the fallback).
+    await until('the take-over', () => new RegExp(`"runId":"${id}"[^\\n]*run taken over by this worker`).test(survivor.output()), 20_000).catch((err) => {
+      throw new Error(`${(err as Error).message}\n${survivor.output().split('\n').filter((l) => l.includes(id)).join('\n')}`);
+    });
+    const bus = new RedisEventBus(process.env.TEST_REDIS_URL!, { prefix: env.CODEMIE_REDIS_PREFIX });
+    const finals: any[] = [];
+    try {
+      for await (const ev of bus.subscribe(`execution:${id}`, { signal: AbortSignal.timeout(5000) })) {
+        const chunk = (ev.data as { chunk: any }).chunk;
+        if (chunk?.last) finals.push(chunk);
+      }
+    } finally {
+      await bus.close();
+    }
+    expect(finals).toHaveLength(1);
+    expect(finals[0]).toMatchObject({ last: true, generated: 'written before the crash' });
+    workers.splice(workers.indexOf(victim!), 1, await start('worker'));
   }, 60_000);
 });

@@ -52,6 +52,12 @@ export const configSchema = z.object({
   corsOrigins: csv.default([]),
   /** Runs (workflow executions, background tasks) executed at once by this process. */
   workerConcurrency: int(1, 1000).default(20),
+  /**
+   * A workflow execution's stream that saw no event for this long re-reads the execution: when it has
+   * ended (its final event was lost, e.g. the worker died between its write and its publish), the API
+   * sends the final chunk from the database record.
+   */
+  workflowStreamCheckMs: int(50, 600_000).default(3000),
   /** Serve /metrics on this separate port instead of the API port. */
   metricsPort: int(0, 65535).optional(),
   langfusePublicKey: z.string().min(1).optional(),
@@ -213,6 +219,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_TRACE_MASK_CONTENT: 'traceMaskContent',
   CODEMIE_METRICS_PORT: 'metricsPort',
   CODEMIE_WORKER_CONCURRENCY: 'workerConcurrency',
+  CODEMIE_WORKFLOW_STREAM_CHECK_MS: 'workflowStreamCheckMs',
   CODEMIE_LLM_CONFIG: 'llmConfig',
   CODEMIE_LLM_MODELS: 'llmModels',
   CODEMIE_LLM_TIMEOUT_MS: 'llmTimeoutMs',

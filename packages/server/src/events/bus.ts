@@ -86,8 +86,12 @@ export class MemoryEventBus implements EventBus {
       }
       if (ch.ended && lastId >= ch.seq) return;
       await new Promise<void>((resolve) => {
-        ch.wake.add(resolve);
-        opts.signal?.addEventListener('abort', () => resolve(), { once: true });
+        const onAbort = () => resolve();
+        ch.wake.add(() => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
   }

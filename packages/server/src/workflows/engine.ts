@@ -2,9 +2,12 @@
  * The workflow executor: a small superstep (BSP) engine. Each step runs the tasks of the
  * frontier (parallel fan-out and map iterations, bounded by max_concurrency), persists each
  * state's start and finish as it happens, then folds the results into the next checkpoint
- * (context store, LLM history, frontier) in one write. A state row whose task already finished
- * is replayed from its stored result instead of being re-run, so a run resumed after a crash
- * or restart continues from its last finished state and never finishes a state twice.
+ * (context store, LLM history, frontier). The state rows are the durable record: a row whose
+ * task already finished is replayed from its stored result instead of being re-run, and the
+ * frontier of the next step follows deterministically from the results, so the checkpoint is
+ * written only where the run stops (end, interrupt) rather than after every step. A run resumed
+ * after a crash, restart or take-over replays every finished row from its last written
+ * checkpoint on, continues from its last finished state and never finishes a state twice.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -19,7 +22,8 @@ import { evaluateCondition } from './expression.js';
 import { asText, isPlainObject, jsonPointer, render, tryParseJson } from './template.js';
 import { runNode, StateError, type NodeDeps } from './nodes.js';
 import { addUsage, channelOf, STATUS, streamChunk, zeroUsage, type BusEnvelope, type Checkpoint, type StateResult, type Task } from './model.js';
-import { nowIso, type StateRow, type WorkflowStore } from './store.js';
+import { nowIso, type ExecutionRow, type StateRow, type WorkflowStore } from './store.js';
+import { segmentFinalChunk } from './final-chunk.js';
 import type { ExecutionUser } from './seams.js';
 import type { Observation, Tracer } from '../trace/tracer.js';
 
@@ -35,6 +39,35 @@ interface Done {
   task: Task;
   rowId: string;
   result: StateResult & { message?: string };
+  /** The execution's status read when this run finished the state (absent for replayed rows). */
+  executionStatus?: string | null;
+}
+
+/**
+ * The execution's state rows from the checkpoint's step on. A fresh run has none, so they are read
+ * only when inserting a state's row finds one already there (a run continued after a restart,
+ * take-over or resume): then every row from that step on is loaded once and replayed or restarted.
+ */
+class KnownRows {
+  private rows: Map<string, StateRow> | null = null;
+  private loading: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: WorkflowStore,
+    private readonly executionId: string,
+    private readonly fromStep: number,
+  ) {}
+
+  get(key: string): StateRow | undefined {
+    return this.rows?.get(key);
+  }
+
+  /** Reads the rows (again when `fresh`: another worker may have added some meanwhile). */
+  async load(fresh = false): Promise<void> {
+    if (fresh) this.loading = null;
+    this.loading ??= this.store.statesFromStep(this.executionId, this.fromStep).then((rs) => void (this.rows = new Map(rs.map((r) => [r.task_key, r]))));
+    await this.loading;
+  }
 }
 
 class AbortedError extends Error {}
@@ -226,7 +259,8 @@ export class WorkflowEngine {
   async run(executionId: string, signal: AbortSignal): Promise<void> {
     const { store, events, log } = this.deps;
     const exec = await store.getExecution(executionId);
-    if (!exec || exec.overall_status !== STATUS.inProgress) return;
+    if (!exec) return;
+    if (exec.overall_status !== STATUS.inProgress) return this.republishEnd(exec);
     const started = Date.now();
     const seq = exec.run_seq;
     const channel = channelOf(executionId);
@@ -255,7 +289,7 @@ export class WorkflowEngine {
     try {
       const cfg = this.config(exec.yaml_config);
       const states = new Map(cfg.states.map((s) => [s.id, s]));
-      let firstStep = true;
+      const rows = new KnownRows(store, executionId, cp.step);
       for (;;) {
         if (signal.aborted) throw new AbortedError();
         if (!cp.frontier.length) {
@@ -270,27 +304,25 @@ export class WorkflowEngine {
             false,
           );
         }
-        // Rows of the current step exist only when continuing (restart, resume); a step reached
-        // within this invocation has none yet, which saves a query per step.
-        const rows = new Map(firstStep ? (await store.statesOfStep(executionId, cp.step)).map((r) => [r.task_key, r]) : []);
-        firstStep = false;
         const pending = cp.frontier.filter((t) => {
           const s = states.get(t.stateId)!;
           return (s.interrupt_before || s.wait_for_user_confirmation) && !cp.approved.includes(t.key);
         });
         if (pending.length) {
-          await this.interrupt(executionId, cp, pending, rows, cfg, publish, finishStream);
+          await this.interrupt(executionId, cp, usage, pending, rows, cfg, finishStream);
           return;
         }
         const done = await mapLimit(cp.frontier, cfg.max_concurrency, (task) =>
-          this.runTask({ executionId, cfg, state: states.get(task.stateId)!, task, row: rows.get(task.key), cp, user, headers, signal, publish, trace }),
+          this.runTask({ executionId, cfg, state: states.get(task.stateId)!, task, rows, cp, user, headers, signal, publish, trace }),
         );
         for (const d of done) usage = addUsage(usage, d.result.usage);
         cp = advance(cfg, cp, done);
         if (!cp.frontier.length) continue; // the success write below also saves the checkpoint
-        const still = await store.updateExecution(executionId, { checkpoint: toJson(cp), tokens_usage: toJson(usage) }, STATUS.inProgress);
-        if (!still) {
-          // Aborted (or otherwise ended) through the API while this step ran.
+        // No checkpoint write here: the finished rows hold this step (see the top of this file).
+        // Each state's finish read the execution's status: an abort through the API shows there.
+        if (done.some((d) => d.executionStatus != null && d.executionStatus !== STATUS.inProgress)) {
+          // Aborted (or otherwise ended) through the API while this step ran: keep the usage so far.
+          await store.updateExecution(executionId, { tokens_usage: toJson(usage) });
           finishStream({ generated: cp.lastOutput });
           await events.end(channel);
           return;
@@ -302,7 +334,10 @@ export class WorkflowEngine {
       if (err instanceof SupersededError) return;
       if (reason === 'user' || err instanceof AbortedError) {
         await store.markRunningStates(executionId, STATUS.aborted, 'Aborted by the user');
-        await store.updateExecution(executionId, { overall_status: STATUS.aborted, tokens_usage: toJson(usage) }, STATUS.inProgress);
+        // The API may have set Aborted already: the usage so far is written either way.
+        if (!(await store.updateExecution(executionId, { overall_status: STATUS.aborted, tokens_usage: toJson(usage) }, STATUS.inProgress))) {
+          await store.updateExecution(executionId, { tokens_usage: toJson(usage) });
+        }
         finishStream({ generated: 'Workflow execution has been aborted', execution_error: 'aborted' });
         await events.end(channel);
         return;
@@ -321,13 +356,26 @@ export class WorkflowEngine {
     }
   }
 
+  /**
+   * A run that is already settled: publish its final chunk (and end a finished stream) again. The
+   * worker that settled it may have died between its write and its publish; streams keep only
+   * the first final chunk, so a repeat is harmless.
+   */
+  private async republishEnd(exec: ExecutionRow): Promise<void> {
+    const chunk = await segmentFinalChunk(this.deps.store, exec.id, exec.run_seq, exec);
+    if (!chunk) return;
+    const channel = channelOf(exec.id);
+    await this.deps.events.publish(channel, { seq: exec.run_seq, chunk } satisfies BusEnvelope).catch(() => undefined);
+    if (exec.overall_status !== STATUS.interrupted) await this.deps.events.end(channel).catch(() => undefined);
+  }
+
   private async interrupt(
     executionId: string,
     cp: Checkpoint,
+    usage: TokenUsage,
     pending: Task[],
-    rows: Map<string, StateRow>,
+    rows: KnownRows,
     cfg: WorkflowYaml,
-    publish: (f: Record<string, unknown>) => void,
     finishStream: (f: Record<string, unknown>) => void,
   ): Promise<void> {
     const { store } = this.deps;
@@ -337,13 +385,18 @@ export class WorkflowEngine {
       const state = cfg.states.find((s) => s.id === t.stateId)!;
       let row = rows.get(t.key);
       if (!row) {
-        row = newRow(executionId, cp.step, t, state, STATUS.interrupted, now);
-        await store.insertState(row);
-      } else await store.updateState(row.id, { status: STATUS.interrupted, update_date: now });
+        const fresh = newRow(executionId, cp.step, t, state, STATUS.interrupted, now);
+        if (await store.insertStateIfAbsent(fresh)) row = fresh;
+        else {
+          await rows.load(true);
+          row = rows.get(t.key);
+          if (!row) throw new SupersededError();
+        }
+      }
+      if (row.status !== STATUS.interrupted) await store.updateState(row.id, { status: STATUS.interrupted, update_date: now });
       last = { id: row.id, name: t.stateId, task: state.task, status: STATUS.interrupted, event_type: 'state_interrupted', started_at: null, completed_at: null };
     }
-    await store.updateExecution(executionId, { overall_status: STATUS.interrupted, checkpoint: toJson(cp) }, STATUS.inProgress);
-    void publish;
+    await store.updateExecution(executionId, { overall_status: STATUS.interrupted, checkpoint: toJson(cp), tokens_usage: toJson(usage) }, STATUS.inProgress);
     finishStream({ workflow_state: last, generated: pending[0].input });
   }
 
@@ -352,7 +405,7 @@ export class WorkflowEngine {
     cfg: WorkflowYaml;
     state: StateConfig;
     task: Task;
-    row: StateRow | undefined;
+    rows: KnownRows;
     cp: Checkpoint;
     user: ExecutionUser;
     headers: Record<string, string> | null;
@@ -362,22 +415,36 @@ export class WorkflowEngine {
   }): Promise<Done> {
     const { store } = this.deps;
     const { task, state, cp, signal } = a;
-    if (a.row?.status === STATUS.succeeded) return { task, rowId: a.row.id, result: fromJson<Done['result']>(a.row.result, null as never) };
+    const replay = (r: StateRow): Done => {
+      // Finished earlier: replayed from its row. Its finish is announced again, as the worker that
+      // finished it may have died before publishing it (streams drop a repeated state event).
+      a.publish({ workflow_state: { id: r.id, name: state.id, task: r.task, status: STATUS.succeeded, event_type: 'state_finish', started_at: r.started_at, completed_at: r.completed_at } });
+      return { task, rowId: r.id, result: fromJson<Done['result']>(r.result, null as never) };
+    };
+    let existing = a.rows.get(task.key);
+    if (existing?.status === STATUS.succeeded) return replay(existing);
     const base = isPlainObject(task.item) ? { ...cp.context, ...task.item } : cp.context;
     const vars: Record<string, unknown> = { ...base, task: task.input, user_input: cp.userInput };
     const taskText = render(state.task ?? '', vars);
     const startedAt = nowIso();
-    let rowId: string;
-    if (a.row) {
-      rowId = a.row.id;
-      await store.restartState(rowId, { status: STATUS.inProgress, task: taskText, context: toJson(base), started_at: startedAt, completed_at: null, output: null, error: null, update_date: startedAt });
-    } else {
+    let rowId = '';
+    if (!existing) {
       const row = newRow(a.executionId, cp.step, task, state, STATUS.inProgress, startedAt);
       row.task = taskText;
       row.started_at = startedAt;
       row.context = toJson(base);
-      rowId = row.id;
-      await store.insertState(row);
+      if (await store.insertStateIfAbsent(row)) rowId = row.id;
+      else {
+        // The run is being continued: its rows from the checkpoint on say what is done.
+        await a.rows.load(true);
+        existing = a.rows.get(task.key);
+        if (!existing) throw new SupersededError();
+        if (existing.status === STATUS.succeeded) return replay(existing);
+      }
+    }
+    if (existing) {
+      rowId = existing.id;
+      await store.restartState(rowId, { status: STATUS.inProgress, task: taskText, context: toJson(base), started_at: startedAt, completed_at: null, output: null, error: null, update_date: startedAt });
     }
     const wireState = (status: string, event: string, completedAt: string | null) => ({ id: rowId, name: state.id, task: taskText, status, event_type: event, started_at: startedAt, completed_at: completedAt });
     a.publish({ workflow_state: wireState(STATUS.inProgress, 'state_start', null) });
@@ -409,7 +476,7 @@ export class WorkflowEngine {
         else if (state.next.iter_key) result.iterItems = iterItems(state.next.iter_key, outcome.output, ctxAfter);
         const completedAt = nowIso();
         const finished = await store.finishState(a.executionId, rowId, { status: STATUS.succeeded, output: outcome.output, result: toJson(result), completed_at: completedAt, update_date: completedAt }, a.cfg.verbose ? outcome.thoughts : []);
-        if (!finished) {
+        if (!finished.finished) {
           // Someone else settled this state meanwhile (another worker finished it, or an abort): never finish it twice.
           const now = (await store.statesOfStep(a.executionId, cp.step)).find((r) => r.id === rowId);
           if (now?.status === STATUS.succeeded) return { task, rowId, result: fromJson<Done['result']>(now.result, null as never) };
@@ -417,7 +484,7 @@ export class WorkflowEngine {
         }
         a.publish({ workflow_state: wireState(STATUS.succeeded, 'state_finish', completedAt) });
         span.end({ output: outcome.output });
-        return { task, rowId, result };
+        return { task, rowId, result, executionStatus: finished.executionStatus };
       } catch (err) {
         if (signal.aborted || err instanceof SupersededError || err instanceof AbortedError) {
           span.end({ level: 'WARNING', statusMessage: signal.aborted ? `stopped (${abortReason(signal)})` : 'superseded' });

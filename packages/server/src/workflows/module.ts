@@ -51,7 +51,7 @@ export function createWorkflowsModule(opts: WorkflowsModuleOptions = {}): Domain
   return {
     name: 'workflows',
     init(ctx) {
-      const store = new WorkflowStore(ctx.store.db);
+      const store = new WorkflowStore(ctx.store.db, ctx.store.dialect);
       const engine = new WorkflowEngine({
         store,
         events: ctx.events,

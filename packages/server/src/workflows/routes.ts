@@ -7,6 +7,7 @@ import { pageOf, pageQuery } from '../api/pagination.js';
 import { negotiateStreamFormat, openStream } from '../api/stream.js';
 import type { AppContext } from '../context.js';
 import { channelOf, type BusEnvelope } from './model.js';
+import type { StreamEvent } from '../events/bus.js';
 import type { WorkflowService } from './service.js';
 import type { ExecutionRow } from './store.js';
 import { runAdmission } from '../limits/hook.js';
@@ -79,20 +80,83 @@ const rollbackAnd = (admission: RunAdmission) => async (err: unknown) => {
   throw err;
 };
 
-/** Streams a run segment of an execution from the event bus until its `last` chunk. */
-async function streamExecution(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, executionId: string, seq: number, start: () => Promise<void>): Promise<void> {
+const TIMEOUT = Symbol('timeout');
+
+/** p, or TIMEOUT when it takes longer than ms (p keeps running; its result can be awaited later). */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<typeof TIMEOUT>((resolve) => (timer = setTimeout(() => resolve(TIMEOUT), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Streams a run segment of an execution from the event bus until its `last` chunk. The engine writes
+ * a state's or the run's end before publishing it, so a worker that dies between the two loses the
+ * event: when the stream sees nothing for `workflowStreamCheckMs`, it re-reads the execution and,
+ * if the segment has ended there, sends the final chunk from the record (after a short grace for
+ * the published one). The client gets exactly one `last` chunk, and each state's `state_finish`
+ * once (a worker taking a run over publishes the finishes it replays again).
+ */
+async function streamExecution(
+  ctx: AppContext,
+  svc: WorkflowService,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  executionId: string,
+  seq: number,
+  start: () => Promise<void>,
+): Promise<void> {
   const writer = openStream(req, reply, negotiateStreamFormat(req), { headers: { 'x-workflow-execution-id': executionId } });
   const lastEventId = req.headers['last-event-id'];
-  const events = ctx.events.subscribe(channelOf(executionId), { signal: writer.signal, afterId: typeof lastEventId === 'string' ? lastEventId : undefined });
-  await start();
+  // The subscription ends when the client goes away or when this loop is done.
+  const stop = new AbortController();
+  const onGone = () => stop.abort();
+  writer.signal.addEventListener('abort', onGone, { once: true });
+  const events = ctx.events.subscribe(channelOf(executionId), { signal: stop.signal, afterId: typeof lastEventId === 'string' ? lastEventId : undefined })[Symbol.asyncIterator]();
+  const checkMs = ctx.config.workflowStreamCheckMs;
+  const finishes = new Set<string>();
+  let next: Promise<IteratorResult<StreamEvent>> | undefined;
   try {
-    for await (const ev of events) {
-      const env = ev.data as BusEnvelope;
+    await start();
+    /** This segment's final chunk from the database, once a check found it ended there. */
+    let ended: Record<string, unknown> | null = null;
+    next = events.next();
+    for (;;) {
+      const r = await within(next, ended ? Math.min(checkMs, 1000) : checkMs);
+      if (writer.signal.aborted) return;
+      if (r === TIMEOUT) {
+        if (ended) {
+          await writer.write({ data: ended });
+          return;
+        }
+        ended = await svc.segmentFinal(executionId, seq);
+        continue;
+      }
+      if (r.done) {
+        // The channel ended without this segment's final chunk (its publish failed): send it from the record.
+        const fin = ended ?? (await svc.segmentFinal(executionId, seq));
+        if (fin) await writer.write({ data: fin });
+        return;
+      }
+      next = events.next();
+      const env = r.value.data as BusEnvelope;
       if (env.seq !== seq) continue;
-      await writer.write({ id: ev.id, data: env.chunk });
-      if (env.chunk.last) break;
+      const ws = env.chunk.workflow_state as { id?: string; event_type?: string; status?: string } | null | undefined;
+      if (ws?.event_type === 'state_finish' && ws.id) {
+        const key = `${ws.id}:${ws.status}`;
+        if (finishes.has(key)) continue;
+        finishes.add(key);
+      }
+      await writer.write({ id: r.value.id, data: env.chunk });
+      if (env.chunk.last) return;
     }
   } finally {
+    stop.abort();
+    next?.catch(() => undefined);
+    writer.signal.removeEventListener('abort', onGone);
     writer.end();
   }
 }
@@ -164,7 +228,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, sv
         throw err;
       }
       if (!body.stream) return svc.executionToWire(row);
-      await streamExecution(ctx, req, reply, row.id, row.run_seq, () => svc.enqueue(row.id).catch(rollbackAnd(admission)));
+      await streamExecution(ctx, svc, req, reply, row.id, row.run_seq, () => svc.enqueue(row.id).catch(rollbackAnd(admission)));
       return reply;
     },
   );
@@ -260,7 +324,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, sv
         throw err;
       }
       if (!q.stream) return { message: 'Workflow execution has been resumed' };
-      await streamExecution(ctx, req, reply, p.execution_id, seq, () => svc.enqueue(p.execution_id).catch(rollbackAnd(admission)));
+      await streamExecution(ctx, svc, req, reply, p.execution_id, seq, () => svc.enqueue(p.execution_id).catch(rollbackAnd(admission)));
       return reply;
     },
   );

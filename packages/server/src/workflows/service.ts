@@ -16,6 +16,7 @@ import { configError } from './validate.js';
 import type { WorkflowEngine } from './engine.js';
 import { isPlainObject, tryParseJson } from './template.js';
 import { filesPromptBlock, type AttachedFile } from '../files/service.js';
+import { segmentFinalChunk } from './final-chunk.js';
 
 /** Resolves attached `file_names` (400 unknown, 403 foreign); the files domain plugs in here. */
 export type FileResolver = (user: AuthUser, handles: string[]) => Promise<AttachedFile[]>;
@@ -384,6 +385,11 @@ export class WorkflowService {
     });
     const roots = parentIds?.length ? all.filter((t) => parentIds.includes(t.id)) : all.filter((t) => t.parent_id === null);
     return roots.map(wire);
+  }
+
+  /** The final stream chunk of run segment `seq`, from the database; null while it runs (stream fallback). */
+  segmentFinal(executionId: string, seq: number): Promise<Record<string, unknown> | null> {
+    return segmentFinalChunk(this.store, executionId, seq);
   }
 
   async abort(user: AuthUser, workflowId: string, executionId: string): Promise<void> {

@@ -338,6 +338,62 @@ states:
     expect(resumed.output).toBe('Echo: second');
   });
 
+  it('restart recovery replays every step finished since the last checkpoint (fan-out and join included), each once', async () => {
+    const yaml = `
+assistants:
+  - id: a
+    system_prompt: "ROLE deep"
+states:
+  - {id: s1, assistant_id: a, task: "one", next: {state_ids: [l, r]}}
+  - {id: l, assistant_id: a, task: "left", next: {state_id: j}}
+  - {id: r, assistant_id: a, task: "right", next: {state_id: j}}
+  - {id: j, assistant_id: a, task: "join", next: {state_id: s4, output_key: joined}}
+  - {id: s4, assistant_id: a, task: "four {{joined}}", next: {state_id: end}}
+`;
+    const id = await env.createWorkflow(yaml);
+    const asked: string[] = [];
+    let hangFour = true;
+    env.llm.rule((r) => {
+      if (!sys(r).includes('deep')) return null;
+      const last = String(r.messages.at(-1)?.content ?? '');
+      asked.push(last.split(' ')[0]);
+      if (last.startsWith('four') && hangFour) return { hang: true };
+      return { text: `${last.split(' ')[0]}-done`, usage: { prompt_tokens: 10, completion_tokens: 1 } };
+    });
+    const ex = await env.execute(id);
+    for (let i = 0; i < 300 && !asked.includes('four'); i++) await sleep(20);
+    expect(asked.slice().sort()).toEqual(['four', 'join', 'left', 'one', 'right']);
+    hangFour = false;
+    await env.restart(); // s1, l, r and j finished (3 steps without a checkpoint write); s4 was in flight
+    const done = await env.waitFor(id, ex.execution_id, ['Succeeded', 'Failed']);
+    expect(done.overall_status).toBe('Succeeded');
+    expect(done.output).toBe('four-done');
+    // Only s4 ran again; the context store (output_key of j) was rebuilt from the replayed rows.
+    expect(asked.filter((x) => x === 'four')).toHaveLength(2);
+    expect(asked).toHaveLength(6);
+    expect(env.llm.chatRequests().filter((r) => sys(r).includes('deep')).at(-1)!.messages.at(-1)!.content).toBe('four join-done');
+    const states = await env.states(id, ex.execution_id);
+    expect(states.map((s: any) => [s.name, s.status])).toEqual([
+      ['s1', 'Succeeded'],
+      ['l', 'Succeeded'],
+      ['r', 'Succeeded'],
+      ['j', 'Succeeded'],
+      ['s4', 'Succeeded'],
+    ]);
+    // Token usage adds up every finished state once (the cut s4 attempt reported none).
+    expect(done.tokens_usage).toMatchObject({ input_tokens: 50, output_tokens: 5 });
+
+    // The usage of the states before an interrupt is kept across the interrupt and resume.
+    const hitl = await env.createWorkflow(yaml.replace('task: "join", next:', 'task: "join", interrupt_before: true, next:'));
+    const ex2 = await env.execute(hitl);
+    const paused = await env.waitFor(hitl, ex2.execution_id, ['Interrupted']);
+    expect(paused.tokens_usage).toMatchObject({ input_tokens: 30, output_tokens: 3 });
+    expect((await env.api('PUT', `/v1/workflows/${hitl}/executions/${ex2.execution_id}/resume`)).status).toBe(200);
+    const resumed = await env.waitFor(hitl, ex2.execution_id, ['Succeeded', 'Failed']);
+    expect(resumed.overall_status).toBe('Succeeded');
+    expect(resumed.tokens_usage).toMatchObject({ input_tokens: 50, output_tokens: 5 });
+  });
+
   it('assistants: an existing assistant by assistant_id; unknown models are rejected at save time', async () => {
     const yaml = (aid: string) => `
 assistants:
