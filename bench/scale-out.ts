@@ -29,7 +29,7 @@ import { Redis } from 'ioredis';
 import { freshPostgres, tempDir } from '../packages/server/test/helpers.js';
 import { startServerProcess, type ServerProcess } from '../packages/server/test/process.js';
 import { TWO_STATE_YAML, lastUserText } from '../packages/server/test/scale-support.js';
-import { startTestLlmServer, writeTestModelsFile } from '../packages/server/test/llm-server.js';
+import { defaultReply, startTestLlmServer, writeTestModelsFile } from '../packages/server/test/llm-server.js';
 
 export interface BenchOptions {
   /** Worker process counts, one phase each. */
@@ -42,6 +42,8 @@ export interface BenchOptions {
   kill: boolean;
   /** CODEMIE_WORKER_CONCURRENCY of each worker. */
   workerConcurrency: number;
+  /** Time the test LLM waits before each answer (0: instant). */
+  llmLatencyMs?: number;
   /** CODEMIE_RUN_LEASE_MS of every process (a dead worker's runs move after about this long). */
   leaseMs: number;
   /** Warm-up executions per phase (verified, not timed). */
@@ -145,9 +147,16 @@ interface LlmChild {
   close(): Promise<void>;
 }
 
-/** Child side: `--serve-llm` runs the instant test LLM server and answers the parent over IPC. */
-async function serveLlm(): Promise<void> {
-  const llm = await startTestLlmServer({ instant: true });
+/**
+ * Child side: `--serve-llm [latencyMs]` runs the test LLM server and answers the parent over IPC.
+ * Instant by default; with a latency every answer (the default echo) waits that long first, like a
+ * real model, so that a worker's run slots (not the CPU) bound its throughput.
+ */
+async function serveLlm(latencyMs: number): Promise<void> {
+  const llm = await startTestLlmServer({ instant: latencyMs <= 0 });
+  // reset() clears rules too: the latency rule is set again after each one.
+  const withLatency = () => latencyMs > 0 && llm.rule((req) => ({ ...defaultReply(req), firstTokenDelayMs: latencyMs }));
+  withLatency();
   process.on('message', (m: { id: number; op: string }) => {
     if (m.op === 'calls') {
       const counts: Record<string, number> = {};
@@ -158,6 +167,7 @@ async function serveLlm(): Promise<void> {
       process.send!({ id: m.id, counts });
     } else if (m.op === 'reset') {
       llm.reset();
+      withLatency();
       process.send!({ id: m.id });
     }
   });
@@ -165,9 +175,9 @@ async function serveLlm(): Promise<void> {
   process.send!({ ready: llm.baseUrl });
 }
 
-async function startLlmChild(): Promise<LlmChild> {
+async function startLlmChild(latencyMs: number): Promise<LlmChild> {
   const self = fileURLToPath(import.meta.url);
-  const child: ChildProcess = fork(self, ['--serve-llm'], { execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(self, ['--serve-llm', String(latencyMs)], { execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let next = 0;
   const pending = new Map<number, (m: any) => void>();
   const baseUrl = await new Promise<string>((resolve, reject) => {
@@ -572,7 +582,7 @@ async function verify(
 export async function runScaleBench(opts: BenchOptions): Promise<PhaseResult[]> {
   // freshPostgres() reads the admin URL from the environment.
   process.env.TEST_DATABASE_URL = opts.databaseUrl;
-  const llm = await startLlmChild();
+  const llm = await startLlmChild(opts.llmLatencyMs ?? 0);
   const results: PhaseResult[] = [];
   try {
     for (const w of opts.workers) results.push(await runPhase(opts, llm, w, false));
@@ -625,6 +635,7 @@ function parseArgs(argv: string[]): BenchOptions {
     concurrency: num('concurrency', 32),
     kill: argv.includes('--kill'),
     workerConcurrency: num('worker-concurrency', 20),
+    llmLatencyMs: num('llm-latency-ms', 0),
     leaseMs,
     warmup: num('warmup', 20),
     runTimeoutMs: num('run-timeout-ms', Math.max(60_000, leaseMs * 10)),
@@ -638,7 +649,9 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const cpu = os.cpus();
   opts.log(`node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  opts.log(`worker concurrency ${opts.workerConcurrency}, lease ${opts.leaseMs} ms, test LLM in a child process (instant)`);
+  opts.log(
+    `worker concurrency ${opts.workerConcurrency}, lease ${opts.leaseMs} ms, test LLM in a child process (${opts.llmLatencyMs ? `${opts.llmLatencyMs} ms per answer` : 'instant'})`,
+  );
   const results = await runScaleBench(opts);
   console.log(formatTable(results));
   if (process.argv.includes('--json')) console.log(JSON.stringify({ node: process.version, cpus: cpu.length, results }));
@@ -652,7 +665,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv.includes('--serve-llm')) {
-  await serveLlm();
+  await serveLlm(Number(process.argv[process.argv.indexOf('--serve-llm') + 1] ?? 0) || 0);
 } else if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await main().catch((err) => {
     console.error(err);

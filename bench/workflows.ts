@@ -51,7 +51,8 @@ const env = await startWorkflowEnv({
   db,
   llm,
   listen: false,
-  env: { CODEMIE_WORKER_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '50' },
+  // Fair-use limits off: the bench's one user starts all N runs at once on purpose.
+  env: { CODEMIE_WORKER_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '50', CODEMIE_LIMIT_USER_CONCURRENT_RUNS: '0', CODEMIE_LIMIT_PROJECT_CONCURRENT_RUNS: '0', CODEMIE_LIMIT_USER_REQUESTS_PER_MINUTE: '0', CODEMIE_LIMIT_PROJECT_REQUESTS_PER_MINUTE: '0' },
   module: process.argv.includes('--stub-llm') ? { llm: (ctx) => stubLlm(ctx.llm) } : {},
 });
 const { db: kdb } = env.platform.ctx.store;
