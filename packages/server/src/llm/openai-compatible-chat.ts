@@ -107,6 +107,17 @@ async function readAll(res: http.IncomingMessage): Promise<string> {
   return s;
 }
 
+/** The request went out on a reused keep-alive socket that turned out closed (see connect()). */
+class StaleSocket extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+  }
+
+  toApiCallError(url: string, values: unknown): APICallError {
+    return new APICallError({ message: `Cannot connect to API: ${this.message}`, url, requestBodyValues: values, cause: this.cause, isRetryable: true });
+  }
+}
+
 export function createOpenAICompatibleChat(m: ModelConfig): DirectChatClient {
   const url = new URL(`${m.base_url!.replace(/\/+$/, '')}/chat/completions`);
   const agent = url.protocol === 'https:' ? agents.https : agents.http;
@@ -169,8 +180,10 @@ export function createOpenAICompatibleChat(m: ModelConfig): DirectChatClient {
           (err) => reject(err),
         );
       });
-      r.on('error', (err) => {
+      r.on('error', (err: NodeJS.ErrnoException) => {
         if (signal.aborted) return reject(signal.reason ?? err);
+        // A kept-alive socket the server closed while idle: not a provider failure, send again at once.
+        if (r.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return reject(new StaleSocket(err));
         // No response at all: the SDK's "Cannot connect to API" (retryable, no status).
         reject(new APICallError({ message: `Cannot connect to API: ${err.message}`, url: url.href, requestBodyValues: values, cause: err, isRetryable: true }));
       });
@@ -181,10 +194,16 @@ export function createOpenAICompatibleChat(m: ModelConfig): DirectChatClient {
   const connect = async (req: DirectChatRequest, values: Record<string, unknown>) => {
     const payload = JSON.stringify(values);
     let backoff = RETRY_INITIAL_MS;
+    let staleRetries = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         return await post(payload, values, req.signal);
       } catch (err) {
+        if (err instanceof StaleSocket && staleRetries++ < 2) {
+          attempt--;
+          continue;
+        }
+        if (err instanceof StaleSocket) err = err.toApiCallError(url.href, values);
         if (req.signal.aborted || !(err instanceof APICallError) || !err.isRetryable || attempt >= req.maxRetries) throw err;
         const headers = err.responseHeaders as http.IncomingHttpHeaders | undefined;
         await sleep(retryDelay(headers, backoff), req.signal);
