@@ -52,6 +52,8 @@ export class BullMqRunQueue implements RunQueue {
     this.publisher = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
     this.publisher.on('error', (err) => log.warn({ err: err.message }, 'redis (queue) connection error'));
     this.queue = new Queue<JobData>(this.queueName, { connection: this.publisher, prefix: this.prefix });
+    // Without a listener the Queue prints its connection errors to stderr itself.
+    this.queue.on('error', (err) => log.warn({ err: err.message }, 'run queue error'));
   }
 
   register<T>(kind: string, handler: RunHandler<T>, onGiveUp?: GiveUpHandler<T>): void {
