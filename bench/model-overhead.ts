@@ -10,6 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { startServerProcess } from '../packages/server/test/process.js';
 import { tempDir } from '../packages/server/test/helpers.js';
+import { openIdentityAdmin } from '../packages/server/src/identity/admin-session.js';
+import { loadConfig } from '../packages/server/src/config/config.js';
 import { startTestLlmServer, writeTestModelsFile, TEST_LLM_API_KEY } from '../packages/server/test/llm-server.js';
 
 const arg = (name: string, def: number) => {
@@ -88,11 +90,28 @@ async function main() {
   const llm = await startTestLlmServer({ instant: true });
   const tmp = tempDir('codemie-bench-');
   const { env } = writeTestModelsFile(llm, tmp.dir);
-  const srv = await startServerProcess({ ...env, CODEMIE_DATA_DIR: tmp.dir, LOG_LEVEL: 'warn', CODEMIE_ADMIN_PASSWORD: 'bench-pass-123', CODEMIE_SCRYPT_N: '1024' });
+  // Fair-use rate limits on (so their check is measured) but far above what the bench sends.
+  const srv = await startServerProcess({
+    ...env,
+    CODEMIE_DATA_DIR: tmp.dir,
+    LOG_LEVEL: 'warn',
+    CODEMIE_ADMIN_PASSWORD: 'bench-pass-123',
+    CODEMIE_SCRYPT_N: '1024',
+    CODEMIE_LIMIT_USER_REQUESTS_PER_MINUTE: '100000000',
+    CODEMIE_LIMIT_PROJECT_REQUESTS_PER_MINUTE: '100000000',
+  });
   try {
+    // A regular user, like a service calling the platform: admins are exempt from the fair-use
+    // limits, so calling as admin would leave the limiter's per-request check out of the figures.
+    const idp = await openIdentityAdmin(loadConfig({ CODEMIE_DATA_DIR: tmp.dir, CODEMIE_SCRYPT_N: '1024', CODEMIE_LOCAL_MODEL: 'off' }));
+    try {
+      await idp.admin.addUser({ username: 'bench', password: 'bench-user-pass-1', email: 'bench@example.com', projects: ['demo'] });
+    } finally {
+      await idp.close();
+    }
     const tok = await fetch(`${srv.url}/auth/realms/codemie/protocol/openid-connect/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', client_id: 'codemie-sdk', username: 'admin', password: 'bench-pass-123' }),
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'codemie-sdk', username: 'bench', password: 'bench-user-pass-1' }),
     }).then((r) => r.json() as Promise<{ access_token: string }>);
     const auth = { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' };
     const created = await fetch(`${srv.url}/v1/assistants`, {
