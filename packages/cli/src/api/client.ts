@@ -1,4 +1,5 @@
 /** A `codemie-sdk` client for the current profile, and SDK errors turned into one-line CLI errors. */
+import type { Command } from 'commander';
 import { CodeMieApiError, CodeMieClient, CodeMieError } from 'codemie-sdk';
 import { CliError } from '../errors.js';
 import { loadProfile } from './profiles.js';
@@ -8,6 +9,11 @@ export async function connect(profileName?: string): Promise<CodeMieClient> {
   const { name, profile } = loadProfile(profileName);
   const token = await accessToken(name, profile);
   return new CodeMieClient({ codemie_api_domain: profile.server, jwt_token: token });
+}
+
+/** The client for a command's `--profile` option (set on the command or its group). */
+export function connectFor(cmd: Command): Promise<CodeMieClient> {
+  return connect(cmd.optsWithGlobals().profile as string | undefined);
 }
 
 /** Maps an error from the SDK to a CliError: 401 → not logged in, 404 → exit 3, 400/422 → exit 2. */

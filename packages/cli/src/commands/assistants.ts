@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { StreamChunk, Thought } from 'codemie-sdk';
 import { CliError } from '../errors.js';
-import { action, connect } from '../api/client.js';
+import { action, connectFor } from '../api/client.js';
 import { dim, printJson, table, wantsJson } from '../api/output.js';
 
 const ANSWER_AUTHOR = 'Codemie Thoughts';
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       action(async (opts: { project?: string; search?: string; perPage: string }, cmd: Command) => {
-        const client = await connect(cmd.optsWithGlobals().profile as string | undefined);
+        const client = await connectFor(cmd);
         const filters: Record<string, unknown> = {};
         if (opts.project) filters.project = opts.project;
         if (opts.search) filters.search = opts.search;
@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       action(async (opts: { name: string; systemPrompt: string; model?: string; project: string; description?: string }, cmd: Command) => {
-        const client = await connect(cmd.optsWithGlobals().profile as string | undefined);
+        const client = await connectFor(cmd);
         const res = await client.assistants.create({
           name: opts.name,
           system_prompt: opts.systemPrompt,
@@ -83,7 +83,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output (the whole answer as JSON; with streaming, one JSON chunk per line)')
     .action(
       action(async (id: string, text: string, opts: { model?: string; conversation?: string; stream: boolean }, cmd: Command) => {
-        const client = await connect(cmd.optsWithGlobals().profile as string | undefined);
+        const client = await connectFor(cmd);
         const json = wantsJson(cmd);
         const params = { text, llm_model: opts.model, conversation_id: opts.conversation };
         if (!opts.stream) {

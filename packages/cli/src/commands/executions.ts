@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { action, connect } from '../api/client.js';
+import { action, connectFor } from '../api/client.js';
 import { printJson, table, wantsJson } from '../api/output.js';
 import { allStates, follow } from './workflows.js';
 
 /** `codemie executions get | abort | resume` through the Node SDK. */
 export function register(program: Command): void {
   const executions = program.command('executions').description('workflow executions: get, abort, resume').option('--profile <name>', 'profile name').option('--json', 'machine-readable output');
-  const profileOf = (cmd: Command) => cmd.optsWithGlobals().profile as string | undefined;
 
   executions
     .command('get <workflowId> <executionId>')
@@ -14,7 +13,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       action(async (workflowId: string, executionId: string, _opts: unknown, cmd: Command) => {
-        const client = await connect(profileOf(cmd));
+        const client = await connectFor(cmd);
         const exec = await client.executions.get(workflowId, executionId);
         const states = await allStates(client, workflowId, executionId);
         if (wantsJson(cmd)) return printJson({ ...exec, states });
@@ -30,7 +29,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       action(async (workflowId: string, executionId: string, _opts: unknown, cmd: Command) => {
-        const client = await connect(profileOf(cmd));
+        const client = await connectFor(cmd);
         const res = await client.executions.abort(workflowId, executionId);
         if (wantsJson(cmd)) printJson(res);
         else process.stdout.write(`${res.message ?? 'aborted'}\n`);
@@ -45,7 +44,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       action(async (workflowId: string, executionId: string, opts: { input?: string; detach?: boolean }, cmd: Command) => {
-        const client = await connect(profileOf(cmd));
+        const client = await connectFor(cmd);
         const json = wantsJson(cmd);
         const before = opts.detach ? [] : await allStates(client, workflowId, executionId);
         const res = await client.executions.resume(workflowId, executionId, { userInput: opts.input });

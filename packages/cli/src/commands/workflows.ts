@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CodeMieClient, WorkflowExecution, WorkflowExecutionState } from 'codemie-sdk';
 import { CliError } from '../errors.js';
-import { action, connect } from '../api/client.js';
+import { action, connectFor } from '../api/client.js';
 import { printJson, table, wantsJson } from '../api/output.js';
 
 const RUNNING = ['In Progress', 'Not Started'];
@@ -80,7 +80,6 @@ export async function follow(
 /** `codemie workflows list | create | run` through the Node SDK. */
 export function register(program: Command): void {
   const workflows = program.command('workflows').description('workflows: list, create from YAML, run').option('--profile <name>', 'profile name').option('--json', 'machine-readable output');
-  const profileOf = (cmd: Command) => cmd.optsWithGlobals().profile as string | undefined;
 
   workflows
     .command('list')
@@ -91,7 +90,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       action(async (opts: { project?: string; search?: string; perPage: string }, cmd: Command) => {
-        const client = await connect(profileOf(cmd));
+        const client = await connectFor(cmd);
         const list = await client.workflows.list({ per_page: Number(opts.perPage) || 100, projects: opts.project ? [opts.project] : undefined, search: opts.search });
         if (wantsJson(cmd)) return printJson(list);
         const rows = list.map((w) => ({ id: w.id, name: w.name, project: w.project, mode: w.mode }));
@@ -115,7 +114,7 @@ export function register(program: Command): void {
         } catch (err) {
           throw new CliError(`cannot read ${opts.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
         }
-        const client = await connect(profileOf(cmd));
+        const client = await connectFor(cmd);
         const res = await client.workflows.create({ name: opts.name, project: opts.project, description: opts.description ?? opts.name, yaml_config: yaml, mode: 'Sequential' });
         const id = res.data?.id ?? (res as { id?: string }).id;
         if (!id) throw new CliError(`the server did not return the new workflow's id (${res.message ?? 'no message'})`);
@@ -134,7 +133,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output (the final execution record)')
     .action(
       action(async (id: string, opts: { input?: string; tag?: string[]; session?: string; detach?: boolean }, cmd: Command) => {
-        const client = await connect(profileOf(cmd));
+        const client = await connectFor(cmd);
         const json = wantsJson(cmd);
         const exec = await client.workflows.run(id, opts.input, undefined, opts.session, undefined, undefined, opts.tag);
         if (opts.detach) {

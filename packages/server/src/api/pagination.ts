@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { badRequest } from './errors.js';
 
 /** The reference's paging: 0-based `page`, `per_page`; envelope {data, pagination:{page, per_page, total, pages}}. */
 export function pageQuery(defaultPerPage: number, maxPerPage = 100) {
@@ -22,4 +23,16 @@ export interface Page<T> {
 
 export function pageOf<T>(data: T[], total: number, page: number, perPage: number): Page<T> {
   return { data, pagination: { page, per_page: perPage, total, pages: Math.ceil(total / perPage) } };
+}
+
+/** The `filters` query parameter of list routes: a JSON object, else 400 with `details`. */
+export function parseFilters(raw: string | undefined, details: string): Record<string, unknown> {
+  if (!raw) return {};
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* fall through */
+  }
+  throw badRequest('Invalid filters', details);
 }

@@ -7,8 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser, type AuthUser } from '../api/auth.js';
-import { badRequest } from '../api/errors.js';
-import { pageOf, pageQuery } from '../api/pagination.js';
+import { pageOf, pageQuery, parseFilters } from '../api/pagination.js';
 import { negotiateStreamFormat, openStream } from '../api/stream.js';
 import type { AppContext } from '../context.js';
 import { extractPropagatedHeaders, limitsFromConfig } from '../mcp/headers.js';
@@ -21,6 +20,8 @@ import { assistantIdParams, chatBody, createAssistantBody, normalizeChatKeys, up
 import { assistantListItem, assistantResponse, type AssistantService } from './service.js';
 import { chunk, type StreamChunk } from './thoughts.js';
 import { runAdmission } from '../limits/hook.js';
+
+const FILTERS_HELP = 'The `filters` query parameter must be a JSON object, e.g. {"project":"demo"}.';
 
 const SCOPES = ['visible_to_user', 'created_by_user', 'marketplace', 'project_with_marketplace', 'all', 'templates'] as const;
 
@@ -40,17 +41,6 @@ export interface AssistantDeps {
   tasks: TaskService;
 }
 
-function parseFilters(raw: string | undefined): Record<string, unknown> {
-  if (!raw) return {};
-  try {
-    const v = JSON.parse(raw) as unknown;
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    /* fall through */
-  }
-  throw badRequest('Invalid filters', 'The `filters` query parameter must be a JSON object, e.g. {"project":"demo"}.');
-}
-
 export function assistantRoutes(app: FastifyInstance, ctx: AppContext, deps: AssistantDeps): void {
   const { assistants } = deps;
   const tags = ['assistants'];
@@ -58,7 +48,7 @@ export function assistantRoutes(app: FastifyInstance, ctx: AppContext, deps: Ass
   app.get('/assistants', { schema: { tags, summary: 'List assistants visible to the caller', querystring: listQuery } }, async (req) => {
     const q = req.query as z.output<typeof listQuery>;
     const user = currentUser(req);
-    const { rows, total } = await assistants.list(user, q.scope, parseFilters(q.filters), q.page, q.per_page);
+    const { rows, total } = await assistants.list(user, q.scope, parseFilters(q.filters, FILTERS_HELP), q.page, q.per_page);
     const items = rows.map((a) => (q.minimal_response ? assistantListItem(a, user) : assistantResponse(a, user)));
     return pageOf(items, total, q.page, q.per_page);
   });

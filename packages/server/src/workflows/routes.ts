@@ -2,8 +2,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { currentUser } from '../api/auth.js';
-import { badRequest, notFound } from '../api/errors.js';
-import { pageOf, pageQuery } from '../api/pagination.js';
+import { notFound } from '../api/errors.js';
+import { pageOf, pageQuery, parseFilters } from '../api/pagination.js';
 import { negotiateStreamFormat, openStream } from '../api/stream.js';
 import type { AppContext } from '../context.js';
 import { channelOf, type BusEnvelope } from './model.js';
@@ -13,6 +13,8 @@ import type { ExecutionRow } from './store.js';
 import { runAdmission } from '../limits/hook.js';
 import type { RunAdmission } from '../limits/fair-use.js';
 import { extractPropagatedHeaders, limitsFromConfig } from '../mcp/index.js';
+
+const FILTERS_HELP = 'filters must be a URL-encoded JSON object, e.g. {"project":"demo"}.';
 
 const workflowBody = z.object({
   name: z.string().min(1),
@@ -62,17 +64,6 @@ const execParams = idParams.extend({ execution_id: z.string() });
 const stateParams = execParams.extend({ state_id: z.string() });
 
 const userInputText = (v: unknown) => (v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
-
-function parseFilters(raw: string | undefined): Record<string, unknown> {
-  if (!raw) return {};
-  try {
-    const v = JSON.parse(raw) as unknown;
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    /* fall through */
-  }
-  throw badRequest('Invalid filters', 'filters must be a URL-encoded JSON object, e.g. {"project":"demo"}.');
-}
 
 /** For a run that could not be enqueued after all: free its fair-use slots, then fail as before. */
 const rollbackAnd = (admission: RunAdmission) => async (err: unknown) => {
@@ -167,7 +158,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: AppContext, sv
   app.get('/workflows', { schema: { tags, summary: 'List workflows', querystring: listQuery } }, async (req) => {
     const q = req.query as z.infer<typeof listQuery>;
     const user = currentUser(req);
-    const filters = parseFilters(q.filters);
+    const filters = parseFilters(q.filters, FILTERS_HELP);
     if (q.project !== undefined && filters.project === undefined) filters.project = q.project;
     if (q.filter_by_user === 'true' && filters.created_by === undefined) filters.created_by = user.id;
     const page = await svc.list(user, q.page, q.per_page, filters);
