@@ -97,19 +97,7 @@ export async function startMcpHttpServer(factory) {
     }
     await transport.handleRequest(req, res, body);
   });
-  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const port = httpServer.address().port;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}/mcp`,
-    requests,
-    sessions,
-    async close() {
-      for (const t of sessions.values()) await t.close().catch(() => undefined);
-      httpServer.closeAllConnections();
-      await new Promise((resolve) => httpServer.close(() => resolve()));
-    },
-  };
+  return listen(httpServer, '/mcp', requests, sessions);
 }
 
 /** The recording server over the legacy HTTP+SSE transport: GET /sse opens the stream, POST /messages?sessionId=… carries calls. */
@@ -141,19 +129,7 @@ export async function startRecordingSseServer() {
     }
     res.writeHead(404).end();
   });
-  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const port = httpServer.address().port;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}/sse`,
-    requests,
-    sessions,
-    async close() {
-      for (const t of sessions.values()) await t.close().catch(() => undefined);
-      httpServer.closeAllConnections();
-      await new Promise((resolve) => httpServer.close(() => resolve()));
-    },
-  };
+  return listen(httpServer, '/sse', requests, sessions);
 }
 
 const mode = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()) ? process.argv[2] : undefined;
@@ -162,4 +138,21 @@ if (mode === 'stdio') {
 } else if (mode === 'http') {
   const s = await startRecordingHttpServer();
   console.log(`listening ${s.port}`);
+}
+
+/** Starts an HTTP MCP server on a free loopback port; close() ends its sessions and connections. */
+async function listen(httpServer, path, requests, sessions) {
+  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const port = httpServer.address().port;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}${path}`,
+    requests,
+    sessions,
+    async close() {
+      for (const t of sessions.values()) await t.close().catch(() => undefined);
+      httpServer.closeAllConnections();
+      await new Promise((resolve) => httpServer.close(() => resolve()));
+    },
+  };
 }
