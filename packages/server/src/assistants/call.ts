@@ -68,11 +68,8 @@ export async function prepareCall(
     if (!check.ok) throw unprocessable('Wrong JSON schema for structured output', check.errors.join('; '));
   }
   const conversationId = body.conversation_id || randomUUID();
-  if (body.conversation_id) {
-    // Continuing someone else's conversation is refused before anything runs.
-    const exists = await conversations.history(conversationId).then((h) => h.length > 0);
-    if (exists) await conversations.getOwned(conversationId, user);
-  }
+  // Continuing someone else's conversation is refused before anything runs.
+  if (body.conversation_id) await conversations.assertCanContinue(conversationId, user);
   // Attached files: unknown → 400, not readable by the caller → 403; never dropped silently.
   const files = body.file_names?.length ? await fileService(ctx).resolve(user, body.file_names) : [];
   return { assistant, body, user, model, conversationId, propagatedHeaders, requestId, files };

@@ -67,6 +67,15 @@ export class ConversationService {
     return this.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /**
+   * Before a call continues conversation `id`: refused (403) when someone else owns it. An id
+   * nobody has used yet is fine: the call's turn creates the conversation.
+   */
+  async assertCanContinue(id: string, user: AuthUser): Promise<void> {
+    const owner = (await this.q.owner.run(this.db, [id])).rows[0];
+    if (owner && owner.user_id !== user.id) throw forbidden('You do not have the necessary permissions to view this entity.');
+  }
+
   /** Owner only (the reference: admins are not special for conversations). */
   async getOwned(id: string, user: AuthUser): Promise<ConvRow> {
     const c = await this.row(id);
