@@ -21,7 +21,7 @@ import type { StateConfig, WorkflowYaml } from './config-schema.js';
 import { evaluateCondition } from './expression.js';
 import { asText, isPlainObject, jsonPointer, render, tryParseJson } from './template.js';
 import { runNode, StateError, type NodeDeps } from './nodes.js';
-import { addUsage, channelOf, STATUS, streamChunk, zeroUsage, type BusEnvelope, type Checkpoint, type StateResult, type Task } from './model.js';
+import { addUsage, channelOf, interruptedWorkflowState, STATUS, streamChunk, zeroUsage, type BusEnvelope, type Checkpoint, type StateResult, type Task } from './model.js';
 import { nowIso, type ExecutionRow, type StateRow, type WorkflowStore } from './store.js';
 import { segmentFinalChunk } from './final-chunk.js';
 import type { ExecutionUser } from './seams.js';
@@ -394,7 +394,7 @@ export class WorkflowEngine {
         }
       }
       if (row.status !== STATUS.interrupted) await store.updateState(row.id, { status: STATUS.interrupted, update_date: now });
-      last = { id: row.id, name: t.stateId, task: state.task, status: STATUS.interrupted, event_type: 'state_interrupted', started_at: null, completed_at: null };
+      last = interruptedWorkflowState(row.id, t.stateId, state.task);
     }
     await store.updateExecution(executionId, { overall_status: STATUS.interrupted, checkpoint: toJson(cp), tokens_usage: toJson(usage) }, STATUS.inProgress);
     finishStream({ workflow_state: last, generated: pending[0].input });

@@ -5,7 +5,7 @@
  * this to send the chunk themselves (streams keep only the first `last` chunk they see).
  */
 import { fromJson } from '../store/json.js';
-import { STATUS, streamChunk, type Checkpoint } from './model.js';
+import { interruptedWorkflowState, STATUS, streamChunk, type Checkpoint } from './model.js';
 import type { ExecutionRow, WorkflowStore } from './store.js';
 
 /** The chunk ending segment `seq` of an execution, or null while that segment still runs. */
@@ -31,7 +31,7 @@ export async function segmentFinalChunk(store: WorkflowStore, executionId: strin
       const first = cp?.frontier.find((t) => t.key === rows[0]?.task_key);
       return end({
         time_elapsed,
-        workflow_state: last ? { id: last.id, name: last.name, task: last.task, status: STATUS.interrupted, event_type: 'state_interrupted', started_at: null, completed_at: null } : null,
+        workflow_state: last ? interruptedWorkflowState(last.id, last.name, last.task) : null,
         generated: first?.input ?? null,
       });
     }

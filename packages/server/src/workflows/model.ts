@@ -78,6 +78,11 @@ export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
 }
 
 /** A stream chunk as the reference emits it (every key present), tagged with the execution. */
+/** The `workflow_state` of a final chunk that stops at an interrupt (engine and DB-rebuilt alike). */
+export function interruptedWorkflowState(id: string, name: string, task: string) {
+  return { id, name, task, status: STATUS.interrupted, event_type: 'state_interrupted', started_at: null, completed_at: null };
+}
+
 export function streamChunk(executionId: string, fields: Record<string, unknown>): Record<string, unknown> {
   return { ...chunk({ workflow_execution_id: executionId }), ...fields };
 }
