@@ -3,7 +3,6 @@
  * (`POST /assistants/{id}/model`, alias `/chat`, and by slug), non-stream, streaming
  * (SSE by default, NDJSON on request) and background.
  */
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser, type AuthUser } from '../api/auth.js';
@@ -20,6 +19,7 @@ import { assistantIdParams, chatBody, createAssistantBody, normalizeChatKeys, up
 import { assistantListItem, assistantResponse, type AssistantService } from './service.js';
 import { chunk, type StreamChunk } from './thoughts.js';
 import { runAdmission } from '../limits/hook.js';
+import { newRowId } from '../store/ids.js';
 
 const FILTERS_HELP = 'The `filters` query parameter must be a JSON object, e.g. {"project":"demo"}.';
 
@@ -100,7 +100,7 @@ async function callAssistant(ctx: AppContext, deps: AssistantDeps, assistant: As
   const body = req.body as ChatBody;
   const propagated = body.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null;
   // Fair use before anything is stored; a background task also takes a concurrency slot (its task id).
-  const taskId = body.background_task ? randomUUID() : undefined;
+  const taskId = body.background_task ? newRowId() : undefined;
   const admission = runAdmission(ctx, req);
   await admission.admit(assistant.project, taskId);
   if (taskId) {

@@ -11,6 +11,7 @@ import { AssistantRepo, type AssistantRecord, type ListFilter } from './repo.js'
 import type { CreateAssistantBody, UpdateAssistantBody } from './schemas.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { newRowId } from '../store/ids.js';
 
 /** Columns of the record; everything else of the body lives in `data`. */
 const COLUMNS = new Set(['name', 'description', 'system_prompt', 'llm_model_type', 'project', 'shared', 'slug', 'temperature', 'top_p']);
@@ -54,7 +55,7 @@ export class AssistantService {
     const slug = await this.uniqueSlug(body.project, body.slug ?? null, body.name);
     const now = new Date().toISOString();
     const rec: AssistantRecord = {
-      id: randomUUID(),
+      id: newRowId(),
       name: body.name,
       description: body.description ?? '',
       system_prompt: body.system_prompt ?? '',

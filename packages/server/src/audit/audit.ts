@@ -3,11 +3,11 @@
  * permission denials), one row each, readable by admins. Writes are fire-and-forget so a slow
  * database never fails the request being audited; failures are logged.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { fromJson, toJson } from '../store/json.js';
+import { newRowId } from '../store/ids.js';
 
 export interface AuditEvent {
   event: string;
@@ -43,7 +43,7 @@ export class AuditLog {
 
   record(e: AuditEvent): void {
     const row = {
-      id: randomUUID(),
+      id: newRowId(),
       date: new Date().toISOString(),
       event: e.event,
       outcome: e.outcome,

@@ -3,7 +3,6 @@
  * executions and assistant calls attach. The public handle (`file_url`) is opaque: base64url of
  * `<id>/<original name>`, as the reference encodes it; the bare id is accepted too.
  */
-import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import { canAccessProject } from '../auth/access.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../store/schema.js';
 import type { FilesTable } from './tables.js';
+import { newRowId } from '../store/ids.js';
 
 export type FileRow = FilesTable;
 
@@ -92,7 +92,7 @@ export class FileService {
       input.stream.resume();
       throw forbidden(`You do not have permission to access the project '${input.project}'.`);
     }
-    const id = randomUUID();
+    const id = newRowId();
     await mkdir(this.dir, { recursive: true });
     const target = this.pathOf(id);
     try {

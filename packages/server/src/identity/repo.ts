@@ -1,9 +1,9 @@
 /** Store queries of the identity domain. Only identity/ code uses them. */
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { fromBool, fromJson, toBool, toJson } from '../store/json.js';
 import type { IdpClientsTable, IdpUsersTable } from './tables.js';
+import { newRowId } from '../store/ids.js';
 
 export interface UserRecord {
   id: string;
@@ -103,7 +103,7 @@ export class IdentityRepo {
   async insertUser(u: NewUser): Promise<UserRecord> {
     const now = new Date().toISOString();
     const row: IdpUsersTable = {
-      id: randomUUID(),
+      id: newRowId(),
       realm: u.realm,
       username: u.username.toLowerCase(),
       email: (u.email ?? '').toLowerCase(),
@@ -183,7 +183,7 @@ export class IdentityRepo {
   async insertClient(c: NewClient): Promise<ClientRecord> {
     const now = new Date().toISOString();
     const row: IdpClientsTable = {
-      id: randomUUID(),
+      id: newRowId(),
       realm: c.realm,
       client_id: c.clientId,
       public_client: toBool(c.publicClient),
@@ -240,7 +240,7 @@ export class IdentityRepo {
     await this.db
       .insertInto('idp_refresh_tokens')
       .values({
-        id: randomUUID(),
+        id: newRowId(),
         realm: t.realm,
         session_id: t.sessionId,
         token_hash: t.tokenHash,

@@ -1,11 +1,11 @@
 /** Store queries of the MCP catalog (mcp_configs). Only this domain touches the table. */
-import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { fromBool, fromJson, toBool, toJson } from '../store/json.js';
 import type { McpConfigsTable } from './tables.js';
 import { maskConfig } from './masking.js';
 import type { MCPConfigResponse, MCPServerConfig } from './schemas.js';
+import { newRowId } from '../store/ids.js';
 
 export type McpConfigRow = Selectable<McpConfigsTable>;
 
@@ -51,7 +51,7 @@ export async function insertCatalogEntry(
 ): Promise<McpConfigRow> {
   const now = new Date().toISOString();
   const row: McpConfigRow = {
-    id: randomUUID(),
+    id: newRowId(),
     name: input.name,
     description: input.description ?? null,
     server_home_url: input.server_home_url ?? null,

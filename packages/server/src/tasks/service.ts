@@ -2,13 +2,13 @@
  * Background tasks (reference §7.4): a row per task, status STARTED → COMPLETED | FAILED.
  * The work itself runs on ctx.runs; this is the only place that touches `background_tasks`.
  */
-import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { AuthUser } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
 import type { Database } from '../store/schema.js';
 import { fromJson, toJson } from '../store/json.js';
 import type { BackgroundTasksTable } from './tables.js';
+import { newRowId } from '../store/ids.js';
 
 export type TaskStatus = 'STARTED' | 'COMPLETED' | 'FAILED';
 export type TaskRow = Selectable<BackgroundTasksTable>;
@@ -20,7 +20,7 @@ export const taskNotFound = (id: string) =>
 export class TaskService {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(kind: string, user: AuthUser, task: string, payload: unknown, id: string = randomUUID()): Promise<TaskRow> {
+  async create(kind: string, user: AuthUser, task: string, payload: unknown, id: string = newRowId()): Promise<TaskRow> {
     const now = new Date().toISOString();
     const row: TaskRow = {
       id,

@@ -26,6 +26,7 @@ import { nowIso, type ExecutionRow, type StateRow, type WorkflowStore } from './
 import { segmentFinalChunk } from './final-chunk.js';
 import type { ExecutionUser } from './seams.js';
 import type { Observation, Tracer } from '../trace/tracer.js';
+import { newRowId } from '../store/ids.js';
 
 export interface EngineDeps extends NodeDeps {
   store: WorkflowStore;
@@ -509,7 +510,7 @@ export class WorkflowEngine {
 
 function newRow(executionId: string, step: number, t: Task, state: StateConfig, status: string, now: string): StateRow {
   return {
-    id: randomUUID(),
+    id: newRowId(),
     execution_id: executionId,
     name: state.id,
     task: state.task ?? '',

@@ -2,7 +2,6 @@
  * Workflow configs and executions: the domain logic behind the HTTP routes. Starting or
  * resuming an execution writes its row and checkpoint, then hands it to the run queue.
  */
-import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '../api/auth.js';
 import { ApiError, badRequest, notFound } from '../api/errors.js';
 import type { LlmService } from '../llm/types.js';
@@ -17,6 +16,7 @@ import type { WorkflowEngine } from './engine.js';
 import { isPlainObject, tryParseJson } from './template.js';
 import { filesPromptBlock, type AttachedFile } from '../files/service.js';
 import { segmentFinalChunk } from './final-chunk.js';
+import { newRowId } from '../store/ids.js';
 
 /** Resolves attached `file_names` (400 unknown, 403 foreign); the files domain plugs in here. */
 export type FileResolver = (user: AuthUser, handles: string[]) => Promise<AttachedFile[]>;
@@ -134,7 +134,7 @@ export class WorkflowService {
     this.validate(input.yaml_config);
     const now = nowIso();
     const row: WorkflowRow = {
-      id: randomUUID(),
+      id: newRowId(),
       name: input.name,
       description: input.description,
       project: input.project,
@@ -257,7 +257,7 @@ export class WorkflowService {
     const wf = await this.get(user, workflowId);
     if (!wf.yaml_config.trim()) throw configError('This workflow has no yaml_config: add states before executing it.');
     const cfg = this.engine.config(wf.yaml_config);
-    const id = randomUUID();
+    const id = newRowId();
     const now = nowIso();
     const fileNames = [...new Set([...(input.file_names ?? []), ...(input.file_name ? [input.file_name] : [])])];
     const attached = await this.attach(user, fileNames);
