@@ -81,6 +81,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
  * connection and SQLite recompiles a cached statement itself after a schema change.
  */
 function withStatementCache(sqlite: import('better-sqlite3').Database, max = 500) {
+  // Read once: process.env lookups are slow enough to show in a profile of the hot path.
+  const debugSql = Boolean(process.env.DEBUG_SQL);
   const cache = new Map<string, import('better-sqlite3').Statement>();
   return {
     close: () => void sqlite.close(),
@@ -91,7 +93,7 @@ function withStatementCache(sqlite: import('better-sqlite3').Database, max = 500
         if (cache.size >= max) cache.delete(cache.keys().next().value!);
         cache.set(text, stmt);
       }
-      if (process.env.DEBUG_SQL) console.error('SQL', text.slice(0, 120));
+      if (debugSql) console.error('SQL', text.slice(0, 120));
       return stmt;
     },
   };

@@ -1,9 +1,14 @@
 /**
  * Group commit for small writes on SQLite. Writes requested in the same event-loop turn share one
- * transaction, each in its own savepoint so that one failing write is rolled back alone and
- * reports its own error. On SQLite the commit (WAL append, and now and then a checkpoint) is
- * most of the cost of a small write; under concurrent load this turns N commits into one.
- * Every caller still resolves only after the commit that holds its write.
+ * transaction: on SQLite the commit (WAL append, and now and then a checkpoint) is much of the
+ * cost of a small write, and under concurrent load this turns N commits into one. Every caller
+ * resolves only after the commit that holds its write.
+ *
+ * If any write of a batch fails, the whole batch is rolled back and each write runs again alone
+ * in its own transaction, so one bad write fails by itself with its own error. That is cheaper
+ * on the common path than a savepoint per write (two more statements each), and correct because
+ * a write function only touches the database through `trx`: after the rollback nothing it did
+ * remains. Write functions must therefore have no side effects outside `trx`.
  * PostgreSQL runs each write in its own transaction (its connections work in parallel).
  */
 import type { Kysely, Transaction } from 'kysely';
@@ -24,41 +29,27 @@ export function createWriteBatcher<DB>(db: Kysely<DB>, dialect: Dialect): WriteB
   if (dialect !== 'sqlite') return { run: (fn) => db.transaction().execute(fn) };
   let queue: Pending<DB>[] = [];
 
+  const alone = (item: Pending<DB>) => db.transaction().execute(item.fn).then(item.resolve, item.reject);
+
   const runBatch = async (batch: Pending<DB>[]) => {
-    const trx = await db.startTransaction().execute();
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const values: unknown[] = [];
     try {
-      for (const [i, item] of batch.entries()) {
-        const name = `w${i}`;
-        const sp = await trx.savepoint(name).execute();
-        try {
-          outcomes.push({ ok: true, value: await item.fn(sp) });
-          await sp.releaseSavepoint(name).execute();
-        } catch (error) {
-          await sp.rollbackToSavepoint(name).execute();
-          outcomes.push({ ok: false, error });
-        }
-      }
-      await trx.commit().execute();
-    } catch (error) {
-      await trx.rollback().execute().catch(() => undefined);
-      throw error;
+      await db.transaction().execute(async (trx) => {
+        for (const item of batch) values.push(await item.fn(trx));
+      });
+    } catch {
+      // Rolled back: nothing of this batch is stored. Each write again, on its own.
+      for (const item of batch) await alone(item);
+      return;
     }
-    return outcomes;
+    batch.forEach((item, i) => item.resolve(values[i]));
   };
 
   const flush = () => {
     const batch = queue;
     queue = [];
-    if (batch.length === 1) {
-      const [only] = batch;
-      db.transaction().execute(only.fn).then(only.resolve, only.reject);
-      return;
-    }
-    runBatch(batch).then(
-      (outcomes) => outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.value) : batch[i].reject(o.error))),
-      (error) => batch.forEach((b) => b.reject(error)),
-    );
+    if (batch.length === 1) void alone(batch[0]!);
+    else void runBatch(batch);
   };
 
   return {
