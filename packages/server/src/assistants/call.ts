@@ -3,7 +3,6 @@
  * reference's thoughts/stream chunks, persist the turn in the conversation, trace it.
  * Used by the HTTP route (stream and non-stream) and by background tasks alike.
  */
-import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '../api/auth.js';
 import { ApiError, unprocessable } from '../api/errors.js';
 import type { AppContext } from '../context.js';
@@ -17,6 +16,7 @@ import type { ChatBody } from './schemas.js';
 import { fileService } from '../files/module.js';
 import { filesPromptBlock, type AttachedFile } from '../files/service.js';
 import { ANSWER_AUTHOR, chunk, thought, toolTitle, type StreamChunk, type Thought } from './thoughts.js';
+import { newRowId } from '../store/ids.js';
 
 export const INTERRUPTED_TEXT = 'Agent has been interrupted by client';
 
@@ -26,6 +26,8 @@ export interface PreparedCall {
   user: AuthUser;
   model: LlmModelInfo;
   conversationId: string;
+  /** The id was made for this call (no conversation_id sent): the turn creates it, no lookup. */
+  newConversation?: boolean;
   propagatedHeaders: Record<string, string> | null;
   requestId?: string;
   /** The `file_names` the call attaches (validated: known and readable by the caller). */
@@ -67,12 +69,12 @@ export async function prepareCall(
     const check = validateJsonSchema(body.output_schema);
     if (!check.ok) throw unprocessable('Wrong JSON schema for structured output', check.errors.join('; '));
   }
-  const conversationId = body.conversation_id || randomUUID();
+  const conversationId = body.conversation_id || newRowId();
   // Continuing someone else's conversation is refused before anything runs.
   if (body.conversation_id) await conversations.assertCanContinue(conversationId, user);
   // Attached files: unknown → 400, not readable by the caller → 403; never dropped silently.
   const files = body.file_names?.length ? await fileService(ctx).resolve(user, body.file_names) : [];
-  return { assistant, body, user, model, conversationId, propagatedHeaders, requestId, files };
+  return { assistant, body, user, model, conversationId, newConversation: !body.conversation_id, propagatedHeaders, requestId, files };
 }
 
 function bodyHistory(body: ChatBody): ChatMessage[] {
@@ -232,7 +234,7 @@ function stringify(v: unknown): string {
 async function saveTurn(conversations: ConversationService, p: PreparedCall, r: CallResult, userText: string): Promise<void> {
   const firstText = userText || 'Conversation';
   const now = new Date().toISOString();
-  const init = { assistantId: p.assistant.id, project: p.assistant.project, firstText, llmModel: p.model.base_name };
+  const init = { assistantId: p.assistant.id, project: p.assistant.project, firstText, llmModel: p.model.base_name, isNew: p.newConversation };
   await conversations.appendTurn(p.conversationId, p.user, init, (historyIndex) => [
     { role: 'User', message: userText, historyIndex, date: now, fileNames: p.body.file_names, assistantId: p.assistant.id },
     {

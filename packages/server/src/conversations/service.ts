@@ -2,7 +2,6 @@
  * Conversations (reference §7.1): owner-only; history items in the reference's camelCase
  * GeneratedMessage shape. Assistant calls append a User and an Assistant message per turn.
  */
-import { randomUUID } from 'node:crypto';
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { AuthUser } from '../api/auth.js';
 import { forbidden, notFound } from '../api/errors.js';
@@ -12,6 +11,7 @@ import { fromBool, fromJson, toJson } from '../store/json.js';
 import type { Dialect } from '../store/db.js';
 import { createWriteBatcher, type WriteBatcher } from '../store/write-batch.js';
 import { compiledOnce } from '../store/compiled-query.js';
+import { newRowId } from '../store/ids.js';
 
 export interface GeneratedMessage {
   role: 'User' | 'Assistant';
@@ -87,16 +87,17 @@ export class ConversationService {
   /**
    * Appends one turn in a single transaction: the conversation is created (owned by `user`) on
    * its first turn, else owner-checked; `messages` receives the turn's history index.
+   * `init.isNew`: the caller made the id just now, so it cannot exist yet (skips the lookup).
    */
   async appendTurn(
     id: string,
     user: AuthUser,
-    init: { assistantId: string; project: string; firstText: string; llmModel: string },
+    init: { assistantId: string; project: string; firstText: string; llmModel: string; isNew?: boolean },
     messages: (historyIndex: number) => GeneratedMessage[],
   ): Promise<void> {
     const now = new Date().toISOString();
     await this.writes.run(async (trx) => {
-      const existing = (await this.q.owner.run(trx, [id])).rows[0];
+      const existing = init.isNew ? undefined : (await this.q.owner.run(trx, [id])).rows[0];
       let historyIndex = 0;
       if (existing) {
         if (existing.user_id !== user.id) throw forbidden('You do not have the necessary permissions to view this entity.');
@@ -109,7 +110,7 @@ export class ConversationService {
       }
       const rows = messages(historyIndex).map((m) => {
         const { role, message, historyIndex: idx, date, ...rest } = m;
-        return [randomUUID(), id, idx, role, message, date, toJson(rest)] as const;
+        return [newRowId(), id, idx, role, message, date, toJson(rest)] as const;
       });
       // A turn is two messages (the shape compiled once); anything else takes the general path.
       if (rows.length === 2) await this.q.insertPair.run(trx, [...rows[0], ...rows[1]]);
