@@ -16,6 +16,12 @@ const mod: DomainModule = {
       }
       w.end();
     });
+    app.get('/slow-start', { config: { public: true } }, async (req, reply) => {
+      const w = openStream(req, reply, 'sse');
+      await new Promise((r) => setTimeout(r, 400));
+      await w.write({ id: '1', data: 'late' });
+      w.end();
+    });
     app.get('/forever', { config: { public: true } }, async (req, reply) => {
       const w = openStream(req, reply, 'sse');
       w.signal.addEventListener('abort', () => disconnected++);
@@ -51,6 +57,16 @@ describe('stream writer', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
     const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
     expect(lines.map((l) => l.n)).toEqual([1, 2, 3]);
+  });
+
+  it('sends the headers on their own when the first chunk is slow to come', async () => {
+    const t0 = performance.now();
+    const res = await fetch(`${p.url}/v1/slow-start`);
+    const headersAfter = performance.now() - t0;
+    expect(res.status).toBe(200);
+    // Well before the first chunk (400 ms): the headers do not wait for it.
+    expect(headersAfter).toBeLessThan(300);
+    expect(await res.text()).toBe('id: 1\ndata: "late"\n\n');
   });
 
   it('signals the producer when the client disconnects', async () => {

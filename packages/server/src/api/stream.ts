@@ -13,6 +13,9 @@ export interface OutChunk {
   data: unknown;
 }
 
+/** How long the response headers wait for the first chunk to travel with. */
+const HEADERS_ALONE_AFTER_MS = 50;
+
 export function negotiateStreamFormat(req: FastifyRequest): StreamFormat {
   const accept = String(req.headers.accept ?? '');
   return /application\/(x-)?ndjson/i.test(accept) && !/text\/event-stream/i.test(accept) ? 'ndjson' : 'sse';
@@ -42,10 +45,13 @@ export function openStream(
     'x-request-id': req.id,
     ...opts.headers,
   });
-  res.flushHeaders();
+  // The headers leave with the first chunk when it comes soon (one packet, one read for the
+  // client), else on their own after HEADERS_ALONE_AFTER_MS so the client knows the call started.
+  const headersAlone = setTimeout(() => res.flushHeaders(), HEADERS_ALONE_AFTER_MS);
   let ended = false;
   const onClose = () => {
     ended = true;
+    clearTimeout(headersAlone);
     clearInterval(heartbeat);
     controller.abort('client disconnected');
   };
@@ -70,6 +76,7 @@ export function openStream(
       const json = JSON.stringify(chunk.data);
       const text = format === 'sse' ? `${chunk.id !== undefined ? `id: ${chunk.id}\n` : ''}data: ${json}\n\n` : `${json}\n`;
       if (!corked) {
+        clearTimeout(headersAlone);
         corked = true;
         res.cork();
         process.nextTick(uncork);
@@ -89,6 +96,7 @@ export function openStream(
     end() {
       if (ended) return;
       ended = true;
+      clearTimeout(headersAlone);
       clearInterval(heartbeat);
       res.off('close', onClose);
       res.end();
