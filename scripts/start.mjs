@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm start`: build what is stale (tsc -b is incremental, ~1 s when up to date), then run
-// the platform in this process so signals reach it directly.
-import { spawnSync } from 'node:child_process';
+// `npm start`: build what is stale (tsc -b is incremental, ~1 s when up to date), then run the
+// platform as a child process started with the server's Node.js flags (packages/server/src/
+// node-flags.ts; V8 reads them only at start-up). Signals are passed on to it and its exit code
+// becomes ours.
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
@@ -15,7 +17,18 @@ if (build.status !== 0) {
   console.error('Build failed; see the errors above.');
   process.exit(build.status ?? 1);
 }
-const role = process.argv[2];
-if (role === 'worker') process.env.CODEMIE_ROLE = 'worker';
-const { main } = await import(pathToFileURL(path.join(root, 'packages/server/dist/main.js')).href);
-await main();
+const env = { ...process.env };
+if (process.argv[2] === 'worker') env.CODEMIE_ROLE = 'worker';
+const { serverNodeFlags } = await import(pathToFileURL(path.join(root, 'packages/server/dist/node-flags.js')).href);
+const child = spawn(process.execPath, [...serverNodeFlags(), path.join(root, 'packages/server/dist/main.js')], { env, stdio: 'inherit' });
+// Ctrl-C already reaches the server (same process group), so SIGINT is not passed on (a second
+// one would make it skip the graceful shutdown); SIGTERM and SIGHUP sent to this process are.
+// Either way we leave when the server has.
+process.on('SIGINT', () => {});
+for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => {
+  if (code !== null) process.exit(code);
+  // Killed by a signal: die of the same one, so whoever started us sees it.
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+});

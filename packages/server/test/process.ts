@@ -1,8 +1,9 @@
-/** Starts the built server as a real child process, the way `npm start` runs it. */
+/** Starts the built server as a real child process, the way `npm start` runs it (same Node.js flags). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serverNodeFlags } from '../src/node-flags.js';
 
 export const serverEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 
@@ -29,7 +30,7 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   const port = await freePort();
   // BENCH_SERVER_PROF=<dir>: CPU-profile the server process (for benchmarks).
   const prof = process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, serverEntry], {
+  const child = spawn(process.execPath, [...serverNodeFlags(), ...prof, serverEntry], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', CODEMIE_LOCAL_MODEL: 'off', CODEMIE_SEED_DEMO: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
