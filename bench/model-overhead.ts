@@ -5,7 +5,11 @@
  * that same LLM server. Reports req/s and p50/p99 latency for non-stream, and time-to-first-byte
  * for stream, at a fixed concurrency. Added latency = platform − direct.
  *
- *   npx tsx bench/model-overhead.ts [--concurrency 16] [--seconds 8]
+ * The two are measured in alternating rounds (direct, platform, direct, platform, ...) and the
+ * figures reported are medians over the rounds: on a shared VM the machine's speed drifts by tens
+ * of percent within a minute, which one long phase each would fold into the comparison.
+ *
+ *   npx tsx bench/model-overhead.ts [--concurrency 16] [--rounds 5] [--seconds 3]
  */
 import { readFileSync } from 'node:fs';
 import { startServerProcess } from '../packages/server/test/process.js';
@@ -20,7 +24,8 @@ const arg = (name: string, def: number) => {
 };
 const CONCURRENCY = arg('concurrency', 16);
 const selfCpu = cpuOf();
-const SECONDS = arg('seconds', 8);
+const SECONDS = arg('seconds', 3);
+const ROUNDS = arg('rounds', 5);
 
 interface Stats {
   n: number;
@@ -45,13 +50,17 @@ function cpuOf(pid?: number): () => number {
   };
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function load(label: string, once: () => Promise<number>, cpu?: () => number): Promise<Stats> {
-  // Warm-up.
-  for (let i = 0; i < 50; i++) await once();
+async function load(label: string, once: () => Promise<number>, cpu?: () => number, warmup = 50): Promise<Stats> {
+  for (let i = 0; i < warmup; i++) await once();
   const samples: number[] = [];
   const end = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
@@ -66,7 +75,7 @@ async function load(label: string, once: () => Promise<number>, cpu?: () => numb
   const cpuMs = cpu && cpu0 !== undefined ? (cpu() - cpu0) / samples.length : undefined;
   const s = { n: samples.length, rps: samples.length / secs, p50: pct(samples, 50), p99: pct(samples, 99), cpuMs };
   const cpuText = cpuMs !== undefined && !Number.isNaN(cpuMs) ? `  cpu ${cpuMs.toFixed(2)} ms/req (${cpu === selfCpu ? 'bench process' : 'server'})` : '';
-  console.log(`${label.padEnd(34)} n=${String(s.n).padStart(6)}  ${s.rps.toFixed(0).padStart(5)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${cpuText}`);
+  console.log(`  ${label.padEnd(32)} n=${String(s.n).padStart(6)}  ${s.rps.toFixed(0).padStart(5)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${cpuText}`);
   return s;
 }
 
@@ -125,15 +134,35 @@ async function main() {
     const directBody = (stream: boolean) =>
       JSON.stringify({ model: 'test-model', stream, messages: [{ role: 'system', content: 'You are fast.' }, { role: 'user', content: 'hi' }], ...(stream ? { stream_options: { include_usage: true } } : {}) });
 
-    console.log(`concurrency ${CONCURRENCY}, ${SECONDS} s per phase, node ${process.version}`);
+    console.log(`concurrency ${CONCURRENCY}, ${ROUNDS} rounds of ${SECONDS} s per phase, node ${process.version}`);
     const serverCpu = cpuOf(srv.child.pid);
-    const dNon = await load('direct LLM, non-stream', () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(false) }, false), selfCpu);
-    const pNon = await load('platform /model, non-stream', () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi' }) }, false), serverCpu);
-    const dStr = await load('direct LLM, stream TTFB', () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(true) }, true), selfCpu);
-    const pStr = await load('platform /model, stream TTFB', () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi', stream: true }) }, true), serverCpu);
-    console.log('');
-    console.log(`added latency, non-stream: p50 ${(pNon.p50 - dNon.p50).toFixed(2)} ms, p99 ${(pNon.p99 - dNon.p99).toFixed(2)} ms`);
-    console.log(`added time-to-first-byte, stream: p50 ${(pStr.p50 - dStr.p50).toFixed(2)} ms, p99 ${(pStr.p99 - dStr.p99).toFixed(2)} ms`);
+    const nonStream = {
+      direct: () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(false) }, false),
+      platform: () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi' }) }, false),
+    };
+    const stream = {
+      direct: () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(true) }, true),
+      platform: () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi', stream: true }) }, true),
+    };
+    const summary: string[] = [];
+    for (const [name, calls] of [['non-stream', nonStream], ['stream TTFB', stream]] as const) {
+      const rounds: Array<{ d: Stats; p: Stats }> = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        console.log(`${name}, round ${r + 1}/${ROUNDS}`);
+        const warm = r === 0 ? 50 : 10;
+        const d = await load(`direct LLM, ${name}`, calls.direct, selfCpu, warm);
+        const p = await load(`platform /model, ${name}`, calls.platform, serverCpu, warm);
+        rounds.push({ d, p });
+      }
+      const med = (f: (x: { d: Stats; p: Stats }) => number) => median(rounds.map(f));
+      summary.push(
+        `${name.padEnd(12)} direct ${med((x) => x.d.rps).toFixed(0)} req/s, platform ${med((x) => x.p.rps).toFixed(0)} req/s; ` +
+          `added p50 ${med((x) => x.p.p50 - x.d.p50).toFixed(2)} ms, p99 ${med((x) => x.p.p99 - x.d.p99).toFixed(2)} ms; ` +
+          `CPU per request: server ${med((x) => x.p.cpuMs ?? NaN).toFixed(2)} ms, bench process (direct) ${med((x) => x.d.cpuMs ?? NaN).toFixed(2)} ms`,
+      );
+    }
+    console.log('\nmedians over the rounds (added = platform − direct of the same round):');
+    for (const line of summary) console.log(line);
   } finally {
     await srv.stop('SIGTERM');
     await llm.close();
