@@ -2,15 +2,17 @@
  * A direct client for OpenAI-compatible chat completions (vLLM, Ollama, LiteLLM, LM Studio...),
  * used by the agent loop for plain answers (no tools). It speaks the same wire protocol as the
  * AI SDK's openai-compatible provider and fails the same way (APICallError, same retry rules),
- * but on node:http with keep-alive sockets and a hand-rolled SSE parser: the SDK's path through
- * fetch, web streams and per-chunk schema validation cost ~5 ms of CPU per call, which was most
- * of the platform's own overhead on an assistant call (bench/README.md, "Assistant call overhead").
+ * but on undici's Agent.request() (keep-alive pools per origin, no fetch/web-stream layer) and a
+ * hand-rolled SSE parser: the SDK's path through fetch, web streams and per-chunk schema validation
+ * cost ~5 ms of CPU per call, which was most of the platform's own overhead on an assistant call
+ * (bench/README.md, "Assistant call overhead"); undici's request() is also cheaper than node:http's
+ * ClientRequest/Agent machinery.
  *
  * Tool calling stays on the AI SDK (runAgentLoop picks the path).
  */
-import http from 'node:http';
-import https from 'node:https';
+import { STATUS_CODES } from 'node:http';
 import { APICallError } from 'ai';
+import { Agent, type Dispatcher } from 'undici';
 import type { ModelConfig } from './models-config.js';
 import type { ChatMessage } from './types.js';
 
@@ -42,7 +44,16 @@ const RETRY_INITIAL_MS = 2000;
 const RETRY_FACTOR = 2;
 const USER_AGENT = 'codemie-open (openai-compatible)';
 
-const agents = { http: new http.Agent({ keepAlive: true, scheduling: 'lifo' }), https: new https.Agent({ keepAlive: true, scheduling: 'lifo' }) };
+/**
+ * One keep-alive pool per origin (http and https) for the whole process. No connection limit (like
+ * Node's agent); idle sockets are closed after 4 s at most (or the server's Keep-Alive hint minus
+ * a margin), before typical servers drop them. No header/body timeouts: the agent loop's own
+ * watchdog (CODEMIE_LLM_TIMEOUT_MS) aborts the call through its signal.
+ */
+const dispatcher = new Agent({ connections: null, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0 });
+
+type Body = Dispatcher.ResponseData['body'];
+type Headers = Record<string, string | string[] | undefined>;
 
 /** The same rule as the AI SDK: timeouts, conflicts, rate limits and server errors are worth another try. */
 const retryable = (status: number) => status === 408 || status === 409 || status === 429 || status >= 500;
@@ -67,7 +78,7 @@ function mapFinishReason(r: unknown): string {
 }
 
 /** Delay before the next attempt: the server's retry-after(-ms) when sane, else exponential backoff. */
-function retryDelay(headers: http.IncomingHttpHeaders | undefined, backoff: number): number {
+function retryDelay(headers: Record<string, string> | undefined, backoff: number): number {
   let ms: number | undefined;
   const rms = headers?.['retry-after-ms'];
   if (typeof rms === 'string' && !Number.isNaN(parseFloat(rms))) ms = parseFloat(rms);
@@ -94,17 +105,29 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function flatHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
+function flatHeaders(h: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
-async function readAll(res: http.IncomingMessage): Promise<string> {
-  res.setEncoding('utf8');
-  let s = '';
-  for await (const c of res) s += c as string;
-  return s;
+/** The socket-level failures undici reports when a connection is closed under a request. */
+const CLOSED_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * Failed before any response (undici rejects request() only before the headers) on a connection
+ * the server closed: a kept-alive socket it dropped while idle. undici's SocketError carries the
+ * socket's byte counts: nothing read on it means a fresh connection, which is a real failure
+ * (a plain ECONNRESET/EPIPE carries no counts and counts as stale).
+ */
+function isStaleSocket(err: NodeJS.ErrnoException & { socket?: { bytesRead?: number } }): boolean {
+  return typeof err.code === 'string' && CLOSED_CODES.has(err.code) && err.socket?.bytesRead !== 0;
+}
+
+/** A connection cut mid-body, in the words the error mapping (errors.ts) knows. */
+function closedMidBody(err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && CLOSED_CODES.has(code) ? new Error('LLM provider closed the connection: terminated', { cause: err }) : err;
 }
 
 /** The request went out on a reused keep-alive socket that turned out closed (see connect()). */
@@ -120,14 +143,22 @@ class StaleSocket extends Error {
 
 export function createOpenAICompatibleChat(m: ModelConfig): DirectChatClient {
   const url = new URL(`${m.base_url!.replace(/\/+$/, '')}/chat/completions`);
-  const agent = url.protocol === 'https:' ? agents.https : agents.http;
-  const send = url.protocol === 'https:' ? https.request : http.request;
-  const staticHeaders: Record<string, string> = {
+  const origin = url.origin;
+  const path = url.pathname + url.search;
+  // Header names are case-insensitive: later ones replace earlier ones whatever their case (as
+  // node:http's setHeader did). undici adds host, connection and content-length itself.
+  const staticHeaders: Record<string, string> = {};
+  for (const [k, v] of Object.entries({
     ...(m.headers ?? {}),
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
     ...(m.apiKey ? { authorization: `Bearer ${m.apiKey}` } : {}),
-  };
+  }))
+    staticHeaders[k.toLowerCase()] = v;
+  // Credentials in base_url (http://user:pass@host) as node:http sent them: Basic auth, unless set.
+  if (url.username && !staticHeaders.authorization) {
+    staticHeaders.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+  }
   const streaming = m.features.streaming;
 
   const body = (req: DirectChatRequest) => {
@@ -151,44 +182,38 @@ export function createOpenAICompatibleChat(m: ModelConfig): DirectChatClient {
   };
 
   /** One HTTP exchange up to the response headers; non-2xx becomes an APICallError (body read). */
-  const post = (payload: string, values: unknown, signal: AbortSignal): Promise<http.IncomingMessage> =>
-    new Promise((resolve, reject) => {
-      const r = send(url, { method: 'POST', agent, signal, headers: { ...staticHeaders, 'content-length': Buffer.byteLength(payload) } }, (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) return resolve(res);
-        readAll(res).then(
-          (text) => {
-            let message = text || res.statusMessage || `HTTP ${status}`;
-            try {
-              const j = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
-              message = (typeof j.error === 'string' ? j.error : j.error?.message) ?? j.message ?? message;
-            } catch {
-              /* not JSON: keep the text */
-            }
-            reject(
-              new APICallError({
-                message,
-                url: url.href,
-                requestBodyValues: values,
-                statusCode: status,
-                responseHeaders: flatHeaders(res.headers),
-                responseBody: text,
-                isRetryable: retryable(status),
-              }),
-            );
-          },
-          (err) => reject(err),
-        );
-      });
-      r.on('error', (err: NodeJS.ErrnoException) => {
-        if (signal.aborted) return reject(signal.reason ?? err);
-        // A kept-alive socket the server closed while idle: not a provider failure, send again at once.
-        if (r.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return reject(new StaleSocket(err));
-        // No response at all: the SDK's "Cannot connect to API" (retryable, no status).
-        reject(new APICallError({ message: `Cannot connect to API: ${err.message}`, url: url.href, requestBodyValues: values, cause: err, isRetryable: true }));
-      });
-      r.end(payload);
+  const post = async (payload: string, values: unknown, signal: AbortSignal): Promise<Body> => {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await dispatcher.request({ origin, path, method: 'POST', headers: staticHeaders, body: payload, signal });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (signal.aborted) throw signal.reason ?? err;
+      // A kept-alive socket the server closed while idle: not a provider failure, send again at once.
+      if (isStaleSocket(err)) throw new StaleSocket(err);
+      // No response at all: the SDK's "Cannot connect to API" (retryable, no status).
+      throw new APICallError({ message: `Cannot connect to API: ${err.message}`, url: url.href, requestBodyValues: values, cause: err, isRetryable: true });
+    }
+    const status = res.statusCode;
+    if (status >= 200 && status < 300) return res.body;
+    const text = await res.body.text();
+    let message = text || STATUS_CODES[status] || `HTTP ${status}`;
+    try {
+      const j = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
+      message = (typeof j.error === 'string' ? j.error : j.error?.message) ?? j.message ?? message;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    throw new APICallError({
+      message,
+      url: url.href,
+      requestBodyValues: values,
+      statusCode: status,
+      responseHeaders: flatHeaders(res.headers),
+      responseBody: text,
+      isRetryable: retryable(status),
     });
+  };
 
   /** The call with retries before any answer (never once a response has started). */
   const connect = async (req: DirectChatRequest, values: Record<string, unknown>) => {
@@ -205,8 +230,7 @@ export function createOpenAICompatibleChat(m: ModelConfig): DirectChatClient {
         }
         if (err instanceof StaleSocket) err = err.toApiCallError(url.href, values);
         if (req.signal.aborted || !(err instanceof APICallError) || !err.isRetryable || attempt >= req.maxRetries) throw err;
-        const headers = err.responseHeaders as http.IncomingHttpHeaders | undefined;
-        await sleep(retryDelay(headers, backoff), req.signal);
+        await sleep(retryDelay(err.responseHeaders, backoff), req.signal);
         backoff *= RETRY_FACTOR;
       }
     }
@@ -216,7 +240,7 @@ export function createOpenAICompatibleChat(m: ModelConfig): DirectChatClient {
     async *stream(req) {
       yield { type: 'start-step' };
       const values = body(req);
-      let res: http.IncomingMessage;
+      let res: Body;
       try {
         res = await connect(req, values);
       } catch (error) {
@@ -236,7 +260,7 @@ export function createOpenAICompatibleChat(m: ModelConfig): DirectChatClient {
       };
       try {
         if (!streaming) {
-          const part = onChunk(JSON.parse(await readAll(res)) as ChatCompletionChunk);
+          const part = onChunk(JSON.parse(await res.text()) as ChatCompletionChunk);
           if (part) yield part;
         } else {
           // Read to the end even after [DONE]: leaving the loop early would destroy the response
@@ -255,7 +279,7 @@ export function createOpenAICompatibleChat(m: ModelConfig): DirectChatClient {
         }
       } catch (error) {
         res.destroy();
-        yield { type: 'error', error: req.signal.aborted ? (req.signal.reason ?? error) : error };
+        yield { type: 'error', error: req.signal.aborted ? (req.signal.reason ?? error) : closedMidBody(error) };
         return;
       }
       yield { type: 'finish-step', usage, finishReason };
@@ -275,10 +299,10 @@ function usageOf(u: NonNullable<ChatCompletionChunk['usage']>) {
 }
 
 /**
- * The `data:` payloads of a server-sent event stream, one per event. A connection that ends
- * mid-event or is cut off surfaces as an error (the response's own 'aborted'/'error').
+ * The `data:` payloads of a server-sent event stream, one per event. A connection cut off before
+ * the response's end surfaces as an error (undici errors the body; stream() rewords socket errors).
  */
-async function* sseData(res: http.IncomingMessage): AsyncGenerator<string> {
+async function* sseData(res: Body): AsyncGenerator<string> {
   res.setEncoding('utf8');
   let buf = '';
   let data: string[] = [];
@@ -300,7 +324,6 @@ async function* sseData(res: http.IncomingMessage): AsyncGenerator<string> {
       // Other fields (event:, id:, retry:) and comments are not used by chat completions.
     }
   }
-  if (!res.complete) throw new Error('LLM provider closed the connection: terminated');
   if (buf.startsWith('data:')) data.push(buf.charCodeAt(5) === 32 ? buf.slice(6) : buf.slice(5));
   if (data.length) yield data.join('\n');
 }
