@@ -62,6 +62,16 @@ export async function buildApp(ctx: AppContext, modules: DomainModule[], opts: B
     reply.header('x-request-id', req.id);
     done();
   });
+  // CORS only when browser origins are configured: otherwise the plugin would still run a hook on
+  // every request just to add nothing. Registered before authentication: a browser's preflight
+  // carries no credentials and must be answered, not refused with 401.
+  if (ctx.config.corsOrigins.length) {
+    await app.register(cors, {
+      origin: ctx.config.corsOrigins,
+      credentials: true,
+      exposedHeaders: ['Content-Disposition', 'X-Request-ID', 'Retry-After'],
+    });
+  }
   installAuth(app, () => ctx.authenticator);
   installFairUse(app, ctx);
   // The interactive docs are public like the spec they render.
@@ -94,11 +104,6 @@ export async function buildApp(ctx: AppContext, modules: DomainModule[], opts: B
     done();
   });
 
-  await app.register(cors, {
-    origin: ctx.config.corsOrigins.length ? ctx.config.corsOrigins : false,
-    credentials: true,
-    exposedHeaders: ['Content-Disposition', 'X-Request-ID', 'Retry-After'],
-  });
   await installOpenApi(app, ctx.version);
 
   for (const mod of modules) {
