@@ -18,7 +18,7 @@ export function assistantServices(ctx: AppContext): AssistantDeps {
   let deps = services.get(ctx);
   if (!deps) {
     deps = {
-      assistants: new AssistantService(ctx.store.db, ctx.llm),
+      assistants: new AssistantService(ctx.store.db, ctx.llm, { cacheRecords: ctx.store.dialect === 'sqlite' }),
       conversations: new ConversationService(ctx.store.db, ctx.store.dialect),
       tasks: new TaskService(ctx.store.db),
     };

@@ -4,6 +4,7 @@ import type { Database } from '../store/schema.js';
 import type { AssistantsTable } from './tables.js';
 import { fromBool, fromJson, toBool, toJson } from '../store/json.js';
 import { compiledOnce } from '../store/compiled-query.js';
+import { deepFreeze } from '../deep-freeze.js';
 
 export interface AssistantRecord {
   id: string;
@@ -56,7 +57,23 @@ export class AssistantRepo {
   // Every assistant call starts with this lookup: compiled once (store/compiled-query.ts).
   private readonly byId = compiledOnce((id: string) => this.db.selectFrom('assistants').selectAll().where('id', '=', id), 1);
 
-  constructor(private readonly db: Kysely<Database>) {}
+  /**
+   * Records by id, when this process is the only writer of the table (SQLite: the embedded,
+   * single-process mode; this class is the only code that writes `assistants`). Every assistant
+   * call starts with this lookup. With PostgreSQL other API processes write too, so no cache.
+   * Cached records are frozen: callers build changed copies, never edit one in place.
+   */
+  private readonly cache: Map<string, AssistantRecord> | null;
+  /** Bumped by every write of an id: a read that overlapped a write does not fill the cache. */
+  private writes = 0;
+  private static readonly CACHE_MAX = 1000;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    opts: { cacheRecords?: boolean } = {},
+  ) {
+    this.cache = opts.cacheRecords ? new Map() : null;
+  }
 
   async insert(a: AssistantRecord): Promise<void> {
     await this.db.insertInto('assistants').values(this.toRow(a)).execute();
@@ -64,17 +81,41 @@ export class AssistantRepo {
 
   async update(a: AssistantRecord): Promise<void> {
     const { id, ...rest } = this.toRow(a);
-    await this.db.updateTable('assistants').set(rest).where('id', '=', id).execute();
+    this.forget(id);
+    try {
+      await this.db.updateTable('assistants').set(rest).where('id', '=', id).execute();
+    } finally {
+      this.forget(id);
+    }
   }
 
   async delete(id: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('assistants').where('id', '=', id).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+    this.forget(id);
+    try {
+      const r = await this.db.deleteFrom('assistants').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    } finally {
+      this.forget(id);
+    }
   }
 
   async get(id: string): Promise<AssistantRecord | undefined> {
+    const hit = this.cache?.get(id);
+    if (hit) return hit;
+    const before = this.writes;
     const r = (await this.byId.run(this.db, [id])).rows[0];
-    return r && fromRow(r);
+    if (!r) return undefined;
+    const record = fromRow(r);
+    if (this.cache && this.writes === before) {
+      if (this.cache.size >= AssistantRepo.CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(id, deepFreeze(record));
+    }
+    return record;
+  }
+
+  private forget(id: string): void {
+    this.writes++;
+    this.cache?.delete(id);
   }
 
   async bySlug(slug: string, project?: string): Promise<AssistantRecord[]> {

@@ -37,8 +37,9 @@ export class AssistantService {
   constructor(
     db: Kysely<Database>,
     private readonly llm: LlmService,
+    opts: { cacheRecords?: boolean } = {},
   ) {
-    this.repo = new AssistantRepo(db);
+    this.repo = new AssistantRepo(db, opts);
   }
 
   /** The assistant if the user may read it; 404 when missing, 403 when not allowed. */

@@ -10,6 +10,7 @@ import { createLanguageModel } from './providers.js';
 import { DEFAULT_LOCAL_MODEL_NAME, LOCAL_PROVIDER, localModelName } from './local-provider.js';
 import { runAgentLoop, type AgentSettings } from './agent.js';
 import { createOpenAICompatibleChat, type DirectChatClient } from './openai-compatible-chat.js';
+import { deepFreeze } from '../deep-freeze.js';
 
 export const NO_MODELS_HELP =
   'Set CODEMIE_LLM_CONFIG to a YAML file listing the models (see docs/llm.md), e.g. a model with provider openai-compatible and base_url of your vLLM/Ollama/LiteLLM server.';
@@ -118,10 +119,3 @@ function withLocalModel(models: ModelConfig[], config: Config): ModelConfig[] {
   return out;
 }
 
-function deepFreeze<T>(o: T): Readonly<T> {
-  if (o && typeof o === 'object') {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
-}
