@@ -9,9 +9,10 @@
  * figures reported are medians over the rounds: on a shared VM the machine's speed drifts by tens
  * of percent within a minute, which one long phase each would fold into the comparison.
  *
- *   npx tsx bench/model-overhead.ts [--concurrency 16] [--rounds 5] [--seconds 3]
+ *   npx tsx bench/model-overhead.ts [--concurrency 16] [--rounds 5] [--seconds 3] [--warmup-seconds 8] [--client fetch|undici]
  */
 import { readFileSync } from 'node:fs';
+import { Agent } from 'undici';
 import { startServerProcess } from '../packages/server/test/process.js';
 import { tempDir } from '../packages/server/test/helpers.js';
 import { openIdentityAdmin } from '../packages/server/src/identity/admin-session.js';
@@ -26,6 +27,7 @@ const CONCURRENCY = arg('concurrency', 16);
 const selfCpu = cpuOf();
 const SECONDS = arg('seconds', 3);
 const ROUNDS = arg('rounds', 5);
+const WARMUP_SECONDS = arg('warmup-seconds', 8);
 
 interface Stats {
   n: number;
@@ -59,6 +61,20 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/**
+ * Load at full concurrency, unmeasured, before the first round: V8 compiles hot code on a
+ * background thread, which on a busy 2-core machine takes thousands of requests (the server's CPU
+ * per call falls by half or more over the first ~6 s). The figures are for a warmed-up process.
+ */
+async function warmUp(once: () => Promise<number>): Promise<void> {
+  const end = performance.now() + WARMUP_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) await once();
+    }),
+  );
+}
+
 async function load(label: string, once: () => Promise<number>, cpu?: () => number, warmup = 50): Promise<Stats> {
   for (let i = 0; i < warmup; i++) await once();
   const samples: number[] = [];
@@ -79,20 +95,51 @@ async function load(label: string, once: () => Promise<number>, cpu?: () => numb
   return s;
 }
 
-/** Latency until the whole body is read (non-stream) or until the first body chunk (stream TTFB). */
-async function timed(url: string, init: RequestInit, firstChunkOnly: boolean): Promise<number> {
+/**
+ * The load generator's HTTP client, used for both paths of every round. `fetch` (default): Node's
+ * global fetch(), what most Node.js services (and the figures in bench/README.md) call with.
+ * `undici`: undici's Agent.request(), about 4× less CPU per request. On 2 cores the load
+ * generator competes with the server for CPU: with fetch the bench process is the bottleneck of
+ * the direct path (≈ 1300 req/s); with undici the direct path runs at ≈ 5000 req/s and the
+ * comparison becomes one server process's capacity against it (bench/README.md has both).
+ */
+const CLIENT = (() => {
+  const i = process.argv.indexOf('--client');
+  const c = i > 0 ? process.argv[i + 1] : 'fetch';
+  if (c !== 'undici' && c !== 'fetch') throw new Error(`--client undici|fetch, not ${c}`);
+  return c;
+})();
+const agent = new Agent({ keepAliveTimeout: 10_000 });
+
+/**
+ * Latency until the whole body is read (non-stream) or until the first body chunk (stream TTFB;
+ * the rest is then read too, so the connection is kept alive as a real client's would be).
+ */
+async function timed(url: string, init: { method: 'POST'; headers: Record<string, string>; body: string }, firstChunkOnly: boolean): Promise<number> {
   const t = performance.now();
-  const res = await fetch(url, init);
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-  if (firstChunkOnly) {
+  if (CLIENT === 'fetch') {
+    const res = await fetch(url, init);
+    if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+    if (!firstChunkOnly) {
+      await res.arrayBuffer();
+      return performance.now() - t;
+    }
     const reader = res.body!.getReader();
     await reader.read();
     const took = performance.now() - t;
-    await reader.cancel();
+    while (!(await reader.read()).done);
     return took;
   }
-  await res.arrayBuffer();
-  return performance.now() - t;
+  const u = new URL(url);
+  const res = await agent.request({ origin: u.origin, path: u.pathname, method: init.method, headers: init.headers, body: init.body });
+  if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${await res.body.text()}`);
+  if (!firstChunkOnly) {
+    await res.body.arrayBuffer();
+    return performance.now() - t;
+  }
+  let took = 0;
+  for await (const _ of res.body) if (!took) took = performance.now() - t;
+  return took;
 }
 
 async function main() {
@@ -134,7 +181,7 @@ async function main() {
     const directBody = (stream: boolean) =>
       JSON.stringify({ model: 'test-model', stream, messages: [{ role: 'system', content: 'You are fast.' }, { role: 'user', content: 'hi' }], ...(stream ? { stream_options: { include_usage: true } } : {}) });
 
-    console.log(`concurrency ${CONCURRENCY}, ${ROUNDS} rounds of ${SECONDS} s per phase, node ${process.version}`);
+    console.log(`concurrency ${CONCURRENCY}, ${ROUNDS} rounds of ${SECONDS} s per phase, client ${CLIENT}, node ${process.version}`);
     const serverCpu = cpuOf(srv.child.pid);
     const nonStream = {
       direct: () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(false) }, false),
@@ -149,7 +196,12 @@ async function main() {
       const rounds: Array<{ d: Stats; p: Stats }> = [];
       for (let r = 0; r < ROUNDS; r++) {
         console.log(`${name}, round ${r + 1}/${ROUNDS}`);
-        const warm = r === 0 ? 50 : 10;
+        const warm = 10;
+        if (r === 0) {
+          console.log(`  warming up ${WARMUP_SECONDS} s each, unmeasured`);
+          await warmUp(calls.direct);
+          await warmUp(calls.platform);
+        }
         const d = await load(`direct LLM, ${name}`, calls.direct, selfCpu, warm);
         const p = await load(`platform /model, ${name}`, calls.platform, serverCpu, warm);
         rounds.push({ d, p });
@@ -166,6 +218,7 @@ async function main() {
   } finally {
     await srv.stop('SIGTERM');
     await llm.close();
+    await agent.close();
     tmp.cleanup();
   }
 }

@@ -60,12 +60,15 @@ describe('test LLM server', () => {
     expect(((await (await post({ messages: [] })).json()) as Completion).choices[0].message.content).toBe('from rule');
   });
 
-  it('instant mode ignores delays', async () => {
+  it('instant mode ignores delays and sends the whole stream at once', async () => {
     const fast = await startTestLlmServer({ instant: true });
     fast.script({ chunks: ['a', 'b', 'c'], delayMs: 1000, firstTokenDelayMs: 1000 });
     const t0 = Date.now();
-    await (await fetch(`${fast.baseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify({ stream: true, messages: [] }) })).text();
+    const text = await (await fetch(`${fast.baseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify({ stream: true, messages: [] }) })).text();
     expect(Date.now() - t0).toBeLessThan(500);
+    const deltas = text.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)).choices[0]?.delta?.content);
+    expect(deltas.filter(Boolean)).toEqual(['a', 'b', 'c']);
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
     await fast.close();
   });
 });

@@ -217,7 +217,12 @@ export async function startTestLlmServer(opts: TestLlmServerOptions = {}): Promi
     }
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...reply.headers });
-    res.flushHeaders();
+    // An instant answer has every chunk ready at once: one socket write, as a server generating
+    // faster than the network would send it. Otherwise the headers go out before the first token.
+    if (opts.instant) {
+      res.cork();
+      setImmediate(() => res.uncork());
+    } else res.flushHeaders();
     const base = { id, object: 'chat.completion.chunk', created, model: rec.model };
     let sent = 0;
     const send = async (obj: unknown, delay = true): Promise<boolean> => {

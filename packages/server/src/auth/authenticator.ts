@@ -7,6 +7,7 @@ import type { Authenticator, AuthUser } from '../api/auth.js';
 import { unauthorized } from '../api/errors.js';
 import type { ClaimNames } from './claims.js';
 import { claimsToUser } from './claims.js';
+import { deepFreeze } from '../deep-freeze.js';
 import { TokenRejected, type TokenVerifier } from './verifier.js';
 
 export interface AuthHints {
@@ -15,6 +16,10 @@ export interface AuthHints {
 }
 
 export function bearerAuthenticator(verifier: TokenVerifier, names: ClaimNames, hints: AuthHints): Authenticator {
+  // The verifier hands back the same payload object for a token it verified recently (its cache),
+  // so the user read from those claims is kept with it instead of re-read on every request.
+  // Frozen: requests share it.
+  const users = new WeakMap<object, AuthUser>();
   return {
     async authenticate(req: FastifyRequest): Promise<AuthUser> {
       const header = req.headers.authorization;
@@ -33,7 +38,12 @@ export function bearerAuthenticator(verifier: TokenVerifier, names: ClaimNames, 
       }
       try {
         const payload = await verifier.verify(m[1]);
-        return claimsToUser(payload, names, m[1]);
+        let user = users.get(payload);
+        if (!user) {
+          user = deepFreeze(claimsToUser(payload, names, m[1]));
+          users.set(payload, user);
+        }
+        return user;
       } catch (err) {
         if (err instanceof TokenRejected) throw unauthorized(err.details);
         throw err;
