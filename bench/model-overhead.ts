@@ -9,7 +9,7 @@
  * figures reported are medians over the rounds: on a shared VM the machine's speed drifts by tens
  * of percent within a minute, which one long phase each would fold into the comparison.
  *
- *   npx tsx bench/model-overhead.ts [--concurrency 16] [--rounds 5] [--seconds 3] [--warmup-seconds 8] [--client fetch|undici]
+ *   npx tsx bench/model-overhead.ts [--concurrency 16] [--rounds 5] [--seconds 3] [--warmup-seconds 15] [--client fetch|undici]
  */
 import { readFileSync } from 'node:fs';
 import { Agent } from 'undici';
@@ -27,7 +27,7 @@ const CONCURRENCY = arg('concurrency', 16);
 const selfCpu = cpuOf();
 const SECONDS = arg('seconds', 3);
 const ROUNDS = arg('rounds', 5);
-const WARMUP_SECONDS = arg('warmup-seconds', 8);
+const WARMUP_SECONDS = arg('warmup-seconds', 15);
 
 interface Stats {
   n: number;
@@ -64,7 +64,7 @@ function pct(sorted: number[], p: number): number {
 /**
  * Load at full concurrency, unmeasured, before the first round: V8 compiles hot code on a
  * background thread, which on a busy 2-core machine takes thousands of requests (the server's CPU
- * per call falls by half or more over the first ~6 s). The figures are for a warmed-up process.
+ * per call falls by half or more over the first ~10 s of load). The figures are for a warmed-up process.
  */
 async function warmUp(once: () => Promise<number>): Promise<void> {
   const end = performance.now() + WARMUP_SECONDS * 1000;

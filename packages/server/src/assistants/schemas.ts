@@ -81,33 +81,41 @@ export const chatBody = z
   .passthrough();
 export type ChatBody = z.output<typeof chatBody>;
 
-const CAMEL_TO_SNAKE: Record<string, string> = {
-  llmModel: 'llm_model',
-  propagateHeaders: 'propagate_headers',
-  conversationId: 'conversation_id',
-  systemPrompt: 'system_prompt',
-  fileNames: 'file_names',
-  outputSchema: 'output_schema',
-  backgroundTask: 'background_task',
-  saveHistory: 'save_history',
-  topK: 'top_k',
-  contentRaw: 'content_raw',
-  historyIndex: 'history_index',
-};
+const CAMEL_TO_SNAKE = new Map<string, string>(
+  Object.entries({
+    llmModel: 'llm_model',
+    propagateHeaders: 'propagate_headers',
+    conversationId: 'conversation_id',
+    systemPrompt: 'system_prompt',
+    fileNames: 'file_names',
+    outputSchema: 'output_schema',
+    backgroundTask: 'background_task',
+    saveHistory: 'save_history',
+    topK: 'top_k',
+    contentRaw: 'content_raw',
+    historyIndex: 'history_index',
+  }),
+);
 
-/** Rewrites camelCase keys to snake_case before validation (snake wins when both are sent). */
+/**
+ * Rewrites camelCase keys to snake_case before validation (snake wins when both are sent). The
+ * body is copied only when something changes: this runs on every assistant call.
+ */
 export function normalizeChatKeys(body: unknown): unknown {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
-  const out: Record<string, unknown> = { ...(body as Record<string, unknown>) };
-  for (const [camel, snake] of Object.entries(CAMEL_TO_SNAKE)) {
-    if (camel in out) {
-      if (!(snake in out)) out[snake] = out[camel];
-      delete out[camel];
-    }
+  const src = body as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(src)) {
+    const snake = CAMEL_TO_SNAKE.get(key);
+    if (snake === undefined) continue;
+    out ??= { ...src };
+    if (!(snake in out)) out[snake] = out[key];
+    delete out[key];
   }
   // Legacy single file_name → file_names.
-  if (typeof out.file_name === 'string' && !out.file_names) out.file_names = [out.file_name];
-  return out;
+  const b = out ?? src;
+  if (typeof b.file_name === 'string' && !b.file_names) return { ...b, file_names: [b.file_name] };
+  return b;
 }
 
 export const assistantIdParams = z.object({ assistant_id: z.string().min(1).max(100) });
