@@ -28,11 +28,13 @@ export interface ServerProcess {
 
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ServerProcess> {
   const port = await freePort();
-  // BENCH_SERVER_PROF=<dir>: CPU-profile the server process (for benchmarks).
-  const prof = process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : [];
-  // BENCH_SERVER_FLAGS="--flag ...": extra Node.js flags for the server process (for benchmarks).
-  prof.push(...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean));
-  const child = spawn(process.execPath, [...serverNodeFlags(), ...prof, serverEntry], {
+  // For benchmarks: BENCH_SERVER_PROF=<dir> CPU-profiles the server process;
+  // BENCH_SERVER_FLAGS="--flag ..." adds Node.js flags.
+  const benchFlags = [
+    ...(process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : []),
+    ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean),
+  ];
+  const child = spawn(process.execPath, [...serverNodeFlags(), ...benchFlags, serverEntry], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', CODEMIE_LOCAL_MODEL: 'off', CODEMIE_SEED_DEMO: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
