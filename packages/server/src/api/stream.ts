@@ -24,6 +24,8 @@ export function negotiateStreamFormat(req: FastifyRequest): StreamFormat {
 export interface StreamWriter {
   /** Fires when the client goes away (or the stream is closed by us). */
   signal: AbortSignal;
+  /** The controller behind `signal`, for a producer that may abort the call itself (see AgentRequest.controller). */
+  controller: AbortController;
   write(chunk: OutChunk): Promise<void>;
   end(): void;
 }
@@ -71,6 +73,7 @@ export function openStream(
 
   return {
     signal: controller.signal,
+    controller,
     async write(chunk) {
       if (ended) return;
       const json = JSON.stringify(chunk.data);

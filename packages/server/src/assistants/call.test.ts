@@ -424,3 +424,48 @@ describe('streaming', () => {
     expect(answer.messageRaw).toBe('Agent has been interrupted by client');
   });
 });
+
+describe('upstream timeout (the call shares one abort controller with the agent loop)', () => {
+  let slow: TestPlatform;
+  let slowAssistant: string;
+  const tmpSlow = tempDir('codemie-assistant-timeout-');
+  beforeAll(async () => {
+    const { env } = writeTestModelsFile(llm, tmpSlow.dir);
+    slow = await startTestPlatform({ testAuth: true, listen: true, env: { ...env, CODEMIE_LLM_TIMEOUT_MS: '300', CODEMIE_LLM_MAX_RETRIES: '0' } });
+    const res = await http(`${slow.url}/v1/assistants`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ name: 'Slow', system_prompt: '', llm_model_type: 'test-model', project: 'demo' }) });
+    slowAssistant = ((await res.json()) as { assistantId: string }).assistantId;
+  });
+  afterAll(async () => {
+    await slow.stop();
+    tmpSlow.cleanup();
+  });
+
+  const storedAnswer = async (headers: Record<string, string>) => {
+    const list = await (await http(`${slow.url}/v1/conversations`, { headers })).json();
+    const detail = await (await http(`${slow.url}/v1/conversations/${list[0].id}`, { headers })).json();
+    return detail.history[1];
+  };
+
+  it('non-stream: a 504 envelope naming the timeout, stored as an error, not as interrupted by the client', async () => {
+    const u = testAuthHeaders({ id: 'patient', username: 'patient', projects: ['demo'] });
+    llm.script({ hang: true });
+    const res = await http(`${slow.url}/v1/assistants/${slowAssistant}/model`, { method: 'POST', headers: { ...u, ...json }, body: '{"text":"hi"}' });
+    expect(res.status).toBe(504);
+    const body = await res.json();
+    expect(body.error.details).toMatch(/^llm_timeout: LLM provider did not respond within 300 ms/);
+    const answer = await storedAnswer(u);
+    expect(answer.status).toBe('error');
+    expect(answer.messageRaw).toBeUndefined();
+  });
+
+  it('stream: partial tokens, then a last chunk with execution_error llm_timeout', async () => {
+    const u = testAuthHeaders({ id: 'patient2', username: 'patient2', projects: ['demo'] });
+    llm.script({ chunks: ['early ', 'late'], delayMs: 2000 });
+    const res = await http(`${slow.url}/v1/assistants/${slowAssistant}/model`, { method: 'POST', headers: { ...u, ...json }, body: '{"text":"hi","stream":true}' });
+    const chunks = parseSse(await res.text()).map((e) => JSON.parse(e.data));
+    expect(chunks.filter((c) => !c.last).map((c) => c.generated_chunk).join('')).toBe('early ');
+    expect(chunks.at(-1)).toMatchObject({ last: true, success: false, execution_error: 'llm_timeout' });
+    const answer = await storedAnswer(u);
+    expect(answer.status).toBe('error');
+  });
+});

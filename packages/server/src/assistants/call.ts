@@ -91,7 +91,8 @@ export async function runCall(
   p: PreparedCall,
   signal: AbortSignal,
   emit?: (c: StreamChunk) => Promise<void> | void,
-  opts: { saveWhen?: (r: CallResult) => boolean } = {},
+  /** saveWhen: whether to store the turn; controller: the one behind `signal`, lent to the agent loop (see AgentRequest.controller). */
+  opts: { saveWhen?: (r: CallResult) => boolean; controller?: AbortController } = {},
 ): Promise<CallResult> {
   const started = performance.now();
   const { assistant, body, user } = p;
@@ -145,6 +146,7 @@ export async function runCall(
       tools: toolset?.tools ?? [],
       outputSchema: body.output_schema ?? null,
       signal,
+      controller: opts.controller,
       trace: { observation: trace },
     })) {
       if (ev.type === 'text-delta') {
@@ -170,7 +172,8 @@ export async function runCall(
       thoughts.push({ ...answer, in_progress: false, message: typeof generated === 'string' ? generated : JSON.stringify(generated) });
       result = { generated, text: end.text, thoughts, usage: end.usage, timeElapsed: elapsed(), success: true, errorCode: null, errorStatus: null, errorMessage: null, interrupted: false };
     } else {
-      const interrupted = end.error.code === 'llm_aborted' || signal.aborted;
+      // A lent controller is also aborted by the agent's own timeout: that is a failure, not an interruption.
+      const interrupted = end.error.code === 'llm_aborted' || (signal.aborted && end.error.code !== 'llm_timeout');
       const partial = end.text || text;
       thoughts.push({ ...answer, in_progress: false, message: partial, error: !interrupted, interrupted });
       result = {

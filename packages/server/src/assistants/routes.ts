@@ -120,7 +120,7 @@ async function callAssistant(ctx: AppContext, deps: AssistantDeps, assistant: As
     let seq = 0;
     const emit = (c: StreamChunk) => stream.write({ id: String(++seq), data: c });
     try {
-      const r = await runCall(ctx, deps.conversations, prepared, stream.signal, emit);
+      const r = await runCall(ctx, deps.conversations, prepared, stream.signal, emit, { controller: stream.controller });
       if (!r.interrupted) {
         await emit(
           chunk({
@@ -161,7 +161,7 @@ async function callAssistant(ctx: AppContext, deps: AssistantDeps, assistant: As
   };
   reply.raw.on('close', onClose);
   try {
-    const r = await runCall(ctx, deps.conversations, prepared, controller.signal);
+    const r = await runCall(ctx, deps.conversations, prepared, controller.signal, undefined, { controller });
     reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}, llm;dur=${(r.llmMs ?? 0).toFixed(2)}`);
     if (!r.success) throw callError(r);
     return callResponse(r);

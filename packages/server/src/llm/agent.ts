@@ -80,11 +80,15 @@ export async function* runAgentLoop(
   let allText = '';
   let stepText = '';
   let steps = 0;
-  const controller = new AbortController();
+  // The caller's own controller when it lends it (one controller per call), else one chained to its signal.
+  const lent = req.controller?.signal === req.signal ? req.controller : undefined;
+  const controller = lent ?? new AbortController();
   let timedOut = false;
   const onCallerAbort = () => controller.abort(req.signal.reason);
-  if (req.signal.aborted) controller.abort(req.signal.reason);
-  else req.signal.addEventListener('abort', onCallerAbort, { once: true });
+  if (!lent) {
+    if (req.signal.aborted) controller.abort(req.signal.reason);
+    else req.signal.addEventListener('abort', onCallerAbort, { once: true });
+  }
 
   // Inactivity watchdog: armed while we wait for the provider, paused while our tools run.
   let timer: NodeJS.Timeout | undefined;
@@ -110,7 +114,7 @@ export async function* runAgentLoop(
   };
   const errCtx = () => ({
     model: m.base_name,
-    aborted: req.signal.aborted,
+    aborted: req.signal.aborted && !timedOut,
     timedOut,
     timeoutMs: settings.timeoutMs,
     secrets: m.apiKey ? [m.apiKey] : [],
@@ -269,7 +273,7 @@ export async function* runAgentLoop(
     }
   } finally {
     if (timer) clearTimeout(timer);
-    req.signal.removeEventListener('abort', onCallerAbort);
+    if (!lent) req.signal.removeEventListener('abort', onCallerAbort);
     // The consumer stopped early (break/return): cancel the provider call. After a normal end
     // nothing is left to cancel, and aborting would tear down the direct client's keep-alive socket.
     if (!finished && !controller.signal.aborted) controller.abort(new DOMException('consumer stopped', 'AbortError'));

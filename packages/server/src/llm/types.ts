@@ -61,6 +61,13 @@ export interface AgentRequest {
   /** Upper bound of model↔tool round trips (default from config). */
   maxSteps?: number;
   signal: AbortSignal;
+  /**
+   * The controller behind `signal`, when the caller lets the agent loop abort through it (on its
+   * upstream timeout, or when the consumer stops early) instead of making a second controller per
+   * call. The caller's signal then also reads aborted after a timeout; the loop's error still says
+   * `llm_timeout`.
+   */
+  controller?: AbortController;
   /** Tracing context: `{ observation }` = the caller's current trace Observation (see llm/instrumented.ts); never sent to the provider. */
   trace?: Record<string, unknown>;
 }
