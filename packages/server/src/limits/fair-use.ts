@@ -171,19 +171,20 @@ export class FairUse {
               await handler(job, signal);
               finished = abortReason(signal) !== 'shutdown';
             } finally {
-              // A handler that threw keeps its slots until the lease lapses (the queue may retry it).
+              // A handler that threw keeps its slots while its queue may try it again; they are
+              // freed when the queue gives up on it (below), at the latest when the lease lapses.
               this.stopped(job.runId);
               if (finished) await this.release(job.runId);
             }
           },
-          onGiveUp &&
-            (async (job: RunJob<T>, reason: string) => {
-              try {
-                await onGiveUp(job, reason);
-              } finally {
-                await this.release(job.runId);
-              }
-            }),
+          // Always registered, so a run given up frees its slots even when the kind records nothing.
+          async (job: RunJob<T>, reason: string) => {
+            try {
+              await onGiveUp?.(job, reason);
+            } finally {
+              await this.release(job.runId);
+            }
+          },
         ),
       enqueue: (kind, runId, data) => inner.enqueue(kind, runId, data),
       abort: async (runId) => {

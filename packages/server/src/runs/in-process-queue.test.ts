@@ -75,18 +75,34 @@ describe('in-process run queue', () => {
     expect(reason).toBe('shutdown');
   });
 
-  it('keeps going when a handler throws', async () => {
+  it('keeps going when a handler throws, and gives that run up (one attempt), except at shutdown', async () => {
     const q = new InProcessRunQueue(1, log);
     const done: string[] = [];
-    q.register('k', async (job) => {
-      if (job.runId === 'bad') throw new Error('boom');
-      done.push(job.runId);
-    });
+    const givenUp: string[] = [];
+    q.register(
+      'k',
+      async (job, signal) => {
+        if (job.runId === 'bad') throw new Error('boom');
+        if (job.runId === 'slow') {
+          await new Promise((r) => signal.addEventListener('abort', r));
+          throw new Error('stopped');
+        }
+        done.push(job.runId);
+      },
+      async (job, reason) => {
+        givenUp.push(`${job.runId}: ${reason}`);
+      },
+    );
     await q.start();
     await q.enqueue('k', 'bad');
     await q.enqueue('k', 'good');
     while (q.stats().running || q.stats().queued) await sleep(5);
     expect(done).toEqual(['good']);
+    expect(givenUp).toEqual(['bad: boom']);
+    await q.enqueue('k', 'slow');
+    await sleep(10);
+    await q.stop(0);
+    expect(givenUp).toEqual(['bad: boom']);
     await expect(q.enqueue('unknown', 'z')).rejects.toThrow(/no handler/);
   });
 });

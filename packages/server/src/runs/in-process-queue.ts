@@ -1,6 +1,6 @@
 /** The single-node run queue: a FIFO with bounded concurrency inside this process. */
 import type { FastifyBaseLogger } from 'fastify';
-import type { RunHandler, RunJob, RunQueue, RunQueueStats } from './queue.js';
+import type { GiveUpHandler, RunHandler, RunJob, RunQueue, RunQueueStats } from './queue.js';
 
 interface Running {
   job: RunJob;
@@ -10,6 +10,7 @@ interface Running {
 
 export class InProcessRunQueue implements RunQueue {
   private readonly handlers = new Map<string, RunHandler>();
+  private readonly giveUp = new Map<string, GiveUpHandler>();
   private readonly waiting: RunJob[] = [];
   private readonly running = new Map<string, Running>();
   private accepting = false;
@@ -19,9 +20,13 @@ export class InProcessRunQueue implements RunQueue {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  // Runs here are not retried (a crash ends the process; recovery re-enqueues), so nothing gives up.
-  register<T>(kind: string, handler: RunHandler<T>): void {
+  /**
+   * Runs here get one attempt: a handler that throws has given up (`onGiveUp`), unless it was
+   * stopped by shutdown (recovery enqueues it again at the next start). A crash ends the process.
+   */
+  register<T>(kind: string, handler: RunHandler<T>, onGiveUp?: GiveUpHandler<T>): void {
     this.handlers.set(kind, handler as RunHandler);
+    if (onGiveUp) this.giveUp.set(kind, onGiveUp as GiveUpHandler);
   }
 
   async enqueue(kind: string, runId: string, data: unknown = null): Promise<void> {
@@ -69,7 +74,14 @@ export class InProcessRunQueue implements RunQueue {
       const controller = new AbortController();
       const done = Promise.resolve()
         .then(() => handler(job, controller.signal))
-        .catch((err) => this.log.error({ err, runId: job.runId, kind: job.kind }, 'run handler failed'))
+        .catch(async (err) => {
+          this.log.error({ err, runId: job.runId, kind: job.kind }, 'run handler failed');
+          const onGiveUp = this.giveUp.get(job.kind);
+          if (!onGiveUp || controller.signal.reason === 'shutdown') return;
+          await onGiveUp(job, err instanceof Error ? err.message : String(err)).catch((e: unknown) =>
+            this.log.error({ err: e, runId: job.runId }, 'could not record a failed run'),
+          );
+        })
         .finally(() => {
           this.running.delete(job.runId);
           this.pump();
