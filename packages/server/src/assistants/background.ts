@@ -34,7 +34,12 @@ interface Deps {
 }
 
 export function registerAssistantTasks(ctx: AppContext, deps: Deps): void {
-  ctx.runs.register(ASSISTANT_TASK_KIND, (job, signal) => runAssistantTask(ctx, deps, job, signal));
+  ctx.runs.register(
+    ASSISTANT_TASK_KIND,
+    (job, signal) => runAssistantTask(ctx, deps, job, signal),
+    // The run failed outside the call itself (the store, say) and will not be tried again: fail the task.
+    (job, reason) => deps.tasks.finish(job.runId, 'FAILED', `The task could not be completed: ${reason}`, 'Failed'),
+  );
 }
 
 async function runAssistantTask(ctx: AppContext, deps: Deps, job: RunJob, signal: AbortSignal): Promise<void> {
