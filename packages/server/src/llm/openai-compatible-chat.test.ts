@@ -106,4 +106,68 @@ describe('direct OpenAI-compatible client', () => {
     expect(parts.map((p) => p.type)).toEqual(['start-step', 'text-delta', 'error']);
     expect(String((parts.at(-1) as { error: Error }).error.message)).toContain('model overloaded');
   });
+
+  it('a long answer read by a slow consumer arrives whole and in order; characters split between packets stay intact', async () => {
+    // 2000 events written at once (more than the client buffers before pausing the socket), each
+    // with a 4-byte character, and the body flushed in pieces that cut characters in two.
+    const words = Array.from({ length: 2000 }, (_, i) => `w${i}😀 `);
+    const body = Buffer.from(words.map((w) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: w } }] })}\n\n`).join('') + sse(''));
+    const base = await serve((req, res) => {
+      req.resume();
+      req.on('end', async () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (let i = 0; i < body.length; i += 4093) {
+          res.write(body.subarray(i, i + 4093));
+          await new Promise((r) => setImmediate(r));
+        }
+        res.end();
+      });
+    });
+    let text = '';
+    let n = 0;
+    for await (const p of createOpenAICompatibleChat(model(base)).stream({ messages: [{ role: 'user', content: 'hi' }], maxRetries: 0, signal: new AbortController().signal })) {
+      if (p.type === 'text-delta') text += p.text;
+      if (p.type === 'error') throw p.error;
+      if (++n % 100 === 0) await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(text).toBe(words.join(''));
+  });
+
+  it('an error response reports its status, message and headers (repeated ones joined)', async () => {
+    const base = await serve((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('x-trace', ['a', 'b']);
+        res.writeHead(400, { 'content-type': 'application/json', 'X-Request-Id': 'r-1' }).end(JSON.stringify({ error: { message: 'bad things' } }));
+      });
+    });
+    const parts = await collect(createOpenAICompatibleChat(model(base)).stream({ messages: [{ role: 'user', content: 'hi' }], maxRetries: 0, signal: new AbortController().signal }));
+    const err = (parts.at(-1) as { error: { message: string; statusCode: number; responseHeaders: Record<string, string>; responseBody: string } }).error;
+    expect(err.message).toBe('bad things');
+    expect(err.statusCode).toBe(400);
+    expect(err.responseHeaders).toMatchObject({ 'x-request-id': 'r-1', 'x-trace': 'a, b', 'content-type': 'application/json' });
+    expect(JSON.parse(err.responseBody)).toEqual({ error: { message: 'bad things' } });
+  });
+
+  it('aborting mid-stream ends it with the abort reason and frees the connection', async () => {
+    let closed = false;
+    const base = await serve((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'first ' } }] })}\n\n`);
+        res.on('close', () => (closed = true));
+      });
+    });
+    const ac = new AbortController();
+    const parts: ChatStreamPart[] = [];
+    for await (const p of createOpenAICompatibleChat(model(base)).stream({ messages: [{ role: 'user', content: 'hi' }], maxRetries: 0, signal: ac.signal })) {
+      parts.push(p);
+      if (p.type === 'text-delta') ac.abort(new DOMException('client went away', 'AbortError'));
+    }
+    expect(parts.map((p) => p.type)).toEqual(['start-step', 'text-delta', 'error']);
+    expect((parts[2] as { error: Error }).error.message).toBe('client went away');
+    for (let i = 0; i < 50 && !closed; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(closed).toBe(true);
+  });
 });
