@@ -444,12 +444,12 @@ class SseParser {
           out.push(this.data.join('\n'));
           this.data = [];
         }
-      } else if (line.startsWith('data:')) this.data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+      } else if (line.startsWith('data:')) this.data.push(dataValue(line));
     }
     this.buf = buf.slice(start);
     if (!piece) {
       // A last event without its blank line still counts.
-      if (this.buf.startsWith('data:')) this.data.push(this.buf.charCodeAt(5) === 32 ? this.buf.slice(6) : this.buf.slice(5));
+      if (this.buf.startsWith('data:')) this.data.push(dataValue(this.buf));
       if (this.data.length) out.push(this.data.join('\n'));
       this.data = [];
       this.buf = '';
@@ -457,3 +457,6 @@ class SseParser {
     return out;
   }
 }
+
+/** The value of a `data:` line (one leading space is not part of it). */
+const dataValue = (line: string) => (line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
