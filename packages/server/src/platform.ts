@@ -48,7 +48,9 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   const store = await openStore({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
+    checkpointThread: config.sqliteCheckpointThread,
     onIdleError: (err) => log.warn({ err: err.message }, 'database connection lost; it will be replaced'),
+    onWarning: (message) => log.warn(message),
     ...opts.store,
   });
   const bull = config.redisUrl

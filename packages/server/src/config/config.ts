@@ -22,6 +22,8 @@ export const configSchema = z.object({
   port: int(0, 65535).default(8080),
   host: z.string().min(1).default('127.0.0.1'),
   dataDir: z.string().min(1).default('./data'),
+  /** SQLite: checkpoint the WAL on a worker thread instead of in the commit that fills it (store/checkpointer.ts). */
+  sqliteCheckpointThread: bool.default(true),
   databaseUrl: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -226,6 +228,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_LLM_MAX_RETRIES: 'llmMaxRetries',
   CODEMIE_LLM_MAX_STEPS: 'llmMaxSteps',
   CODEMIE_LLM_DIRECT_CLIENT: 'llmDirectClient',
+  CODEMIE_SQLITE_CHECKPOINT_THREAD: 'sqliteCheckpointThread',
   CODEMIE_IDP: 'idp',
   CODEMIE_IDP_REALM: 'idpRealm',
   CODEMIE_TRUSTED_ISSUERS: 'trustedIssuers',

@@ -20,7 +20,8 @@ export interface IdentityAdminSession {
 }
 
 export async function openIdentityAdmin(config: Config): Promise<IdentityAdminSession> {
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  // A short CLI session: SQLite checkpoints in its own commits, no checkpoint thread.
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, checkpointThread: false });
   // Changes made from the CLI are audited like the server's own (actor: the CLI operator).
   const audit = new AuditLog(store.db, pino({ level: 'silent' }));
   const rt = createIdentityRuntime(config, store, {

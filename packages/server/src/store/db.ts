@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -25,6 +26,13 @@ export interface StoreOptions {
   onIdleError?: (err: Error) => void;
   /** SQLite file name inside dataDir, or ':memory:'. */
   sqliteFile?: string;
+  /**
+   * SQLite file: checkpoint the WAL on a worker thread (store/checkpointer.ts), not in the commit
+   * that fills it. Default true; short-lived tools can turn it off.
+   */
+  checkpointThread?: boolean;
+  /** Store problems that do not stop it (a checkpoint thread that failed). */
+  onWarning?: (message: string) => void;
 }
 
 function redact(url: string): string {
@@ -41,6 +49,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   let db: Kysely<Database>;
   let dialect: Dialect;
   let location: string;
+  let sqliteHandle: import('better-sqlite3').Database | undefined;
   if (opts.databaseUrl) {
     const pg = await import('pg');
     // Return bigint counts as numbers; our counts never approach 2^53.
@@ -62,6 +71,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    sqliteHandle = sqlite;
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     dialect = 'sqlite';
   }
@@ -71,7 +81,22 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     await db.destroy();
     throw err;
   }
-  return { db, dialect, location, close: () => db.destroy() };
+  let checkpointer: Checkpointer | undefined;
+  if (sqliteHandle && location !== ':memory:' && opts.checkpointThread !== false) {
+    checkpointer = await startCheckpointer(sqliteHandle, location, { onWarning: opts.onWarning }).catch((err: Error) => {
+      opts.onWarning?.(`SQLite checkpoint thread did not start (${err.message}); checkpointing on the main connection`);
+      return undefined;
+    });
+  }
+  return {
+    db,
+    dialect,
+    location,
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
 }
 
 /**
