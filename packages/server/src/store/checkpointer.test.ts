@@ -8,7 +8,9 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.js';
+import SQLite from 'better-sqlite3';
 import { openStore, type Store } from './db.js';
+import { startCheckpointer } from './checkpointer.js';
 import { newRowId } from './ids.js';
 
 const stores: Store[] = [];
@@ -53,6 +55,18 @@ describe('SQLite checkpoint thread', () => {
   it('without the thread, SQLite checkpoints on its own commits as usual', async () => {
     const { store } = await open(false);
     expect(await autoCheckpoint(store)).toBe(1000);
+  });
+
+  it('a thread that cannot open the database fails to start and leaves SQLite checkpointing as usual', async () => {
+    const tmp = tempDir('codemie-ckpt-bad-');
+    dirs.push(tmp);
+    const main = new SQLite(path.join(tmp.dir, 'main.db'));
+    try {
+      await expect(startCheckpointer(main, path.join(tmp.dir, 'missing-dir', 'x.db'))).rejects.toThrow(/directory does not exist|unable to open/i);
+      expect(main.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    } finally {
+      main.close();
+    }
   });
 
   it('data written before closing is there after re-opening', async () => {

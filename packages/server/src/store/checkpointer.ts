@@ -59,16 +59,17 @@ export async function startCheckpointer(main: Database, file: string, opts: Chec
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, everyMs: opts.everyMs ?? 200 } });
   let stopping = false;
+  let fellBack = false;
   const fallBack = (why: string) => {
+    if (fellBack) return;
+    fellBack = true;
     if (main.open) main.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
     if (!stopping) opts.onWarning?.(`SQLite checkpoint thread stopped (${why}); checkpointing on the main connection`);
   };
+  // Until the worker is ready the main connection keeps SQLite's own checkpoints (the caller reports a failure).
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
     worker.once('error', reject);
-  }).catch((err: Error) => {
-    fallBack(err.message);
-    throw err;
   });
   // The worker is running: from now on only it checkpoints.
   main.pragma('wal_autocheckpoint = 0');
