@@ -155,8 +155,8 @@ class Exchange implements Dispatcher.DispatchHandlers {
   }
 
   /** Stops the exchange (no-op once it is over). */
-  abort(reason?: unknown): void {
-    if (!this.ended) this.abortFn?.(reason instanceof Error ? reason : new DOMException('aborted', 'AbortError'));
+  abort(): void {
+    if (!this.ended) this.abortFn?.(new DOMException('aborted', 'AbortError'));
   }
 
   private finish(): void {

@@ -1,6 +1,6 @@
 /** The single-node run queue: a FIFO with bounded concurrency inside this process. */
 import type { FastifyBaseLogger } from 'fastify';
-import type { GiveUpHandler, RunHandler, RunJob, RunQueue, RunQueueStats } from './queue.js';
+import { abortReason, type GiveUpHandler, type RunHandler, type RunJob, type RunQueue, type RunQueueStats } from './queue.js';
 
 interface Running {
   job: RunJob;
@@ -77,7 +77,7 @@ export class InProcessRunQueue implements RunQueue {
         .catch(async (err) => {
           this.log.error({ err, runId: job.runId, kind: job.kind }, 'run handler failed');
           const onGiveUp = this.giveUp.get(job.kind);
-          if (!onGiveUp || controller.signal.reason === 'shutdown') return;
+          if (!onGiveUp || abortReason(controller.signal) === 'shutdown') return;
           await onGiveUp(job, err instanceof Error ? err.message : String(err)).catch((e: unknown) =>
             this.log.error({ err: e, runId: job.runId }, 'could not record a failed run'),
           );

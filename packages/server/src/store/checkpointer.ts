@@ -58,13 +58,13 @@ const AUTO_CHECKPOINT_PAGES = 1000;
 export async function startCheckpointer(main: Database, file: string, opts: CheckpointerOptions = {}): Promise<Checkpointer> {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, everyMs: opts.everyMs ?? 200 } });
-  let stopping = false;
-  let fellBack = false;
+  // Set once the worker is gone for good: stopped on purpose, or failed (then SQLite's own checkpoints resume).
+  let done = false;
   const fallBack = (why: string) => {
-    if (fellBack) return;
-    fellBack = true;
+    if (done) return;
+    done = true;
     if (main.open) main.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
-    if (!stopping) opts.onWarning?.(`SQLite checkpoint thread stopped (${why}); checkpointing on the main connection`);
+    opts.onWarning?.(`SQLite checkpoint thread stopped (${why}); checkpointing on the main connection`);
   };
   // Until the worker is ready the main connection keeps SQLite's own checkpoints (the caller reports a failure).
   await new Promise<void>((resolve, reject) => {
@@ -82,7 +82,7 @@ export async function startCheckpointer(main: Database, file: string, opts: Chec
   worker.unref();
   return {
     async stop() {
-      stopping = true;
+      done = true;
       // Keep the process alive until the worker has closed its connection (it is unref'd otherwise).
       worker.ref();
       worker.postMessage('stop');
