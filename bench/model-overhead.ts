@@ -1,17 +1,23 @@
 /**
  * Platform overhead of POST /v1/assistants/{id}/model against an LLM that answers instantly.
  * Same run, same machine: (a) calling the test LLM server directly (OpenAI chat completions),
- * (b) calling the platform (auth, assistant lookup, history persistence included), which calls
- * that same LLM server. Reports req/s and p50/p99 latency for non-stream, and time-to-first-byte
- * for stream, at a fixed concurrency. Added latency = platform − direct.
+ * (b) calling a bare gateway in front of it (bench/reference-gateway.mjs: parse, call, reply;
+ * nothing else), the yardstick for what any Node.js hop costs here, (c) calling the platform
+ * (auth, assistant lookup, history persistence included), which calls that same LLM server.
+ * Reports req/s and p50/p99 latency for non-stream, and time-to-first-byte for stream, at a fixed
+ * concurrency. Added latency = (gateway or platform) − direct.
  *
- * The two are measured in alternating rounds (direct, platform, direct, platform, ...) and the
+ * The paths are measured in alternating rounds (direct, gateway, platform, direct, ...) and the
  * figures reported are medians over the rounds: on a shared VM the machine's speed drifts by tens
  * of percent within a minute, which one long phase each would fold into the comparison.
  *
- *   npx tsx bench/model-overhead.ts [--concurrency 16] [--rounds 5] [--seconds 3] [--warmup-seconds 15] [--client fetch|undici]
+ *   npx tsx bench/model-overhead.ts [--concurrency 16] [--rounds 5] [--seconds 3] [--warmup-seconds 15]
+ *                                   [--client fetch|undici] [--no-gateway]
  */
 import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once as onceEvent } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { Agent } from 'undici';
 import { startServerProcess } from '../packages/server/test/process.js';
 import { tempDir } from '../packages/server/test/helpers.js';
@@ -28,6 +34,7 @@ const selfCpu = cpuOf();
 const SECONDS = arg('seconds', 3);
 const ROUNDS = arg('rounds', 5);
 const WARMUP_SECONDS = arg('warmup-seconds', 15);
+const WITH_GATEWAY = !process.argv.includes('--no-gateway');
 
 interface Stats {
   n: number;
@@ -90,7 +97,7 @@ async function load(label: string, once: () => Promise<number>, cpu?: () => numb
   samples.sort((a, b) => a - b);
   const cpuMs = cpu && cpu0 !== undefined ? (cpu() - cpu0) / samples.length : undefined;
   const s = { n: samples.length, rps: samples.length / secs, p50: pct(samples, 50), p99: pct(samples, 99), cpuMs };
-  const cpuText = cpuMs !== undefined && !Number.isNaN(cpuMs) ? `  cpu ${cpuMs.toFixed(2)} ms/req (${cpu === selfCpu ? 'bench process' : 'server'})` : '';
+  const cpuText = cpuMs !== undefined && !Number.isNaN(cpuMs) ? `  cpu ${cpuMs.toFixed(2)} ms/req (${cpu === selfCpu ? 'bench process' : 'its process'})` : '';
   console.log(`  ${label.padEnd(32)} n=${String(s.n).padStart(6)}  ${s.rps.toFixed(0).padStart(5)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${cpuText}`);
   return s;
 }
@@ -142,6 +149,19 @@ async function timed(url: string, init: { method: 'POST'; headers: Record<string
   return took;
 }
 
+/** Starts bench/reference-gateway.mjs in its own process (like the platform) and waits for its URL. */
+async function startGateway(llmBaseUrl: string, llmKey: string): Promise<{ url: string; child: ChildProcess }> {
+  const script = fileURLToPath(new URL('./reference-gateway.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, llmBaseUrl, llmKey], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  for await (const piece of child.stdout!) {
+    out += piece;
+    if (out.includes('\n')) return { url: out.trim(), child };
+  }
+  throw new Error('the reference gateway exited before listening');
+}
+
 async function main() {
   const llm = await startTestLlmServer({ instant: true });
   const tmp = tempDir('codemie-bench-');
@@ -156,6 +176,7 @@ async function main() {
     CODEMIE_LIMIT_USER_REQUESTS_PER_MINUTE: '100000000',
     CODEMIE_LIMIT_PROJECT_REQUESTS_PER_MINUTE: '100000000',
   });
+  const gateway = WITH_GATEWAY ? await startGateway(llm.baseUrl, TEST_LLM_API_KEY) : undefined;
   try {
     // A regular user, like a service calling the platform: admins are exempt from the fair-use
     // limits, so calling as admin would leave the limiter's per-request check out of the figures.
@@ -183,39 +204,46 @@ async function main() {
 
     console.log(`concurrency ${CONCURRENCY}, ${ROUNDS} rounds of ${SECONDS} s per phase, client ${CLIENT}, node ${process.version}`);
     const serverCpu = cpuOf(srv.child.pid);
-    const nonStream = {
-      direct: () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(false) }, false),
-      platform: () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi' }) }, false),
-    };
-    const stream = {
-      direct: () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(true) }, true),
-      platform: () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify({ text: 'hi', stream: true }) }, true),
-    };
+    const gatewayCpu = gateway ? cpuOf(gateway.child.pid) : undefined;
+    const gatewayHeaders = { authorization: 'Bearer gateway-key', 'content-type': 'application/json' };
+    const paths = (stream: boolean) => ({
+      direct: () => timed(directUrl, { method: 'POST', headers: directHeaders, body: directBody(stream) }, stream),
+      gateway: gateway
+        ? () => timed(`${gateway.url}/model`, { method: 'POST', headers: gatewayHeaders, body: JSON.stringify({ text: 'hi', stream }) }, stream)
+        : undefined,
+      platform: () => timed(modelUrl, { method: 'POST', headers: auth, body: JSON.stringify(stream ? { text: 'hi', stream: true } : { text: 'hi' }) }, stream),
+    });
+    type Round = { d: Stats; g?: Stats; p: Stats };
     const summary: string[] = [];
-    for (const [name, calls] of [['non-stream', nonStream], ['stream TTFB', stream]] as const) {
-      const rounds: Array<{ d: Stats; p: Stats }> = [];
+    for (const [name, calls] of [['non-stream', paths(false)], ['stream TTFB', paths(true)]] as const) {
+      const rounds: Round[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         console.log(`${name}, round ${r + 1}/${ROUNDS}`);
         const warm = 10;
         if (r === 0) {
           console.log(`  warming up ${WARMUP_SECONDS} s each, unmeasured`);
           await warmUp(calls.direct);
+          if (calls.gateway) await warmUp(calls.gateway);
           await warmUp(calls.platform);
         }
         const d = await load(`direct LLM, ${name}`, calls.direct, selfCpu, warm);
+        const g = calls.gateway ? await load(`bare gateway, ${name}`, calls.gateway, gatewayCpu, warm) : undefined;
         const p = await load(`platform /model, ${name}`, calls.platform, serverCpu, warm);
-        rounds.push({ d, p });
+        rounds.push({ d, g, p });
       }
-      const med = (f: (x: { d: Stats; p: Stats }) => number) => median(rounds.map(f));
-      summary.push(
-        `${name.padEnd(12)} direct ${med((x) => x.d.rps).toFixed(0)} req/s, platform ${med((x) => x.p.rps).toFixed(0)} req/s; ` +
-          `added p50 ${med((x) => x.p.p50 - x.d.p50).toFixed(2)} ms, p99 ${med((x) => x.p.p99 - x.d.p99).toFixed(2)} ms; ` +
-          `CPU per request: server ${med((x) => x.p.cpuMs ?? NaN).toFixed(2)} ms, bench process (direct) ${med((x) => x.d.cpuMs ?? NaN).toFixed(2)} ms`,
-      );
+      const med = (f: (x: Round) => number) => median(rounds.map(f)).toFixed(2);
+      const added = (which: 'g' | 'p', label: string) =>
+        `  ${label.padEnd(13)} ${med((x) => x[which]!.rps).replace(/\.\d+$/, '').padStart(5)} req/s; added p50 ${med((x) => x[which]!.p50 - x.d.p50)} ms, ` +
+        `p99 ${med((x) => x[which]!.p99 - x.d.p99)} ms; its CPU per request ${med((x) => x[which]!.cpuMs ?? NaN)} ms`;
+      summary.push(`${name}: direct ${med((x) => x.d.rps).replace(/\.\d+$/, '')} req/s (bench process CPU per request ${med((x) => x.d.cpuMs ?? NaN)} ms)`);
+      if (gateway) summary.push(added('g', 'bare gateway'));
+      summary.push(added('p', 'platform'));
     }
-    console.log('\nmedians over the rounds (added = platform − direct of the same round):');
+    console.log('\nmedians over the rounds (added = that path − direct, of the same round):');
     for (const line of summary) console.log(line);
   } finally {
+    gateway?.child.kill('SIGTERM');
+    if (gateway && gateway.child.exitCode === null) await onceEvent(gateway.child, 'exit');
     await srv.stop('SIGTERM');
     await llm.close();
     await agent.close();
