@@ -231,19 +231,22 @@ async function main() {
         const p = await load(`platform /model, ${name}`, calls.platform, serverCpu, warm);
         rounds.push({ d, g, p });
       }
-      const med = (f: (x: Round) => number) => median(rounds.map(f)).toFixed(2);
+      const med = (f: (x: Round) => number, digits = 2) => median(rounds.map(f)).toFixed(digits);
       const added = (which: 'g' | 'p', label: string) =>
-        `  ${label.padEnd(13)} ${med((x) => x[which]!.rps).replace(/\.\d+$/, '').padStart(5)} req/s; added p50 ${med((x) => x[which]!.p50 - x.d.p50)} ms, ` +
+        `  ${label.padEnd(13)} ${med((x) => x[which]!.rps, 0).padStart(5)} req/s; added p50 ${med((x) => x[which]!.p50 - x.d.p50)} ms, ` +
         `p99 ${med((x) => x[which]!.p99 - x.d.p99)} ms; its CPU per request ${med((x) => x[which]!.cpuMs ?? NaN)} ms`;
-      summary.push(`${name}: direct ${med((x) => x.d.rps).replace(/\.\d+$/, '')} req/s (bench process CPU per request ${med((x) => x.d.cpuMs ?? NaN)} ms)`);
+      summary.push(`${name}: direct ${med((x) => x.d.rps, 0)} req/s (bench process CPU per request ${med((x) => x.d.cpuMs ?? NaN)} ms)`);
       if (gateway) summary.push(added('g', 'bare gateway'));
       summary.push(added('p', 'platform'));
     }
     console.log('\nmedians over the rounds (added = that path − direct, of the same round):');
     for (const line of summary) console.log(line);
   } finally {
-    gateway?.child.kill('SIGTERM');
-    if (gateway && gateway.child.exitCode === null) await onceEvent(gateway.child, 'exit');
+    if (gateway && gateway.child.exitCode === null) {
+      const exited = onceEvent(gateway.child, 'exit');
+      gateway.child.kill('SIGTERM');
+      await exited;
+    }
     await srv.stop('SIGTERM');
     await llm.close();
     await agent.close();
