@@ -30,6 +30,8 @@ import { freshPostgres, tempDir } from '../packages/server/test/helpers.js';
 import { startServerProcess, type ServerProcess } from '../packages/server/test/process.js';
 import { TWO_STATE_YAML, lastUserText } from '../packages/server/test/scale-support.js';
 import { defaultReply, startTestLlmServer, writeTestModelsFile } from '../packages/server/test/llm-server.js';
+import { workflowChunk } from '../packages/server/src/wire/run-events.js';
+import type { BusEnvelope } from '../packages/server/src/workflows/model.js';
 
 export interface BenchOptions {
   /** Worker process counts, one phase each. */
@@ -177,7 +179,10 @@ async function serveLlm(latencyMs: number): Promise<void> {
 
 async function startLlmChild(latencyMs: number): Promise<LlmChild> {
   const self = fileURLToPath(import.meta.url);
-  const child: ChildProcess = fork(self, ['--serve-llm', String(latencyMs)], { execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(self, ['--serve-llm', String(latencyMs)], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let next = 0;
   const pending = new Map<number, (m: any) => void>();
   const baseUrl = await new Promise<string>((resolve, reject) => {
@@ -459,7 +464,13 @@ function cpuPerRun(a: CpuSample, b: CpuSample, runs: number, killedWorker: numbe
   // A killed worker's counters are gone with it: its share is not counted.
   const workers = a.workers.reduce<number>((n, w, i) => (i === killedWorker ? n : n + d(w, b.workers[i])), 0);
   const per = (ms: number) => +(ms / Math.max(1, runs)).toFixed(1);
-  const r = { api: per(d(a.api, b.api)), workers: per(workers), llm: per(d(a.llm, b.llm)), client: per(b.client - a.client), machine: per(d(a.machine, b.machine)) };
+  const r = {
+    api: per(d(a.api, b.api)),
+    workers: per(workers),
+    llm: per(d(a.llm, b.llm)),
+    client: per(b.client - a.client),
+    machine: per(d(a.machine, b.machine)),
+  };
   return Object.values(r).some((v) => Number.isNaN(v)) ? undefined : r;
 }
 
@@ -480,7 +491,12 @@ async function verify(
 ): Promise<{ lost: number; duplicated: number; streamGaps: number; repeatedCalls: number }> {
   const note = (s: string) => void (problems.length < 50 && problems.push(s));
   const execs = new Map(
-    (await db.query<{ id: string; overall_status: string; output: string | null }>('select id, overall_status, output from workflow_executions where workflow_id = $1', [workflowId])).rows.map((r) => [r.id, r]),
+    (
+      await db.query<{ id: string; overall_status: string; output: string | null }>(
+        'select id, overall_status, output from workflow_executions where workflow_id = $1',
+        [workflowId],
+      )
+    ).rows.map((r) => [r.id, r]),
   );
   const states = new Map<string, Array<{ name: string; status: string }>>();
   for (const r of (
@@ -535,15 +551,26 @@ async function verify(
     for (const name of ['first', 'second']) {
       const rows = st.filter((s) => s.name === name);
       if (rows.length > 1) dup.push(`${rows.length} rows for state ${name}`);
-      if (succeeded && (rows.length === 0 || rows.some((r) => r.status !== 'Succeeded'))) gone.push(`state ${name}: ${rows.map((r) => r.status).join(',') || 'no row'}`);
+      if (succeeded && (rows.length === 0 || rows.some((r) => r.status !== 'Succeeded')))
+        gone.push(`state ${name}: ${rows.map((r) => r.status).join(',') || 'no row'}`);
     }
     if (st.some((s) => s.name !== 'first' && s.name !== 'second')) dup.push(`unexpected states ${st.map((s) => s.name).join(',')}`);
     const [err, entries] = streams[i] ?? [null, []];
     if (err) gaps.push(`stream unreadable: ${err.message}`);
     else if (succeeded) {
-      const raw = (entries as Array<[string, string[]]>).filter(([, f]) => f[0] === 'd').map(([, f]) => (JSON.parse(f[1]!) as { chunk: Record<string, any> }).chunk);
+      const raw = (entries as Array<[string, string[]]>)
+        .filter(([, f]) => f[0] === 'd')
+        .map(([, f]) => workflowChunk(o.id, (JSON.parse(f[1]!) as BusEnvelope).event) as Record<string, any>);
       const events = raw
-        .map((c) => (c.last ? 'last' : c.workflow_state ? `${c.workflow_state.name}:${String(c.workflow_state.event_type).replace('state_', '')}` : c.thought ? 'thought' : 'chunk'))
+        .map((c) =>
+          c.last
+            ? 'last'
+            : c.workflow_state
+              ? `${c.workflow_state.name}:${String(c.workflow_state.event_type).replace('state_', '')}`
+              : c.thought
+                ? 'thought'
+                : 'chunk',
+        )
         .join(',');
       // What the API's stream sends a client: up to the first final chunk, a state row's
       // state_finish once (a worker taking a run over publishes the finishes it replays, and the
@@ -630,7 +657,10 @@ function parseArgs(argv: string[]): BenchOptions {
   if (!databaseUrl || !redisUrl) throw new Error('set TEST_DATABASE_URL (PostgreSQL admin URL) and TEST_REDIS_URL, or pass --database-url and --redis-url');
   const leaseMs = num('lease-ms', 3000);
   return {
-    workers: (val('workers') ?? '1,2,4').split(',').map((s) => Number(s.trim())).filter((n) => n > 0),
+    workers: (val('workers') ?? '1,2,4')
+      .split(',')
+      .map((s) => Number(s.trim()))
+      .filter((n) => n > 0),
     runs: num('runs', 400),
     concurrency: num('concurrency', 32),
     kill: argv.includes('--kill'),
@@ -648,7 +678,12 @@ function parseArgs(argv: string[]): BenchOptions {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const cpu = os.cpus();
-  opts.log(`node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  opts.log(
+    `node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   opts.log(
     `worker concurrency ${opts.workerConcurrency}, lease ${opts.leaseMs} ms, test LLM in a child process (${opts.llmLatencyMs ? `${opts.llmLatencyMs} ms per answer` : 'instant'})`,
   );

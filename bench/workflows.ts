@@ -52,11 +52,17 @@ const env = await startWorkflowEnv({
   llm,
   listen: false,
   // Fair-use limits off: the bench's one user starts all N runs at once on purpose.
-  env: { CODEMIE_WORKER_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '50', CODEMIE_LIMIT_USER_CONCURRENT_RUNS: '0', CODEMIE_LIMIT_PROJECT_CONCURRENT_RUNS: '0', CODEMIE_LIMIT_USER_REQUESTS_PER_MINUTE: '0', CODEMIE_LIMIT_PROJECT_REQUESTS_PER_MINUTE: '0' },
-  module: process.argv.includes('--stub-llm') ? { llm: (ctx) => stubLlm(ctx.llm) } : {},
+  env: {
+    CODEMIE_WORKER_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '50',
+    CODEMIE_LIMIT_USER_CONCURRENT_RUNS: '0',
+    CODEMIE_LIMIT_PROJECT_CONCURRENT_RUNS: '0',
+    CODEMIE_LIMIT_USER_REQUESTS_PER_MINUTE: '0',
+    CODEMIE_LIMIT_PROJECT_REQUESTS_PER_MINUTE: '0',
+  },
+  module: process.argv.includes('--stub-llm') ? (infra) => ({ llm: stubLlm(infra.llm) }) : undefined,
 });
-const { db: kdb } = env.platform.ctx.store;
-const engineLlm = process.argv.includes('--stub-llm') ? stubLlm(env.platform.ctx.llm) : env.platform.ctx.llm;
+const { db: kdb } = env.platform.infra.store;
+const engineLlm = process.argv.includes('--stub-llm') ? stubLlm(env.platform.infra.llm) : env.platform.infra.llm;
 
 let polls = 0; // waitAll's own queries, left out of the statement counts
 async function waitAll(ids: string[]): Promise<void> {
@@ -122,7 +128,8 @@ const model = engineLlm.resolveModel(null).base_name;
 const directTimes: number[] = [];
 for (let i = 0; i < SEQ * 5; i++) {
   const s = performance.now();
-  for await (const ev of engineLlm.runAgent({ model, system: 'bench', messages: [{ role: 'user', content: 'go' }], signal: new AbortController().signal })) void ev;
+  for await (const ev of engineLlm.runAgent({ model, system: 'bench', messages: [{ role: 'user', content: 'go' }], signal: new AbortController().signal }))
+    void ev;
   directTimes.push(performance.now() - s);
 }
 const fiveId = await env.createWorkflow(five);
@@ -134,7 +141,7 @@ for (let i = 0; i < SEQ; i++) {
   const s = performance.now();
   const ex = await env.execute(fiveId, { user_input: 'x' });
   // The run's event stream ends with it: no status polling (its queries and CPU) in this phase.
-  for await (const ev of env.platform.ctx.events.subscribe(`execution:${ex.execution_id}`)) void ev;
+  for await (const ev of env.platform.infra.events.subscribe(`execution:${ex.execution_id}`)) void ev;
   runTimes.push(performance.now() - s);
 }
 const fiveCpu = (cpuMs() - c2) / SEQ;

@@ -27,7 +27,7 @@ export async function main(overrides: Parameters<typeof loadConfig>[1] = {}): Pr
     }
     throw err;
   }
-  const { log } = platform.ctx;
+  const { log } = platform.infra;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -55,7 +55,7 @@ export async function main(overrides: Parameters<typeof loadConfig>[1] = {}): Pr
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   const address = await platform.listen();
-  log.info({ address, database: platform.ctx.store.location, version: platform.ctx.version }, `CodeMie platform listening on ${address}`);
+  log.info({ address, database: platform.infra.store.location, version: platform.infra.version }, `CodeMie platform listening on ${address}`);
 }
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;

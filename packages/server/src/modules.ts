@@ -1,7 +1,12 @@
-/** Every domain module of the platform, in registration order. */
-import type { DomainModule } from './context.js';
-import { assistantLookup, assistantsModule, conversationsModule, tasksModule } from './assistants/module.js';
+/**
+ * The composition root of the domains: each module is built from the infrastructure and the
+ * services of the modules it needs, in dependency order. Routes are registered in this order.
+ */
+import type { Infra } from './infra.js';
+import type { Module } from './module.js';
+import { assistantsModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
+import { conversationsModule } from './conversations/module.js';
 import { demoModule } from './demo/module.js';
 import { filesModule } from './files/module.js';
 import { healthModule } from './health/routes.js';
@@ -9,19 +14,44 @@ import { identityModule } from './identity/module.js';
 import { llmModule } from './llm/routes.js';
 import { mcpModule } from './mcp/index.js';
 import { metricsModule } from './metrics/routes.js';
-import { createWorkflowsModule } from './workflows/module.js';
+import { tasksModule } from './tasks/routes.js';
+import { workflowsModule, type WorkflowsModuleDeps } from './workflows/module.js';
 
-export const allModules: DomainModule[] = [
-  healthModule,
-  metricsModule,
-  auditModule,
-  llmModule,
-  identityModule,
-  mcpModule,
-  filesModule,
-  assistantsModule,
-  conversationsModule,
-  tasksModule,
-  createWorkflowsModule({ assistants: assistantLookup }),
-  demoModule,
-];
+/** Replacements of what the modules would build themselves (tests and benchmarks). */
+export interface ModuleOverrides {
+  workflows?: Pick<WorkflowsModuleDeps, 'assistants' | 'llm' | 'openToolset'>;
+}
+
+export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
+  const identity = identityModule(infra);
+  const files = filesModule(infra);
+  const conversations = conversationsModule(infra);
+  const tasks = tasksModule(infra);
+  const assistants = assistantsModule(infra, { conversations: conversations.services, tasks: tasks.services, files: files.services });
+  const workflows = workflowsModule(infra, { assistants: assistants.services.lookup, files: files.services, ...overrides.workflows });
+  const services = {
+    identity: identity.services,
+    files: files.services,
+    conversations: conversations.services,
+    tasks: tasks.services,
+    assistants: assistants.services,
+    workflows: workflows.services,
+  };
+  const modules: Module[] = [
+    healthModule(infra),
+    metricsModule(infra),
+    auditModule(infra),
+    llmModule(infra),
+    identity,
+    mcpModule(infra),
+    files,
+    assistants,
+    conversations,
+    tasks,
+    workflows,
+    demoModule(infra, { assistants: assistants.services.assistants, workflows: workflows.services }),
+  ];
+  return { modules, services };
+}
+
+export type PlatformServices = ReturnType<typeof buildModules>['services'];

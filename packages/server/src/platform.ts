@@ -1,16 +1,18 @@
 /**
- * Assembles one platform process: config → store (migrated) → context → modules → HTTP app.
- * Used by main.ts, the CLI and tests alike, so all three run the same code.
+ * Assembles one platform process: config → infrastructure (store migrated, queue, bus, tracer,
+ * LLM, MCP, fair use) → domain modules (modules.ts) → HTTP app. Used by main.ts, the CLI and
+ * tests alike, so all three run the same code.
  */
 import pino from 'pino';
 import type { Config } from './config/config.js';
-import type { AppContext, DomainModule } from './context.js';
+import type { Infra } from './infra.js';
+import type { Module } from './module.js';
 import { openStore, type StoreOptions } from './store/db.js';
 import { SettingsRepo } from './store/settings.js';
-import { denyAll } from './api/auth.js';
+import type { Authenticator } from './api/auth.js';
 import { buildApp, type App } from './api/app.js';
 import { VERSION } from './version.js';
-import { allModules } from './modules.js';
+import { buildModules, type ModuleOverrides, type PlatformServices } from './modules.js';
 import { InProcessRunQueue } from './runs/in-process-queue.js';
 import { MemoryEventBus } from './events/bus.js';
 import { BullMqRunQueue } from './runs/bullmq-queue.js';
@@ -28,7 +30,12 @@ import { MemoryLimitBackend } from './limits/memory.js';
 
 export interface Platform {
   app: App;
-  ctx: AppContext;
+  /** The infrastructure every module was built on. */
+  infra: Infra;
+  /** The domain services (other processes' tooling, tests). */
+  services: PlatformServices;
+  /** Replaces how requests are authenticated (tests use a test authenticator). */
+  useAuthenticator(a: Authenticator): void;
   /** Listens on config.host:config.port; resolves with the bound address. */
   listen(): Promise<string>;
   /** Stops accepting, lets in-flight requests finish, then releases resources. */
@@ -38,10 +45,13 @@ export interface Platform {
 export interface PlatformOptions {
   logger?: boolean | object;
   store?: Partial<StoreOptions>;
-  modules?: DomainModule[];
+  /** Replacements of services the modules would build (tests, benchmarks). */
+  overrides?: (infra: Infra) => ModuleOverrides;
+  /** More modules, after the platform's own (test probes). */
+  extraModules?: (infra: Infra) => Module[];
 }
 
-export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
+async function createInfra(config: Config, opts: PlatformOptions): Promise<Infra> {
   const log = pino(opts.logger === false ? { level: 'silent' } : { level: config.logLevel, ...(typeof opts.logger === 'object' ? opts.logger : {}) });
   // LLM layer: models file validated before anything else is opened (a bad file stops start-up).
   const llm = createLlmService(config, log);
@@ -55,7 +65,13 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   });
   const bull = config.redisUrl
     ? new BullMqRunQueue(
-        { redisUrl: config.redisUrl, concurrency: config.workerConcurrency, consume: config.role !== 'api', prefix: config.redisPrefix, lockDurationMs: config.runLeaseMs },
+        {
+          redisUrl: config.redisUrl,
+          concurrency: config.workerConcurrency,
+          consume: config.role !== 'api',
+          prefix: config.redisPrefix,
+          lockDurationMs: config.runLeaseMs,
+        },
         log,
       )
     : undefined;
@@ -68,16 +84,15 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     log,
     metrics,
   );
-  // Run slots are refreshed while runs execute here and freed when they end (limits/fair-use.ts).
-  const runs = fairUse.trackRuns(queue);
-  const ctx: AppContext = {
+  const mcp = createMcpService({ config, log, metrics, db: store.db });
+  return {
     config,
     store,
     log,
     version: VERSION,
     settings: new SettingsRepo(store.db),
-    authenticator: denyAll,
-    runs,
+    // Run slots are refreshed while runs execute here and freed when they end (limits/fair-use.ts).
+    runs: fairUse.trackRuns(queue),
     metrics,
     fairUse,
     redis,
@@ -87,49 +102,58 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     tracer: await createTracer(config, VERSION),
     audit: new AuditLog(store.db, log),
     llm: instrumentLlm(llm, metrics),
-    mcp: createMcpService({ config, log, metrics, db: store.db }),
-    onClose: [],
+    mcp,
+    // Pooled MCP connections (and their stdio processes) close at shutdown.
+    onClose: [() => mcp.close()],
   };
-  // Pooled MCP connections (and their stdio processes) close at shutdown.
-  ctx.onClose.push(() => ctx.mcp.close());
-  const modules = opts.modules ?? allModules;
+}
+
+export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
+  const infra = await createInfra(config, opts);
+  const { modules: own, services } = buildModules(infra, opts.overrides?.(infra));
+  const modules = [...own, ...(opts.extraModules?.(infra) ?? [])];
   try {
-    for (const mod of modules) await mod.init?.(ctx);
+    for (const mod of modules) await mod.init?.();
   } catch (err) {
-    await redis?.quit().catch(() => undefined);
-    await store.close();
+    await infra.redis?.quit().catch(() => undefined);
+    await infra.store.close();
     throw err;
   }
-  const app = await buildApp(ctx, modules, { logger: opts.logger === false ? false : log });
+  let authenticator: Authenticator = services.identity.authenticator;
+  const app = await buildApp(infra, modules, { logger: opts.logger === false ? false : infra.log, authenticator: () => authenticator });
   // Handlers were registered by the modules' init; runs may start (recovery re-enqueues in `started`).
-  if (config.role !== 'api') await ctx.runs.start();
+  if (config.role !== 'api') await infra.runs.start();
   let closed = false;
   return {
     app,
-    ctx,
+    infra,
+    services,
+    useAuthenticator(a) {
+      authenticator = a;
+    },
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
-      for (const mod of modules) await mod.started?.(ctx);
+      for (const mod of modules) await mod.started?.();
       return address;
     },
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
-      await ctx.runs.stop(config.shutdownTimeoutMs / 2);
-      await ctx.events.close();
-      await ctx.tracer.shutdown();
-      await ctx.audit.flush();
-      for (const fn of [...ctx.onClose].reverse()) {
+      await infra.runs.stop(config.shutdownTimeoutMs / 2);
+      await infra.events.close();
+      await infra.tracer.shutdown();
+      await infra.audit.flush();
+      for (const fn of [...infra.onClose].reverse()) {
         try {
           await fn();
         } catch (err) {
-          log.warn({ err }, 'error during shutdown');
+          infra.log.warn({ err }, 'error during shutdown');
         }
       }
-      fairUse.close();
-      await redis?.quit().catch(() => undefined);
-      await store.close();
+      infra.fairUse.close();
+      await infra.redis?.quit().catch(() => undefined);
+      await infra.store.close();
     },
   };
 }

@@ -27,7 +27,12 @@ afterAll(async () => {
 describe('assistant call traces', () => {
   it('exports one trace with session, user, tags and a generation, without header values or keys', async () => {
     const h = authHeaders(await passwordToken(p, 'tracy'));
-    const a = await p.app.inject({ method: 'POST', url: '/v1/assistants', headers: h, payload: { name: 'Tracer Bot', description: '', system_prompt: 'x', llm_model_type: 'test-model', project: 'demo' } });
+    const a = await p.app.inject({
+      method: 'POST',
+      url: '/v1/assistants',
+      headers: h,
+      payload: { name: 'Tracer Bot', description: '', system_prompt: 'x', llm_model_type: 'test-model', project: 'demo' },
+    });
     const res = await p.app.inject({
       method: 'POST',
       url: `/v1/assistants/${a.json().assistantId}/model`,
@@ -35,7 +40,7 @@ describe('assistant call traces', () => {
       payload: { text: 'hi', conversation_id: 'conv-trace-1', propagate_headers: true, metadata: { langfuse_tags: ['team-a'] } },
     });
     expect(res.statusCode).toBe(200);
-    await p.ctx.tracer.flush();
+    await p.infra.tracer.flush();
     const root = rx.spans.find((s) => !s.parentSpanId && s.attributes['session.id'] === 'conv-trace-1')!;
     expect(root).toBeDefined();
     expect(root.attributes).toMatchObject({

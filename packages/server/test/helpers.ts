@@ -5,6 +5,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../src/config/config.js';
 import { createPlatform, type Platform, type PlatformOptions } from '../src/platform.js';
+import type { Route } from '../src/api/route.js';
+import type { Module } from '../src/module.js';
 
 export function tempDir(prefix = 'codemie-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -78,11 +80,13 @@ export async function startTestPlatform(
       CODEMIE_LOCAL_MODEL: 'off',
       CODEMIE_SEED_DEMO: 'false',
       CODEMIE_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
-      ...(pgDb ? { DATABASE_URL: pgDb.url } : {}), ...opts.env },
+      ...(pgDb ? { DATABASE_URL: pgDb.url } : {}),
+      ...opts.env,
+    },
     opts.config ?? {},
   );
   const platform = await createPlatform(config, { logger: false, ...opts });
-  if (opts.testAuth) platform.ctx.authenticator = testAuthenticator;
+  if (opts.testAuth) platform.useAuthenticator(testAuthenticator);
   let url = '';
   if (opts.listen) url = await platform.listen();
   return {
@@ -128,4 +132,9 @@ export const testAuthenticator: Authenticator = {
 /** Headers that authenticate as the given user with testAuthenticator. */
 export function testAuthHeaders(user: Partial<AuthUser>): Record<string, string> {
   return { authorization: `Bearer test.${Buffer.from(JSON.stringify(user)).toString('base64url')}` };
+}
+
+/** Extra routes as a module (test probes): `startTestPlatform({ extraModules: probeModule([...]) })`. */
+export function probeModule(routes: Route[]): () => Module[] {
+  return () => [{ name: 'probe', services: null, routes }];
 }

@@ -8,7 +8,6 @@
  *   await p.app.inject({ url: '/v1/user', headers: authHeaders(token) });
  */
 import type { Platform } from '../src/platform.js';
-import { identityOf } from '../src/identity/module.js';
 import type { UserRecord } from '../src/identity/repo.js';
 import type { UserInput } from '../src/identity/admin.js';
 import { TEST_ADMIN_PASSWORD } from './helpers.js';
@@ -19,7 +18,7 @@ export const DEFAULT_TEST_PASSWORD = 'test-password-123';
 export type TestUserInput = UserInput;
 
 export async function createUser(platform: Platform, input: TestUserInput): Promise<UserRecord> {
-  const { user } = await identityOf(platform.ctx).admin.addUser({
+  const { user } = await platform.services.identity.admin.addUser({
     ...input,
     password: input.password ?? DEFAULT_TEST_PASSWORD,
     email: input.email ?? `${input.username}@example.com`,
@@ -32,7 +31,7 @@ export async function createClient(
   platform: Platform,
   input: { clientId: string; roles?: string[]; projects?: string[]; adminProjects?: string[] },
 ): Promise<string> {
-  const { secret } = await identityOf(platform.ctx).admin.addClient({ ...input, publicClient: false });
+  const { secret } = await platform.services.identity.admin.addClient({ ...input, publicClient: false });
   return secret!;
 }
 
@@ -44,7 +43,7 @@ export interface TokenSet {
 }
 
 async function tokenRequest(platform: Platform, form: Record<string, string>): Promise<TokenSet> {
-  const realm = platform.ctx.config.idpRealm;
+  const realm = platform.infra.config.idpRealm;
   const res = await platform.app.inject({
     method: 'POST',
     url: `/auth/realms/${realm}/protocol/openid-connect/token`,

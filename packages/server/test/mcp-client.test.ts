@@ -133,9 +133,7 @@ describe('MCP client over streamable HTTP (recording server)', () => {
     expect(pooled.filter((c) => c.serverName === 'rec')).toHaveLength(1);
     const sessionsBefore = http.sessions.size;
     // interleave: each call waits inside the server while the others are sent
-    const results = await Promise.all(
-      sets.flatMap((ts) => [call(ts, 'whoami'), call(ts, 'slow', { ms: 50 }), call(ts, 'whoami')]),
-    );
+    const results = await Promise.all(sets.flatMap((ts) => [call(ts, 'whoami'), call(ts, 'slow', { ms: 50 }), call(ts, 'whoami')]));
     const whoami = results.filter((_, i) => i % 3 !== 1).map((r) => JSON.parse(r.output) as { headers: Record<string, string> });
     whoami.forEach((w, i) => expect(w.headers['x-tenant-id']).toBe(tenants[Math.floor(i / 2)]));
     // one session id for all of them
@@ -334,8 +332,7 @@ describe('MCP client over stdio (recording server as a node script)', () => {
   afterAll(async () => {
     await mcp.close();
   });
-  const stdio = (extra: Record<string, unknown> = {}) =>
-    servers({ name: 'rec-stdio', config: { command: 'node', args: [RECORDING, 'stdio'], ...extra } });
+  const stdio = (extra: Record<string, unknown> = {}) => servers({ name: 'rec-stdio', config: { command: 'node', args: [RECORDING, 'stdio'], ...extra } });
 
   it('propagated headers arrive in _meta of tools/call; absent when off', async () => {
     const ts = await mcp.openToolset(stdio(), { propagatedHeaders: { 'x-tenant-id': 'acme-corp', 'x-correlation-id': 'trace-123' }, user });
@@ -450,7 +447,7 @@ describe('the published @modelcontextprotocol/server-everything', () => {
 describe('platform shutdown', () => {
   it('ctx.mcp is wired into the platform and its stdio processes are reaped on shutdown', async () => {
     const p = await startTestPlatform({ db: 'sqlite' });
-    const ts = await p.ctx.mcp.openToolset(servers({ name: 'rec', config: { command: 'node', args: [RECORDING, 'stdio', 'platform'] } }), {
+    const ts = await p.infra.mcp.openToolset(servers({ name: 'rec', config: { command: 'node', args: [RECORDING, 'stdio', 'platform'] } }), {
       propagatedHeaders: null,
       user,
     });

@@ -17,6 +17,8 @@ import { startTestLlmServer, writeTestModelsFile, type TestLlmServer } from './l
 import { parseSse } from './sse.js';
 import { Redis } from 'ioredis';
 import { RedisEventBus } from '../src/events/redis-bus.js';
+import { workflowChunk } from '../src/wire/run-events.js';
+import type { BusEnvelope } from '../src/workflows/model.js';
 import { openIdentityAdmin } from '../src/identity/admin-session.js';
 import { loadConfig } from '../src/config/config.js';
 
@@ -27,8 +29,6 @@ const STREAM_CHECK_MS = 500;
 
 const YAML = TWO_STATE_YAML;
 const ONE_STATE_YAML = TWO_STATE_YAML.replace(/    next:\n      state_id: second\n[\s\S]*$/, '    next:\n      state_id: end\n');
-
-
 
 describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL + Redis', () => {
   const tmp = tempDir('codemie-scale-');
@@ -148,7 +148,10 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     // Each run ran on exactly one worker; with 2 slots per worker, 6 slow runs must use both.
     for (const id of ids) expect(ranOn(id)).toHaveLength(1);
     const perWorker = workers.map((w) => ids.filter((id) => w.output().includes(id)).length);
-    expect(perWorker.every((n) => n > 0), `runs per worker: ${perWorker}`).toBe(true);
+    expect(
+      perWorker.every((n) => n > 0),
+      `runs per worker: ${perWorker}`,
+    ).toBe(true);
     for (const p of [apiA, apiB]) for (const id of ids) expect(p.output()).not.toContain('run started on this worker');
     // Each state's model call happened once per execution.
     expect(llmCalls('SPREAD')).toHaveLength(12);
@@ -183,7 +186,8 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     const rest: Array<{ id: string; chunk: any }> = [];
     try {
       for await (const ev of bus.subscribe(`execution:${id}`, { afterId: ids[1], signal: AbortSignal.timeout(5000) })) {
-        const chunk = (ev.data as { chunk: any }).chunk;
+        // The bus carries run events; clients get them as the reference's chunks.
+        const chunk = workflowChunk(id, (ev.data as BusEnvelope).event) as any;
         rest.push({ id: ev.id, chunk });
         if (chunk?.last) break;
       }
@@ -195,7 +199,13 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
   }, 30_000);
 
   it('an assistant background task accepted by API B runs on a worker; its result is read through API A', async () => {
-    const created = await api(apiB.url, 'POST', '/v1/assistants', { name: 'bg', description: 'd', system_prompt: 'Be brief.', llm_model_type: 'test-model', project: 'demo' });
+    const created = await api(apiB.url, 'POST', '/v1/assistants', {
+      name: 'bg',
+      description: 'd',
+      system_prompt: 'Be brief.',
+      llm_model_type: 'test-model',
+      project: 'demo',
+    });
     expect(created.status, created.text).toBe(200);
     const call = await api(apiB.url, 'POST', `/v1/assistants/${created.body.assistantId}/model`, { text: 'BGTASK please', background_task: true });
     expect(call.status, call.text).toBe(200);
@@ -234,7 +244,9 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
 
   it('a per-user limit of 2 concurrent runs holds across both API processes; a run finished on a worker frees its slot', async () => {
     // A regular (non-admin) user, created in the shared database like `codemie idp user add` does.
-    const idp = await openIdentityAdmin(loadConfig({ DATABASE_URL: env.DATABASE_URL!, CODEMIE_DATA_DIR: tmp.dir, CODEMIE_SCRYPT_N: '1024', CODEMIE_LOCAL_MODEL: 'off' }));
+    const idp = await openIdentityAdmin(
+      loadConfig({ DATABASE_URL: env.DATABASE_URL!, CODEMIE_DATA_DIR: tmp.dir, CODEMIE_SCRYPT_N: '1024', CODEMIE_LOCAL_MODEL: 'off' }),
+    );
     try {
       await idp.admin.addUser({ username: 'limited', password: 'limited-password-1', email: 'limited@example.com', projects: ['demo'] });
     } finally {
@@ -247,13 +259,24 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     });
     const userToken = ((await res.json()) as { access_token: string }).access_token;
     const as = async (base: string, method: string, url: string, body?: unknown) => {
-      const r = await fetch(`${base}${url}`, { method, headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      const r = await fetch(`${base}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
       return { status: r.status, headers: r.headers, body: (await r.json()) as any };
     };
     const wf = await as(apiA.url, 'POST', '/v1/workflows', { name: 'limited', description: 'd', project: 'demo', yaml_config: ONE_STATE_YAML });
     expect(wf.status).toBe(200);
     const run = (base: string, input: string) => as(base, 'POST', `/v1/workflows/${wf.body.data.id}/executions`, { user_input: input });
-    const done = (id: string) => until(`execution ${id} to finish`, async () => ((await as(apiB.url, 'GET', `/v1/workflows/${wf.body.data.id}/executions/${id}`)).body.overall_status === 'Succeeded' ? true : undefined), 15_000, 100);
+    const done = (id: string) =>
+      until(
+        `execution ${id} to finish`,
+        async () => ((await as(apiB.url, 'GET', `/v1/workflows/${wf.body.data.id}/executions/${id}`)).body.overall_status === 'Succeeded' ? true : undefined),
+        15_000,
+        100,
+      );
     llm.rule((req) => (lastUserText(req).includes('FAIRUSE') ? { text: 'fair', firstTokenDelayMs: 700 } : undefined));
 
     const [one, two] = await Promise.all([run(apiA.url, 'FAIRUSE 1'), run(apiA.url, 'FAIRUSE 2')]);
@@ -271,7 +294,7 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     for (const p of [apiA, apiB, ...workers]) expect(((await (await fetch(`${p.url}/v1/healthcheck`)).json()) as { redis: string }).redis).toBe('ok');
   }, 30_000);
 
-    it('an abort sent to API A reaches the run on a worker within about a second', async () => {
+  it('an abort sent to API A reaches the run on a worker within about a second', async () => {
     llm.script((req) => (lastUserText(req).includes('ABORTME') ? { hang: true } : undefined));
     const id = await execute(apiB.url, 'ABORTME');
     const call = await until('the hanging model call', () => llmCalls('ABORTME')[0], 15_000);
@@ -308,10 +331,14 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     // The aborted waiting run never reached a model.
     await sleep(300);
     expect(llmCalls('DEPTH')).toHaveLength(4);
-    await until('the workers to free their slots', async () => (await Promise.all(workers.map(async (w) => /^codemie_runs_active 0$/m.test(await (await fetch(`${w.url}/metrics`)).text())))).every(Boolean), 5000);
+    await until(
+      'the workers to free their slots',
+      async () => (await Promise.all(workers.map(async (w) => /^codemie_runs_active 0$/m.test(await (await fetch(`${w.url}/metrics`)).text())))).every(Boolean),
+      5000,
+    );
   }, 40_000);
 
-    it('restarting an API process does not affect a running execution', async () => {
+  it('restarting an API process does not affect a running execution', async () => {
     llm.script((req) => (lastUserText(req).includes('APIRESTART') ? { text: 'survived the api restart', firstTokenDelayMs: 2500 } : undefined));
     const id = await execute(apiA.url, 'APIRESTART');
     await until('the slow model call', () => llmCalls('APIRESTART')[0], 15_000);
@@ -351,7 +378,7 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     workers.splice(workers.indexOf(leaving!), 1, await start('worker'));
   }, 45_000);
 
-    it('a worker killed with SIGKILL mid-run: the other worker takes the run over after the lease and finishes it exactly once', async () => {
+  it('a worker killed with SIGKILL mid-run: the other worker takes the run over after the lease and finishes it exactly once', async () => {
     // The second state's first model call hangs (the worker dies during it); the retry answers.
     llm.script((req) => (lastUserText(req).includes('Second: KILLME') ? { hang: true } : undefined));
     const id = await execute(apiA.url, 'KILLME');
@@ -404,7 +431,10 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     const db = new pg.Client({ connectionString: env.DATABASE_URL });
     await db.connect();
     try {
-      await db.query(`update workflow_execution_states set status = 'Succeeded', output = 'written', completed_at = $2 where execution_id = $1 and status = 'In Progress'`, [id, new Date().toISOString()]);
+      await db.query(
+        `update workflow_execution_states set status = 'Succeeded', output = 'written', completed_at = $2 where execution_id = $1 and status = 'In Progress'`,
+        [id, new Date().toISOString()],
+      );
       await db.query(`update workflow_executions set overall_status = 'Succeeded', output = 'written before the crash' where id = $1`, [id]);
     } finally {
       await db.end();
@@ -423,13 +453,19 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
 
     // The worker taking the finished run over publishes its final event again (for streams without the fallback).
     await until('the take-over', () => new RegExp(`"runId":"${id}"[^\\n]*run taken over by this worker`).test(survivor.output()), 20_000).catch((err) => {
-      throw new Error(`${(err as Error).message}\n${survivor.output().split('\n').filter((l) => l.includes(id)).join('\n')}`);
+      throw new Error(
+        `${(err as Error).message}\n${survivor
+          .output()
+          .split('\n')
+          .filter((l) => l.includes(id))
+          .join('\n')}`,
+      );
     });
     const bus = new RedisEventBus(process.env.TEST_REDIS_URL!, { prefix: env.CODEMIE_REDIS_PREFIX });
     const finals: any[] = [];
     try {
       for await (const ev of bus.subscribe(`execution:${id}`, { signal: AbortSignal.timeout(5000) })) {
-        const chunk = (ev.data as { chunk: any }).chunk;
+        const chunk = workflowChunk(id, (ev.data as BusEnvelope).event) as any;
         if (chunk?.last) finals.push(chunk);
       }
     } finally {

@@ -41,7 +41,12 @@ beforeAll(async () => {
   const user = await createUser(p, { username: 'wendy', projects: ['demo'] });
   void user;
   h = authHeaders(await passwordToken(p, 'wendy'));
-  const res = await p.app.inject({ method: 'POST', url: '/v1/workflows', headers: h, payload: { name: 'Deployment check', description: 'd', project: 'demo', yaml_config: YAML } });
+  const res = await p.app.inject({
+    method: 'POST',
+    url: '/v1/workflows',
+    headers: h,
+    payload: { name: 'Deployment check', description: 'd', project: 'demo', yaml_config: YAML },
+  });
   expect(res.statusCode).toBe(200);
   workflowId = res.json().data.id;
 });
@@ -64,7 +69,7 @@ async function runToEnd(payload: Record<string, unknown>, headers: Record<string
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  await p.ctx.tracer.flush();
+  await p.infra.tracer.flush();
   return id;
 }
 

@@ -2,8 +2,8 @@
 import type { AuthUser } from '../src/api/auth.js';
 import { startTestPlatform, tempDir, testAuthHeaders, type DbKind, type TestPlatform } from './helpers.js';
 import { startTestLlmServer, writeTestModelsFile, type TestLlmServer } from './llm-server.js';
-import { createWorkflowsModule, type WorkflowsModuleOptions } from '../src/workflows/module.js';
-import { healthModule } from '../src/health/routes.js';
+import type { Infra } from '../src/infra.js';
+import type { ModuleOverrides } from '../src/modules.js';
 
 export const alice: Partial<AuthUser> = { id: 'alice', username: 'alice', projects: ['demo'] };
 export const bob: Partial<AuthUser> = { id: 'bob', username: 'bob', projects: ['demo'] };
@@ -13,7 +13,13 @@ export interface WorkflowEnv {
   platform: TestPlatform;
   llm: TestLlmServer;
   dataDir: string;
-  api<T = any>(method: string, url: string, body?: unknown, user?: Partial<AuthUser> | null, headers?: Record<string, string>): Promise<{ status: number; body: T; text: string }>;
+  api<T = any>(
+    method: string,
+    url: string,
+    body?: unknown,
+    user?: Partial<AuthUser> | null,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: T; text: string }>;
   createWorkflow(yaml: string, user?: Partial<AuthUser>, extra?: Record<string, unknown>): Promise<string>;
   execute(workflowId: string, body?: Record<string, unknown>, user?: Partial<AuthUser>): Promise<any>;
   waitFor(workflowId: string, executionId: string, statuses: string[], timeoutMs?: number): Promise<any>;
@@ -24,7 +30,14 @@ export interface WorkflowEnv {
 }
 
 export async function startWorkflowEnv(
-  opts: { db?: DbKind; llm?: TestLlmServer; instant?: boolean; module?: WorkflowsModuleOptions; env?: Record<string, string>; listen?: boolean } = {},
+  opts: {
+    db?: DbKind;
+    llm?: TestLlmServer;
+    instant?: boolean;
+    module?: (infra: Infra) => NonNullable<ModuleOverrides['workflows']>;
+    env?: Record<string, string>;
+    listen?: boolean;
+  } = {},
 ): Promise<WorkflowEnv> {
   const llm = opts.llm ?? (await startTestLlmServer({ instant: opts.instant }));
   const tmp = tempDir('codemie-wf-');
@@ -41,8 +54,15 @@ export async function startWorkflowEnv(
     startTestPlatform({
       testAuth: true,
       listen: opts.listen ?? true,
-      env: { ...models.env, CODEMIE_LLM_MAX_RETRIES: '0', CODEMIE_SHUTDOWN_TIMEOUT_MS: '400', CODEMIE_DATA_DIR: tmp.dir, ...(pgUrl ? { DATABASE_URL: pgUrl } : {}), ...opts.env },
-      modules: [healthModule, createWorkflowsModule(opts.module)],
+      env: {
+        ...models.env,
+        CODEMIE_LLM_MAX_RETRIES: '0',
+        CODEMIE_SHUTDOWN_TIMEOUT_MS: '400',
+        CODEMIE_DATA_DIR: tmp.dir,
+        ...(pgUrl ? { DATABASE_URL: pgUrl } : {}),
+        ...opts.env,
+      },
+      overrides: opts.module ? (infra) => ({ workflows: opts.module!(infra) }) : undefined,
     });
   const env: WorkflowEnv = {
     platform: await start(),

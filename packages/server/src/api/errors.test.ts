@@ -1,42 +1,64 @@
 /** The error envelope for every failure path, framework errors included (HTTP level, inject()). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { DomainModule } from '../context.js';
-import { healthModule } from '../health/routes.js';
-import { startTestPlatform, type TestPlatform } from '../../test/helpers.js';
+import { probeModule, startTestPlatform, type TestPlatform } from '../../test/helpers.js';
 import { notFound } from './errors.js';
+import { defineRoute } from './route.js';
 
-/** A module with routes that exercise each error path. */
-const probeModule: DomainModule = {
-  name: 'probe',
-  apiRoutes(app) {
-    app.post(
-      '/probe/echo',
-      {
-        config: { public: true },
-        schema: {
-          body: z.object({
-            name: z.string().min(1),
-            items: z.array(z.object({ qty: z.number().int().positive() })).default([]),
-          }),
-        },
-      },
-      async (req) => ({ echoed: req.body }),
-    );
-    app.get('/probe/boom', { config: { public: true } }, async () => {
-      const err = new Error('secret internal detail at /srv/app.ts:12');
-      throw err;
-    });
-    app.get('/probe/missing/:id', { config: { public: true } }, async (req) => {
-      throw notFound('Assistant', (req.params as { id: string }).id);
-    });
-    app.get('/probe/private', async () => ({ ok: true }));
-  },
-};
+const body = z.object({
+  name: z.string().min(1),
+  items: z.array(z.object({ qty: z.number().int().positive() })).default([]),
+});
+
+/** Routes that exercise each error path. */
+const probes = [
+  defineRoute({
+    method: 'POST',
+    path: '/probe/echo',
+    access: 'public',
+    tags: ['probe'],
+    summary: 'echo',
+    body,
+    responses: { 200: z.object({ echoed: body }) },
+    handler: ({ body }) => ({ echoed: body }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/probe/boom',
+    access: 'public',
+    tags: ['probe'],
+    summary: 'boom',
+    responses: { 200: z.object({}) },
+    handler: () => {
+      throw new Error('secret internal detail at /srv/app.ts:12');
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/probe/missing/:id',
+    access: 'public',
+    tags: ['probe'],
+    summary: 'missing',
+    params: z.object({ id: z.string() }),
+    responses: { 200: z.object({}) },
+    errors: [404],
+    handler: ({ params }) => {
+      throw notFound('Assistant', params.id);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/probe/private',
+    tags: ['probe'],
+    summary: 'private',
+    responses: { 200: z.object({ ok: z.boolean() }) },
+    handler: () => ({ ok: true }),
+  }),
+];
 
 let p: TestPlatform;
 beforeAll(async () => {
-  p = await startTestPlatform({ modules: [healthModule, probeModule], config: { bodyLimit: 2048 } });
+  p = await startTestPlatform({ extraModules: probeModule(probes), config: { bodyLimit: 2048 } });
 });
 afterAll(() => p.stop());
 
@@ -95,9 +117,7 @@ describe('error envelope', () => {
     const { error } = res.json();
     expect(error.message).toContain('name:');
     expect(error.message).toContain('items[1].qty:');
-    expect(error.details).toEqual(
-      expect.arrayContaining([expect.objectContaining({ loc: 'name' }), expect.objectContaining({ loc: 'items[1].qty' })]),
-    );
+    expect(error.details).toEqual(expect.arrayContaining([expect.objectContaining({ loc: 'name' }), expect.objectContaining({ loc: 'items[1].qty' })]));
   });
 
   it('missing required field → 422', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { badRequest } from './errors.js';
+import type { paginationSchema } from './schemas.js';
 
 /** The reference's paging: 0-based `page`, `per_page`; envelope {data, pagination:{page, per_page, total, pages}}. */
 export function pageQuery(defaultPerPage: number, maxPerPage = 100) {
@@ -9,12 +10,7 @@ export function pageQuery(defaultPerPage: number, maxPerPage = 100) {
   });
 }
 
-export const paginationSchema = z.object({
-  page: z.number().int(),
-  per_page: z.number().int(),
-  total: z.number().int(),
-  pages: z.number().int(),
-});
+export { paginationSchema } from './schemas.js';
 
 export interface Page<T> {
   data: T[];

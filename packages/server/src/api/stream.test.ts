@@ -1,41 +1,49 @@
 /** The stream writer against a real listening server: SSE and NDJSON framing, headers, heartbeats, disconnects. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DomainModule } from '../context.js';
-import { startTestPlatform, type TestPlatform } from '../../test/helpers.js';
-import { negotiateStreamFormat, openStream } from './stream.js';
+import { z } from 'zod';
+import { probeModule, startTestPlatform, type TestPlatform } from '../../test/helpers.js';
+import { defineRoute } from './route.js';
 
 let disconnected = 0;
-const mod: DomainModule = {
-  name: 'streamprobe',
-  apiRoutes(app) {
-    app.get('/stream', { config: { public: true } }, async (req, reply) => {
-      const w = openStream(req, reply, negotiateStreamFormat(req), { heartbeatMs: 30 });
+const streamRoute = (path: string, handler: (signal: AbortSignal) => AsyncIterable<{ id?: string; data: unknown }>, heartbeatMs?: number) =>
+  defineRoute({
+    method: 'GET',
+    path,
+    access: 'public',
+    tags: ['probe'],
+    summary: path,
+    responses: { 200: z.object({}) },
+    stream: z.unknown(),
+    handler: ({ stream, signal }) => stream(handler(signal), { heartbeatMs }),
+  });
+
+const routes = [
+  streamRoute(
+    '/stream',
+    async function* () {
       for (let i = 1; i <= 3; i++) {
-        await w.write({ id: String(i), data: { n: i, text: 'a}{b' } });
+        yield { id: String(i), data: { n: i, text: 'a}{b' } };
         await new Promise((r) => setTimeout(r, 40));
       }
-      w.end();
-    });
-    app.get('/slow-start', { config: { public: true } }, async (req, reply) => {
-      const w = openStream(req, reply, 'sse');
-      await new Promise((r) => setTimeout(r, 400));
-      await w.write({ id: '1', data: 'late' });
-      w.end();
-    });
-    app.get('/forever', { config: { public: true } }, async (req, reply) => {
-      const w = openStream(req, reply, 'sse');
-      w.signal.addEventListener('abort', () => disconnected++);
-      while (!w.signal.aborted) {
-        await w.write({ data: 'tick' });
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    });
-  },
-};
+    },
+    30,
+  ),
+  streamRoute('/slow-start', async function* () {
+    await new Promise((r) => setTimeout(r, 400));
+    yield { id: '1', data: 'late' };
+  }),
+  streamRoute('/forever', async function* (signal) {
+    signal.addEventListener('abort', () => disconnected++);
+    while (!signal.aborted) {
+      yield { data: 'tick' };
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }),
+];
 
 let p: TestPlatform;
 beforeAll(async () => {
-  p = await startTestPlatform({ modules: [mod], listen: true });
+  p = await startTestPlatform({ extraModules: probeModule(routes), listen: true });
 });
 afterAll(() => p.stop());
 
@@ -55,7 +63,10 @@ describe('stream writer', () => {
   it('writes NDJSON when asked', async () => {
     const res = await fetch(`${p.url}/v1/stream`, { headers: { accept: 'application/x-ndjson' } });
     expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-    const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = (await res.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.n)).toEqual([1, 2, 3]);
   });
 

@@ -34,10 +34,10 @@ export function openStream(
   req: FastifyRequest,
   reply: FastifyReply,
   format: StreamFormat,
-  opts: { heartbeatMs?: number; headers?: Record<string, string> } = {},
+  opts: { heartbeatMs?: number; headers?: Record<string, string>; controller?: AbortController } = {},
 ): StreamWriter {
   const res = reply.raw;
-  const controller = new AbortController();
+  const controller = opts.controller ?? new AbortController();
   reply.hijack();
   res.writeHead(200, {
     'content-type': format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',

@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { InProcessRunQueue } from '../runs/in-process-queue.js';
-import type { AppContext } from '../context.js';
 import { ASSISTANT_TASK_KIND, registerAssistantTasks } from './background.js';
 
 describe('background task given up', () => {
@@ -20,7 +19,7 @@ describe('background task given up', () => {
         finished.push(args);
       },
     };
-    registerAssistantTasks({ runs } as unknown as AppContext, { tasks, assistants: {}, conversations: {} } as never);
+    registerAssistantTasks({ runs, tasks, assistants: {}, calls: {}, log: pino({ level: 'silent' }) } as never);
     await runs.start();
     await runs.enqueue(ASSISTANT_TASK_KIND, 'task-1');
     for (let i = 0; i < 100 && !finished.length; i++) await new Promise((r) => setTimeout(r, 5));

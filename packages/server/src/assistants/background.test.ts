@@ -58,10 +58,18 @@ describe.each(DB_KINDS)('background tasks (%s)', (db) => {
   it('answers at once with a taskId; the task completes and its turn is saved', async () => {
     llm.reset();
     platform = await startTestPlatform({ testAuth: true, listen: true, env });
-    const created = await http(`${platform.url}/v1/assistants`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ name: 'Bg', system_prompt: 'x', llm_model_type: 'test-model' }) });
+    const created = await http(`${platform.url}/v1/assistants`, {
+      method: 'POST',
+      headers: { ...alice, ...json },
+      body: JSON.stringify({ name: 'Bg', system_prompt: 'x', llm_model_type: 'test-model' }),
+    });
     assistantId = (await created.json()).assistantId;
     llm.script({ text: 'done in background', firstTokenDelayMs: 200 });
-    const res = await http(`${platform.url}/v1/assistants/${assistantId}/model`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ text: 'work', background_task: true }) });
+    const res = await http(`${platform.url}/v1/assistants/${assistantId}/model`, {
+      method: 'POST',
+      headers: { ...alice, ...json },
+      body: JSON.stringify({ text: 'work', background_task: true }),
+    });
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body).toMatchObject({ generated: 'Task is running in the background', timeElapsed: 0, success: true });
@@ -83,7 +91,11 @@ describe.each(DB_KINDS)('background tasks (%s)', (db) => {
 
   it('404 "Task not found" for an unknown id and for another user\'s task; a provider failure fails the task', async () => {
     llm.script({ status: 401 });
-    const res = await http(`${platform.url}/v1/assistants/${assistantId}/model`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ text: 'fail', backgroundTask: true }) });
+    const res = await http(`${platform.url}/v1/assistants/${assistantId}/model`, {
+      method: 'POST',
+      headers: { ...alice, ...json },
+      body: JSON.stringify({ text: 'fail', backgroundTask: true }),
+    });
     const { taskId } = await res.json();
     const failed = await waitFor(async () => {
       const t = await (await getTask(platform, taskId)).json();
@@ -101,7 +113,11 @@ describe.each(DB_KINDS)('background tasks (%s)', (db) => {
   it('a task still STARTED at shutdown runs again after a restart on the same data dir', async () => {
     llm.reset();
     llm.script({ hang: true });
-    const res = await http(`${platform.url}/v1/assistants/${assistantId}/model`, { method: 'POST', headers: { ...alice, ...json }, body: JSON.stringify({ text: 'survive', background_task: true }) });
+    const res = await http(`${platform.url}/v1/assistants/${assistantId}/model`, {
+      method: 'POST',
+      headers: { ...alice, ...json },
+      body: JSON.stringify({ text: 'survive', background_task: true }),
+    });
     const { taskId } = await res.json();
     await waitFor(async () => (llm.chatRequests().length ? true : undefined));
     await platform.stop();
@@ -118,16 +134,20 @@ describe.each(DB_KINDS)('background tasks (%s)', (db) => {
 
   it('a task that cannot run again (restarted too often) is FAILED with a reason at start-up', async () => {
     platform = await startTestPlatform({ testAuth: true, listen: false, env });
-    const { assistantServices } = await import('./module.js');
-    const { tasks } = assistantServices(platform.ctx);
-    const row = await tasks.create('assistant-task', { id: 'alice', username: 'alice', name: 'Alice', email: '', roles: [], projects: ['demo'], adminProjects: [], isAdmin: false, userType: 'regular' }, 'stuck', {
-      assistantId,
-      body: { text: 'stuck' },
-      user: { id: 'alice' },
-      conversationId: '11111111-1111-1111-1111-111111111111',
-      propagatedHeaders: null,
-      attempts: 3,
-    });
+    const { tasks } = platform.services;
+    const row = await tasks.create(
+      'assistant-task',
+      { id: 'alice', username: 'alice', name: 'Alice', email: '', roles: [], projects: ['demo'], adminProjects: [], isAdmin: false, userType: 'regular' },
+      'stuck',
+      {
+        assistantId,
+        body: { text: 'stuck' },
+        user: { id: 'alice' },
+        conversationId: '11111111-1111-1111-1111-111111111111',
+        propagatedHeaders: null,
+        attempts: 3,
+      },
+    );
     await platform.stop();
     platform = await startTestPlatform({ testAuth: true, listen: true, env });
     const t = await (await getTask(platform, row.id)).json();

@@ -1,15 +1,14 @@
 /**
- * Assistant calls with `background_task: true`: a task row (tasks/) plus a run on ctx.runs.
+ * Assistant calls with `background_task: true`: a task row (tasks/) plus a run on the run queue.
  * A run persists nothing until it ends, so re-running a STARTED task after a restart is safe;
  * recovery re-enqueues STARTED tasks and fails those that cannot run again (never stuck).
  */
+import type { FastifyBaseLogger } from 'fastify';
 import type { AuthUser } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
-import type { AppContext } from '../context.js';
-import type { ConversationService } from '../conversations/service.js';
-import { abortReason, type RunJob } from '../runs/queue.js';
+import { abortReason, type RunJob, type RunQueue } from '../runs/queue.js';
 import type { TaskService } from '../tasks/service.js';
-import { prepareCall, runCall } from './call.js';
+import type { AssistantCalls, PreparedCall } from './call.js';
 import type { ChatBody } from './schemas.js';
 import type { AssistantService } from './service.js';
 
@@ -27,22 +26,49 @@ export interface AssistantTaskPayload {
   attempts: number;
 }
 
-interface Deps {
+export interface BackgroundDeps {
   assistants: AssistantService;
-  conversations: ConversationService;
+  calls: AssistantCalls;
   tasks: TaskService;
+  runs: RunQueue;
+  log: FastifyBaseLogger;
 }
 
-export function registerAssistantTasks(ctx: AppContext, deps: Deps): void {
-  ctx.runs.register(
+/** The answer to a call that went to the background: its task id (the caller took the fair-use slot for `taskId`). */
+export async function startBackgroundTask(deps: BackgroundDeps, p: PreparedCall, taskId: string) {
+  const payload: AssistantTaskPayload = {
+    assistantId: p.assistant.id,
+    body: { ...p.body, stream: false, background_task: false },
+    user: { ...p.user, token: undefined },
+    conversationId: p.conversationId,
+    propagatedHeaders: p.propagatedHeaders,
+    attempts: 0,
+  };
+  const task = await deps.tasks.create(ASSISTANT_TASK_KIND, p.user, p.body.text ?? '', payload, taskId);
+  await deps.runs.enqueue(ASSISTANT_TASK_KIND, task.id, null);
+  return {
+    generated: 'Task is running in the background',
+    timeElapsed: 0,
+    tokensUsed: null,
+    usage: null,
+    thoughts: [],
+    taskId: task.id,
+    success: true,
+    agentError: null,
+    toolErrors: null,
+  };
+}
+
+export function registerAssistantTasks(deps: BackgroundDeps): void {
+  deps.runs.register(
     ASSISTANT_TASK_KIND,
-    (job, signal) => runAssistantTask(ctx, deps, job, signal),
+    (job, signal) => runAssistantTask(deps, job, signal),
     // The run failed outside the call itself (the store, say) and will not be tried again: fail the task.
     (job, reason) => deps.tasks.finish(job.runId, 'FAILED', `The task could not be completed: ${reason}`, 'Failed'),
   );
 }
 
-async function runAssistantTask(ctx: AppContext, deps: Deps, job: RunJob, signal: AbortSignal): Promise<void> {
+async function runAssistantTask(deps: BackgroundDeps, job: RunJob, signal: AbortSignal): Promise<void> {
   const { tasks } = deps;
   const row = await tasks.get(job.runId);
   if (!row || row.status !== 'STARTED') return; // finished work is never redone
@@ -54,9 +80,9 @@ async function runAssistantTask(ctx: AppContext, deps: Deps, job: RunJob, signal
     const assistant = await deps.assistants.repo.get(payload.assistantId);
     if (!assistant) return tasks.finish(row.id, 'FAILED', `The assistant '${payload.assistantId}' no longer exists.`);
     const body: ChatBody = { ...payload.body, conversation_id: payload.conversationId };
-    const prepared = await prepareCall(ctx, deps.conversations, assistant, body, payload.user, payload.propagatedHeaders, row.id);
+    const prepared = await deps.calls.prepare(assistant, body, payload.user, payload.propagatedHeaders, row.id);
     // A shutdown leaves the task STARTED (recovery runs it again), and its partial turn unsaved.
-    const r = await runCall(ctx, deps.conversations, prepared, signal, undefined, { saveWhen: () => abortReason(signal) !== 'shutdown' });
+    const r = await deps.calls.complete(prepared, signal, { saveWhen: () => abortReason(signal) !== 'shutdown' });
     if (abortReason(signal) === 'shutdown') return;
     if (r.success) {
       await tasks.finish(row.id, 'COMPLETED', typeof r.generated === 'string' ? r.generated : JSON.stringify(r.generated), 'Completed');
@@ -67,14 +93,17 @@ async function runAssistantTask(ctx: AppContext, deps: Deps, job: RunJob, signal
     }
   } catch (err) {
     if (abortReason(signal) === 'shutdown') return;
-    const reason = err instanceof ApiError ? `${err.message}: ${typeof err.details === 'string' ? err.details : JSON.stringify(err.details)}` : 'Internal error while running the task.';
-    if (!(err instanceof ApiError)) ctx.log.error({ err, taskId: row.id }, 'background task failed');
+    const reason =
+      err instanceof ApiError
+        ? `${err.message}: ${typeof err.details === 'string' ? err.details : JSON.stringify(err.details)}`
+        : 'Internal error while running the task.';
+    if (!(err instanceof ApiError)) deps.log.error({ err, taskId: row.id }, 'background task failed');
     await tasks.finish(row.id, 'FAILED', reason, 'Failed');
   }
 }
 
 /** On start-up: STARTED tasks run again, or fail with a reason when they cannot. */
-export async function recoverAssistantTasks(ctx: AppContext, deps: Deps): Promise<void> {
+export async function recoverAssistantTasks(deps: BackgroundDeps): Promise<void> {
   for (const row of await deps.tasks.started(ASSISTANT_TASK_KIND)) {
     const payload = deps.tasks.payload<AssistantTaskPayload>(row);
     if (!payload) {
@@ -82,8 +111,8 @@ export async function recoverAssistantTasks(ctx: AppContext, deps: Deps): Promis
     } else if (payload.attempts >= MAX_TASK_ATTEMPTS) {
       await deps.tasks.finish(row.id, 'FAILED', `Interrupted by server restarts ${payload.attempts} times; not started again.`, 'Failed');
     } else {
-      ctx.log.info({ taskId: row.id }, 'resuming background task after restart');
-      await ctx.runs.enqueue(ASSISTANT_TASK_KIND, row.id, null);
+      deps.log.info({ taskId: row.id }, 'resuming background task after restart');
+      await deps.runs.enqueue(ASSISTANT_TASK_KIND, row.id, null);
     }
   }
 }

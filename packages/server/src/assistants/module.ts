@@ -1,73 +1,44 @@
 /**
- * The assistants, conversations and tasks modules. They share services built once per
- * process (in the assistants module's init), so a call, its conversation and its task agree.
+ * The assistants module: CRUD, the call (stream, non-stream, background) and background-task
+ * recovery. Built on the conversations, tasks and files services it is given.
  */
-import type { AppContext, DomainModule } from '../context.js';
-import { ConversationService } from '../conversations/service.js';
-import { conversationRoutes } from '../conversations/routes.js';
-import { TaskService } from '../tasks/service.js';
-import { taskRoutes } from '../tasks/routes.js';
+import type { Infra } from '../infra.js';
+import type { Module } from '../module.js';
+import type { ConversationService } from '../conversations/service.js';
+import type { FileService } from '../files/service.js';
+import type { TaskService } from '../tasks/service.js';
+import type { MCPServerDetails } from '../mcp/schemas.js';
+import { AssistantCalls } from './call.js';
 import { recoverAssistantTasks, registerAssistantTasks } from './background.js';
-import { assistantRoutes, type AssistantDeps } from './routes.js';
+import { assistantRoutes } from './routes.js';
 import { AssistantService } from './service.js';
+import type { AssistantLookup } from '../workflows/seams.js';
+import type { AuthUser } from '../api/auth.js';
 
-const services = new WeakMap<AppContext, AssistantDeps>();
-
-/** The per-process services of this domain (created on first use). */
-export function assistantServices(ctx: AppContext): AssistantDeps {
-  let deps = services.get(ctx);
-  if (!deps) {
-    deps = {
-      assistants: new AssistantService(ctx.store.db, ctx.llm, { cacheRecords: ctx.store.dialect === 'sqlite' }),
-      conversations: new ConversationService(ctx.store.db, ctx.store.dialect),
-      tasks: new TaskService(ctx.store.db),
-    };
-    services.set(ctx, deps);
-  }
-  return deps;
+export interface AssistantServices {
+  assistants: AssistantService;
+  calls: AssistantCalls;
+  /** How workflows read an existing assistant (`assistant_id` in a workflow's YAML): workflows/seams.ts AssistantLookup. */
+  lookup: AssistantLookup;
 }
 
-export const assistantsModule: DomainModule = {
-  name: 'assistants',
-  init(ctx) {
-    registerAssistantTasks(ctx, assistantServices(ctx));
-  },
-  apiRoutes(app, ctx) {
-    assistantRoutes(app, ctx, assistantServices(ctx));
-  },
-  async started(ctx) {
-    // Any role may re-enqueue: the queue dedupes by task id, and whichever process consumes runs it.
-    await recoverAssistantTasks(ctx, assistantServices(ctx));
-  },
-};
-
-export const conversationsModule: DomainModule = {
-  name: 'conversations',
-  apiRoutes(app, ctx) {
-    conversationRoutes(app, assistantServices(ctx).conversations);
-  },
-};
-
-export const tasksModule: DomainModule = {
-  name: 'tasks',
-  apiRoutes(app, ctx) {
-    taskRoutes(app, assistantServices(ctx).tasks);
-  },
-};
-
-/** The assistants services of a running platform (demo seeding, other domains, tests). */
-export function assistantsOf(ctx: AppContext): AssistantDeps {
-  return assistantServices(ctx);
-}
-
-/**
- * How workflows read an existing assistant (`assistant_id` in a workflow's YAML): the creator of
- * the execution must own it or it must be shared with its project.
- */
-export function assistantLookup(ctx: AppContext) {
-  return {
-    async get(id: string, user: { id: string }) {
-      const a = await assistantServices(ctx).assistants.repo.get(id);
+export function assistantsModule(
+  infra: Infra,
+  deps: { conversations: ConversationService; tasks: TaskService; files: FileService },
+): Module<AssistantServices> {
+  const assistants = new AssistantService(infra.store.db, infra.llm, { cacheRecords: infra.store.dialect === 'sqlite' });
+  const calls = new AssistantCalls({
+    llm: infra.llm,
+    openToolset: (servers, o) => infra.mcp.openToolset(servers as MCPServerDetails[], o),
+    tracer: infra.tracer,
+    conversations: deps.conversations,
+    files: deps.files,
+  });
+  const background = { assistants, calls, tasks: deps.tasks, runs: infra.runs, log: infra.log };
+  // The creator of a workflow execution must own the assistant, or it must be shared.
+  const lookup: AssistantLookup = {
+    async get(id, user) {
+      const a = await assistants.repo.get(id);
       if (!a || (a.created_by.id !== user.id && !a.shared)) return null;
       return {
         id: a.id,
@@ -78,6 +49,18 @@ export function assistantLookup(ctx: AppContext) {
         top_p: a.top_p,
         mcp_servers: (a.data.mcp_servers as unknown[]) ?? [],
       };
+    },
+  };
+  return {
+    name: 'assistants',
+    services: { assistants, calls, lookup },
+    routes: assistantRoutes({ ...background, config: infra.config }),
+    init() {
+      registerAssistantTasks(background);
+    },
+    async started() {
+      // Any role may re-enqueue: the queue dedupes by task id, and whichever process consumes runs it.
+      await recoverAssistantTasks(background);
     },
   };
 }

@@ -105,9 +105,7 @@ export class AssistantService {
       data: {
         ...a.data,
         ...extraFields(body),
-        ...(promptChanged
-          ? { system_prompt_history: [...history, { system_prompt: a.system_prompt, date: a.update_date, created_by: a.created_by }] }
-          : {}),
+        ...(promptChanged ? { system_prompt_history: [...history, { system_prompt: a.system_prompt, date: a.update_date, created_by: a.created_by }] } : {}),
       },
       update_date: new Date().toISOString(),
     };
@@ -166,7 +164,11 @@ export class AssistantService {
 }
 
 function slugConflict(slug: string, project: string) {
-  return badRequest('Slug conflict', `The slug '${slug}' is already used by another assistant in project '${project}'.`, 'Choose another slug or omit it to generate one.');
+  return badRequest(
+    'Slug conflict',
+    `The slug '${slug}' is already used by another assistant in project '${project}'.`,
+    'Choose another slug or omit it to generate one.',
+  );
 }
 
 export function access(a: AssistantRecord) {
@@ -220,7 +222,7 @@ export function assistantResponse(a: AssistantRecord, user: AuthUser) {
     type: 'codemie',
     prompt_variables: [],
     categories: (d.categories as string[]) ?? [],
-    custom_metadata: (d.custom_metadata as object) ?? null,
+    custom_metadata: (d.custom_metadata as Record<string, unknown>) ?? null,
     origin: null,
     unique_users_count: 0,
     unique_likes_count: 0,

@@ -1,23 +1,26 @@
 /** The audit log on both databases: permission denials recorded centrally; admin-only reading. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DomainModule } from '../context.js';
-import { auditModule } from './routes.js';
+import { z } from 'zod';
 import { forbidden } from '../api/errors.js';
-import { DB_KINDS, startTestPlatform, testAuthHeaders, type TestPlatform } from '../../test/helpers.js';
+import { defineRoute } from '../api/route.js';
+import { DB_KINDS, probeModule, startTestPlatform, testAuthHeaders, type TestPlatform } from '../../test/helpers.js';
 
-const guarded: DomainModule = {
-  name: 'guarded',
-  apiRoutes(app) {
-    app.get('/guarded', async () => {
-      throw forbidden("You do not have permission to access the project 'secret'.");
-    });
+const guarded = defineRoute({
+  method: 'GET',
+  path: '/guarded',
+  tags: ['probe'],
+  summary: 'always refused',
+  responses: { 200: z.object({}) },
+  errors: [403],
+  handler: () => {
+    throw forbidden("You do not have permission to access the project 'secret'.");
   },
-};
+});
 
 describe.each(DB_KINDS)('audit log on %s', (db) => {
   let p: TestPlatform;
   beforeAll(async () => {
-    p = await startTestPlatform({ db, testAuth: true, modules: [auditModule, guarded] });
+    p = await startTestPlatform({ db, testAuth: true, extraModules: probeModule([guarded]) });
   });
   afterAll(() => p.stop());
 
@@ -27,7 +30,7 @@ describe.each(DB_KINDS)('audit log on %s', (db) => {
   it('records a permission denial with who, where and why (no secrets)', async () => {
     const res = await p.app.inject({ method: 'GET', url: '/v1/guarded', headers: { ...dev, 'x-request-id': 'req-audit-1' } });
     expect(res.statusCode).toBe(403);
-    await p.ctx.audit.flush();
+    await p.infra.audit.flush();
     const list = await p.app.inject({ method: 'GET', url: '/v1/admin/audit?event=access.denied', headers: admin });
     expect(list.statusCode).toBe(200);
     const body = list.json();
@@ -45,8 +48,8 @@ describe.each(DB_KINDS)('audit log on %s', (db) => {
   it('is readable by admins only (and that denial is itself audited)', async () => {
     const res = await p.app.inject({ method: 'GET', url: '/v1/admin/audit', headers: dev });
     expect(res.statusCode).toBe(403);
-    expect(res.json().error.details).toBe('This action requires administrator privileges.');
-    await p.ctx.audit.flush();
+    expect(res.json().error.details).toBe('This action requires administrator or maintainer privileges.');
+    await p.infra.audit.flush();
     const list = await p.app.inject({ method: 'GET', url: '/v1/admin/audit?per_page=1', headers: admin });
     expect(list.json().data[0].details.route).toBe('/v1/admin/audit');
     expect(list.json().pagination.pages).toBeGreaterThanOrEqual(2);

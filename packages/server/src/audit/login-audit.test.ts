@@ -2,7 +2,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../test/helpers.js';
 import { adminToken, authHeaders, createClient, createUser } from '../../test/identity-helpers.js';
-import { identityOf } from '../identity/module.js';
 
 let p: TestPlatform;
 beforeAll(async () => {
@@ -31,7 +30,7 @@ describe('login audit', () => {
       body: JSON.stringify({ email: 'carol', password: 'nope-nope-nope' }),
     });
     expect(local.status).toBe(401);
-    await p.ctx.audit.flush();
+    await p.infra.audit.flush();
     const res = await fetch(`${p.url}/v1/admin/audit?per_page=100`, { headers: authHeaders(await adminToken(p)) });
     const entries = ((await res.json()) as { data: { event: string; username: string; client_id: string; details: Record<string, unknown> }[] }).data;
     const carol = entries.filter((e) => e.username === 'carol' && e.event.startsWith('login.'));
@@ -42,9 +41,9 @@ describe('login audit', () => {
 
   it('records client and secret changes (never the secret itself)', async () => {
     const secret = await createClient(p, { clientId: 'ci-bot', roles: ['developer'], projects: ['demo'] });
-    const rotated = await identityOf(p.ctx).admin.rotateClientSecret('ci-bot');
-    await identityOf(p.ctx).admin.removeClient('ci-bot');
-    await p.ctx.audit.flush();
+    const rotated = await p.services.identity.admin.rotateClientSecret('ci-bot');
+    await p.services.identity.admin.removeClient('ci-bot');
+    await p.infra.audit.flush();
     const res = await fetch(`${p.url}/v1/admin/audit?per_page=100`, { headers: authHeaders(await adminToken(p)) });
     const entries = ((await res.json()) as { data: { event: string; client_id: string | null }[] }).data;
     const events = entries.filter((e) => e.client_id === 'ci-bot').map((e) => e.event);

@@ -10,13 +10,11 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_ALLOWED_COMMANDS } from '../mcp/allowed-commands.js';
 
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) =>
-  typeof v === 'boolean' ? v : ['true', '1', 'yes'].includes(v),
-);
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => (typeof v === 'boolean' ? v : ['true', '1', 'yes'].includes(v)));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const csv = z.union([z.array(z.string()), z.string()]).transform((v) =>
-  (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean),
-);
+const csv = z.union([z.array(z.string()), z.string()]).transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
 
 export const configSchema = z.object({
   port: int(0, 65535).default(8080),
@@ -28,9 +26,15 @@ export const configSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
-  redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
   /** Prefix of every Redis key (run queue and event streams), so deployments can share one Redis. */
-  redisPrefix: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only').default('codemie'),
+  redisPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only')
+    .default('codemie'),
   /** Lease of a run on a worker: a dead worker's runs move to another worker after this long. */
   runLeaseMs: int(1000, 3_600_000).default(30_000),
   // ── fair use (see docs/deployment.md#fair-use-limits); 0 turns a limit off ──
@@ -93,7 +97,10 @@ export const configSchema = z.object({
   /** `embedded`: this server is also a Keycloak-compatible IdP; `external`: only trusted issuers. */
   idp: z.enum(['embedded', 'external']).default('embedded'),
   /** Realm served by the embedded IdP (`/auth/realms/<realm>/...`). */
-  idpRealm: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('codemie'),
+  idpRealm: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('codemie'),
   /** External OIDC issuers whose tokens are accepted (JWKS found by discovery). */
   trustedIssuers: csv.default([]),
   /** When set, a token's `aud` or `azp` must be one of these. */
@@ -102,6 +109,8 @@ export const configSchema = z.object({
   adminPassword: z.string().min(8, 'at least 8 characters').optional(),
   /** Realm role that makes a user a platform admin. */
   adminRole: z.string().min(1).default('admin'),
+  /** Realm role of read-only auditors: analytics and audit data across projects, no writes. */
+  auditorRole: z.string().min(1).default('auditor'),
   claimUsername: z.string().min(1).default('preferred_username'),
   claimEmail: z.string().min(1).default('email'),
   claimName: z.string().min(1).default('name'),
@@ -235,6 +244,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_JWT_AUDIENCE: 'jwtAudience',
   CODEMIE_ADMIN_PASSWORD: 'adminPassword',
   CODEMIE_ADMIN_ROLE: 'adminRole',
+  CODEMIE_AUDITOR_ROLE: 'auditorRole',
   CODEMIE_CLAIM_USERNAME: 'claimUsername',
   CODEMIE_CLAIM_EMAIL: 'claimEmail',
   CODEMIE_CLAIM_NAME: 'claimName',
@@ -305,9 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
         const key = String(i.path[0] ?? '');
         const label = keyToEnv[key] ? `${keyToEnv[key]} (${key})` : key || 'config';
         const got = key in raw && !SECRET_KEYS.has(key) ? ` (got ${JSON.stringify(raw[key])})` : '';
-        return i.code === 'unrecognized_keys'
-          ? `unknown setting(s) in config file: ${i.keys.join(', ')}`
-          : `${label}: ${i.message}${got}`;
+        return i.code === 'unrecognized_keys' ? `unknown setting(s) in config file: ${i.keys.join(', ')}` : `${label}: ${i.message}${got}`;
       }),
     );
   }

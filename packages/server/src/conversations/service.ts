@@ -12,6 +12,7 @@ import type { Dialect } from '../store/db.js';
 import { createWriteBatcher, type WriteBatcher } from '../store/write-batch.js';
 import { compiledOnce } from '../store/compiled-query.js';
 import { newRowId } from '../store/ids.js';
+import type { Thought } from '../wire/thought.js';
 
 export interface GeneratedMessage {
   role: 'User' | 'Assistant';
@@ -28,7 +29,7 @@ export interface GeneratedMessage {
   messageRaw?: string | null;
   fileNames?: string[];
   assistantId?: string | null;
-  thoughts?: unknown[];
+  thoughts?: Thought[];
   status?: string | null;
   executionId?: string | null;
 }
@@ -41,9 +42,19 @@ type MessageValues = [...MessageTuple, ...MessageTuple];
 const messageRow = (v: readonly unknown[], o: number): MessageRow =>
   ({ id: v[o], conversation_id: v[o + 1], history_index: v[o + 2], role: v[o + 3], message: v[o + 4], date: v[o + 5], data: v[o + 6] }) as MessageRow;
 
-function messageFromRow(r: Selectable<ConversationMessagesTable>): GeneratedMessage {
+/** A message as read back: every stored message lists its files (possibly none). */
+export type StoredMessage = GeneratedMessage & { fileNames: string[] };
+
+function messageFromRow(r: Selectable<ConversationMessagesTable>): StoredMessage {
   // fileNames is always present (the Python SDK's HistoryItem requires it)
-  return { fileNames: [], ...fromJson<Partial<GeneratedMessage>>(r.data, {}), role: r.role as 'User' | 'Assistant', message: r.message, historyIndex: r.history_index, date: r.date };
+  return {
+    fileNames: [],
+    ...fromJson<Partial<GeneratedMessage>>(r.data, {}),
+    role: r.role as 'User' | 'Assistant',
+    message: r.message,
+    historyIndex: r.history_index,
+    date: r.date,
+  };
 }
 
 export const conversationNotFound = (id: string) => notFound('Conversation', id);
@@ -114,12 +125,22 @@ export class ConversationService {
       });
       // A turn is two messages (the shape compiled once); anything else takes the general path.
       if (rows.length === 2) await this.q.insertPair.run(trx, [...rows[0], ...rows[1]]);
-      else if (rows.length) await trx.insertInto('conversation_messages').values(rows.map((r) => messageRow(r, 0))).execute();
+      else if (rows.length)
+        await trx
+          .insertInto('conversation_messages')
+          .values(rows.map((r) => messageRow(r, 0)))
+          .execute();
     });
   }
 
-  async history(id: string): Promise<GeneratedMessage[]> {
-    const rows = await this.db.selectFrom('conversation_messages').selectAll().where('conversation_id', '=', id).orderBy('history_index').orderBy('role', 'desc').execute();
+  async history(id: string): Promise<StoredMessage[]> {
+    const rows = await this.db
+      .selectFrom('conversation_messages')
+      .selectAll()
+      .where('conversation_id', '=', id)
+      .orderBy('history_index')
+      .orderBy('role', 'desc')
+      .execute();
     return rows.map(messageFromRow);
   }
 
@@ -147,7 +168,7 @@ export class ConversationService {
     const c = await this.getOwned(id, user);
     const all = await this.history(id);
     let history = all;
-    let pagination: Record<string, unknown> | undefined;
+    let pagination: { page: number; per_page: number; total: number; pages: number; has_next: boolean; has_previous: boolean } | undefined;
     if (paging.page !== undefined || paging.perPage !== undefined || paging.sortOrder === 'desc') {
       const indexes = [...new Set(all.map((m) => m.historyIndex))];
       if (paging.sortOrder === 'desc') indexes.reverse();
@@ -215,13 +236,32 @@ export class ConversationService {
 function turnQueries(db: Kysely<Database>) {
   return {
     owner: compiledOnce((id: string) => db.selectFrom('conversations').select('user_id').where('id', '=', id), 1),
-    maxIndex: compiledOnce((id: string) => db.selectFrom('conversation_messages').select((eb) => eb.fn.max('history_index').as('m')).where('conversation_id', '=', id), 1),
+    maxIndex: compiledOnce(
+      (id: string) =>
+        db
+          .selectFrom('conversation_messages')
+          .select((eb) => eb.fn.max('history_index').as('m'))
+          .where('conversation_id', '=', id),
+      1,
+    ),
     touch: compiledOnce((at: string, id: string) => db.updateTable('conversations').set({ update_date: at }).where('id', '=', id), 2),
     create: compiledOnce(
       (id: string, userId: string, userName: string, name: string, assistantId: string, project: string, llmModel: string, at: string) =>
         db
           .insertInto('conversations')
-          .values({ id, user_id: userId, user_name: userName, name, initial_assistant_id: assistantId, project, folder: null, pinned: 0, llm_model: llmModel, date: at, update_date: at })
+          .values({
+            id,
+            user_id: userId,
+            user_name: userName,
+            name,
+            initial_assistant_id: assistantId,
+            project,
+            folder: null,
+            pinned: 0,
+            llm_model: llmModel,
+            date: at,
+            update_date: at,
+          })
           .onConflict((oc) => oc.column('id').doNothing()),
       8,
     ),

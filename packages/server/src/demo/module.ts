@@ -4,10 +4,11 @@
  * demo workflow), once; later starts leave them alone even if users delete them. Every start
  * prints, ready to paste, the token curl and the guide's /model curl for the demo assistant.
  */
-import type { AppContext, DomainModule } from '../context.js';
+import type { Infra } from '../infra.js';
+import type { Module } from '../module.js';
 import { publicBaseUrl } from '../config/config.js';
-import { assistantsOf } from '../assistants/module.js';
-import { workflowsOf } from '../workflows/module.js';
+import type { AssistantService } from '../assistants/service.js';
+import type { WorkflowService } from '../workflows/service.js';
 import type { AuthUser } from '../api/auth.js';
 
 const SEED_KEY = 'demo.seeded';
@@ -37,17 +38,6 @@ states:
       state_id: end
 `;
 
-async function seedWorkflow(ctx: AppContext, owner: AuthUser): Promise<string | null> {
-  let svc;
-  try {
-    svc = workflowsOf(ctx);
-  } catch {
-    return null; // workflows module not installed
-  }
-  const wf = await svc.create(owner, { name: 'Hello workflow', description: 'A two-state demo: plan, then check.', project: 'demo', yaml_config: DEMO_WORKFLOW, shared: true, mode: 'Sequential' });
-  return wf.id;
-}
-
 const SYSTEM: AuthUser = {
   id: 'system',
   username: 'system',
@@ -60,59 +50,71 @@ const SYSTEM: AuthUser = {
   userType: 'regular',
 };
 
-export const demoModule: DomainModule = {
-  name: 'demo',
-  async init(ctx) {
-    if (ctx.config.seedDemo === false) return;
-    // Once per installation, even with several processes starting at the same time.
-    if (!(await ctx.settings.setIfAbsent(SEED_KEY, { assistantId: null, workflowId: null, at: new Date().toISOString() }))) return;
-    const seeded: Seeded = { assistantId: null, workflowId: null };
-    const a = await assistantsOf(ctx).assistants.create(
-      {
-        name: 'Hello',
-        description: 'A friendly demo assistant on the default model.',
-        system_prompt: 'You are a friendly assistant of the CodeMie platform. Answer briefly and helpfully.',
+export function demoModule(infra: Infra, deps: { assistants: AssistantService; workflows: WorkflowService }): Module<null> {
+  const { config, settings } = infra;
+  return {
+    name: 'demo',
+    services: null,
+    async init() {
+      if (config.seedDemo === false) return;
+      // Once per installation, even with several processes starting at the same time.
+      if (!(await settings.setIfAbsent(SEED_KEY, { assistantId: null, workflowId: null, at: new Date().toISOString() }))) return;
+      const seeded: Seeded = { assistantId: null, workflowId: null };
+      const a = await deps.assistants.create(
+        {
+          name: 'Hello',
+          description: 'A friendly demo assistant on the default model.',
+          system_prompt: 'You are a friendly assistant of the CodeMie platform. Answer briefly and helpfully.',
+          project: 'demo',
+          shared: true,
+          slug: 'hello',
+          conversation_starters: ['Say hello', 'What can you do?'],
+          mcp_servers: [],
+          toolkits: [],
+          context: [],
+          categories: [],
+          is_react: true,
+          assistant_ids: [],
+        },
+        SYSTEM,
+      );
+      seeded.assistantId = a.id;
+      const wf = await deps.workflows.create(SYSTEM, {
+        name: 'Hello workflow',
+        description: 'A two-state demo: plan, then check.',
         project: 'demo',
+        yaml_config: DEMO_WORKFLOW,
         shared: true,
-        slug: 'hello',
-        conversation_starters: ['Say hello', 'What can you do?'],
-        mcp_servers: [],
-        toolkits: [],
-        context: [],
-        categories: [],
-        is_react: true,
-        assistant_ids: [],
-      },
-      SYSTEM,
-    );
-    seeded.assistantId = a.id;
-    seeded.workflowId = await seedWorkflow(ctx, SYSTEM);
-    await ctx.settings.set(SEED_KEY, { ...seeded, at: new Date().toISOString() });
-  },
-  async started(ctx) {
-    if (ctx.config.seedDemo === false) return;
-    const seeded = await ctx.settings.get<Seeded>(SEED_KEY);
-    if (!seeded?.assistantId) return;
-    const base = publicBaseUrl(ctx.config);
-    const realm = ctx.config.idpRealm;
-    const pw = ctx.config.adminPassword ? '$CODEMIE_ADMIN_PASSWORD' : '<the admin password printed at first start>';
-    const lines = [
-      '',
-      'Try it:',
-      `  TOKEN=$(curl -s -d grant_type=password -d client_id=codemie-sdk -d username=admin -d "password=${pw}" \\`,
-      `    ${base}/auth/realms/${realm}/protocol/openid-connect/token | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
-      `  curl -X POST "${base}/code-assistant-api/v1/assistants/${seeded.assistantId}/model" \\`,
-      `    -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" -d '{"text": "hi"}'`,
-      `  curl -N -X POST "${base}/code-assistant-api/v1/assistants/${seeded.assistantId}/model" \\`,
-      `    -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" -d '{"text": "hi", "stream": true}'`,
-      ...(seeded.workflowId
-        ? [
-            `  curl -X POST "${base}/code-assistant-api/v1/workflows/${seeded.workflowId}/executions" \\`,
-            `    -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" -d '{"user_input": "Run deployment check", "tags": ["experiment", "customer_X"]}'`,
-          ]
-        : []),
-      '',
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-  },
-};
+        mode: 'Sequential',
+      });
+      seeded.workflowId = wf.id;
+      await settings.set(SEED_KEY, { ...seeded, at: new Date().toISOString() });
+    },
+    async started() {
+      if (config.seedDemo === false) return;
+      const seeded = await settings.get<Seeded>(SEED_KEY);
+      if (!seeded?.assistantId) return;
+      const base = publicBaseUrl(config);
+      const realm = config.idpRealm;
+      const pw = config.adminPassword ? '$CODEMIE_ADMIN_PASSWORD' : '<the admin password printed at first start>';
+      const lines = [
+        '',
+        'Try it:',
+        `  TOKEN=$(curl -s -d grant_type=password -d client_id=codemie-sdk -d username=admin -d "password=${pw}" \\`,
+        `    ${base}/auth/realms/${realm}/protocol/openid-connect/token | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
+        `  curl -X POST "${base}/code-assistant-api/v1/assistants/${seeded.assistantId}/model" \\`,
+        `    -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" -d '{"text": "hi"}'`,
+        `  curl -N -X POST "${base}/code-assistant-api/v1/assistants/${seeded.assistantId}/model" \\`,
+        `    -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" -d '{"text": "hi", "stream": true}'`,
+        ...(seeded.workflowId
+          ? [
+              `  curl -X POST "${base}/code-assistant-api/v1/workflows/${seeded.workflowId}/executions" \\`,
+              `    -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" -d '{"user_input": "Run deployment check", "tags": ["experiment", "customer_X"]}'`,
+            ]
+          : []),
+        '',
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    },
+  };
+}

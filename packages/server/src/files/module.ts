@@ -7,22 +7,25 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ApiError, unprocessable } from '../api/errors.js';
-import { currentUser } from '../api/auth.js';
-import type { AppContext, DomainModule } from '../context.js';
+import type { AuthUser } from '../api/auth.js';
+import type { Infra } from '../infra.js';
+import type { Module } from '../module.js';
+import { defineRoute, RawBody } from '../api/route.js';
 import { encodeFileUrl, FileService, type FileRow } from './service.js';
 
-export function fileService(ctx: AppContext): FileService {
-  return new FileService(ctx.store.db, ctx.config);
-}
-
-const missingFile = (field: string) =>
-  unprocessable(`${field}: Field required`, [{ loc: ['body', field], msg: 'Field required', type: 'missing' }]);
+const missingFile = (field: string) => unprocessable(`${field}: Field required`, [{ loc: ['body', field], msg: 'Field required', type: 'missing' }]);
 
 /** Saves every file part named `field` (fields sent before it, e.g. `project`, apply). */
-async function saveParts(req: FastifyRequest, svc: FileService, field: string, max: number, onError: 'throw' | 'collect') {
+async function saveParts(
+  req: FastifyRequest,
+  user: AuthUser,
+  project: string | undefined,
+  svc: FileService,
+  field: string,
+  max: number,
+  onError: 'throw' | 'collect',
+) {
   if (!req.isMultipart()) throw unprocessable('The request must be multipart/form-data', `Send the file as the multipart part '${field}'.`);
-  const user = currentUser(req);
-  const q = req.query as { project?: string };
   const fields: Record<string, string> = {};
   const saved: FileRow[] = [];
   const failed: Array<{ file_name: string; error: string }> = [];
@@ -43,7 +46,7 @@ async function saveParts(req: FastifyRequest, svc: FileService, field: string, m
           mimeType: file.mimetype,
           stream: file.file,
           isTruncated: () => file.file.truncated,
-          project: fields.project || q.project || null,
+          project: fields.project || project || null,
         }),
       );
     } catch (err) {
@@ -55,34 +58,73 @@ async function saveParts(req: FastifyRequest, svc: FileService, field: string, m
   return { saved, failed };
 }
 
-export const filesModule: DomainModule = {
-  name: 'files',
-  async apiRoutes(app, ctx) {
-    const svc = fileService(ctx);
-    const max = ctx.config.filesMaxBytes;
-    await app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: max, files: 20 } });
-    const query = z.object({ project: z.string().optional() });
+const fileUrlSchema = z.object({ file_url: z.string() }).meta({ id: 'FileUrl' });
+const bulkSchema = z.object({
+  files: z.array(fileUrlSchema),
+  failed_files: z.array(z.object({ file_name: z.string(), error: z.string() })).nullable(),
+});
 
-    app.post('/files/', { schema: { querystring: query } }, async (req) => {
-      const { saved } = await saveParts(req, svc, 'file', max, 'throw');
-      return { file_url: encodeFileUrl(saved[0]) };
-    });
-
-    app.post('/files/bulk', { schema: { querystring: query } }, async (req) => {
-      const { saved, failed } = await saveParts(req, svc, 'files', max, 'collect');
-      return { files: saved.map((r) => ({ file_url: encodeFileUrl(r) })), failed_files: failed.length ? failed : null };
-    });
-
-    app.get('/files/:file_url', { schema: { params: z.object({ file_url: z.string() }) } }, async (req, reply) => {
-      const { file_url } = req.params as { file_url: string };
-      const { row, stream } = await svc.open(currentUser(req), file_url);
-      return reply
-        .type(row.mime_type)
-        .header('content-length', String(row.size))
-        .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(row.name)}`)
-        .header('x-content-type-options', 'nosniff')
-        .send(stream);
-    });
-  },
-};
-
+export function filesModule(infra: Infra): Module<FileService> {
+  const svc = new FileService(infra.store.db, infra.config);
+  const max = infra.config.filesMaxBytes;
+  const query = z.object({ project: z.string().max(200).optional() });
+  const tags = ['files'];
+  return {
+    name: 'files',
+    services: svc,
+    scopes: [
+      {
+        async setup(app) {
+          await app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: max, files: 20 } });
+        },
+        routes: [
+          defineRoute({
+            method: 'POST',
+            path: '/files/',
+            tags,
+            summary: 'Upload a file (multipart part `file`); its handle goes into file_names of calls',
+            query,
+            multipart: { fields: { file: { type: 'binary', required: true }, project: { type: 'string' } } },
+            responses: { 200: fileUrlSchema },
+            errors: [400, 413, 415],
+            async handler({ req, user, query: q }) {
+              const { saved } = await saveParts(req, user, q.project, svc, 'file', max, 'throw');
+              return { file_url: encodeFileUrl(saved[0]) };
+            },
+          }),
+          defineRoute({
+            method: 'POST',
+            path: '/files/bulk',
+            tags,
+            summary: 'Upload several files (multipart parts `files`); failures are listed, not fatal',
+            query,
+            multipart: { fields: { files: { type: 'binary', array: true, required: true }, project: { type: 'string' } } },
+            responses: { 200: bulkSchema },
+            errors: [400, 413, 415],
+            async handler({ req, user, query: q }) {
+              const { saved, failed } = await saveParts(req, user, q.project, svc, 'files', max, 'collect');
+              return { files: saved.map((r) => ({ file_url: encodeFileUrl(r) })), failed_files: failed.length ? failed : null };
+            },
+          }),
+          defineRoute({
+            method: 'GET',
+            path: '/files/:file_url',
+            tags,
+            summary: 'Download a file (its owner, members of its project, admins)',
+            params: z.object({ file_url: z.string().min(1).max(2000) }),
+            responses: { 200: { contentType: 'application/octet-stream', description: 'The file, with its own content type' } },
+            errors: [400, 403, 404],
+            async handler({ params, user }) {
+              const { row, stream } = await svc.open(user, params.file_url);
+              return new RawBody(row.mime_type, stream, {
+                'content-length': String(row.size),
+                'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(row.name)}`,
+                'x-content-type-options': 'nosniff',
+              });
+            },
+          }),
+        ],
+      },
+    ],
+  };
+}

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { startTestPlatform, type TestPlatform } from '../../test/helpers.js';
-import { healthModule } from './routes.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const prefix = `health-test-${randomUUID().slice(0, 8)}`;
@@ -20,7 +19,7 @@ async function closedPort(): Promise<number> {
 
 const started: TestPlatform[] = [];
 const platform = async (env: Record<string, string>) => {
-  const p = await startTestPlatform({ modules: [healthModule], env: { CODEMIE_ROLE: 'api', CODEMIE_REDIS_PREFIX: prefix, ...env } });
+  const p = await startTestPlatform({ env: { CODEMIE_ROLE: 'api', CODEMIE_REDIS_PREFIX: prefix, ...env } });
   started.push(p);
   return p;
 };
@@ -43,7 +42,14 @@ describe('healthcheck', () => {
   it('reports redis "disabled" without REDIS_URL (existing fields unchanged)', async () => {
     const h = await health(await platform({}));
     expect(h.status).toBe(200);
-    expect(h.body).toEqual({ status: 'healthy', memory_usage_mb: expect.any(Number), cpu_percent: expect.any(Number), worker_pid: process.pid, database: 'sqlite', redis: 'disabled' });
+    expect(h.body).toEqual({
+      status: 'healthy',
+      memory_usage_mb: expect.any(Number),
+      cpu_percent: expect.any(Number),
+      worker_pid: process.pid,
+      database: 'sqlite',
+      redis: 'disabled',
+    });
   });
 
   it.skipIf(!redisUrl)('pings Redis when REDIS_URL is set: "ok"', async () => {

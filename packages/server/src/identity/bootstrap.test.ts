@@ -5,7 +5,6 @@ import { DB_KINDS, freshPostgres, tempDir } from '../../test/helpers.js';
 import { authHeaders, passwordToken } from '../../test/identity-helpers.js';
 import { loadConfig } from '../config/config.js';
 import { createPlatform, type Platform } from '../platform.js';
-import { identityOf } from './module.js';
 import { bootstrapIdentity } from './bootstrap.js';
 import { openStore } from '../store/db.js';
 
@@ -48,7 +47,7 @@ describe.each(DB_KINDS)('identity bootstrap on %s', (db) => {
     const me = await first!.app.inject({ url: '/v1/user', headers: authHeaders(token) });
     expect(me.json()).toMatchObject({ username: 'admin', is_admin: true, applications: ['demo'] });
     const adminId = me.json().user_id;
-    const clients = await identityOf(first!.ctx).admin.listClients();
+    const clients = await first!.services.identity.admin.listClients();
     expect(clients.map((c) => [c.clientId, c.publicClient, c.directAccessGrants])).toEqual([['codemie-sdk', true, true]]);
     await first!.close();
 
@@ -67,9 +66,9 @@ describe.each(DB_KINDS)('identity bootstrap on %s', (db) => {
       expect(again.json().user_id).toBe(adminId);
       const t2 = await passwordToken(second!, 'admin', password);
       expect(decodeProtectedHeader(t2).kid).toBe(decodeProtectedHeader(token).kid);
-      const users = await identityOf(second!.ctx).admin.listUsers();
+      const users = await second!.services.identity.admin.listUsers();
       expect(users.filter((u) => u.username === 'admin')).toHaveLength(1);
-      expect(await identityOf(second!.ctx).keys.list()).toHaveLength(1);
+      expect(await second!.services.identity.keys.list()).toHaveLength(1);
     } finally {
       await second!.close();
     }
@@ -83,7 +82,9 @@ describe.each(DB_KINDS)('identity bootstrap on %s', (db) => {
     for (let i = 0; i < 4; i++) stores.push(await openStore({ dataDir: other.dir, databaseUrl: pg2?.url }));
     try {
       const results = await Promise.all(
-        stores.map((s) => bootstrapIdentity(s.db, { realm: 'codemie', scryptN: 1024, adminPassword: 'fixed-password', adminRole: 'admin', publicUrl: 'http://x' })),
+        stores.map((s) =>
+          bootstrapIdentity(s.db, { realm: 'codemie', scryptN: 1024, adminPassword: 'fixed-password', adminRole: 'admin', publicUrl: 'http://x' }),
+        ),
       );
       expect(results.filter((r) => r.created)).toHaveLength(1);
       const db0 = stores[0].db;

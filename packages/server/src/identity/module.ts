@@ -1,38 +1,44 @@
 /**
- * The identity domain: token verification for every protected route (ctx.authenticator),
- * the embedded Keycloak-compatible IdP (CODEMIE_IDP=embedded, the default), and /v1/user.
+ * The identity domain: token verification for every protected route (the authenticator), the
+ * embedded Keycloak-compatible IdP (CODEMIE_IDP=embedded, the default), and /v1/user.
  */
-import type { AppContext, DomainModule } from '../context.js';
+import type { Infra } from '../infra.js';
+import type { Module } from '../module.js';
+import type { Authenticator } from '../api/auth.js';
 import { publicBaseUrl } from '../config/config.js';
 import { bearerAuthenticator } from '../auth/authenticator.js';
 import { authHint, createIdentityRuntime, type IdentityRuntime } from './runtime.js';
 import { bootstrapIdentity } from './bootstrap.js';
-import { oidcRoutes } from './oidc-routes.js';
+import { oidcScope } from './oidc-routes.js';
 import { userRoutes } from './user-routes.js';
 
-const runtimes = new WeakMap<AppContext, IdentityRuntime>();
-
-/** The identity services of a running platform (tests and other modules' wiring). */
-export function identityOf(ctx: AppContext): IdentityRuntime {
-  const rt = runtimes.get(ctx);
-  if (!rt) throw new Error('The identity module is not initialised in this platform');
-  return rt;
+export interface IdentityServices extends IdentityRuntime {
+  /** Resolves the caller of every protected route. */
+  authenticator: Authenticator;
 }
 
-export const identityModule: DomainModule = {
-  name: 'identity',
-  async init(ctx) {
-    const { config } = ctx;
-    if (config.idp === 'external' && !config.trustedIssuers.length) {
-      ctx.log.warn('CODEMIE_IDP=external but CODEMIE_TRUSTED_ISSUERS is empty: every protected route will answer 401');
-    }
-    const rt = createIdentityRuntime(config, ctx.store, {
-      audit: (event, d) => ctx.audit.record({ event, outcome: 'success', username: d.username ?? null, clientId: d.clientId ?? null, details: d }),
-      redis: ctx.redis,
-      onRedisError: (err) => ctx.log.warn({ err: err.message }, 'login lock-out counters: Redis unavailable, counting in this process'),
-    });
-    if (rt.embedded) {
-      await bootstrapIdentity(ctx.store.db, {
+export function identityModule(infra: Infra): Module<IdentityServices> {
+  const { config } = infra;
+  const rt = createIdentityRuntime(config, infra.store, {
+    audit: (event, d) => infra.audit.record({ event, outcome: 'success', username: d.username ?? null, clientId: d.clientId ?? null, details: d }),
+    redis: infra.redis,
+    onRedisError: (err) => infra.log.warn({ err: err.message }, 'login lock-out counters: Redis unavailable, counting in this process'),
+  });
+  const services: IdentityServices = {
+    ...rt,
+    authenticator: bearerAuthenticator(rt.verifier, config, { howToAuthenticate: (req) => authHint(config, req) }),
+  };
+  return {
+    name: 'identity',
+    services,
+    routes: userRoutes(config, rt, infra.audit),
+    scopes: rt.embedded ? [oidcScope(config, rt, infra.audit)] : [],
+    async init() {
+      if (config.idp === 'external' && !config.trustedIssuers.length) {
+        infra.log.warn('CODEMIE_IDP=external but CODEMIE_TRUSTED_ISSUERS is empty: every protected route will answer 401');
+      }
+      if (!rt.embedded) return;
+      await bootstrapIdentity(infra.store.db, {
         realm: config.idpRealm,
         scryptN: config.scryptN,
         adminPassword: config.adminPassword,
@@ -42,15 +48,6 @@ export const identityModule: DomainModule = {
       await rt.keys.ensureActive();
       // Expired refresh tokens are useless; drop them now and then.
       await rt.repo.purgeRefreshTokens(new Date().toISOString());
-    }
-    runtimes.set(ctx, rt);
-    ctx.authenticator = bearerAuthenticator(rt.verifier, config, { howToAuthenticate: (req) => authHint(config, req) });
-  },
-  rootRoutes(app, ctx) {
-    const rt = identityOf(ctx);
-    if (rt.embedded) oidcRoutes(app, ctx.config, rt, ctx.audit);
-  },
-  apiRoutes(app, ctx) {
-    userRoutes(app, ctx.config, identityOf(ctx), ctx.audit);
-  },
-};
+    },
+  };
+}

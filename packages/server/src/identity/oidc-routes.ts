@@ -4,6 +4,8 @@
  * Errors here use Keycloak's `{error, error_description}` shape, not the API envelope.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { defineRoute, Reply } from '../api/route.js';
+import type { RouteScope } from '../module.js';
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import { OAuthError, type OAuthParams } from './tokens.js';
@@ -11,7 +13,65 @@ import type { AuditLog } from '../audit/audit.js';
 import { requestBaseUrl, type IdentityRuntime } from './runtime.js';
 import { TokenRejected } from '../auth/verifier.js';
 
-const realmParams = z.object({ realm: z.string() });
+const realmParams = z.object({ realm: z.string().min(1).max(200) });
+
+/** Keycloak's error body: `{error, error_description}`. */
+const oauthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() }).meta({ id: 'OAuthError' });
+
+/** The form of the token, logout and userinfo endpoints: OAuth parameters, all strings. */
+const oauthForm = z
+  .object({
+    grant_type: z.string().optional(),
+    client_id: z.string().optional(),
+    client_secret: z.string().optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    refresh_token: z.string().optional(),
+    scope: z.string().optional(),
+  })
+  .catchall(z.string())
+  .meta({ id: 'OAuthForm' });
+
+const tokenResponse = z
+  .object({
+    access_token: z.string(),
+    expires_in: z.number(),
+    refresh_expires_in: z.number(),
+    refresh_token: z.string().optional(),
+    token_type: z.string(),
+    id_token: z.string().optional(),
+    'not-before-policy': z.number(),
+    session_state: z.string().optional(),
+    scope: z.string(),
+  })
+  .meta({ id: 'TokenResponse' });
+
+const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).meta({ id: 'JWKS' });
+
+const userinfoSchema = z.object({
+  sub: z.string(),
+  email_verified: z.boolean(),
+  name: z.string(),
+  preferred_username: z.string(),
+  email: z.string().optional(),
+});
+
+const discoverySchema = z.object({
+  issuer: z.string(),
+  token_endpoint: z.string(),
+  jwks_uri: z.string(),
+  userinfo_endpoint: z.string(),
+  end_session_endpoint: z.string(),
+  grant_types_supported: z.array(z.string()),
+  response_types_supported: z.array(z.string()),
+  subject_types_supported: z.array(z.string()),
+  id_token_signing_alg_values_supported: z.array(z.string()),
+  token_endpoint_auth_methods_supported: z.array(z.string()),
+  scopes_supported: z.array(z.string()),
+  claims_supported: z.array(z.string()),
+});
+
+const realmSchema = z.object({ realm: z.string(), 'token-service': z.string(), 'account-service': z.string(), 'tokens-not-before': z.number() });
 
 /** The issuer for tokens minted in answer to this request (see docs/identity.md, "Issuer"). */
 export function issuerFor(config: Config, req: FastifyRequest): string {
@@ -34,8 +94,8 @@ function basicCredentials(req: FastifyRequest): { id?: string; secret?: string }
   return { id: dec(decoded.slice(0, i)), secret: dec(decoded.slice(i + 1)) };
 }
 
-function formParams(req: FastifyRequest): OAuthParams {
-  const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+function formParams(req: FastifyRequest, form: Record<string, unknown> | undefined): OAuthParams {
+  const body = form ?? {};
   const out: OAuthParams = {};
   for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v;
   const basic = basicCredentials(req);
@@ -51,109 +111,163 @@ function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
   return reply.code(err.status).header('cache-control', 'no-store').send(err.toBody());
 }
 
-export function oidcRoutes(app: FastifyInstance, config: Config, rt: IdentityRuntime, audit?: AuditLog): void {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
-
-  // Unknown realms answer like Keycloak.
-  app.addHook('preHandler', async (req, reply) => {
-    const realm = (req.params as { realm?: string }).realm;
-    if (realm !== undefined && realm !== config.idpRealm) {
-      return reply.code(404).send({ error: 'Realm does not exist', error_description: `Realm '${realm}' does not exist` });
-    }
-  });
-
-  // Keycloak answers OAuth errors with its own body; keep that shape for every failure here.
-  app.setErrorHandler((err, req, reply) => {
-    if (err instanceof OAuthError) return sendOAuthError(reply, err);
-    req.log.error({ err }, 'identity endpoint failed');
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: 'invalid_request', error_description: (err as Error).message });
-    }
-    return reply.code(500).send({ error: 'server_error', error_description: 'Unexpected error' });
-  });
-
+/** The embedded IdP's endpoints, in a scope of their own: form bodies, Keycloak's error shape. */
+export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog): RouteScope {
   const base = '/auth/realms/:realm';
-  const common = { config: { public: true }, schema: { tags: ['identity'], params: realmParams } };
+  const tags = ['identity'];
+  const common = { root: true, access: 'public' as const, tags, params: realmParams, errorBody: oauthErrorSchema };
+  const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
-  app.post(`${base}/protocol/openid-connect/token`, { ...common, schema: { ...common.schema, summary: 'OAuth2 token endpoint (password, client_credentials, refresh_token)' } }, async (req, reply) => {
-    const p = formParams(req);
-    const who = { username: p.grant_type === 'password' ? (p.username ?? null) : null, clientId: p.client_id ?? null, req };
-    let res;
-    try {
-      res = await rt.tokens.token(issuerFor(config, req), p);
-    } catch (err) {
-      if (err instanceof OAuthError && p.grant_type !== 'refresh_token') {
-        audit?.record({ event: 'login.failed', outcome: 'failure', ...who, details: { grant_type: p.grant_type ?? null, error: err.error, status: err.status } });
-      }
-      throw err;
-    }
-    if (p.grant_type !== 'refresh_token') audit?.record({ event: 'login.succeeded', outcome: 'success', ...who, details: { grant_type: p.grant_type } });
-    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(res);
-  });
-
-  app.post(`${base}/protocol/openid-connect/logout`, { ...common, schema: { ...common.schema, summary: 'Revoke the session of a refresh token' } }, async (req, reply) => {
-    await rt.tokens.logout(formParams(req));
-    return reply.code(204).send();
-  });
-
-  app.get(`${base}/protocol/openid-connect/certs`, { ...common, schema: { ...common.schema, summary: 'JSON Web Key Set of the realm' } }, async (_req, reply) => {
-    return reply.header('cache-control', 'no-cache').send(await rt.keys.jwks());
-  });
-
-  const userinfo = async (req: FastifyRequest, reply: FastifyReply) => {
+  const userinfo = async (req: FastifyRequest) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     try {
       if (!m) throw new TokenRejected('Missing bearer token');
       const payload = await rt.verifier.verify(m[1]);
       const user = typeof payload.sub === 'string' ? await rt.repo.userById(payload.sub) : undefined;
       if (!user || !user.enabled) throw new TokenRejected('User not found or disabled');
-      return reply.send({
-        sub: user.id,
-        email_verified: false,
-        name: user.name,
-        preferred_username: user.username,
-        ...(user.email ? { email: user.email } : {}),
-      });
+      return { sub: user.id, email_verified: false, name: user.name, preferred_username: user.username, ...(user.email ? { email: user.email } : {}) };
     } catch (err) {
       if (!(err instanceof TokenRejected)) throw err;
-      return reply
-        .code(401)
-        .header('www-authenticate', `Bearer realm="${config.idpRealm}", error="invalid_token", error_description="Token verification failed"`)
-        .send({ error: 'invalid_token', error_description: 'Token verification failed' });
+      return new Reply(
+        401,
+        { error: 'invalid_token', error_description: 'Token verification failed' },
+        { 'www-authenticate': `Bearer realm="${config.idpRealm}", error="invalid_token", error_description="Token verification failed"` },
+      );
     }
   };
-  app.get(`${base}/protocol/openid-connect/userinfo`, { ...common, schema: { ...common.schema, summary: 'Claims of the token owner' } }, userinfo);
-  app.post(`${base}/protocol/openid-connect/userinfo`, { ...common, schema: { ...common.schema, summary: 'Claims of the token owner' } }, userinfo);
 
-  app.get(`${base}/.well-known/openid-configuration`, { ...common, schema: { ...common.schema, summary: 'OpenID Connect discovery document' } }, async (req) => {
-    const issuer = issuerFor(config, req);
-    const oidc = `${issuer}/protocol/openid-connect`;
-    return {
-      issuer,
-      token_endpoint: `${oidc}/token`,
-      jwks_uri: `${oidc}/certs`,
-      userinfo_endpoint: `${oidc}/userinfo`,
-      end_session_endpoint: `${oidc}/logout`,
-      grant_types_supported: ['password', 'client_credentials', 'refresh_token'],
-      response_types_supported: ['token'],
-      subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['RS256'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      scopes_supported: ['openid', 'profile', 'email'],
-      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'name', 'preferred_username', 'email', 'realm_access', 'applications', 'applications_admin'],
-    };
-  });
-
-  app.get(base, { ...common, schema: { ...common.schema, summary: 'Realm information' } }, async (req) => {
-    const issuer = issuerFor(config, req);
-    return {
-      realm: config.idpRealm,
-      'token-service': `${issuer}/protocol/openid-connect`,
-      'account-service': `${issuer}/account`,
-      'tokens-not-before': 0,
-    };
-  });
+  return {
+    root: true,
+    setup(app: FastifyInstance) {
+      app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      });
+      // Unknown realms answer like Keycloak.
+      app.addHook('preHandler', async (req, reply) => {
+        const realm = (req.params as { realm?: string }).realm;
+        if (realm !== undefined && realm !== config.idpRealm) {
+          return reply.code(404).send({ error: 'Realm does not exist', error_description: `Realm '${realm}' does not exist` });
+        }
+      });
+      // Keycloak answers OAuth errors with its own body; keep that shape for every failure here.
+      app.setErrorHandler((err, req, reply) => {
+        if (err instanceof OAuthError) return sendOAuthError(reply, err);
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status && status >= 400 && status < 500) {
+          return reply.code(status).send({ error: 'invalid_request', error_description: (err as Error).message });
+        }
+        req.log.error({ err }, 'identity endpoint failed');
+        return reply.code(500).send({ error: 'server_error', error_description: 'Unexpected error' });
+      });
+    },
+    routes: [
+      defineRoute({
+        ...common,
+        method: 'POST',
+        path: `${base}/protocol/openid-connect/token`,
+        summary: 'OAuth2 token endpoint (password, client_credentials, refresh_token)',
+        form: true,
+        body: oauthForm,
+        responses: { 200: tokenResponse },
+        errors: [400, 401, 404, 429],
+        async handler({ req, body }) {
+          const p = formParams(req, body);
+          const who = { username: p.grant_type === 'password' ? (p.username ?? null) : null, clientId: p.client_id ?? null, req };
+          let res;
+          try {
+            res = await rt.tokens.token(issuerFor(config, req), p);
+          } catch (err) {
+            if (err instanceof OAuthError && p.grant_type !== 'refresh_token') {
+              audit?.record({
+                event: 'login.failed',
+                outcome: 'failure',
+                ...who,
+                details: { grant_type: p.grant_type ?? null, error: err.error, status: err.status },
+              });
+            }
+            throw err;
+          }
+          if (p.grant_type !== 'refresh_token') audit?.record({ event: 'login.succeeded', outcome: 'success', ...who, details: { grant_type: p.grant_type } });
+          return new Reply(200, res, noStore);
+        },
+      }),
+      defineRoute({
+        ...common,
+        method: 'POST',
+        path: `${base}/protocol/openid-connect/logout`,
+        summary: 'Revoke the session of a refresh token',
+        form: true,
+        body: oauthForm,
+        responses: { 204: z.null().meta({ description: 'Session revoked' }) },
+        errors: [400, 401, 404],
+        async handler({ req, body }) {
+          await rt.tokens.logout(formParams(req, body));
+          return new Reply(204, null);
+        },
+      }),
+      defineRoute({
+        ...common,
+        method: 'GET',
+        path: `${base}/protocol/openid-connect/certs`,
+        summary: 'JSON Web Key Set of the realm',
+        responses: { 200: jwksSchema },
+        errors: [404],
+        handler: async () => new Reply(200, await rt.keys.jwks(), { 'cache-control': 'no-cache' }),
+      }),
+      ...(['GET', 'POST'] as const).map((method) =>
+        defineRoute({
+          ...common,
+          method,
+          path: `${base}/protocol/openid-connect/userinfo`,
+          summary: 'Claims of the token owner',
+          responses: { 200: userinfoSchema },
+          errors: [401, 404],
+          handler: ({ req }) => userinfo(req),
+        }),
+      ),
+      defineRoute({
+        ...common,
+        method: 'GET',
+        path: `${base}/.well-known/openid-configuration`,
+        summary: 'OpenID Connect discovery document',
+        responses: { 200: discoverySchema },
+        errors: [404],
+        handler({ req }) {
+          const issuer = issuerFor(config, req);
+          const oidc = `${issuer}/protocol/openid-connect`;
+          return {
+            issuer,
+            token_endpoint: `${oidc}/token`,
+            jwks_uri: `${oidc}/certs`,
+            userinfo_endpoint: `${oidc}/userinfo`,
+            end_session_endpoint: `${oidc}/logout`,
+            grant_types_supported: ['password', 'client_credentials', 'refresh_token'],
+            response_types_supported: ['token'],
+            subject_types_supported: ['public'],
+            id_token_signing_alg_values_supported: ['RS256'],
+            token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+            scopes_supported: ['openid', 'profile', 'email'],
+            claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'name', 'preferred_username', 'email', 'realm_access', 'applications', 'applications_admin'],
+          };
+        },
+      }),
+      defineRoute({
+        ...common,
+        method: 'GET',
+        path: base,
+        summary: 'Realm information',
+        responses: { 200: realmSchema },
+        errors: [404],
+        handler({ req }) {
+          const issuer = issuerFor(config, req);
+          return {
+            realm: config.idpRealm,
+            'token-service': `${issuer}/protocol/openid-connect`,
+            'account-service': `${issuer}/account`,
+            'tokens-not-before': 0,
+          };
+        },
+      }),
+    ],
+  };
 }

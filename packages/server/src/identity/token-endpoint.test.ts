@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { DB_KINDS, startTestPlatform, type TestPlatform } from '../../test/helpers.js';
 import { authHeaders, createClient, createUser, DEFAULT_TEST_PASSWORD } from '../../test/identity-helpers.js';
-import { identityOf } from './module.js';
 
 const TOKEN = '/auth/realms/codemie/protocol/openid-connect/token';
 const LOGOUT = '/auth/realms/codemie/protocol/openid-connect/logout';
@@ -147,15 +146,45 @@ describe.each(DB_KINDS)('embedded IdP token endpoint on %s', (db) => {
   });
 
   it.each([
-    ['wrong password', { grant_type: 'password', client_id: 'codemie-sdk', username: 'dave', password: 'nope-nope' }, 401, 'invalid_grant', 'Invalid user credentials'],
-    ['unknown user', { grant_type: 'password', client_id: 'codemie-sdk', username: 'nobody', password: 'whatever1' }, 401, 'invalid_grant', 'Invalid user credentials'],
+    [
+      'wrong password',
+      { grant_type: 'password', client_id: 'codemie-sdk', username: 'dave', password: 'nope-nope' },
+      401,
+      'invalid_grant',
+      'Invalid user credentials',
+    ],
+    [
+      'unknown user',
+      { grant_type: 'password', client_id: 'codemie-sdk', username: 'nobody', password: 'whatever1' },
+      401,
+      'invalid_grant',
+      'Invalid user credentials',
+    ],
     ['missing username', { grant_type: 'password', client_id: 'codemie-sdk', password: 'x' }, 400, 'invalid_request', 'Missing parameter: username'],
-    ['unknown client', { grant_type: 'password', client_id: 'ghost', username: 'dave', password: 'x' }, 401, 'invalid_client', 'Invalid client or Invalid client credentials'],
+    [
+      'unknown client',
+      { grant_type: 'password', client_id: 'ghost', username: 'dave', password: 'x' },
+      401,
+      'invalid_client',
+      'Invalid client or Invalid client credentials',
+    ],
     ['missing client_id', { grant_type: 'password', username: 'dave', password: 'x' }, 400, 'invalid_client', 'Missing client_id parameter'],
     ['missing grant_type', { client_id: 'codemie-sdk' }, 400, 'invalid_request', 'Missing form parameter: grant_type'],
     ['unsupported grant', { grant_type: 'authorization_code', client_id: 'codemie-sdk' }, 400, 'unsupported_grant_type', 'Unsupported grant_type'],
-    ['client_credentials on a public client', { grant_type: 'client_credentials', client_id: 'codemie-sdk' }, 401, 'unauthorized_client', 'Public client not allowed to retrieve service account'],
-    ['wrong client secret', { grant_type: 'client_credentials', client_id: 'other-bot', client_secret: 'wrong' }, 401, 'unauthorized_client', 'Invalid client or Invalid client credentials'],
+    [
+      'client_credentials on a public client',
+      { grant_type: 'client_credentials', client_id: 'codemie-sdk' },
+      401,
+      'unauthorized_client',
+      'Public client not allowed to retrieve service account',
+    ],
+    [
+      'wrong client secret',
+      { grant_type: 'client_credentials', client_id: 'other-bot', client_secret: 'wrong' },
+      401,
+      'unauthorized_client',
+      'Invalid client or Invalid client credentials',
+    ],
     ['missing refresh_token', { grant_type: 'refresh_token', client_id: 'codemie-sdk' }, 400, 'invalid_request', 'Missing parameter: refresh_token'],
     ['unknown refresh_token', { grant_type: 'refresh_token', client_id: 'codemie-sdk', refresh_token: 'abc' }, 400, 'invalid_grant', 'Invalid refresh token'],
   ])('%s → Keycloak error', async (_name, form, status, error, description) => {
@@ -241,7 +270,7 @@ describe.each(DB_KINDS)('embedded IdP token endpoint on %s', (db) => {
   it('key rotation: old tokens stay valid, new tokens use the new key, JWKS has both', async () => {
     const before = (await pw('alice')).json().access_token;
     const oldKid = decodeProtectedHeader(before).kid;
-    const newKid = await identityOf(p.ctx).keys.rotate();
+    const newKid = await p.services.identity.keys.rotate();
     expect(newKid).not.toBe(oldKid);
     expect((await me(before)).statusCode).toBe(200);
     const after = (await pw('alice')).json().access_token;
@@ -252,7 +281,7 @@ describe.each(DB_KINDS)('embedded IdP token endpoint on %s', (db) => {
   });
 
   it('removing a user ends its refresh; disabling refuses login', async () => {
-    const admin = identityOf(p.ctx).admin;
+    const admin = p.services.identity.admin;
     await createUser(p, { username: 'frank' });
     const t = (await pw('frank')).json();
     await admin.setEnabled('frank', false);

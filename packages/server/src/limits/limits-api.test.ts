@@ -28,7 +28,9 @@ let llm: TestLlmServer;
 const tmp = tempDir('codemie-limits-');
 beforeAll(async () => {
   llm = await startTestLlmServer();
-  llm.rule((req) => (lastUserText(req).includes('HANG') ? { hang: true } : lastUserText(req).includes('SLOW') ? { text: 'done', firstTokenDelayMs: 400 } : undefined));
+  llm.rule((req) =>
+    lastUserText(req).includes('HANG') ? { hang: true } : lastUserText(req).includes('SLOW') ? { text: 'done', firstTokenDelayMs: 400 } : undefined,
+  );
 });
 afterAll(async () => {
   await llm.close();
@@ -53,7 +55,14 @@ describe('fair use: concurrent runs (user 1, project 2)', () => {
   let wf = '';
   let assistantId = '';
   const count = async (table: 'workflow_executions' | 'background_tasks' | 'conversations') =>
-    Number((await p.ctx.store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await p.infra.store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const start = (user: Partial<AuthUser>, input: string) => api('POST', `/v1/workflows/${wf}/executions`, user, { user_input: input });
   const status = async (id: string) => (await api('GET', `/v1/workflows/${wf}/executions/${id}`, admin)).body.overall_status as string;
   const finished = (id: string) => until(`execution ${id} to finish`, async () => ((await status(id)) !== 'In Progress' ? status(id) : undefined), 10_000, 25);
@@ -61,12 +70,25 @@ describe('fair use: concurrent runs (user 1, project 2)', () => {
   beforeAll(async () => {
     p = await startTestPlatform({
       testAuth: true,
-      env: { ...writeTestModelsFile(llm, tmp.dir).env, CODEMIE_LIMIT_USER_CONCURRENT_RUNS: '1', CODEMIE_LIMIT_PROJECT_CONCURRENT_RUNS: '2', CODEMIE_LLM_MAX_RETRIES: '0', CODEMIE_SHUTDOWN_TIMEOUT_MS: '300' },
+      env: {
+        ...writeTestModelsFile(llm, tmp.dir).env,
+        CODEMIE_LIMIT_USER_CONCURRENT_RUNS: '1',
+        CODEMIE_LIMIT_PROJECT_CONCURRENT_RUNS: '2',
+        CODEMIE_LLM_MAX_RETRIES: '0',
+        CODEMIE_SHUTDOWN_TIMEOUT_MS: '300',
+      },
     });
     const w = await api('POST', '/v1/workflows', admin, { name: 'limits', description: 'd', project: 'demo', shared: true, yaml_config: WORKFLOW });
     expect(w.status, w.text).toBe(200);
     wf = w.body.data.id;
-    const a = await api('POST', '/v1/assistants', admin, { name: 'limits', description: 'd', system_prompt: 'Be brief.', llm_model_type: 'test-model', project: 'demo', shared: true });
+    const a = await api('POST', '/v1/assistants', admin, {
+      name: 'limits',
+      description: 'd',
+      system_prompt: 'Be brief.',
+      llm_model_type: 'test-model',
+      project: 'demo',
+      shared: true,
+    });
     expect(a.status, a.text).toBe(200);
     assistantId = a.body.assistantId;
   });
@@ -91,7 +113,9 @@ describe('fair use: concurrent runs (user 1, project 2)', () => {
     const bg = await api('POST', `/v1/assistants/${assistantId}/model`, u('alice'), { text: 'SLOW bg', background_task: true });
     expect(bg.status).toBe(429);
     expect(bg.body.error.details).toMatch(/at most 1 concurrent runs per user/);
-    expect({ executions: await count('workflow_executions'), tasks: await count('background_tasks'), conversations: await count('conversations') }).toEqual(before);
+    expect({ executions: await count('workflow_executions'), tasks: await count('background_tasks'), conversations: await count('conversations') }).toEqual(
+      before,
+    );
     // A synchronous call holds no run slot.
     const sync = await api('POST', `/v1/assistants/${assistantId}/model`, u('alice'), { text: 'quick question' });
     expect(sync.status, sync.text).toBe(200);
@@ -121,17 +145,21 @@ describe('fair use: concurrent runs (user 1, project 2)', () => {
     const dave = await start(u('dave'), 'SLOW dave');
     expect(dave.status).toBe(429);
     expect(dave.headers['retry-after']).toBe('5');
-    expect(dave.body.error.details).toBe("Fair-use limit reached: at most 2 concurrent runs in project 'demo'. Start this one when one of the project's runs has finished.");
+    expect(dave.body.error.details).toBe(
+      "Fair-use limit reached: at most 2 concurrent runs in project 'demo'. Start this one when one of the project's runs has finished.",
+    );
     expect((await api('PUT', `/v1/workflows/${wf}/executions/${bob.body.execution_id}/abort`, u('bob'))).status).toBe(200);
     const retried = await start(u('dave'), 'SLOW dave');
     expect(retried.status, retried.text).toBe(200);
     expect((await api('PUT', `/v1/workflows/${wf}/executions/${carol.body.execution_id}/abort`, u('carol'))).status).toBe(200);
     expect(await finished(retried.body.execution_id)).toBe('Succeeded');
-    const metrics = await (await p.ctx.metrics.registry.getSingleMetric('codemie_fair_use_rejections_total')!.get()).values;
-    expect(metrics.map((v) => ({ ...v.labels, n: v.value }) as Record<string, unknown>).sort((a, b) => String(a.scope).localeCompare(String(b.scope)))).toEqual([
-      { scope: 'project', limit: 'concurrency', n: 1 },
-      { scope: 'user', limit: 'concurrency', n: 3 },
-    ]);
+    const metrics = await (await p.infra.metrics.registry.getSingleMetric('codemie_fair_use_rejections_total')!.get()).values;
+    expect(metrics.map((v) => ({ ...v.labels, n: v.value }) as Record<string, unknown>).sort((a, b) => String(a.scope).localeCompare(String(b.scope)))).toEqual(
+      [
+        { scope: 'project', limit: 'concurrency', n: 1 },
+        { scope: 'user', limit: 'concurrency', n: 3 },
+      ],
+    );
   });
 
   it('resuming an Interrupted execution is run-starting: refused while the user is at the limit', async () => {
@@ -144,7 +172,12 @@ describe('fair use: concurrent runs (user 1, project 2)', () => {
     });
     const id = hitl.body.data.id;
     const ex = await api('POST', `/v1/workflows/${id}/executions`, u('erin'), { user_input: 'SLOW resume' });
-    await until('the interrupt', async () => (await api('GET', `/v1/workflows/${id}/executions/${ex.body.execution_id}`, admin)).body.overall_status === 'Interrupted', 10_000, 25);
+    await until(
+      'the interrupt',
+      async () => (await api('GET', `/v1/workflows/${id}/executions/${ex.body.execution_id}`, admin)).body.overall_status === 'Interrupted',
+      10_000,
+      25,
+    );
     // Interrupted holds no slot: erin may start another run, which now blocks the resume.
     const other = await start(u('erin'), 'HANG erin');
     expect(other.status, other.text).toBe(200);
@@ -155,7 +188,12 @@ describe('fair use: concurrent runs (user 1, project 2)', () => {
     await api('PUT', `/v1/workflows/${wf}/executions/${other.body.execution_id}/abort`, u('erin'));
     const again = await api('PUT', `/v1/workflows/${id}/executions/${ex.body.execution_id}/resume`, u('erin'));
     expect(again.status, again.text).toBe(200);
-    await until('the resumed run to finish', async () => (await api('GET', `/v1/workflows/${id}/executions/${ex.body.execution_id}`, admin)).body.overall_status === 'Succeeded', 10_000, 25);
+    await until(
+      'the resumed run to finish',
+      async () => (await api('GET', `/v1/workflows/${id}/executions/${ex.body.execution_id}`, admin)).body.overall_status === 'Succeeded',
+      10_000,
+      25,
+    );
   });
 });
 
@@ -169,7 +207,14 @@ describe('fair use: request rates (user 3/min, project 2/min)', () => {
       testAuth: true,
       env: { ...writeTestModelsFile(llm, tmp.dir).env, CODEMIE_LIMIT_USER_REQUESTS_PER_MINUTE: '3', CODEMIE_LIMIT_PROJECT_REQUESTS_PER_MINUTE: '2' },
     });
-    const a = await api('POST', '/v1/assistants', admin, { name: 'rate', description: 'd', system_prompt: 'Be brief.', llm_model_type: 'test-model', project: 'demo', shared: true });
+    const a = await api('POST', '/v1/assistants', admin, {
+      name: 'rate',
+      description: 'd',
+      system_prompt: 'Be brief.',
+      llm_model_type: 'test-model',
+      project: 'demo',
+      shared: true,
+    });
     expect(a.status, a.text).toBe(200);
     assistantId = a.body.assistantId;
   });

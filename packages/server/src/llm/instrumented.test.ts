@@ -34,14 +34,20 @@ const weather: AgentTool = {
 describe('instrumented LLM layer', () => {
   it('records a generation with usage and a tool span under the trace, and counts the call', async () => {
     llm.script({ toolCalls: [{ name: 'weather', arguments: { city: 'Oslo' } }] }, { text: 'It is sunny.', usage: { prompt_tokens: 11, completion_tokens: 4 } });
-    const root = p.ctx.tracer.startTrace({ name: 'call', sessionId: 's-1' });
+    const root = p.infra.tracer.startTrace({ name: 'call', sessionId: 's-1' });
     const ac = new AbortController();
     const result = await runToEnd(
-      p.ctx.llm.runAgent({ model: 'test-model', messages: [{ role: 'user', content: 'weather?' }], tools: [weather], signal: ac.signal, trace: { observation: root } }),
+      p.infra.llm.runAgent({
+        model: 'test-model',
+        messages: [{ role: 'user', content: 'weather?' }],
+        tools: [weather],
+        signal: ac.signal,
+        trace: { observation: root },
+      }),
     );
     root.end();
     expect(result.type).toBe('finish');
-    await p.ctx.tracer.flush();
+    await p.infra.tracer.flush();
     const spans = rx.spans.filter((s) => s.traceId === root.traceId);
     const gen = spans.find((s) => s.name === 'llm: test-model')!;
     expect(gen.attributes).toMatchObject({ 'langfuse.observation.type': 'generation', 'langfuse.observation.model.name': 'test-model', 'session.id': 's-1' });

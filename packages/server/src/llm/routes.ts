@@ -1,7 +1,10 @@
 /** GET /v1/llm_models: the configured models in the reference LLMModel shape (nulls omitted). */
 import { LOCAL_PROVIDER, resolveLocalFile } from './local-provider.js';
 import { z } from 'zod';
-import type { DomainModule } from '../context.js';
+import type { Infra } from '../infra.js';
+import type { Module } from '../module.js';
+import { defineRoute } from '../api/route.js';
+import { boolQuery } from '../api/schemas.js';
 import type { LlmModelInfo } from './types.js';
 
 /**
@@ -17,69 +20,68 @@ function toWire(m: LlmModelInfo): Omit<LlmModelInfo, 'provider'> & { provider?: 
   return rest;
 }
 
-export const llmModelSchema = z.object({
-  base_name: z.string(),
-  deployment_name: z.string(),
-  label: z.string().optional(),
-  multimodal: z.boolean().optional(),
-  react_agent: z.boolean().optional(),
-  enabled: z.boolean(),
-  supports_image_generation: z.boolean().optional(),
-  provider: z.string().optional(),
-  default: z.boolean(),
-  default_for_categories: z.array(z.string()).optional(),
-  cost: z.object({ input: z.number(), output: z.number(), cache_read_input_token_cost: z.number().optional() }).optional(),
-  max_output_tokens: z.number().int().optional(),
-  features: z.object({
-    streaming: z.boolean(),
-    tools: z.boolean(),
-    temperature: z.boolean(),
-    parallel_tool_calls: z.boolean(),
-    system_prompt: z.boolean(),
-    max_tokens: z.boolean(),
-    top_p: z.boolean(),
-  }),
-  forbidden_for_web: z.boolean().optional(),
-  api_version: z.string().optional(),
-});
+export const llmModelSchema = z
+  .object({
+    base_name: z.string(),
+    deployment_name: z.string(),
+    label: z.string().optional(),
+    multimodal: z.boolean().optional(),
+    react_agent: z.boolean().optional(),
+    enabled: z.boolean(),
+    supports_image_generation: z.boolean().optional(),
+    provider: z.string().optional(),
+    default: z.boolean(),
+    default_for_categories: z.array(z.string()).optional(),
+    cost: z.object({ input: z.number(), output: z.number(), cache_read_input_token_cost: z.number().optional() }).optional(),
+    max_output_tokens: z.number().int().optional(),
+    features: z.object({
+      streaming: z.boolean(),
+      tools: z.boolean(),
+      temperature: z.boolean(),
+      parallel_tool_calls: z.boolean(),
+      system_prompt: z.boolean(),
+      max_tokens: z.boolean(),
+      top_p: z.boolean(),
+    }),
+    forbidden_for_web: z.boolean().optional(),
+    api_version: z.string().optional(),
+  })
+  .meta({ id: 'LLMModel' });
 
-const querySchema = z.object({
-  include_all: z
-    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-    .optional()
-    .transform((v) => v === true || v === 'true' || v === '1'),
-});
+const querySchema = z.object({ include_all: boolQuery(false) });
 
-export const llmModule: DomainModule = {
-  name: 'llm',
-  /**
-   * When the default model is the embedded local one, make sure its file is there (downloading
-   * it with a progress bar when missing and a network is available). Never blocks start-up and
-   * never fails it: without the file, calls on that model answer 503 with the same advice.
-   */
-  started(ctx) {
-    const def = ctx.llm.listModels().find((m) => m.default);
-    if (!def || def.provider !== LOCAL_PROVIDER) return;
-    void resolveLocalFile(def.deployment_name, ctx.config.dataDir, false).then(
-      (file) => ctx.log.info({ model: def.base_name, file }, `local model ready: ${def.base_name}`),
-      (err: Error) => process.stdout.write(`${err.message}\n`),
-    );
-  },
-  apiRoutes(app, ctx) {
-    app.get(
-      '/llm_models',
-      {
-        schema: {
-          tags: ['llm'],
-          summary: 'LLM models available on this platform (send base_name as llmModel)',
-          querystring: querySchema,
-          response: { 200: z.array(llmModelSchema) },
-        },
-      },
-      async (req) => {
-        const { include_all } = req.query as z.infer<typeof querySchema>;
-        return ctx.llm.listModels().filter((m) => m.enabled && (include_all || !m.forbidden_for_web)).map(toWire);
-      },
-    );
-  },
-};
+export function llmModule(infra: Infra): Module<null> {
+  const { llm } = infra;
+  return {
+    name: 'llm',
+    services: null,
+    /**
+     * When the default model is the embedded local one, make sure its file is there (downloading
+     * it with a progress bar when missing and a network is available). Never blocks start-up and
+     * never fails it: without the file, calls on that model answer 503 with the same advice.
+     */
+    started() {
+      const def = llm.listModels().find((m) => m.default);
+      if (!def || def.provider !== LOCAL_PROVIDER) return;
+      void resolveLocalFile(def.deployment_name, infra.config.dataDir, false).then(
+        (file) => infra.log.info({ model: def.base_name, file }, `local model ready: ${def.base_name}`),
+        (err: Error) => process.stdout.write(`${err.message}\n`),
+      );
+    },
+    routes: [
+      defineRoute({
+        method: 'GET',
+        path: '/llm_models',
+        tags: ['llm'],
+        summary: 'LLM models available on this platform (send base_name as llmModel)',
+        query: querySchema,
+        responses: { 200: z.array(llmModelSchema) },
+        handler: ({ query }) =>
+          llm
+            .listModels()
+            .filter((m) => m.enabled && (query.include_all || !m.forbidden_for_web))
+            .map(toWire),
+      }),
+    ],
+  };
+}

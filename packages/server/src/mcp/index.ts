@@ -3,17 +3,13 @@
  * (/v1/mcp-configs), the client layer (`ctx.mcp.openToolset`) and header propagation.
  * See docs/mcp.md.
  */
-import type { DomainModule } from '../context.js';
+import type { Infra } from '../infra.js';
+import type { Module } from '../module.js';
 import { mcpCatalogRoutes } from './routes.js';
-import { setAllowedMcpCommands } from './schemas.js';
 
-export const mcpModule: DomainModule = {
-  name: 'mcp',
-  init(ctx) {
-    setAllowedMcpCommands(ctx.config.mcpAllowedCommands);
-  },
-  apiRoutes: (app, ctx) => mcpCatalogRoutes(app, ctx),
-};
+export function mcpModule(infra: Infra): Module<null> {
+  return { name: 'mcp', services: null, routes: mcpCatalogRoutes(infra.store.db, infra.log) };
+}
 
 export * from './schemas.js';
 export { extractPropagatedHeaders, isBlockedHeader, limitsFromConfig, type PropagationLimits } from './headers.js';

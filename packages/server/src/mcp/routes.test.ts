@@ -5,23 +5,28 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { DomainModule } from '../context.js';
+import type { Infra } from '../infra.js';
+import type { Module } from '../module.js';
+import { defineRoute } from '../api/route.js';
 import { currentUser } from '../api/auth.js';
-import { allModules } from '../modules.js';
 import { DB_KINDS, startTestPlatform, testAuthHeaders, type TestPlatform } from '../../test/helpers.js';
 import { startRecordingHttpServer, type McpHttpServer } from '../../test/mcp-servers/recording.mjs';
 import { extractPropagatedHeaders, limitsFromConfig } from './headers.js';
 import { mcpServerDetailsSchema } from './schemas.js';
 
 /** Stands in for the assistants domain: embeds mcp_servers[] and propagates headers on request. */
-const probe: DomainModule = {
-  name: 'probe',
-  apiRoutes(app, ctx) {
-    const body = z.object({ mcp_servers: z.array(mcpServerDetailsSchema).default([]), propagate_headers: z.boolean().default(false) });
-    app.post('/probe', { schema: { body } }, async (req) => {
-      const b = req.body as z.output<typeof body>;
-      const headers = b.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(ctx.config)) : null;
-      const ts = await ctx.mcp.openToolset(b.mcp_servers, { propagatedHeaders: headers, user: currentUser(req), requestId: req.id });
+const probe = (infra: Infra): Module[] => {
+  const body = z.object({ mcp_servers: z.array(mcpServerDetailsSchema).default([]), propagate_headers: z.boolean().default(false) });
+  const route = defineRoute({
+    method: 'POST',
+    path: '/probe',
+    tags: ['probe'],
+    summary: 'open the toolset',
+    body,
+    responses: { 200: z.object({ tools: z.array(z.string()), warnings: z.array(z.unknown()), whoami: z.unknown() }) },
+    async handler({ body: b, req, user }) {
+      const headers = b.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(infra.config)) : null;
+      const ts = await infra.mcp.openToolset(b.mcp_servers, { propagatedHeaders: headers, user, requestId: req.id });
       try {
         const whoami = ts.tools.find((t) => t.name === 'whoami');
         const out = whoami ? await whoami.execute({}, { signal: new AbortController().signal, toolCallId: '1' }) : null;
@@ -29,8 +34,9 @@ const probe: DomainModule = {
       } finally {
         await ts.close();
       }
-    });
-  },
+    },
+  });
+  return [{ name: 'probe', services: null, routes: [route] }];
 };
 
 const admin = testAuthHeaders({ id: 'u-admin', username: 'boss', roles: ['admin'] });
@@ -44,7 +50,7 @@ describe.each(DB_KINDS)('MCP catalog on %s', (db) => {
     p = await startTestPlatform({
       db,
       testAuth: true,
-      modules: [...allModules, probe],
+      extraModules: probe,
       env: { CODEMIE_MCP_ALLOWED_COMMANDS: 'node,uvx,/opt/mcp/bin/server' },
     });
   });
@@ -124,7 +130,12 @@ describe.each(DB_KINDS)('MCP catalog on %s', (db) => {
     const c = created.json();
     expect(c.config).toMatchObject({ auth_token: '********', headers: { Authorization: '********', 'X-Team': 'blue' } });
     // sending the masked config back (e.g. a UI round trip) keeps the secrets
-    const upd = await p.app.inject({ method: 'PUT', url: `/v1/mcp-configs/${c.id}`, headers: admin, payload: { config: { ...c.config, headers: { ...c.config.headers, 'X-Team': 'red' } } } });
+    const upd = await p.app.inject({
+      method: 'PUT',
+      url: `/v1/mcp-configs/${c.id}`,
+      headers: admin,
+      payload: { config: { ...c.config, headers: { ...c.config.headers, 'X-Team': 'red' } } },
+    });
     expect(upd.statusCode).toBe(200);
     const res = await p.app.inject({
       method: 'POST',
@@ -202,7 +213,12 @@ describe.each(DB_KINDS)('MCP catalog on %s', (db) => {
       method: 'POST',
       url: '/v1/probe',
       headers: dev,
-      payload: { mcp_servers: [{ name: 'ok', config: { url: rec.url } }, { name: 'bad', config: { command: 'sh' } }] },
+      payload: {
+        mcp_servers: [
+          { name: 'ok', config: { url: rec.url } },
+          { name: 'bad', config: { command: 'sh' } },
+        ],
+      },
     });
     expect(res.statusCode).toBe(422);
     expect(res.json().error.message).toContain("mcp_servers[1].config.command: command 'sh' is not allowed");
@@ -229,7 +245,9 @@ describe.each(DB_KINDS)('MCP catalog on %s', (db) => {
       headers: dev,
       payload: { mcp_servers: [{ name: 'ghost', mcp_config_id: 'no-such-id' }] },
     });
-    expect(unknown.json().warnings).toEqual([{ source: 'mcp:ghost', message: "MCP server 'ghost' skipped: MCP catalog entry 'no-such-id' (mcp_config_id) does not exist" }]);
+    expect(unknown.json().warnings).toEqual([
+      { source: 'mcp:ghost', message: "MCP server 'ghost' skipped: MCP catalog entry 'no-such-id' (mcp_config_id) does not exist" },
+    ]);
 
     await p.app.inject({ method: 'PUT', url: `/v1/mcp-configs/${c.id}`, headers: admin, payload: { is_active: false } });
     const inactive = await p.app.inject({ method: 'POST', url: '/v1/probe', headers: dev, payload: { mcp_servers: [{ name: 'x', mcp_config_id: c.id }] } });

@@ -3,29 +3,44 @@
  * CODEMIE_METRICS_PORT set it is served on that separate port instead of the API port.
  */
 import http from 'node:http';
-import type { DomainModule } from '../context.js';
+import { z } from 'zod';
+import type { Infra } from '../infra.js';
+import type { Module } from '../module.js';
+import { defineRoute, RawBody } from '../api/route.js';
 
-export const metricsModule: DomainModule = {
-  name: 'metrics',
-  rootRoutes(app, ctx) {
-    if (ctx.config.metricsPort !== undefined) return;
-    app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
-      reply.type(ctx.metrics.registry.contentType);
-      return ctx.metrics.registry.metrics();
-    });
-  },
-  async started(ctx) {
-    if (ctx.config.metricsPort === undefined) return;
-    const server = http.createServer(async (req, res) => {
-      if (req.url?.split('?')[0] !== '/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
-      res.end(await ctx.metrics.registry.metrics());
-    });
-    await new Promise<void>((resolve) => server.listen(ctx.config.metricsPort, ctx.config.host, resolve));
-    ctx.log.info(`metrics on http://${ctx.config.host}:${(server.address() as { port: number }).port}/metrics`);
-    ctx.onClose.push(() => new Promise<void>((r) => server.close(() => r())));
-  },
-};
+export function metricsModule(infra: Infra): Module<null> {
+  const { config, metrics } = infra;
+  return {
+    name: 'metrics',
+    services: null,
+    routes:
+      config.metricsPort !== undefined
+        ? []
+        : [
+            defineRoute({
+              method: 'GET',
+              path: '/metrics',
+              root: true,
+              access: 'public',
+              tags: ['metrics'],
+              summary: 'Prometheus metrics (text exposition format)',
+              responses: { 200: { contentType: 'text/plain', description: 'Prometheus text format 0.0.4', schema: z.string() } },
+              handler: async () => new RawBody(metrics.registry.contentType, await metrics.registry.metrics()),
+            }),
+          ],
+    async started() {
+      if (config.metricsPort === undefined) return;
+      const server = http.createServer(async (req, res) => {
+        if (req.url?.split('?')[0] !== '/metrics') {
+          res.writeHead(404).end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(await metrics.registry.metrics());
+      });
+      await new Promise<void>((resolve) => server.listen(config.metricsPort, config.host, resolve));
+      infra.log.info(`metrics on http://${config.host}:${(server.address() as { port: number }).port}/metrics`);
+      infra.onClose.push(() => new Promise<void>((r) => server.close(() => r())));
+    },
+  };
+}

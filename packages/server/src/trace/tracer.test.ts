@@ -13,15 +13,15 @@ afterAll(() => rx.close());
 describe('tracer', () => {
   it('is a no-op unless configured', async () => {
     const p = await startTestPlatform();
-    expect(p.ctx.tracer).toBe(noopTracer);
-    expect(p.ctx.tracer.startTrace({ name: 'x' }).traceId).toBe('');
+    expect(p.infra.tracer).toBe(noopTracer);
+    expect(p.infra.tracer.startTrace({ name: 'x' }).traceId).toBe('');
     await p.stop();
   });
 
   it('exports one trace with name, session, user, tags, metadata and a nested span tree', async () => {
     const p = await startTestPlatform({ env: langfuseEnv(rx) });
-    expect(p.ctx.tracer.enabled).toBe(true);
-    const root = p.ctx.tracer.startTrace({
+    expect(p.infra.tracer.enabled).toBe(true);
+    const root = p.infra.tracer.startTrace({
       name: 'My workflow',
       sessionId: 'exec-1',
       userId: 'user-1',
@@ -36,7 +36,7 @@ describe('tracer', () => {
     tool.end({ output: 'boom', level: 'ERROR', statusMessage: 'tool failed' });
     state.end({ output: 'done' });
     root.end({ output: 'done' });
-    await p.ctx.tracer.flush();
+    await p.infra.tracer.flush();
     const spans = rx.spans.filter((s) => s.traceId === root.traceId);
     expect(spans).toHaveLength(4);
     const byName = Object.fromEntries(spans.map((s) => [s.name, s]));
@@ -63,10 +63,10 @@ describe('tracer', () => {
 
   it('masks prompts and outputs when asked', async () => {
     const p = await startTestPlatform({ env: { ...langfuseEnv(rx), CODEMIE_TRACE_MASK_CONTENT: 'true' } });
-    const root = p.ctx.tracer.startTrace({ name: 'masked', input: 'secret prompt text' });
+    const root = p.infra.tracer.startTrace({ name: 'masked', input: 'secret prompt text' });
     root.child('g', { type: 'generation', input: 'secret prompt text' }).end({ output: 'secret answer' });
     root.end({ output: 'secret answer' });
-    await p.ctx.tracer.flush();
+    await p.infra.tracer.flush();
     const body = rx.rawBodies.join('\n');
     expect(body).toContain('masked');
     expect(body).not.toContain('secret prompt text');
@@ -78,7 +78,7 @@ describe('tracer', () => {
     rx.mode = 'hang';
     try {
       const p = await startTestPlatform({ env: langfuseEnv(rx) });
-      for (let i = 0; i < 50; i++) p.ctx.tracer.startTrace({ name: `t${i}` }).end();
+      for (let i = 0; i < 50; i++) p.infra.tracer.startTrace({ name: `t${i}` }).end();
       // The receiver never answers; requests are served all the same.
       const res = await p.app.inject({ method: 'GET', url: '/v1/healthcheck' });
       expect(res.statusCode).toBe(200);
@@ -90,11 +90,11 @@ describe('tracer', () => {
 
   it('exports to a plain OTLP/HTTP endpoint when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
     const p = await startTestPlatform({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url } });
-    expect(p.ctx.tracer.enabled).toBe(true);
-    const root = p.ctx.tracer.startTrace({ name: 'otlp-only', sessionId: 's-otlp', tags: ['t1'] });
+    expect(p.infra.tracer.enabled).toBe(true);
+    const root = p.infra.tracer.startTrace({ name: 'otlp-only', sessionId: 's-otlp', tags: ['t1'] });
     root.child('state', { type: 'span' }).end();
     root.end();
-    await p.ctx.tracer.flush();
+    await p.infra.tracer.flush();
     const spans = rx.spans.filter((s) => s.traceId === root.traceId);
     expect(spans.map((s) => s.name).sort()).toEqual(['otlp-only', 'state']);
     expect(spans.find((s) => s.name === 'otlp-only')!.attributes).toMatchObject({ 'session.id': 's-otlp', 'langfuse.trace.tags': ['t1'] });

@@ -21,9 +21,10 @@ import type { StateConfig, WorkflowYaml } from './config-schema.js';
 import { evaluateCondition } from './expression.js';
 import { asText, isPlainObject, jsonPointer, render, tryParseJson } from './template.js';
 import { runNode, StateError, type NodeDeps } from './nodes.js';
-import { addUsage, channelOf, interruptedWorkflowState, STATUS, streamChunk, zeroUsage, type BusEnvelope, type Checkpoint, type StateResult, type Task } from './model.js';
+import { addUsage, channelOf, interruptedState, STATUS, zeroUsage, type BusEnvelope, type Checkpoint, type StateResult, type Task } from './model.js';
+import type { RunEvent, StateRef } from '../turn/events.js';
 import { nowIso, type ExecutionRow, type StateRow, type WorkflowStore } from './store.js';
-import { segmentFinalChunk } from './final-chunk.js';
+import { segmentFinalEvent } from './final-chunk.js';
 import type { ExecutionUser } from './seams.js';
 import type { Observation, Tracer } from '../trace/tracer.js';
 import { newRowId } from '../store/ids.js';
@@ -187,7 +188,11 @@ export function advance(cfg: WorkflowYaml, cp: Checkpoint, done: Done[]): Checkp
     context = applyOutput(context, state, d.result.output, d.task.iteration !== undefined);
     if (n.clear_prior_messages) history = [];
     if (n.include_in_llm_history !== false && n.keep_history !== false) {
-      history = [...history, ...(d.result.message ? [{ role: 'user' as const, content: d.result.message }] : []), { role: 'assistant' as const, content: d.result.output }];
+      history = [
+        ...history,
+        ...(d.result.message ? [{ role: 'user' as const, content: d.result.message }] : []),
+        { role: 'assistant' as const, content: d.result.output },
+      ];
     }
     for (const target of d.result.next) {
       if (target === END) {
@@ -211,7 +216,8 @@ export function advance(cfg: WorkflowYaml, cp: Checkpoint, done: Done[]): Checkp
   const step = cp.step + 1;
   const frontier: Task[] = [];
   for (const [stateId, j] of joins) {
-    const input = j.outputs.length === 1 && !j.iterated ? j.outputs[0] : j.iterated ? JSON.stringify(j.outputs.map((o) => tryParseJson(o) ?? o)) : j.outputs.join('\n\n');
+    const input =
+      j.outputs.length === 1 && !j.iterated ? j.outputs[0] : j.iterated ? JSON.stringify(j.outputs.map((o) => tryParseJson(o) ?? o)) : j.outputs.join('\n\n');
     frontier.push({ key: '', stateId, input, preceding: j.preceding });
   }
   frontier.push(...mapped.map((t) => ({ ...t, key: '' })));
@@ -224,7 +230,11 @@ export function advance(cfg: WorkflowYaml, cp: Checkpoint, done: Done[]): Checkp
     frontier,
     approved: [],
     lastOutput,
-    lastRows: done.map((d) => ({ rowId: d.rowId, stateId: d.task.stateId, ...(states.get(d.task.stateId)!.next.output_key ? { outputKey: states.get(d.task.stateId)!.next.output_key } : {}) })),
+    lastRows: done.map((d) => ({
+      rowId: d.rowId,
+      stateId: d.task.stateId,
+      ...(states.get(d.task.stateId)!.next.output_key ? { outputKey: states.get(d.task.stateId)!.next.output_key } : {}),
+    })),
   };
 }
 
@@ -250,7 +260,10 @@ export class WorkflowEngine {
     await store.markRunningStates(executionId, STATUS.failed, reason);
     if (await store.updateExecution(executionId, { overall_status: STATUS.failed, output: reason }, STATUS.inProgress)) {
       const exec = await store.getExecution(executionId);
-      const env: BusEnvelope = { seq: exec?.run_seq ?? 0, chunk: streamChunk(executionId, { last: true, generated: reason, generated_chunk: '', execution_error: 'workflow_error' }) };
+      const env: BusEnvelope = {
+        seq: exec?.run_seq ?? 0,
+        event: { type: 'end', output: reason, timeElapsed: null, error: { code: 'workflow_error', message: reason } },
+      };
       await events.publish(channelOf(executionId), env).catch(() => undefined);
       await events.end(channelOf(executionId)).catch(() => undefined);
     }
@@ -265,8 +278,8 @@ export class WorkflowEngine {
     const started = Date.now();
     const seq = exec.run_seq;
     const channel = channelOf(executionId);
-    const publish = (fields: Record<string, unknown>) => {
-      const env: BusEnvelope = { seq, chunk: streamChunk(executionId, fields) };
+    const publish = (event: RunEvent) => {
+      const env: BusEnvelope = { seq, event };
       events.publish(channel, env).catch((err) => log.warn({ err, executionId }, 'could not publish a workflow stream event'));
     };
     const trace = this.deps.tracer().startTrace({
@@ -278,10 +291,17 @@ export class WorkflowEngine {
       input: exec.prompt,
     });
     let traceEnded = false;
-    const finishStream = (fields: Record<string, unknown>) => {
-      publish({ time_elapsed: (Date.now() - started) / 1000, generated_chunk: '', last: true, ...fields });
+    const elapsed = () => (Date.now() - started) / 1000;
+    /** Ends this run segment: its last event on the stream, and the trace. */
+    const finishStream = (ev: { output: unknown; error?: { code: string; message: string } } | { interrupt: StateRef | null; input: string | null }) => {
+      if ('interrupt' in ev) {
+        publish({ type: 'interrupt', state: ev.interrupt, input: ev.input, timeElapsed: elapsed() });
+        trace.end({ output: ev.input });
+      } else {
+        publish({ type: 'end', output: ev.output, timeElapsed: elapsed(), error: ev.error ?? null });
+        trace.end({ output: ev.output, ...(ev.error ? { level: 'ERROR' as const, statusMessage: ev.error.code } : {}) });
+      }
       traceEnded = true;
-      trace.end({ output: fields.generated, ...(fields.execution_error ? { level: 'ERROR' as const, statusMessage: String(fields.execution_error) } : {}) });
     };
     let cp = fromJson<Checkpoint>(exec.checkpoint, null as unknown as Checkpoint);
     let usage = fromJson<TokenUsage>(exec.tokens_usage, zeroUsage());
@@ -294,8 +314,12 @@ export class WorkflowEngine {
       for (;;) {
         if (signal.aborted) throw new AbortedError();
         if (!cp.frontier.length) {
-          await store.updateExecution(executionId, { overall_status: STATUS.succeeded, output: cp.lastOutput, checkpoint: toJson(cp), tokens_usage: toJson(usage) }, STATUS.inProgress);
-          finishStream({ generated: cp.lastOutput });
+          await store.updateExecution(
+            executionId,
+            { overall_status: STATUS.succeeded, output: cp.lastOutput, checkpoint: toJson(cp), tokens_usage: toJson(usage) },
+            STATUS.inProgress,
+          );
+          finishStream({ output: cp.lastOutput });
           await events.end(channel);
           return;
         }
@@ -324,7 +348,7 @@ export class WorkflowEngine {
         if (done.some((d) => d.executionStatus != null && d.executionStatus !== STATUS.inProgress)) {
           // Aborted (or otherwise ended) through the API while this step ran: keep the usage so far.
           await store.updateExecution(executionId, { tokens_usage: toJson(usage) });
-          finishStream({ generated: cp.lastOutput });
+          finishStream({ output: cp.lastOutput });
           await events.end(channel);
           return;
         }
@@ -339,7 +363,7 @@ export class WorkflowEngine {
         if (!(await store.updateExecution(executionId, { overall_status: STATUS.aborted, tokens_usage: toJson(usage) }, STATUS.inProgress))) {
           await store.updateExecution(executionId, { tokens_usage: toJson(usage) });
         }
-        finishStream({ generated: 'Workflow execution has been aborted', execution_error: 'aborted' });
+        finishStream({ output: 'Workflow execution has been aborted', error: { code: 'aborted', message: 'Workflow execution has been aborted' } });
         await events.end(channel);
         return;
       }
@@ -348,9 +372,18 @@ export class WorkflowEngine {
       await store.markRunningStates(executionId, STATUS.failed, message);
       await store.updateExecution(executionId, { overall_status: STATUS.failed, output: message, tokens_usage: toJson(usage) }, STATUS.inProgress);
       publish({
-        thought: { id: randomUUID(), parent_id: null, metadata: {}, in_progress: false, input_text: '', message, author_type: 'System', author_name: err instanceof StateError ? 'WorkflowError' : (err as Error)?.name ?? 'Error', output_format: 'text', error: true, interrupted: false, aborted: false, children: [] },
+        type: 'thought-end',
+        thought: {
+          id: randomUUID(),
+          parentId: null,
+          author: err instanceof StateError ? 'WorkflowError' : ((err as Error)?.name ?? 'Error'),
+          kind: 'system',
+          input: '',
+        },
+        output: message,
+        error: true,
       });
-      finishStream({ generated: message, execution_error: 'workflow_error' });
+      finishStream({ output: message, error: { code: 'workflow_error', message } });
       await events.end(channel);
     } finally {
       if (!traceEnded) trace.end({ metadata: { stopped: abortReason(signal) ?? 'superseded' } });
@@ -363,10 +396,10 @@ export class WorkflowEngine {
    * the first final chunk, so a repeat is harmless.
    */
   private async republishEnd(exec: ExecutionRow): Promise<void> {
-    const chunk = await segmentFinalChunk(this.deps.store, exec.id, exec.run_seq, exec);
-    if (!chunk) return;
+    const event = await segmentFinalEvent(this.deps.store, exec.id, exec.run_seq, exec);
+    if (!event) return;
     const channel = channelOf(exec.id);
-    await this.deps.events.publish(channel, { seq: exec.run_seq, chunk } satisfies BusEnvelope).catch(() => undefined);
+    await this.deps.events.publish(channel, { seq: exec.run_seq, event } satisfies BusEnvelope).catch(() => undefined);
     if (exec.overall_status !== STATUS.interrupted) await this.deps.events.end(channel).catch(() => undefined);
   }
 
@@ -377,11 +410,11 @@ export class WorkflowEngine {
     pending: Task[],
     rows: KnownRows,
     cfg: WorkflowYaml,
-    finishStream: (f: Record<string, unknown>) => void,
+    finishStream: (f: { interrupt: StateRef | null; input: string | null }) => void,
   ): Promise<void> {
     const { store } = this.deps;
     const now = nowIso();
-    let last: Record<string, unknown> | null = null;
+    let last: StateRef | null = null;
     for (const t of pending) {
       const state = cfg.states.find((s) => s.id === t.stateId)!;
       let row = rows.get(t.key);
@@ -395,10 +428,10 @@ export class WorkflowEngine {
         }
       }
       if (row.status !== STATUS.interrupted) await store.updateState(row.id, { status: STATUS.interrupted, update_date: now });
-      last = interruptedWorkflowState(row.id, t.stateId, state.task);
+      last = interruptedState(row.id, t.stateId, state.task);
     }
     await store.updateExecution(executionId, { overall_status: STATUS.interrupted, checkpoint: toJson(cp), tokens_usage: toJson(usage) }, STATUS.inProgress);
-    finishStream({ workflow_state: last, generated: pending[0].input });
+    finishStream({ interrupt: last, input: pending[0].input });
   }
 
   private async runTask(a: {
@@ -411,7 +444,7 @@ export class WorkflowEngine {
     user: ExecutionUser;
     headers: Record<string, string> | null;
     signal: AbortSignal;
-    publish: (f: Record<string, unknown>) => void;
+    publish: (ev: RunEvent) => void;
     trace: Observation;
   }): Promise<Done> {
     const { store } = this.deps;
@@ -419,7 +452,10 @@ export class WorkflowEngine {
     const replay = (r: StateRow): Done => {
       // Finished earlier: replayed from its row. Its finish is announced again, as the worker that
       // finished it may have died before publishing it (streams drop a repeated state event).
-      a.publish({ workflow_state: { id: r.id, name: state.id, task: r.task, status: STATUS.succeeded, event_type: 'state_finish', started_at: r.started_at, completed_at: r.completed_at } });
+      a.publish({
+        type: 'state-finish',
+        state: { rowId: r.id, stateId: state.id, task: r.task, status: STATUS.succeeded, startedAt: r.started_at, completedAt: r.completed_at },
+      });
       return { task, rowId: r.id, result: fromJson<Done['result']>(r.result, null as never) };
     };
     let existing = a.rows.get(task.key);
@@ -445,11 +481,24 @@ export class WorkflowEngine {
     }
     if (existing) {
       rowId = existing.id;
-      await store.restartState(rowId, { status: STATUS.inProgress, task: taskText, context: toJson(base), started_at: startedAt, completed_at: null, output: null, error: null, update_date: startedAt });
+      await store.restartState(rowId, {
+        status: STATUS.inProgress,
+        task: taskText,
+        context: toJson(base),
+        started_at: startedAt,
+        completed_at: null,
+        output: null,
+        error: null,
+        update_date: startedAt,
+      });
     }
-    const wireState = (status: string, event: string, completedAt: string | null) => ({ id: rowId, name: state.id, task: taskText, status, event_type: event, started_at: startedAt, completed_at: completedAt });
-    a.publish({ workflow_state: wireState(STATUS.inProgress, 'state_start', null) });
-    const span = a.trace.child(state.id, { type: state.tool_id ? 'tool' : 'agent', input: taskText, metadata: { state_row_id: rowId, ...(task.iteration !== undefined ? { iteration: task.iteration } : {}) } });
+    const stateRef = (status: string, completedAt: string | null): StateRef => ({ rowId, stateId: state.id, task: taskText, status, startedAt, completedAt });
+    a.publish({ type: 'state-start', state: stateRef(STATUS.inProgress, null) });
+    const span = a.trace.child(state.id, {
+      type: state.tool_id ? 'tool' : 'agent',
+      input: taskText,
+      metadata: { state_row_id: rowId, ...(task.iteration !== undefined ? { iteration: task.iteration } : {}) },
+    });
 
     const policy = state.retry_policy ?? a.cfg.retry_policy;
     const attempts = policy?.max_attempts ?? 1;
@@ -467,7 +516,7 @@ export class WorkflowEngine {
           propagatedHeaders: a.headers,
           signal,
           trace: { observation: span },
-          emit: (thought) => a.publish({ thought, context: { execution_state_id: rowId } }),
+          emit: (ev) => a.publish({ ...ev, stateRowId: rowId } as RunEvent),
         });
         if (signal.aborted) throw new AbortedError();
         const ctxAfter = applyOutput(cp.context, state, outcome.output, task.iteration !== undefined);
@@ -476,14 +525,19 @@ export class WorkflowEngine {
         if (state.next.iter_key && task.iteration !== undefined) result.continueIteration = true;
         else if (state.next.iter_key) result.iterItems = iterItems(state.next.iter_key, outcome.output, ctxAfter);
         const completedAt = nowIso();
-        const finished = await store.finishState(a.executionId, rowId, { status: STATUS.succeeded, output: outcome.output, result: toJson(result), completed_at: completedAt, update_date: completedAt }, a.cfg.verbose ? outcome.thoughts : []);
+        const finished = await store.finishState(
+          a.executionId,
+          rowId,
+          { status: STATUS.succeeded, output: outcome.output, result: toJson(result), completed_at: completedAt, update_date: completedAt },
+          a.cfg.verbose ? outcome.thoughts : [],
+        );
         if (!finished.finished) {
           // Someone else settled this state meanwhile (another worker finished it, or an abort): never finish it twice.
           const now = (await store.statesOfStep(a.executionId, cp.step)).find((r) => r.id === rowId);
           if (now?.status === STATUS.succeeded) return { task, rowId, result: fromJson<Done['result']>(now.result, null as never) };
           throw new SupersededError();
         }
-        a.publish({ workflow_state: wireState(STATUS.succeeded, 'state_finish', completedAt) });
+        a.publish({ type: 'state-finish', state: stateRef(STATUS.succeeded, completedAt) });
         span.end({ output: outcome.output });
         return { task, rowId, result, executionStatus: finished.executionStatus };
       } catch (err) {
@@ -500,7 +554,7 @@ export class WorkflowEngine {
         const message = `State '${state.id}' failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${(err as Error).message}`;
         const completedAt = nowIso();
         await store.updateState(rowId, { status: STATUS.failed, error: message, completed_at: completedAt, update_date: completedAt });
-        a.publish({ workflow_state: wireState(STATUS.failed, 'state_finish', completedAt) });
+        a.publish({ type: 'state-finish', state: stateRef(STATUS.failed, completedAt) });
         span.end({ level: 'ERROR', statusMessage: message });
         throw new StateError(message, false);
       }

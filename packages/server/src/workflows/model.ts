@@ -1,6 +1,6 @@
 /** Engine data: statuses, the persisted checkpoint, tasks, a state's result, stream chunks. */
-import { chunk } from '../api/stream-chunk.js';
 import type { ChatMessage, TokenUsage } from '../llm/types.js';
+import type { RunEvent, StateRef } from '../turn/events.js';
 
 export const STATUS = {
   inProgress: 'In Progress',
@@ -77,14 +77,9 @@ export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
   };
 }
 
-/** A stream chunk as the reference emits it (every key present), tagged with the execution. */
-/** The `workflow_state` of a final chunk that stops at an interrupt (engine and DB-rebuilt alike). */
-export function interruptedWorkflowState(id: string, name: string, task: string) {
-  return { id, name, task, status: STATUS.interrupted, event_type: 'state_interrupted', started_at: null, completed_at: null };
-}
-
-export function streamChunk(executionId: string, fields: Record<string, unknown>): Record<string, unknown> {
-  return { ...chunk({ workflow_execution_id: executionId }), ...fields };
+/** The state a run stopped before, as its interrupt event names it (engine and DB-rebuilt alike). */
+export function interruptedState(rowId: string, stateId: string, task: string): StateRef {
+  return { rowId, stateId, task, status: STATUS.interrupted, startedAt: null, completedAt: null };
 }
 
 export interface ThoughtRecord {
@@ -100,7 +95,7 @@ export interface ThoughtRecord {
 /** Envelope on the event bus: `seq` = the run segment (start or resume) it belongs to. */
 export interface BusEnvelope {
   seq: number;
-  chunk: Record<string, unknown>;
+  event: RunEvent;
 }
 
 export const channelOf = (executionId: string) => `execution:${executionId}`;

@@ -4,10 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage, LlmService, TokenUsage } from '../llm/types.js';
-import { LlmError } from '../llm/types.js';
 import { ApiError } from '../api/errors.js';
+import type { RunEvent, ThoughtRef } from '../turn/events.js';
+import { runTurn, ToolsetError, type ToolsetOpener } from '../turn/run-turn.js';
 import type { AssistantConfig, StateConfig, ToolNodeConfig, WorkflowYaml } from './config-schema.js';
-import type { AssistantLookup, ExecutionUser, ToolsetOpener } from './seams.js';
+import { executionAuthUser, type AssistantLookup, type ExecutionUser } from './seams.js';
 import { asText, jsonPointer, render, renderDeep, tryParseJson } from './template.js';
 import { zeroUsage, type ThoughtRecord } from './model.js';
 
@@ -40,8 +41,8 @@ export interface NodeRun {
   propagatedHeaders: Record<string, string> | null;
   signal: AbortSignal;
   trace: Record<string, unknown>;
-  /** Publishes a thought chunk (live). */
-  emit(thought: Record<string, unknown>): void;
+  /** Publishes a run event of this state (live). */
+  emit(ev: RunEvent): void;
 }
 
 export interface NodeOutcome {
@@ -52,31 +53,52 @@ export interface NodeOutcome {
   message?: string;
 }
 
-function thoughtWire(t: ThoughtRecord, inProgress: boolean, message: string): Record<string, unknown> {
-  return {
-    id: t.id,
-    parent_id: t.parent_id,
-    metadata: {},
-    in_progress: inProgress,
-    input_text: t.input_text,
-    message,
-    author_type: t.author_type,
-    author_name: t.author_name,
-    output_format: 'text',
-    error: t.error,
-    interrupted: false,
-    aborted: false,
-    children: [],
-  };
-}
-
 export async function runNode(deps: NodeDeps, run: NodeRun): Promise<NodeOutcome> {
-  if (run.state.tool_id) return runToolNode(deps, run, run.cfg.tools.find((t) => t.id === run.state.tool_id)!);
-  return runAssistantNode(deps, run, run.cfg.assistants.find((a) => a.id === run.state.assistant_id)!);
+  if (run.state.tool_id)
+    return runToolNode(
+      deps,
+      run,
+      run.cfg.tools.find((t) => t.id === run.state.tool_id)!,
+    );
+  return runAssistantNode(
+    deps,
+    run,
+    run.cfg.assistants.find((a) => a.id === run.state.assistant_id)!,
+  );
 }
 
 function isNonRetryableStatus(status: number): boolean {
   return status === 400 || status === 401 || status === 403 || status === 404 || status === 422;
+}
+
+/** The stored thoughts of a state, from its run events: the agent's, its tool calls' and notices. */
+class ThoughtRecords {
+  readonly list: ThoughtRecord[] = [];
+  private readonly byId = new Map<string, ThoughtRecord>();
+
+  add(ev: RunEvent): void {
+    if (ev.type !== 'thought-start' && ev.type !== 'thought-end' && ev.type !== 'text-delta') return;
+    let r = this.byId.get(ev.thought.id);
+    if (!r) {
+      const t = ev.thought;
+      r = {
+        id: t.id,
+        parent_id: t.parentId,
+        author_name: t.author,
+        author_type: t.kind === 'agent' ? 'Agent' : t.kind === 'system' ? 'System' : 'Tool',
+        input_text: t.input,
+        content: '',
+        error: false,
+      };
+      this.byId.set(t.id, r);
+      this.list.push(r);
+    }
+    if (ev.type === 'text-delta') r.content += ev.text;
+    else if (ev.type === 'thought-end') {
+      r.content = ev.output;
+      r.error = ev.error;
+    }
+  }
 }
 
 async function runAssistantNode(deps: NodeDeps, run: NodeRun, a: AssistantConfig): Promise<NodeOutcome> {
@@ -113,89 +135,78 @@ async function runAssistantNode(deps: NodeDeps, run: NodeRun, a: AssistantConfig
   const messages: ChatMessage[] = [...run.history, { role: 'user', content: message }];
   const outputSchema = run.state.output_schema ? (JSON.parse(run.state.output_schema) as Record<string, unknown>) : null;
 
-  const enabled = servers.filter((s) => (s as { enabled?: boolean }).enabled !== false) as Array<Record<string, unknown>>;
-  const toolset = enabled.length
-    ? await deps.openToolset(enabled, { propagatedHeaders: run.propagatedHeaders, user: run.user, signal: run.signal }).catch((err: Error) => {
-        throw new StateError(`Could not open MCP servers for assistant '${name}': ${err.message}`, true);
-      })
-    : null;
-  const main: ThoughtRecord = { id: randomUUID(), parent_id: null, author_name: name, author_type: 'Agent', input_text: message, content: '', error: false };
-  const thoughts: ThoughtRecord[] = [main];
-  const tools = new Map<string, ThoughtRecord>();
-  for (const w of toolset?.warnings ?? []) {
-    thoughts.push({ id: randomUUID(), parent_id: main.id, author_name: w.source, author_type: 'System', input_text: '', content: w.message, error: true });
-  }
+  const agent: ThoughtRef = { id: randomUUID(), parentId: null, author: name, kind: 'agent', input: message };
+  const records = new ThoughtRecords();
+  records.add({ type: 'thought-start', thought: agent });
+  const turn = runTurn(deps, {
+    model,
+    system: render(system, run.vars) || undefined,
+    messages,
+    temperature,
+    topP,
+    outputSchema,
+    mcpServers: servers as Array<Record<string, unknown>>,
+    propagatedHeaders: run.propagatedHeaders,
+    user: executionAuthUser(run.user),
+    signal: run.signal,
+    trace: run.trace,
+    answer: agent,
+  });
   try {
-    let usage = zeroUsage();
-    for await (const ev of deps.llm.runAgent({
-      model,
-      system: render(system, run.vars) || undefined,
-      messages,
-      temperature,
-      topP,
-      tools: toolset?.tools,
-      outputSchema,
-      signal: run.signal,
-      trace: run.trace,
-    })) {
-      if (ev.type === 'text-delta') {
-        main.content += ev.text;
-        run.emit(thoughtWire(main, true, ev.text));
-      } else if (ev.type === 'tool-call') {
-        const t: ThoughtRecord = { id: randomUUID(), parent_id: main.id, author_name: ev.toolName, author_type: 'Tool', input_text: asText(ev.input), content: '', error: false };
-        tools.set(ev.toolCallId, t);
-        thoughts.push(t);
-        run.emit(thoughtWire(t, true, ''));
-      } else if (ev.type === 'tool-result') {
-        const t = tools.get(ev.toolCallId);
-        if (t) {
-          t.content = ev.output;
-          t.error = ev.isError;
-          run.emit(thoughtWire(t, false, ev.output));
-        }
-      } else if (ev.type === 'finish') {
-        usage = ev.usage;
-        const output = ev.object !== undefined && ev.object !== null ? JSON.stringify(ev.object) : ev.text;
-        main.content = output;
-        run.emit(thoughtWire(main, false, ''));
-        return { output, usage, thoughts, message };
-      } else if (ev.type === 'error') {
-        const e = ev.error;
-        if (e.code === 'llm_aborted' && run.signal.aborted) throw new StateError('aborted', false);
-        throw new StateError(`${e.code}: ${e.message}`, !(e instanceof LlmError) || !(isNonRetryableStatus(e.status) || e.code === 'llm_auth_failed'));
-      }
+    for await (const ev of turn.events) {
+      records.add(ev);
+      run.emit(ev);
     }
-    throw new StateError('The LLM stream ended without a result', true);
-  } finally {
-    await toolset?.close().catch(() => undefined);
+  } catch (err) {
+    if (err instanceof ToolsetError) throw new StateError(`Could not open MCP servers for assistant '${name}': ${err.message}`, true);
+    throw err;
   }
+  const r = await turn.result;
+  if (r.ok) {
+    const output = r.object !== undefined && r.object !== null ? JSON.stringify(r.object) : r.text;
+    const end: RunEvent = { type: 'thought-end', thought: agent, output, error: false };
+    records.add(end);
+    run.emit(end);
+    return { output, usage: r.usage, thoughts: records.list, message };
+  }
+  if (r.code === 'llm_aborted' && run.signal.aborted) throw new StateError('aborted', false);
+  throw new StateError(`${r.code}: ${r.message}`, !(isNonRetryableStatus(r.status) || r.code === 'llm_auth_failed'));
 }
 
 async function runToolNode(deps: NodeDeps, run: NodeRun, t: ToolNodeConfig): Promise<NodeOutcome> {
   if (!t.mcp_server) throw new StateError(`Tool '${t.id}' has no mcp_server: only MCP tools can be called directly on this platform`, false);
   const args = renderDeep({ ...(t.tool_args ?? {}), ...(run.state.tool_args ?? {}) }, run.vars) as Record<string, unknown>;
-  const thought: ThoughtRecord = { id: randomUUID(), parent_id: null, author_name: t.tool, author_type: 'Tool', input_text: JSON.stringify(args), content: '', error: false };
-  run.emit(thoughtWire(thought, true, ''));
+  const ref: ThoughtRef = { id: randomUUID(), parentId: null, author: t.tool, kind: 'tool', input: JSON.stringify(args) };
+  const thought: ThoughtRecord = { id: ref.id, parent_id: null, author_name: t.tool, author_type: 'Tool', input_text: ref.input, content: '', error: false };
+  run.emit({ type: 'thought-start', thought: ref });
   let toolset;
   try {
-    toolset = await deps.openToolset([t.mcp_server], { propagatedHeaders: run.propagatedHeaders, user: run.user, signal: run.signal });
+    toolset = await deps.openToolset([t.mcp_server as unknown as Record<string, unknown>], {
+      propagatedHeaders: run.propagatedHeaders,
+      user: executionAuthUser(run.user),
+      signal: run.signal,
+    });
   } catch (err) {
     throw new StateError(`Could not open MCP server '${t.mcp_server.name}': ${(err as Error).message}`, true);
   }
   try {
     const tool = toolset.tools.find((x) => x.name === t.tool);
     if (!tool) {
-      throw new StateError(`Tool '${t.tool}' was not found on MCP server '${t.mcp_server.name}' (available: ${toolset.tools.map((x) => x.name).join(', ') || 'none'})`, false);
+      throw new StateError(
+        `Tool '${t.tool}' was not found on MCP server '${t.mcp_server.name}' (available: ${toolset.tools.map((x) => x.name).join(', ') || 'none'})`,
+        false,
+      );
     }
     const res = await tool.execute(args, { signal: run.signal, toolCallId: thought.id });
     thought.content = res.output;
     thought.error = res.isError;
-    run.emit(thoughtWire(thought, false, res.output));
+    run.emit({ type: 'thought-end', thought: ref, output: res.output, error: res.isError });
     if (res.isError) throw new StateError(`Tool '${t.tool}' failed: ${res.output}`, true);
     let output = res.output;
     if (t.tool_result_json_pointer) {
       const v = jsonPointer(tryParseJson(res.output), t.tool_result_json_pointer);
-      if (v === undefined) throw new StateError(`tool_result_json_pointer '${t.tool_result_json_pointer}' matched nothing in the result of tool '${t.tool}'`, false);
+      if (v === undefined)
+        throw new StateError(`tool_result_json_pointer '${t.tool_result_json_pointer}' matched nothing in the result of tool '${t.tool}'`, false);
       output = asText(v);
     }
     return { output, usage: zeroUsage(), thoughts: [thought] };

@@ -1,9 +1,8 @@
 /**
- * What the workflow engine needs from other domains, as small interfaces so they can be
- * plugged in as those domains land (assistants, MCP) and swapped in tests.
+ * What the workflow engine needs from other domains, as small interfaces the composition root
+ * (modules.ts) fills with those domains' services, and tests swap.
  */
-import type { Toolset } from '../llm/tool.js';
-import type { McpServerConfig } from './config-schema.js';
+import type { AuthUser } from '../api/auth.js';
 
 /** An existing assistant, as a workflow state needs it. */
 export interface ResolvedAssistant {
@@ -22,19 +21,10 @@ export interface ExecutionUser {
   name: string;
 }
 
-/** Reads an existing assistant by id (the assistants domain's service plugs in here). */
+/** Reads an existing assistant by id (the assistants domain's lookup). */
 export interface AssistantLookup {
   get(id: string, user: ExecutionUser): Promise<ResolvedAssistant | null>;
 }
-
-export interface OpenToolsetOptions {
-  propagatedHeaders: Record<string, string> | null;
-  user: ExecutionUser;
-  signal: AbortSignal;
-}
-
-/** Opens MCP servers' tools for one state (the MCP domain's openToolset plugs in here). */
-export type ToolsetOpener = (servers: Array<McpServerConfig | Record<string, unknown>>, opts: OpenToolsetOptions) => Promise<Toolset>;
 
 export const noAssistants: AssistantLookup = {
   async get() {
@@ -42,7 +32,10 @@ export const noAssistants: AssistantLookup = {
   },
 };
 
-export const noMcp: ToolsetOpener = async (servers) => {
-  if (!servers.length) return { tools: [], warnings: [], async close() {} };
-  throw new Error('MCP tools are not available on this server (the MCP module is not installed)');
-};
+/**
+ * The execution's creator as the MCP layer sees it. Runs execute in the background (maybe after a
+ * restart), so the caller's token is not available: `{{user.token}}` placeholders cannot resolve.
+ */
+export function executionAuthUser(u: ExecutionUser): AuthUser {
+  return { id: u.id, username: u.username, name: u.name, email: '', roles: [], projects: [], adminProjects: [], isAdmin: false, userType: 'regular' };
+}

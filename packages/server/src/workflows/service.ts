@@ -15,7 +15,10 @@ import { configError } from './validate.js';
 import type { WorkflowEngine } from './engine.js';
 import { isPlainObject, tryParseJson } from './template.js';
 import { filesPromptBlock, type AttachedFile } from '../files/service.js';
-import { segmentFinalChunk } from './final-chunk.js';
+import { segmentFinalEvent } from './final-chunk.js';
+import type { RunEvent } from '../turn/events.js';
+import type { z } from 'zod';
+import type { executionSchema, executionThoughtSchema, stateSchema, transitionSchema, workflowSchema } from './responses.js';
 import { newRowId } from '../store/ids.js';
 
 /** Resolves attached `file_names` (400 unknown, 403 foreign); the files domain plugs in here. */
@@ -76,12 +79,14 @@ export class WorkflowService {
       try {
         this.llm.resolveModel(a.model);
       } catch (err) {
-        throw configError(`Assistant '${a.id}' uses model '${a.model}', which is not available: ${err instanceof ApiError ? String(err.details) : (err as Error).message}`);
+        throw configError(
+          `Assistant '${a.id}' uses model '${a.model}', which is not available: ${err instanceof ApiError ? String(err.details) : (err as Error).message}`,
+        );
       }
     }
   }
 
-  toWire(row: WorkflowRow, user: AuthUser): Record<string, unknown> {
+  toWire(row: WorkflowRow, user: AuthUser): z.output<typeof workflowSchema> {
     let cfg: ReturnType<WorkflowEngine['config']> | null = null;
     try {
       cfg = row.yaml_config.trim() ? this.engine.config(row.yaml_config) : null;
@@ -170,7 +175,8 @@ export class WorkflowService {
     this.validate(input.yaml_config);
     const now = nowIso();
     const history = fromJson<unknown[]>(row.yaml_config_history, []);
-    if (row.yaml_config !== input.yaml_config) history.push({ yaml_config: row.yaml_config, date: row.update_date, created_by: fromJson(row.updated_by ?? row.created_by, null) });
+    if (row.yaml_config !== input.yaml_config)
+      history.push({ yaml_config: row.yaml_config, date: row.update_date, created_by: fromJson(row.updated_by ?? row.created_by, null) });
     const fields = {
       name: input.name,
       description: input.description,
@@ -192,7 +198,12 @@ export class WorkflowService {
     const row = await this.store.getWorkflow(id);
     if (!row) throw notFound('Workflow', id);
     requireWorkflow(user, row, 'delete');
-    const running = await this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', id).where('overall_status', '=', STATUS.inProgress).execute();
+    const running = await this.db
+      .selectFrom('workflow_executions')
+      .select('id')
+      .where('workflow_id', '=', id)
+      .where('overall_status', '=', STATUS.inProgress)
+      .execute();
     for (const r of running) await this.runs.abort(r.id);
     await this.deleteExecutions(this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', id));
     await this.db.deleteFrom('workflows').where('id', '=', id).execute();
@@ -217,13 +228,19 @@ export class WorkflowService {
     if (typeof filters.created_by === 'string') q = q.where('created_by_id', '=', filters.created_by);
     if (typeof filters.shared === 'boolean') q = q.where('shared', '=', filters.shared ? 1 : 0);
     const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-    const rows = await q.selectAll().orderBy('date', 'desc').orderBy('id').limit(perPage).offset(page * perPage).execute();
+    const rows = await q
+      .selectAll()
+      .orderBy('date', 'desc')
+      .orderBy('id')
+      .limit(perPage)
+      .offset(page * perPage)
+      .execute();
     return pageOf(rows, Number(total), page, perPage);
   }
 
   // ---- executions ----
 
-  executionToWire(row: ExecutionRow): Record<string, unknown> {
+  executionToWire(row: ExecutionRow): z.output<typeof executionSchema> {
     const fileNames = fromJson<string[]>(row.file_names, []);
     return {
       id: row.id,
@@ -314,15 +331,28 @@ export class WorkflowService {
       q = q.where((eb) => eb.or([eb('created_by_id', '=', user.id), ...(user.adminProjects.length ? [eb('project', 'in', user.adminProjects)] : [])]));
     }
     const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-    const rows = await q.selectAll().orderBy('date', 'desc').orderBy('id').limit(perPage).offset(page * perPage).execute();
+    const rows = await q
+      .selectAll()
+      .orderBy('date', 'desc')
+      .orderBy('id')
+      .limit(perPage)
+      .offset(page * perPage)
+      .execute();
     return pageOf(rows, Number(total), page, perPage);
   }
 
-  async listStates(user: AuthUser, workflowId: string, executionId: string, page: number, perPage: number) {
+  async listStates(user: AuthUser, workflowId: string, executionId: string, page: number, perPage: number): Promise<Page<z.output<typeof stateSchema>>> {
     await this.getExecution(user, workflowId, executionId);
     const q = this.db.selectFrom('workflow_execution_states').where('execution_id', '=', executionId);
     const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-    const rows = await q.selectAll().orderBy('step').orderBy('date').orderBy('task_key').limit(perPage).offset(page * perPage).execute();
+    const rows = await q
+      .selectAll()
+      .orderBy('step')
+      .orderBy('date')
+      .orderBy('task_key')
+      .limit(perPage)
+      .offset(page * perPage)
+      .execute();
     const ids = rows.map((r) => r.id);
     const thoughts = ids.length
       ? await this.db
@@ -342,7 +372,7 @@ export class WorkflowService {
   }
 
   /** Transitions between state executions, derived from each state's predecessors. */
-  async transitions(user: AuthUser, workflowId: string, executionId: string): Promise<Array<Record<string, unknown>>> {
+  async transitions(user: AuthUser, workflowId: string, executionId: string): Promise<Array<z.output<typeof transitionSchema>>> {
     await this.getExecution(user, workflowId, executionId);
     const rows = await this.db
       .selectFrom('workflow_execution_states')
@@ -356,22 +386,40 @@ export class WorkflowService {
       const preceding = fromJson<string[]>(r.preceding_state_ids, []);
       // The first state is entered from the start (from_state_id null), as the reference records it.
       const froms: Array<string | null> = preceding.length ? preceding : [null];
-      const workflow_context = { context_store: fromJson<Record<string, unknown>>(r.context, {}), next: [r.name], messages: [], user_input: exec?.prompt ?? null, final_summary: [] };
-      return froms.map((from) => ({ id: `${from ?? 'start'}:${r.id}`, execution_id: executionId, from_state_id: from, to_state_id: r.id, workflow_context, date: r.date }));
+      const workflow_context = {
+        context_store: fromJson<Record<string, unknown>>(r.context, {}),
+        next: [r.name],
+        messages: [],
+        user_input: exec?.prompt ?? null,
+        final_summary: [],
+      };
+      return froms.map((from) => ({
+        id: `${from ?? 'start'}:${r.id}`,
+        execution_id: executionId,
+        from_state_id: from,
+        to_state_id: r.id,
+        workflow_context,
+        date: r.date,
+      }));
     });
   }
 
   async stateOutput(user: AuthUser, workflowId: string, executionId: string, stateId: string): Promise<string | null> {
     await this.getExecution(user, workflowId, executionId);
-    const row = await this.db.selectFrom('workflow_execution_states').select(['output']).where('id', '=', stateId).where('execution_id', '=', executionId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('workflow_execution_states')
+      .select(['output'])
+      .where('id', '=', stateId)
+      .where('execution_id', '=', executionId)
+      .executeTakeFirst();
     if (!row) throw notFound('Workflow execution state', stateId);
     return row.output;
   }
 
-  async thoughts(user: AuthUser, workflowId: string, executionId: string, parentIds: string[] | null) {
+  async thoughts(user: AuthUser, workflowId: string, executionId: string, parentIds: string[] | null): Promise<Array<z.output<typeof executionThoughtSchema>>> {
     await this.getExecution(user, workflowId, executionId);
     const all = await this.db.selectFrom('workflow_thoughts').selectAll().where('execution_id', '=', executionId).orderBy('date').execute();
-    const wire = (t: (typeof all)[number]): Record<string, unknown> => ({
+    const wire = (t: (typeof all)[number]): z.output<typeof executionThoughtSchema> => ({
       id: t.id,
       execution_state_id: t.execution_state_id,
       parent_id: t.parent_id,
@@ -387,9 +435,9 @@ export class WorkflowService {
     return roots.map(wire);
   }
 
-  /** The final stream chunk of run segment `seq`, from the database; null while it runs (stream fallback). */
-  segmentFinal(executionId: string, seq: number): Promise<Record<string, unknown> | null> {
-    return segmentFinalChunk(this.store, executionId, seq);
+  /** The end of run segment `seq`, from the database; null while it runs (stream fallback). */
+  segmentFinal(executionId: string, seq: number): Promise<RunEvent | null> {
+    return segmentFinalEvent(this.store, executionId, seq);
   }
 
   async abort(user: AuthUser, workflowId: string, executionId: string): Promise<void> {
@@ -409,7 +457,15 @@ export class WorkflowService {
 
   /** Continues an Interrupted execution; returns the new run segment number. */
   /** Puts an Interrupted execution back In Progress (enqueue() runs it); `admit` as in startExecution. */
-  async resume(user: AuthUser, workflowId: string, executionId: string, userInput: string | null, headers: Record<string, string> | null, fileNames: string[] | null = null, admit?: Admit): Promise<number> {
+  async resume(
+    user: AuthUser,
+    workflowId: string,
+    executionId: string,
+    userInput: string | null,
+    headers: Record<string, string> | null,
+    fileNames: string[] | null = null,
+    admit?: Admit,
+  ): Promise<number> {
     const row = await this.getExecution(user, workflowId, executionId, 'write');
     if (row.overall_status !== STATUS.interrupted) {
       throw badRequest('Workflow execution cannot be resumed', `Only an Interrupted execution can be resumed; this one is ${row.overall_status}.`);
@@ -447,13 +503,25 @@ export class WorkflowService {
   async editOutput(user: AuthUser, workflowId: string, executionId: string, stateRowId: string, output: string): Promise<void> {
     const row = await this.getExecution(user, workflowId, executionId, 'write');
     if (row.overall_status !== STATUS.interrupted) {
-      throw badRequest('Workflow execution output cannot be edited', `Only the output of an Interrupted execution can be edited; this one is ${row.overall_status}.`);
+      throw badRequest(
+        'Workflow execution output cannot be edited',
+        `Only the output of an Interrupted execution can be edited; this one is ${row.overall_status}.`,
+      );
     }
-    const state = await this.db.selectFrom('workflow_execution_states').selectAll().where('id', '=', stateRowId).where('execution_id', '=', executionId).executeTakeFirst();
+    const state = await this.db
+      .selectFrom('workflow_execution_states')
+      .selectAll()
+      .where('id', '=', stateRowId)
+      .where('execution_id', '=', executionId)
+      .executeTakeFirst();
     if (!state) throw notFound('Workflow execution state', stateRowId);
     const cp = fromJson<Checkpoint>(row.checkpoint, null as never);
     const prev = cp.lastRows.find((r) => r.rowId === stateRowId);
-    if (!prev) throw badRequest('Workflow execution output cannot be edited', `State '${state.name}' is not the interrupted state's predecessor; only its output can be edited.`);
+    if (!prev)
+      throw badRequest(
+        'Workflow execution output cannot be edited',
+        `State '${state.name}' is not the interrupted state's predecessor; only its output can be edited.`,
+      );
     const old = state.output ?? '';
     for (const t of cp.frontier) if (t.preceding.length === 1 && t.preceding[0] === stateRowId) t.input = output;
     const parsed = tryParseJson(output);
@@ -473,7 +541,11 @@ export class WorkflowService {
         .set({ output, result: result ? toJson({ ...result, output }) : state.result, update_date: nowIso() })
         .where('id', '=', stateRowId)
         .execute();
-      await trx.updateTable('workflow_executions').set({ checkpoint: toJson(cp), update_date: nowIso() }).where('id', '=', executionId).execute();
+      await trx
+        .updateTable('workflow_executions')
+        .set({ checkpoint: toJson(cp), update_date: nowIso() })
+        .where('id', '=', executionId)
+        .execute();
     });
   }
 
@@ -518,7 +590,7 @@ export class WorkflowService {
   }
 }
 
-export function stateToWire(r: StateRow): Record<string, unknown> {
+export function stateToWire(r: StateRow): Omit<z.output<typeof stateSchema>, 'thoughts'> {
   return {
     id: r.id,
     date: r.date,

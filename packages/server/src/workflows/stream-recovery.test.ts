@@ -42,7 +42,7 @@ describe.each(DB_KINDS)('workflow streams after a lost publish (%s)', (db) => {
   beforeAll(async () => {
     env = await startWorkflowEnv({ db, env: { CODEMIE_WORKFLOW_STREAM_CHECK_MS: String(CHECK_MS) } });
     // A test seam on the event bus: the engine and the stream loop share ctx.events.
-    const bus = env.platform.ctx.events as EventBus;
+    const bus = env.platform.infra.events as EventBus;
     const publish = bus.publish.bind(bus);
     const end = bus.end.bind(bus);
     bus.publish = async (channel, data) => {
@@ -65,7 +65,7 @@ describe.each(DB_KINDS)('workflow streams after a lost publish (%s)', (db) => {
   beforeEach(() => {
     filter = () => 'pass';
     dropEnds = false;
-    env.platform.ctx.config.workflowStreamCheckMs = CHECK_MS;
+    env.platform.infra.config.workflowStreamCheckMs = CHECK_MS;
   });
 
   /** Starts a streaming execution; resolves with its chunks and how long the stream took. */
@@ -81,11 +81,13 @@ describe.each(DB_KINDS)('workflow streams after a lost publish (%s)', (db) => {
     const chunks = parseSse(await res.text()).map((e) => JSON.parse(e.data));
     return { chunks, ms: Date.now() - t0 };
   }
+  /** The event that ends a run segment (the stream's `last` chunk). */
+  const isEnd = (e: BusEnvelope) => e.event.type === 'end' || e.event.type === 'interrupt';
   const lasts = (chunks: any[]) => chunks.filter((c) => c.last === true);
   const finishes = (chunks: any[], name: string) => chunks.filter((c) => c.workflow_state?.event_type === 'state_finish' && c.workflow_state.name === name);
 
   it('the run’s final event is never published (worker died): the stream sends the final chunk from the database, once', async () => {
-    filter = (_ch, e) => (e.chunk.last ? 'drop' : 'pass');
+    filter = (_ch, e) => (isEnd(e) ? 'drop' : 'pass');
     dropEnds = true; // nothing at all after the run's end write
     const { chunks, ms } = await stream();
     expect(lasts(chunks)).toHaveLength(1);
@@ -99,8 +101,8 @@ describe.each(DB_KINDS)('workflow streams after a lost publish (%s)', (db) => {
   });
 
   it('the final event is lost but the channel ends: the final chunk comes from the database at once', async () => {
-    env.platform.ctx.config.workflowStreamCheckMs = 60_000;
-    filter = (_ch, e) => (e.chunk.last ? 'drop' : 'pass');
+    env.platform.infra.config.workflowStreamCheckMs = 60_000;
+    filter = (_ch, e) => (isEnd(e) ? 'drop' : 'pass');
     const { chunks, ms } = await stream();
     expect(lasts(chunks)).toHaveLength(1);
     expect(chunks.at(-1)).toMatchObject({ last: true, generated: 'Echo: second' });
@@ -108,19 +110,19 @@ describe.each(DB_KINDS)('workflow streams after a lost publish (%s)', (db) => {
   });
 
   it('the final event arrives late (after the database check): still exactly one final chunk', async () => {
-    filter = (_ch, e) => (e.chunk.last ? { delayMs: CHECK_MS * 4 } : 'pass');
+    filter = (_ch, e) => (isEnd(e) ? { delayMs: CHECK_MS * 4 } : 'pass');
     dropEnds = true;
     const { chunks } = await stream();
     expect(lasts(chunks)).toHaveLength(1);
     expect(chunks.at(-1)).toMatchObject({ last: true, generated: 'Echo: second' });
     // ...and one arriving within the grace period is the one sent (it carries its bus event id).
-    filter = (_ch, e) => (e.chunk.last ? { delayMs: CHECK_MS + 40 } : 'pass');
+    filter = (_ch, e) => (isEnd(e) ? { delayMs: CHECK_MS + 40 } : 'pass');
     const again = await stream();
     expect(lasts(again.chunks)).toHaveLength(1);
   });
 
   it('repeated events (a take-over publishing again) reach the client once', async () => {
-    filter = (_ch, e) => ((e.chunk.workflow_state as any)?.event_type === 'state_finish' || e.chunk.last ? 'twice' : 'pass');
+    filter = (_ch, e) => (e.event.type === 'state-finish' || isEnd(e) ? 'twice' : 'pass');
     const { chunks } = await stream();
     expect(finishes(chunks, 's1')).toHaveLength(1);
     expect(finishes(chunks, 's2')).toHaveLength(1);
@@ -130,7 +132,7 @@ describe.each(DB_KINDS)('workflow streams after a lost publish (%s)', (db) => {
   it('a failed run whose final event is lost: the final chunk carries the error from the record', async () => {
     env.llm.rule((r) => (String(r.messages.at(-1)?.content).includes('second') ? { status: 400, error: 'bad request from model' } : null));
     try {
-      filter = (_ch, e) => (e.chunk.last ? 'drop' : 'pass');
+      filter = (_ch, e) => (isEnd(e) ? 'drop' : 'pass');
       dropEnds = true;
       const { chunks } = await stream();
       expect(lasts(chunks)).toHaveLength(1);
@@ -143,9 +145,9 @@ describe.each(DB_KINDS)('workflow streams after a lost publish (%s)', (db) => {
 
   it('a worker taking over an already finished run publishes its final chunk again', async () => {
     // No database fallback within this test: only the take-over can end the stream.
-    env.platform.ctx.config.workflowStreamCheckMs = 60_000;
+    env.platform.infra.config.workflowStreamCheckMs = 60_000;
     let lost = '';
-    filter = (ch, e) => (e.chunk.last && !lost ? ((lost = ch), 'drop') : 'pass');
+    filter = (ch, e) => (isEnd(e) && !lost ? ((lost = ch), 'drop') : 'pass');
     dropEnds = true;
     const pending = stream();
     const execId = await (async () => {
@@ -156,7 +158,7 @@ describe.each(DB_KINDS)('workflow streams after a lost publish (%s)', (db) => {
     await env.waitFor(workflowId, execId, ['Succeeded']);
     dropEnds = false;
     // The run queue hands the (finished) run to a worker again, as after its first worker died.
-    await env.platform.ctx.runs.enqueue(RUN_KIND, execId);
+    await env.platform.infra.runs.enqueue(RUN_KIND, execId);
     const { chunks } = await pending;
     expect(lasts(chunks)).toHaveLength(1);
     expect(chunks.at(-1)).toMatchObject({ last: true, generated: 'Echo: second', workflow_execution_id: execId });

@@ -53,15 +53,16 @@ describe.each(DB_KINDS)('workflows API (%s)', (db) => {
   beforeAll(async () => {
     env = await startWorkflowEnv({
       db,
-      module: {
-        assistants: () => ({
-          get: async (aid) => (aid === 'existing-1' ? { id: aid, name: 'Stored', system_prompt: 'ROLE stored assistant', temperature: 0.7, mcp_servers: [] } : null),
-        }),
-        openToolset: () => async (servers, o) => {
+      module: () => ({
+        assistants: {
+          get: async (aid) =>
+            aid === 'existing-1' ? { id: aid, name: 'Stored', system_prompt: 'ROLE stored assistant', temperature: 0.7, mcp_servers: [] } : null,
+        },
+        openToolset: async (servers, o) => {
           opened.push({ servers, headers: o.propagatedHeaders, user: o.user.id });
           return { tools: servers.length ? [echoTool] : [], warnings: [], close: async () => undefined };
         },
-      },
+      }),
     });
   });
   afterAll(() => env?.close());
@@ -72,7 +73,15 @@ describe.each(DB_KINDS)('workflows API (%s)', (db) => {
     expect(created.status).toBe(200);
     expect(created.body.message).toBe('Workflow created successfully');
     const wf = created.body.data;
-    expect(wf).toMatchObject({ name: 'Mine', project: 'demo', shared: true, mode: 'Sequential', created_by: { user_id: 'alice' }, user_abilities: ['read', 'write', 'delete'], yaml_config: ONE });
+    expect(wf).toMatchObject({
+      name: 'Mine',
+      project: 'demo',
+      shared: true,
+      mode: 'Sequential',
+      created_by: { user_id: 'alice' },
+      user_abilities: ['read', 'write', 'delete'],
+      yaml_config: ONE,
+    });
     expect(wf.states[0].id).toBe('only');
 
     const got = await env.api('GET', `/v1/workflows/id/${wf.id}`, undefined, bob);
@@ -92,7 +101,12 @@ describe.each(DB_KINDS)('workflows API (%s)', (db) => {
     expect(denied.body.error.message).toBe('Access denied');
     expect((await env.api('GET', `/v1/workflows/id/${wf.id}`, undefined, bob)).status).toBe(403); // no longer shared
 
-    const badCfg = await env.api('PUT', `/v1/workflows/${wf.id}`, { name: 'x', description: 'd', project: 'demo', yaml_config: ONE.replace('state_id: end', 'state_id: ghost') });
+    const badCfg = await env.api('PUT', `/v1/workflows/${wf.id}`, {
+      name: 'x',
+      description: 'd',
+      project: 'demo',
+      yaml_config: ONE.replace('state_id: end', 'state_id: ghost'),
+    });
     expect(badCfg.status).toBe(400);
     expect(badCfg.body.error).toMatchObject({ message: 'Workflow Configuration error' });
     expect(badCfg.body.error.details).toContain("transitions to undefined state 'ghost'");
@@ -255,7 +269,10 @@ states:
     });
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const text = await res.text();
-    const chunks = text.split('\n\n').filter((b) => b.includes('data: ')).map((b) => JSON.parse(b.split('data: ')[1]));
+    const chunks = text
+      .split('\n\n')
+      .filter((b) => b.includes('data: '))
+      .map((b) => JSON.parse(b.split('data: ')[1]));
     const execId = chunks[0].workflow_execution_id;
     expect(chunks.every((c) => c.workflow_execution_id === execId)).toBe(true);
     expect(chunks[0].workflow_state).toMatchObject({ name: 'only', status: 'In Progress', event_type: 'state_start' });
@@ -289,15 +306,25 @@ states:
       body: JSON.stringify({ stream: true }),
     });
     expect(r1.headers.get('content-type')).toMatch(/application\/x-ndjson/);
-    const lines = (await r1.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    expect(lines.at(-1)).toMatchObject({ last: true, generated: 'Echo: first', workflow_state: { name: 'two', status: 'Interrupted', event_type: 'state_interrupted' } });
+    const lines = (await r1.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(lines.at(-1)).toMatchObject({
+      last: true,
+      generated: 'Echo: first',
+      workflow_state: { name: 'two', status: 'Interrupted', event_type: 'state_interrupted' },
+    });
     const hexec = lines[0].workflow_execution_id;
     const r2 = await fetch(`${env.platform.url}/v1/workflows/${hid}/executions/${hexec}/resume?stream=true`, {
       method: 'PUT',
       headers: { ...auth, 'content-type': 'application/json', accept: 'application/x-ndjson' },
       body: JSON.stringify({ user_input: 'approved' }),
     });
-    const lines2 = (await r2.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines2 = (await r2.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(lines2[0].workflow_state).toMatchObject({ name: 'two', event_type: 'state_start' });
     expect(lines2.at(-1)).toMatchObject({ last: true, generated: 'Echo: second' });
     // The resume input reached the model as a human message.
@@ -371,7 +398,13 @@ states:
     // Only s4 ran again; the context store (output_key of j) was rebuilt from the replayed rows.
     expect(asked.filter((x) => x === 'four')).toHaveLength(2);
     expect(asked).toHaveLength(6);
-    expect(env.llm.chatRequests().filter((r) => sys(r).includes('deep')).at(-1)!.messages.at(-1)!.content).toBe('four join-done');
+    expect(
+      env.llm
+        .chatRequests()
+        .filter((r) => sys(r).includes('deep'))
+        .at(-1)!
+        .messages.at(-1)!.content,
+    ).toBe('four join-done');
     const states = await env.states(id, ex.execution_id);
     expect(states.map((s: any) => [s.name, s.status])).toEqual([
       ['s1', 'Succeeded'],
@@ -420,7 +453,12 @@ states:
     const failed = await env.waitFor(missing, ex2.execution_id, ['Succeeded', 'Failed']);
     expect(failed.output).toMatch(/Assistant 'gone' .* was not found/);
 
-    const bad = await env.api('POST', '/v1/workflows', { name: 'm', description: 'd', project: 'demo', yaml_config: ONE.replace('system_prompt:', 'model: no-such-model\n    system_prompt:') });
+    const bad = await env.api('POST', '/v1/workflows', {
+      name: 'm',
+      description: 'd',
+      project: 'demo',
+      yaml_config: ONE.replace('system_prompt:', 'model: no-such-model\n    system_prompt:'),
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details).toMatch(/Assistant 'a' uses model 'no-such-model', which is not available/);
   });
@@ -433,15 +471,20 @@ states:
       update: () => undefined,
       end: (u) => void events.push({ kind: 'end', name, data: u }),
     });
-    const original = env.platform.ctx.tracer;
-    env.platform.ctx.tracer = { enabled: true, startTrace: (t) => (events.push({ kind: 'trace', data: t }), obs('trace')), flush: async () => undefined, shutdown: async () => undefined };
+    const original = env.platform.infra.tracer;
+    env.platform.infra.tracer = {
+      enabled: true,
+      startTrace: (t) => (events.push({ kind: 'trace', data: t }), obs('trace')),
+      flush: async () => undefined,
+      shutdown: async () => undefined,
+    };
     try {
       const id = await env.createWorkflow(SLOW_TWO);
       const ex = await env.execute(id, { user_input: 'q', session_id: 'sess-9', tags: ['x'] });
       await env.waitFor(id, ex.execution_id, ['Succeeded']);
       await sleep(50);
     } finally {
-      env.platform.ctx.tracer = original;
+      env.platform.infra.tracer = original;
     }
     expect(events[0]).toMatchObject({ kind: 'trace', data: { sessionId: 'sess-9', tags: ['x'], userId: 'alice', input: 'q' } });
     // A span per state, each with its LLM generation nested (recorded by the instrumented LLM layer).
@@ -451,14 +494,31 @@ states:
   });
 
   it("accepts the Python SDK's payloads (nulls, categories, dict user_input, project query)", async () => {
-    const created = await env.api('POST', '/v1/workflows', { project: 'demo', name: 'sdk', description: null, yaml_config: ONE, mode: 'Sequential', shared: false, icon_url: null, categories: [] });
+    const created = await env.api('POST', '/v1/workflows', {
+      project: 'demo',
+      name: 'sdk',
+      description: null,
+      yaml_config: ONE,
+      mode: 'Sequential',
+      shared: false,
+      icon_url: null,
+      categories: [],
+    });
     expect(created.status).toBe(200);
     const id = created.body.data.id;
     expect(created.body.data.description).toBe('');
     const listed = await env.api('GET', '/v1/workflows?page=0&per_page=10&project=demo&filter_by_user=true');
     expect(listed.body.data.map((w: any) => w.id)).toContain(id);
     expect((await env.api('GET', '/v1/workflows?project=other')).body.data).toEqual([]);
-    const run = await env.api('POST', `/v1/workflows/${id}/executions`, { user_input: null, file_name: null, file_names: null, conversation_id: null, session_id: null, propagate_headers: false, tags: null });
+    const run = await env.api('POST', `/v1/workflows/${id}/executions`, {
+      user_input: null,
+      file_name: null,
+      file_names: null,
+      conversation_id: null,
+      session_id: null,
+      propagate_headers: false,
+      tags: null,
+    });
     expect(run.status).toBe(200);
     expect(run.body.prompt).toBe('');
     await env.waitFor(id, run.body.execution_id, ['Succeeded']);

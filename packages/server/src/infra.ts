@@ -1,12 +1,14 @@
 /**
- * What every domain module receives: configuration, the store, a logger and the
- * swappable side-effect seams. Domains add their services here as they are built.
+ * The platform's infrastructure: configuration, the store, logging and the side-effect services
+ * every domain may build on (run queue, event bus, tracer, audit log, metrics, LLM, MCP, fair use).
+ * Built once per process by createInfra (platform.ts); domain modules receive it in their factory
+ * and hand their services what each needs, as typed constructor arguments.
  */
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Config } from './config/config.js';
 import type { Store } from './store/db.js';
-import type { Authenticator } from './api/auth.js';
-import { SettingsRepo } from './store/settings.js';
+import type { SettingsRepo } from './store/settings.js';
 import type { RunQueue } from './runs/queue.js';
 import type { EventBus } from './events/bus.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -15,13 +17,13 @@ import type { AuditLog } from './audit/audit.js';
 import type { LlmService } from './llm/types.js';
 import type { McpService } from './mcp/service.js';
 import type { FairUse } from './limits/fair-use.js';
-import type { Redis } from 'ioredis';
 
-export interface AppContext {
+export interface Infra {
   config: Config;
   store: Store;
   log: FastifyBaseLogger;
   version: string;
+  /** Small key/value settings of the installation (seeding markers, ...). */
   settings: SettingsRepo;
   /** Where workflow executions and background tasks run (in-process or BullMQ). */
   runs: RunQueue;
@@ -41,21 +43,6 @@ export interface AppContext {
   fairUse: FairUse;
   /** Short-command Redis connection (fair use, health check) when REDIS_URL is set. */
   redis?: Redis;
-  /** Replaced by the identity module at start-up. */
-  authenticator: Authenticator;
   /** Things to run, in reverse order, when the process shuts down. */
   onClose: Array<() => Promise<void> | void>;
-}
-
-/**
- * A domain module: its routes under /v1 (and /code-assistant-api/v1), optional routes at the
- * server root (e.g. /auth/realms/...), and start-up work (bootstrap, recovery).
- */
-export interface DomainModule {
-  name: string;
-  init?(ctx: AppContext): Promise<void> | void;
-  apiRoutes?(app: FastifyInstance, ctx: AppContext): Promise<void> | void;
-  rootRoutes?(app: FastifyInstance, ctx: AppContext): Promise<void> | void;
-  /** Runs after the server listens (background recovery, printed hints). */
-  started?(ctx: AppContext): Promise<void> | void;
 }

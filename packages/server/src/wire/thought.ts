@@ -1,5 +1,6 @@
-/** Thought objects and stream chunks in the reference's wire shapes (snake_case, all keys present). */
+/** Thoughts in the reference's wire shape (snake_case, every key present), as streamed and stored. */
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 
 export interface Thought {
   id: string;
@@ -16,6 +17,26 @@ export interface Thought {
   aborted: boolean;
   children: Thought[];
 }
+
+export const thoughtSchema: z.ZodType<Thought> = z
+  .object({
+    id: z.string(),
+    parent_id: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    in_progress: z.boolean(),
+    input_text: z.string(),
+    message: z.string(),
+    author_type: z.enum(['Tool', 'Agent', 'System']),
+    author_name: z.string(),
+    output_format: z.enum(['text', 'json', 'markdown']),
+    error: z.boolean(),
+    interrupted: z.boolean(),
+    aborted: z.boolean(),
+    get children() {
+      return z.array(thoughtSchema);
+    },
+  })
+  .meta({ id: 'Thought' });
 
 export const ANSWER_AUTHOR = 'Codemie Thoughts';
 
@@ -45,5 +66,3 @@ export function toolTitle(name: string): string {
     .replace(/\s+/g, ' ')
     .replace(/\b\w/g, (c) => c.toUpperCase());
 }
-
-export { chunk, type StreamChunk } from '../api/stream-chunk.js';

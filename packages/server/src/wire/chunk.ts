@@ -1,4 +1,6 @@
 /** The reference's stream chunk (assistant and workflow streams alike): every key always present, snake_case. */
+import { z } from 'zod';
+
 export interface StreamChunk {
   time_elapsed: number | null;
   generated_chunk: string | null;
@@ -16,6 +18,29 @@ export interface StreamChunk {
   error_details: unknown;
   interactive_request: unknown;
 }
+
+export const streamChunkSchema = z
+  .object({
+    time_elapsed: z.number().nullable(),
+    generated_chunk: z.string().nullable(),
+    /** The whole answer on the last chunk (text, or the structured object). */
+    generated: z.unknown(),
+    /** A thought as it progresses (see Thought). */
+    thought: z.unknown(),
+    context: z.unknown(),
+    last: z.boolean(),
+    debug: z.record(z.string(), z.unknown()).nullable(),
+    workflow_execution_id: z.string().nullable(),
+    /** Workflow streams: the state that started, finished or was interrupted. */
+    workflow_state: z.unknown(),
+    execution_error: z.string().nullable(),
+    success: z.boolean().nullable(),
+    agent_error: z.unknown(),
+    tool_errors: z.unknown(),
+    error_details: z.unknown(),
+    interactive_request: z.unknown(),
+  })
+  .meta({ id: 'StreamChunk', description: 'One chunk of an assistant or workflow stream; the last has `last: true`.' });
 
 export function chunk(p: Partial<StreamChunk>): StreamChunk {
   return {
