@@ -21,3 +21,7 @@ export interface AssistantsTable {
 export interface AssistantTables {
   assistants: AssistantsTable;
 }
+
+declare module '../store/schema.js' {
+  interface Database extends AssistantTables {}
+}

@@ -12,3 +12,9 @@ export interface AuditLogTable {
   /** JSON object with event-specific, non-secret details. */
   details: string;
 }
+
+declare module '../store/schema.js' {
+  interface Database {
+    audit_log: AuditLogTable;
+  }
+}

@@ -28,3 +28,7 @@ export interface ConversationTables {
   conversations: ConversationsTable;
   conversation_messages: ConversationMessagesTable;
 }
+
+declare module '../store/schema.js' {
+  interface Database extends ConversationTables {}
+}

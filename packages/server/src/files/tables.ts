@@ -14,3 +14,7 @@ export interface FilesTable {
 export interface FileTables {
   files: FilesTable;
 }
+
+declare module '../store/schema.js' {
+  interface Database extends FileTables {}
+}

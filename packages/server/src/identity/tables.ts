@@ -65,3 +65,7 @@ export interface IdentityTables {
   idp_refresh_tokens: IdpRefreshTokensTable;
   idp_signing_keys: IdpSigningKeysTable;
 }
+
+declare module '../store/schema.js' {
+  interface Database extends IdentityTables {}
+}

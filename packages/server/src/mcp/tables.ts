@@ -22,3 +22,9 @@ export interface McpConfigsTable {
   date: string;
   update_date: string;
 }
+
+declare module '../store/schema.js' {
+  interface Database {
+    mcp_configs: McpConfigsTable;
+  }
+}

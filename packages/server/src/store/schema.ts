@@ -1,18 +1,12 @@
-import type { WorkflowTables } from '../workflows/tables.js';
-
 /**
  * The database schema as Kysely sees it. Columns use portable types only so one set of
  * queries serves SQLite and PostgreSQL: text ids (UUID), ISO-8601 UTC text timestamps,
  * JSON as text (see json.ts), booleans as 0/1 integers. Each domain declares its tables in
- * `<domain>/tables.ts`; they are combined here.
+ * `<domain>/tables.ts` and adds them to this interface there (declaration merging), so the store
+ * knows no domain:
+ *
+ *   declare module '../store/schema.js' { interface Database extends MyTables {} }
  */
-import type { IdentityTables } from '../identity/tables.js';
-import type { AuditLogTable } from '../audit/tables.js';
-import type { McpConfigsTable } from '../mcp/tables.js';
-import type { AssistantTables } from '../assistants/tables.js';
-import type { ConversationTables } from '../conversations/tables.js';
-import type { TaskTables } from '../tasks/tables.js';
-import type { FileTables } from '../files/tables.js';
 
 export interface SettingsTable {
   key: string;
@@ -20,8 +14,6 @@ export interface SettingsTable {
   update_date: string;
 }
 
-export interface Database extends IdentityTables, AssistantTables, ConversationTables, TaskTables, WorkflowTables, FileTables {
+export interface Database {
   settings: SettingsTable;
-  audit_log: AuditLogTable;
-  mcp_configs: McpConfigsTable;
 }

@@ -18,3 +18,7 @@ export interface BackgroundTasksTable {
 export interface TaskTables {
   background_tasks: BackgroundTasksTable;
 }
+
+declare module '../store/schema.js' {
+  interface Database extends TaskTables {}
+}

@@ -90,3 +90,7 @@ export interface WorkflowTables {
   workflow_execution_states: WorkflowExecutionStatesTable;
   workflow_thoughts: WorkflowThoughtsTable;
 }
+
+declare module '../store/schema.js' {
+  interface Database extends WorkflowTables {}
+}
