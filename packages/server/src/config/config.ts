@@ -60,6 +60,14 @@ export const configSchema = z.object({
    * sends the final chunk from the database record.
    */
   workflowStreamCheckMs: int(50, 600_000).default(3000),
+  /**
+   * Largest workflow document (yaml_config) accepted on save, in bytes. Reference configs are a
+   * few KiB; 1 MiB leaves room for long prompts while bounding the parse (≈ 2-3 s of one core,
+   * on the validation thread, not the event loop).
+   */
+  workflowMaxBytes: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  /** Most states (and assistants, tools, custom nodes, each) a workflow document may have on save. */
+  workflowMaxStates: int(1, 100_000).default(500),
   /** Serve /metrics on this separate port instead of the API port. */
   metricsPort: int(0, 65535).optional(),
   langfusePublicKey: z.string().min(1).optional(),
@@ -246,6 +254,8 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_METRICS_PORT: 'metricsPort',
   CODEMIE_WORKER_CONCURRENCY: 'workerConcurrency',
   CODEMIE_WORKFLOW_STREAM_CHECK_MS: 'workflowStreamCheckMs',
+  CODEMIE_WORKFLOW_MAX_BYTES: 'workflowMaxBytes',
+  CODEMIE_WORKFLOW_MAX_STATES: 'workflowMaxStates',
   CODEMIE_LLM_CONFIG: 'llmConfig',
   CODEMIE_LLM_MODELS: 'llmModels',
   CODEMIE_LLM_TIMEOUT_MS: 'llmTimeoutMs',

@@ -60,6 +60,7 @@ export function createWorkflowsModule(opts: WorkflowsModuleOptions = {}): Domain
         llm: opts.llm?.(ctx) ?? ctx.llm,
         assistants: opts.assistants?.(ctx) ?? noAssistants,
         openToolset: opts.openToolset?.(ctx) ?? (ctx.mcp ? mcpToolsetOpener(ctx) : noMcp),
+        limits: { maxBytes: ctx.config.workflowMaxBytes, maxStates: ctx.config.workflowMaxStates },
       });
       svc = new WorkflowService(store, engine, ctx.runs, ctx.llm, (u, h) => fileService(ctx).resolve(u, h));
       services.set(ctx, svc);
