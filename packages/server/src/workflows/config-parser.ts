@@ -2,8 +2,9 @@
  * Parses workflow documents (validate.ts) on a worker thread, so a large or hostile document
  * never holds up the event loop: parsing 1 MiB of YAML costs seconds of CPU, and every request
  * of the process would wait for it (health checks included). One worker per process
- * (sharedConfigParser), started on first use, takes the documents one at a time; it is stopped
- * after a minute without work and never keeps the process alive.
+ * (sharedConfigParser), started on first use (≈ 0.1-0.7 s), takes the documents one at a time;
+ * it is stopped after ten minutes without work and never keeps the process alive. Documents of
+ * at most INLINE_MAX_BYTES (the demo workflow's size) take ~1 ms and are parsed in place.
  *
  * A document that takes longer than `timeoutMs`, or makes the worker run out of its memory
  * (`resourceLimits`) or die, is refused (400) and the worker replaced for the next one. Only when
@@ -44,6 +45,9 @@ function tsxApi(): string {
   return pathToFileURL(cjs.replace(/\.cjs$/, '.mjs')).href;
 }
 
+/** Small enough to parse on the calling thread (≈ 1 ms; a round trip to the worker costs as much). */
+export const INLINE_MAX_BYTES = 1024;
+
 export class WorkflowConfigParser {
   private worker: Worker | null = null;
   private ready = false;
@@ -58,7 +62,7 @@ export class WorkflowConfigParser {
   constructor(private readonly opts: { timeoutMs?: number; idleMs?: number; maxMemoryMb?: number } = {}) {}
 
   parse(src: string, limits: WorkflowLimits = {}): Promise<WorkflowYaml> {
-    if (this.inline) return Promise.resolve().then(() => parseWorkflowYaml(src, limits));
+    if (this.inline || src.length <= INLINE_MAX_BYTES) return Promise.resolve().then(() => parseWorkflowYaml(src, limits));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, src, limits, resolve, reject });
       this.pump();
@@ -145,7 +149,7 @@ export class WorkflowConfigParser {
 
   private idleStop(): void {
     if (this.idle) clearTimeout(this.idle);
-    this.idle = setTimeout(() => void this.close(), this.opts.idleMs ?? 60_000);
+    this.idle = setTimeout(() => void this.close(), this.opts.idleMs ?? 600_000);
     this.idle.unref();
   }
 
