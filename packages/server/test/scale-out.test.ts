@@ -19,8 +19,9 @@ import { Redis } from 'ioredis';
 import { RedisEventBus } from '../src/events/redis-bus.js';
 import { openIdentityAdmin } from '../src/identity/admin-session.js';
 import { loadConfig } from '../src/config/config.js';
+import { testServiceUrl } from './services.js';
 
-const enabled = Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
+const enabled = Boolean(testServiceUrl('postgres') && testServiceUrl('redis'));
 const LEASE_MS = 3000;
 /** An idle execution stream re-reads the execution this often (the lost-final-event fallback). */
 const STREAM_CHECK_MS = 500;

@@ -5,8 +5,9 @@ import net from 'node:net';
 import { Redis } from 'ioredis';
 import { startTestPlatform, type TestPlatform } from '../../test/helpers.js';
 import { healthModule } from './routes.js';
+import { testServiceUrl } from '../../test/services.js';
 
-const redisUrl = process.env.TEST_REDIS_URL;
+const redisUrl = testServiceUrl('redis');
 const prefix = `health-test-${randomUUID().slice(0, 8)}`;
 
 /** A loopback port nobody listens on. */

@@ -9,10 +9,11 @@ import { Redis } from 'ioredis';
 import type { LimitBackend } from './backend.js';
 import { MemoryLimitBackend } from './memory.js';
 import { RedisLimitBackend } from './redis.js';
+import { testServiceUrl } from '../../test/services.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WINDOW = 400;
-const redisUrl = process.env.TEST_REDIS_URL;
+const redisUrl = testServiceUrl('redis');
 const prefix = `limits-test-${randomUUID().slice(0, 8)}`;
 const clients: Redis[] = [];
 
