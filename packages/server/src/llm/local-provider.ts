@@ -177,6 +177,9 @@ export class LocalModelSupply {
 
   private fetchingMessage(): string {
     const p = this.phase;
+    if (p.kind === 'fetching' && p.total && p.received >= p.total) {
+      return `The local model ${this.name} has been downloaded${p.source ? ` from ${p.source}` : ''} and is being unpacked and checked; try again in a few seconds.`;
+    }
     const from = p.kind === 'fetching' && p.source ? ` from ${p.source}` : '';
     const done = p.kind === 'fetching' && p.total ? ` (${Math.floor((p.received / p.total) * 100)} %, ${mb(p.received)} of ${mb(p.total)} MB)` : '';
     return `The local model ${this.name} is being downloaded${from}${done}; try again in a minute.`;
