@@ -6,7 +6,8 @@
  * it is stopped after ten minutes without work and never keeps the process alive. Documents of
  * at most INLINE_MAX_BYTES (the demo workflow's size) take ~1 ms and are parsed in place.
  *
- * A document that takes longer than `timeoutMs`, or makes the worker run out of its memory
+ * A document that takes longer than `timeoutMs` (60 s: a backstop, the size limits already bound
+ * the work; a 1 MiB document takes seconds, more on a loaded machine), or makes the worker run out of its memory
  * (`resourceLimits`) or die, is refused (400) and the worker replaced for the next one. Only when
  * a worker cannot start at all are documents parsed on the calling thread (same results).
  */
@@ -86,7 +87,7 @@ export class WorkflowConfigParser {
     if (!this.ready) return; // the 'ready' message pumps again
     const job = this.queue.shift()!;
     this.current = job;
-    const timeoutMs = this.opts.timeoutMs ?? 10_000;
+    const timeoutMs = this.opts.timeoutMs ?? 60_000;
     this.timer = setTimeout(() => {
       this.current = null;
       job.reject(configError(`yaml_config took longer than ${Math.round(timeoutMs / 1000)} s to validate; make it smaller or simpler.`));

@@ -86,6 +86,17 @@ describe('hostile workflow documents', () => {
     }
   });
 
+  it('a document the validation thread cannot finish in time → 400', async () => {
+    const { WorkflowConfigParser } = await import('./config-parser.js');
+    const parser = new WorkflowConfigParser({ timeoutMs: 1 });
+    try {
+      const err = await parser.parse(chain(3000)).catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, details: 'yaml_config took longer than 0 s to validate; make it smaller or simpler.' });
+    } finally {
+      await parser.close();
+    }
+  });
+
   it('the default limits: 1 MiB, 500 states', async () => {
     const { loadConfig } = await import('../config/config.js');
     expect(loadConfig({})).toMatchObject({ workflowMaxBytes: 1024 * 1024, workflowMaxStates: 500 });
