@@ -233,6 +233,7 @@ export function advance(cfg: WorkflowYaml, cp: Checkpoint, done: Done[]): Checkp
 
 export class WorkflowEngine {
   private readonly parsed = new Map<string, WorkflowYaml>();
+
   constructor(private readonly deps: EngineDeps) {}
 
   private remember(yaml: string, cfg: WorkflowYaml): WorkflowYaml {
@@ -257,7 +258,6 @@ export class WorkflowEngine {
   config(yaml: string): WorkflowYaml {
     return this.parsed.get(yaml) ?? this.remember(yaml, parseWorkflowYaml(yaml));
   }
-
 
   /** Marks an execution Failed when the run queue gave up on it. */
   async giveUp(executionId: string, reason: string): Promise<void> {
