@@ -35,6 +35,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Bad request: malformed JSON, or input the operation cannot accept */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Unknown entity */
                 404: {
                     headers: {
@@ -44,8 +53,17 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -113,6 +131,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Bad request: malformed JSON, or input the operation cannot accept */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Unknown entity */
                 404: {
                     headers: {
@@ -122,8 +149,17 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -178,6 +214,15 @@ export interface paths {
                         "application/json": components["schemas"]["JWKS"];
                     };
                 };
+                /** @description Bad request: malformed JSON, or input the operation cannot accept */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Unknown entity */
                 404: {
                     headers: {
@@ -187,8 +232,17 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -283,6 +337,15 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -292,8 +355,8 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -388,6 +451,15 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -397,8 +469,8 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description Rate limited (see Retry-After) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -406,8 +478,8 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description Rate limited (see Retry-After) */
-                429: {
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -466,6 +538,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Bad request: malformed JSON, or input the operation cannot accept */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Missing, invalid or expired token */
                 401: {
                     headers: {
@@ -484,8 +565,17 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -532,6 +622,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Bad request: malformed JSON, or input the operation cannot accept */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Missing, invalid or expired token */
                 401: {
                     headers: {
@@ -550,8 +649,17 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -600,6 +708,24 @@ export interface paths {
                     };
                     content: {
                         "text/plain": string;
+                    };
+                };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -674,6 +800,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -685,6 +820,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -764,6 +908,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -775,6 +928,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -853,6 +1015,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -873,6 +1044,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -975,6 +1155,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -995,6 +1184,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1062,6 +1260,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -1073,6 +1280,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1129,7 +1345,7 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["AssistantCallResponse"];
                         "application/x-ndjson": components["schemas"]["StreamChunk"];
-                        "text/event-stream": components["schemas"]["StreamChunk"];
+                        "text/event-stream": components["schemas"]["StreamEvent"];
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -1177,6 +1393,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -1197,6 +1422,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1281,7 +1515,7 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["AssistantCallResponse"];
                         "application/x-ndjson": components["schemas"]["StreamChunk"];
-                        "text/event-stream": components["schemas"]["StreamChunk"];
+                        "text/event-stream": components["schemas"]["StreamEvent"];
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -1329,6 +1563,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -1349,6 +1592,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1455,6 +1707,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -1466,6 +1727,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1549,6 +1819,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -1560,6 +1839,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1621,7 +1909,7 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["AssistantCallResponse"];
                         "application/x-ndjson": components["schemas"]["StreamChunk"];
-                        "text/event-stream": components["schemas"]["StreamChunk"];
+                        "text/event-stream": components["schemas"]["StreamEvent"];
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -1669,6 +1957,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -1689,6 +1986,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1778,6 +2084,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -1789,6 +2104,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1837,8 +2161,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1921,6 +2263,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -1932,6 +2283,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2000,6 +2360,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -2011,6 +2380,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2043,7 +2421,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload a file (multipart part `file`); its handle goes into file_names of calls */
+        /** Upload a file (multipart part `file`; project as the `project` query parameter or form field); its handle goes into file_names of calls */
         post: {
             parameters: {
                 query?: {
@@ -2058,7 +2436,6 @@ export interface paths {
                     "multipart/form-data": {
                         /** Format: binary */
                         file: string;
-                        project?: string;
                     };
                 };
             };
@@ -2099,6 +2476,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -2119,6 +2505,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2162,13 +2557,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The file, with its own content type */
+                /** @description The file, with the content type it was uploaded with */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/octet-stream": string;
+                        "*/*": string;
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -2207,6 +2602,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -2218,6 +2622,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2267,7 +2680,6 @@ export interface paths {
                 content: {
                     "multipart/form-data": {
                         files: string[];
-                        project?: string;
                     };
                 };
             };
@@ -2308,6 +2720,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -2328,6 +2749,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2376,6 +2806,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Health"];
+                    };
+                };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -2430,6 +2878,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Info"];
+                    };
+                };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -2488,6 +2954,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -2499,6 +2974,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2602,6 +3086,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -2622,6 +3115,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2725,6 +3227,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -2736,6 +3247,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2860,6 +3380,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -2880,6 +3409,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2991,6 +3529,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -3002,6 +3549,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3137,6 +3693,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -3157,6 +3722,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3224,6 +3798,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -3235,6 +3818,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3293,8 +3885,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3367,6 +3977,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -3378,6 +3997,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3439,8 +4067,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3506,8 +4152,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3550,7 +4214,7 @@ export interface paths {
                     minimal_response?: string;
                     page?: number;
                     per_page?: number;
-                    project?: string | string[];
+                    project?: string;
                     scope?: string;
                 };
                 header?: never;
@@ -3589,6 +4253,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -3600,6 +4273,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3678,6 +4360,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -3698,6 +4389,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3800,6 +4500,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -3820,6 +4529,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3887,6 +4605,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -3898,6 +4625,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3983,6 +4719,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -3994,6 +4739,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4037,7 +4791,7 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["WorkflowExecution"];
                         "application/x-ndjson": components["schemas"]["StreamChunk"];
-                        "text/event-stream": components["schemas"]["StreamChunk"];
+                        "text/event-stream": components["schemas"]["StreamEvent"];
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -4085,6 +4839,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -4112,8 +4875,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Request line and headers too large */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unexpected server error (no stack traces) */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description A dependency is unavailable (see Retry-After where given) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4171,6 +4952,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -4182,6 +4972,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4261,6 +5060,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -4272,6 +5080,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4350,6 +5167,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -4361,6 +5187,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4450,6 +5285,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -4461,6 +5305,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4568,6 +5421,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -4588,6 +5450,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4695,6 +5566,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -4715,6 +5595,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4807,7 +5696,7 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["MessageResponse"];
                         "application/x-ndjson": components["schemas"]["StreamChunk"];
-                        "text/event-stream": components["schemas"]["StreamChunk"];
+                        "text/event-stream": components["schemas"]["StreamEvent"];
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -4855,6 +5744,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -4882,8 +5780,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Request line and headers too large */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unexpected server error (no stack traces) */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description A dependency is unavailable (see Retry-After where given) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4962,6 +5878,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -4973,6 +5898,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5058,6 +5992,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -5069,6 +6012,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5175,6 +6127,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -5195,6 +6156,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5281,6 +6251,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -5292,6 +6271,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5375,6 +6363,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -5386,6 +6383,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5469,6 +6475,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -5480,6 +6495,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5561,6 +6585,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -5572,6 +6605,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6050,6 +7092,13 @@ export interface components {
             tool_errors: unknown;
             workflow_execution_id: string | null;
             workflow_state: components["schemas"]["WorkflowStateEvent"] | null;
+        };
+        StreamEvent: {
+            /** @description A StreamChunk, as JSON */
+            data: string;
+            event?: string;
+            /** @description Event id: send it back as Last-Event-ID to resume */
+            id?: string;
         };
         Thought: {
             aborted: boolean;
