@@ -59,7 +59,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Request line and headers too large */
@@ -68,7 +68,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -155,7 +155,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Request line and headers too large */
@@ -164,7 +164,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -238,7 +238,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Request line and headers too large */
@@ -247,7 +247,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -343,7 +343,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unsupported media type */
@@ -361,7 +361,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -457,7 +457,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unsupported media type */
@@ -484,7 +484,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -571,7 +571,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Request line and headers too large */
@@ -580,7 +580,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -655,7 +655,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Request line and headers too large */
@@ -664,7 +664,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["OAuthError"];
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
