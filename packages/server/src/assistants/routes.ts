@@ -58,7 +58,7 @@ export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
       body: callBody,
       responses: { 200: callResponseSchema },
       stream: streamChunkSchema,
-      errors: [400, 403, 404, 502, 503, 504],
+      errors: [400, 403, 404, 409, 502, 503, 504],
       handler: call((i) =>
         lookup === 'id' ? assistants.getReadable(i.params.assistant_id!, i.user) : assistants.bySlug(i.params.slug!, i.query?.project, i.user),
       ) as never,
