@@ -13,7 +13,7 @@ import { ADMIN_ONLY } from '../../api/register.js';
 import type { Database } from '../../store/schema.js';
 import { newRowId } from '../../store/ids.js';
 import { fromJson } from '../../store/json.js';
-import { invalidMessageIndex } from '../errors.js';
+import { accessDenied, invalidMessageIndex } from '../errors.js';
 import { messageColumns, ratingOf, type Mark } from '../messages.js';
 import type { ConversationService } from '../service.js';
 
@@ -41,6 +41,7 @@ export interface FeedbackInput {
 export interface FeedbackFilter {
   project?: string;
   assistantId?: string;
+  conversationId?: string;
   /** Who gave the feedback. */
   userId?: string;
   /** Owner of the conversation. */
@@ -151,7 +152,7 @@ export class FeedbackService {
   async get(user: AuthUser, id: string) {
     const row = await this.db.selectFrom('conversation_feedback').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw feedbackNotFound(id);
-    if (row.user_id !== user.id && !user.isAdmin) throw forbidden('You do not have the necessary permissions to view this entity.');
+    if (row.user_id !== user.id && !user.isAdmin) throw accessDenied('view');
     return entry(row);
   }
 
@@ -173,6 +174,7 @@ export class FeedbackService {
     let q = this.db.selectFrom('conversation_feedback');
     if (filter.project) q = q.where('project', '=', filter.project);
     if (filter.assistantId) q = q.where('assistant_id', '=', filter.assistantId);
+    if (filter.conversationId) q = q.where('conversation_id', '=', filter.conversationId);
     if (filter.userId) q = q.where('user_id', '=', filter.userId);
     if (filter.conversationOwnerId) q = q.where('conversation_owner_id', '=', filter.conversationOwnerId);
     if (filter.author) q = q.where('author', '=', filter.author);
