@@ -167,14 +167,14 @@ describe.each(DB_KINDS)('share links and feedback (%s)', (db) => {
     expect(listed.body[0]).toEqual({ share_id: first.share_id, conversation_id: 'conv-revoke', shared_by: 'Alice', created_at: first.created_at, access_count: 0, last_access_at: null });
     expect(await req('GET', '/v1/conversations/conv-revoke/shares', bob)).toEqual(expect.objectContaining({ status: 403, body: denied('share') }));
 
-    expect(await req('DELETE', `/v1/share/conversations/${first.share_id}`, bob)).toEqual(expect.objectContaining({ status: 403, body: denied('share') }));
-    expect((await req('DELETE', `/v1/share/conversations/${first.share_id}`, alice)).body).toEqual({ message: 'Share link revoked' });
+    expect(await req('DELETE', `/v1/conversations/conv-revoke/shares/${first.share_id}`, bob)).toEqual(expect.objectContaining({ status: 403, body: denied('share') }));
+    expect((await req('DELETE', `/v1/conversations/conv-revoke/shares/${first.share_id}`, alice)).body).toEqual({ message: 'Share link revoked' });
     expect((await open(first.token)).status).toBe(404);
     expect((await open(second.token)).status).toBe(200);
-    const again = await req('DELETE', `/v1/share/conversations/${first.share_id}`, alice);
+    const again = await req('DELETE', `/v1/conversations/conv-revoke/shares/${first.share_id}`, alice);
     expect(again.status).toBe(404);
     expect(again.body.error.message).toBe('Share not found');
-    expect((await req('DELETE', `/v1/share/conversations/${second.share_id}`, root)).status).toBe(200);
+    expect((await req('DELETE', `/v1/conversations/conv-revoke/shares/${second.share_id}`, root)).status).toBe(200);
     expect((await open(second.token)).status).toBe(404);
 
     // Deleting the conversation revokes its links.

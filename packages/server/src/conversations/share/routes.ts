@@ -63,14 +63,14 @@ export function shareRoutes(shares: ShareService): Route[] {
     }),
     defineRoute({
       method: 'DELETE',
-      path: '/share/conversations/:share_id',
+      path: '/conversations/:conversation_id/shares/:share_id',
       tags,
       summary: 'Revoke a share link (the conversation owner, the sharer or an admin)',
-      params: z.object({ share_id: z.string().min(1).max(200) }),
+      params: z.object({ conversation_id: z.string().min(1).max(200), share_id: z.string().min(1).max(200) }),
       responses: { 200: messageSchema },
       errors: [403, 404],
       async handler({ params, user }) {
-        await shares.revoke(user, params.share_id);
+        await shares.revoke(user, params.conversation_id, params.share_id);
         return { message: 'Share link revoked' };
       },
     }),

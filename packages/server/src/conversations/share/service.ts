@@ -219,12 +219,17 @@ export class ShareService {
   }
 
   /** Revokes a link (the conversation's owner, the sharer, or an admin): it answers 404 from then on. */
-  async revoke(user: AuthUser, shareId: string): Promise<void> {
-    const row = await this.db.selectFrom('conversation_shares').select(['id', 'conversation_id', 'shared_by_user_id']).where('id', '=', shareId).executeTakeFirst();
+  async revoke(user: AuthUser, conversationId: string, shareId: string): Promise<void> {
+    const c = await this.conversations.row(conversationId);
+    if (!c) throw conversationNotFound(conversationId);
+    const row = await this.db
+      .selectFrom('conversation_shares')
+      .select(['id', 'shared_by_user_id'])
+      .where('id', '=', shareId)
+      .where('conversation_id', '=', conversationId)
+      .executeTakeFirst();
+    if (!canAccess(user, c) && row?.shared_by_user_id !== user.id) throw accessDenied('share');
     if (!row) throw shareIdNotFound(shareId);
-    const c = await this.conversations.row(row.conversation_id);
-    if (!c) throw conversationNotFound(row.conversation_id);
-    if (!canAccess(user, c) && row.shared_by_user_id !== user.id) throw accessDenied('share');
     await this.db.deleteFrom('conversation_shares').where('id', '=', shareId).execute();
   }
 }
