@@ -59,10 +59,12 @@ async function saveParts(
 }
 
 const fileUrlSchema = z.object({ file_url: z.string() }).meta({ id: 'FileUrl' });
-const bulkSchema = z.object({
-  files: z.array(fileUrlSchema),
-  failed_files: z.array(z.object({ file_name: z.string(), error: z.string() })).nullable(),
-});
+const bulkSchema = z
+  .object({
+    files: z.array(fileUrlSchema),
+    failed_files: z.array(z.object({ file_name: z.string(), error: z.string() })).nullable(),
+  })
+  .meta({ id: 'FileBulkUpload' });
 
 export function filesModule(infra: Infra): Module<FileService> {
   const svc = new FileService(infra.store.db, infra.config);
