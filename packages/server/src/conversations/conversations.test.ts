@@ -454,6 +454,32 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     expect((await req('GET', '/v1/conversations', alice)).body.some((c: { id: string }) => c.id === 'new')).toBe(false);
   });
 
+  it('workflow chats through the service: listed with workflow_id and conversation_id; the finish guard', async () => {
+    const user = { id: 'alice', username: 'alice', name: 'Alice', email: 'a@example.com', roles: [], projects: ['demo'], adminProjects: [], isAdmin: false, userType: 'regular' };
+    const svc = p.services.conversations;
+    const wf = await req('POST', '/v1/workflows', alice, { name: 'Chat flow', description: 'd', project: 'demo', yaml_config: 'assistants:\n  - id: a\n    system_prompt: x\nstates:\n  - id: first\n    assistant_id: a\n    task: hi\n    next:\n      state_id: end\n' });
+    expect(wf.status).toBe(200);
+    const workflowId = wf.body.data.id;
+    await svc.appendTurn('wf-chat', user, { assistantId: workflowId, project: 'demo', firstText: 'run it', llmModel: 'm', workflow: true }, (i) => [
+      { role: 'User', message: 'run it', historyIndex: i, date: new Date().toISOString() },
+      { role: 'Assistant', message: 'done', historyIndex: i, date: new Date().toISOString(), executionId: 'exec-1', workflowExecutionRef: true },
+    ]);
+    const item = (await req('GET', '/v1/conversations', alice)).body.find((c: { id: string }) => c.id === 'wf-chat');
+    expect(item).toMatchObject({ is_workflow: true, workflow_id: workflowId, conversation_id: 'wf-chat', name: 'run it' });
+    const d = await detail('wf-chat');
+    expect(d.is_workflow_conversation).toBe(true);
+    expect(d.assistant_data).toHaveLength(1);
+    expect(d.assistant_data[0]).toMatchObject({ assistant_id: workflowId, assistant_type: null, conversation_starters: [] });
+    expect(d.assistant_data[0].assistant_name).toBe('Chat flow');
+    expect(d.history[1]).toMatchObject({ executionId: 'exec-1', workflowExecutionRef: true });
+    await svc.assertCanContinue('wf-chat', user);
+    await req('POST', '/v1/conversations/wf-chat/finish', alice);
+    await expect(svc.assertCanContinue('wf-chat', user)).rejects.toMatchObject({ status: 409, message: 'Conversation is finished' });
+    await expect(svc.assertOpen('wf-chat')).rejects.toMatchObject({ status: 409 });
+    await expect(svc.assertCanContinue('wf-chat', { ...user, id: 'bob' })).rejects.toMatchObject({ status: 403 });
+    await svc.assertCanContinue('never-used', user);
+  });
+
   it('ACL and 404 texts on read and delete; delete all clears conversations, folders and share links', async () => {
     await chat('mine', 'conv-acl');
     expect(await req('GET', '/v1/conversations/conv-acl', bob)).toEqual({ status: 403, body: denied('view') });

@@ -77,6 +77,8 @@ export interface TurnInit {
    * that turn (a regeneration, appended at the end); absent or past the end, the next turn.
    */
   historyIndex?: number | null;
+  /** A workflow chat: `assistantId` is the workflow's id (the list shows it as `workflow_id`). */
+  workflow?: boolean;
 }
 
 export interface Paging {
@@ -211,6 +213,7 @@ export class ConversationService {
           init.llmModel,
           at,
           JSON.stringify([init.assistantId]),
+          init.workflow ? 1 : 0,
         ]);
       }
       const rows = messages(historyIndex).map((m, i) => {
@@ -840,7 +843,7 @@ function turnQueries(db: Kysely<Database>, dialect: Dialect) {
       4,
     ),
     create: compiledOnce(
-      (id: string, userId: string, userName: string, name: string, assistantId: string, project: string, llmModel: string, at: string, assistantIds: string) =>
+      (id: string, userId: string, userName: string, name: string, assistantId: string, project: string, llmModel: string, at: string, assistantIds: string, workflow: number) =>
         db
           .insertInto('conversations')
           .values({
@@ -856,11 +859,11 @@ function turnQueries(db: Kysely<Database>, dialect: Dialect) {
             date: at,
             update_date: at,
             assistant_ids: assistantIds,
-            is_workflow: 0,
+            is_workflow: workflow,
             mcp_server_single_usage: 0,
           })
           .onConflict((oc) => oc.column('id').doNothing()),
-      9,
+      10,
     ),
     insertPair: compiledOnce((...v: MessageValues) => db.insertInto('conversation_messages').values([messageRow(v, 0), messageRow(v, 8)]), 16),
   };
