@@ -19,7 +19,9 @@ const ACL_HELP =
 const notFound = (id: string) => ({
   error: { message: 'Conversation not found', details: `The conversation with ID [${id}] could not be found in the system.`, help: NOT_FOUND_HELP },
 });
-const denied = (verb: string) => ({ error: { message: 'Access denied', details: `You do not have the necessary permissions to ${verb} this entity.`, help: ACL_HELP } });
+const denied = (verb: string) => ({
+  error: { message: 'Access denied', details: `You do not have the necessary permissions to ${verb} this entity.`, help: ACL_HELP },
+});
 const finished = (id: string) => ({
   error: {
     message: 'Conversation is finished',
@@ -49,7 +51,14 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     const { env } = writeTestModelsFile(llm, tmp.dir);
     p = await startTestPlatform({ db, testAuth: true, listen: true, env: { ...env, CODEMIE_LLM_MAX_RETRIES: '0' } });
     const mk = async (name: string, extra: Record<string, unknown> = {}) => {
-      const r = await req('POST', '/v1/assistants', alice, { name, description: 'd', system_prompt: 's', llm_model_type: 'test-model', project: 'demo', ...extra });
+      const r = await req('POST', '/v1/assistants', alice, {
+        name,
+        description: 'd',
+        system_prompt: 's',
+        llm_model_type: 'test-model',
+        project: 'demo',
+        ...extra,
+      });
       expect(r.status).toBe(200);
       return r.body.assistantId as string;
     };
@@ -162,6 +171,7 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     // The first message names a pre-created conversation.
     await chat('Hello there', id);
     expect((await detail(id)).conversation_name).toBe('Hello there');
+    expect((await req('GET', '/v1/conversations', alice)).body.find((c: { id: string }) => c.id === id).name).toBe('Hello there');
     const upd = await req('PUT', `/v1/conversations/${id}`, alice, { name: 'Renamed', pinned: true, folder: 'Elsewhere', llmModel: 'test-model' });
     expect(upd.status).toBe(200);
     expect(upd.body).toMatchObject({ conversation_name: 'Renamed', pinned: true, folder: 'Elsewhere', llm_model: 'test-model' });
@@ -214,7 +224,10 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     const lenient = await req('PUT', '/v1/conversations/conv-hist/history/1', alice, { messageIndex: 1, message: 'edited 1' });
     expect(turns(lenient.body).at(-1)).toEqual(['Assistant', 'edited 1', 1]);
     const noTurn = await req('PUT', '/v1/conversations/conv-hist/history/9', alice, { messageIndex: 0, message: 'x' });
-    expect(noTurn).toEqual({ status: 400, body: { error: { message: 'History item not found', details: 'The conversation [conv-hist] has no history item with index [9].', help: null } } });
+    expect(noTurn).toEqual({
+      status: 400,
+      body: { error: { message: 'History item not found', details: 'The conversation [conv-hist] has no history item with index [9].', help: null } },
+    });
     expect((await req('PUT', '/v1/conversations/conv-hist/history/0', alice, { messageIndex: 0 })).status).toBe(422);
 
     const del = await req('DELETE', '/v1/conversations/conv-hist/history/1', alice);
@@ -247,12 +260,19 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
       { role: 'User', message: q, historyIndex: i, date: at, fileNames: [] },
       { role: 'Assistant', message: a, history_index: i, date: at, file_names: [] },
     ];
-    const first = await req('PUT', '/v1/conversations/imported-1/history', alice, { assistant_id: assistantId, folder: 'Imports', history: pair(0, 'Q <b>', 'A') });
+    const first = await req('PUT', '/v1/conversations/imported-1/history', alice, {
+      assistant_id: assistantId,
+      folder: 'Imports',
+      history: pair(0, 'Q <b>', 'A'),
+    });
     expect(first).toEqual({ status: 201, body: { conversation_id: 'imported-1', new_messages: 2, total_messages: 2, created: true } });
     const again = await req('PUT', '/v1/conversations/imported-1/history', alice, { assistant_id: assistantId, history: pair(0, 'Q <b>', 'A') });
     expect(again).toEqual({ status: 200, body: { conversation_id: 'imported-1', new_messages: 2, total_messages: 2, created: false } });
     await req('PUT', '/v1/conversations/imported-1/history', alice, { assistant_id: otherAssistant, history: pair(1, 'Q2', 'A2') });
-    const replaced = await req('PUT', '/v1/conversations/imported-1/history', alice, { assistant_id: assistantId, history: [{ role: 'Assistant', message: 'A-new', historyIndex: 0, date: at, fileNames: [] }] });
+    const replaced = await req('PUT', '/v1/conversations/imported-1/history', alice, {
+      assistant_id: assistantId,
+      history: [{ role: 'Assistant', message: 'A-new', historyIndex: 0, date: at, fileNames: [] }],
+    });
     expect(replaced.body).toMatchObject({ new_messages: 1, total_messages: 4 });
     const d = await detail('imported-1');
     expect(turns(d)).toEqual([
@@ -267,7 +287,12 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     // The model continues from the imported turns.
     llm.reset();
     await chat('next', 'imported-1');
-    expect(llm.chatRequests()[0].messages.filter((m) => m.role !== 'system').map((m) => m.content)).toEqual(['Q <b>', 'A-new', 'Q2', 'A2', 'next']);
+    expect(
+      llm
+        .chatRequests()[0]
+        .messages.filter((m) => m.role !== 'system')
+        .map((m) => m.content),
+    ).toEqual(['Q <b>', 'A-new', 'Q2', 'A2', 'next']);
 
     const noAssistant = await req('PUT', '/v1/conversations/imported-2/history', alice, { history: pair(0, 'q', 'a') });
     expect(noAssistant.status).toBe(422);
@@ -282,8 +307,14 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
         },
       },
     });
-    expect(await req('PUT', '/v1/conversations/imported-1/history', bob, { assistant_id: assistantId, history: pair(5, 'q', 'a') })).toEqual({ status: 403, body: denied('write') });
-    const both = await req('PUT', '/v1/conversations/imported-2/history', alice, { assistant_id: assistantId, history: [{ role: 'User', message: 'q', file_name: 'a', fileNames: ['b'] }] });
+    expect(await req('PUT', '/v1/conversations/imported-1/history', bob, { assistant_id: assistantId, history: pair(5, 'q', 'a') })).toEqual({
+      status: 403,
+      body: denied('write'),
+    });
+    const both = await req('PUT', '/v1/conversations/imported-2/history', alice, {
+      assistant_id: assistantId,
+      history: [{ role: 'User', message: 'q', file_name: 'a', fileNames: ['b'] }],
+    });
     expect(both.status).toBe(422);
     expect(both.body.error.message).toContain('Cannot provide both file_name and file_names. Use only file_names.');
   });
@@ -297,7 +328,10 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     expect((await req('POST', '/v1/conversations/folder', bob, { folder: 'Team/Q1' })).status).toBe(200);
     await chat('in a folder', 'conv-folder');
     await req('PUT', '/v1/conversations/conv-folder', alice, { folder: 'Team/Q1' });
-    expect(await req('PUT', '/v1/conversations/folder/Team/Q1', alice, { folder: 'Team Q2' })).toEqual({ status: 200, body: { message: 'Folder name updated' } });
+    expect(await req('PUT', '/v1/conversations/folder/Team/Q1', alice, { folder: 'Team Q2' })).toEqual({
+      status: 200,
+      body: { message: 'Folder name updated' },
+    });
     let names = (await req('GET', '/v1/conversations/folders/list', alice)).body.map((f: { folder_name: string }) => f.folder_name);
     expect(names).toContain('Team Q2');
     expect(names).not.toContain('Team/Q1');
@@ -310,7 +344,10 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     expect((await detail('conv-folder')).folder).toBe('Team Q2');
     const folder = (await req('GET', '/v1/conversations/folders/list', alice)).body.find((f: { folder_name: string }) => f.folder_name === 'Team Q2');
     expect(folder).toMatchObject({ user_id: 'alice', user_abilities: [] });
-    expect(await req('DELETE', '/v1/conversations/folder/Team%20Q2?remove_conversations=false', alice)).toEqual({ status: 200, body: { message: 'Folder removed' } });
+    expect(await req('DELETE', '/v1/conversations/folder/Team%20Q2?remove_conversations=false', alice)).toEqual({
+      status: 200,
+      body: { message: 'Folder removed' },
+    });
     expect((await detail('conv-folder')).folder).toBe('');
     await req('PUT', '/v1/conversations/conv-folder', alice, { folder: 'Taken' });
     expect((await req('DELETE', '/v1/conversations/folder/Taken?remove_conversations=True', alice)).status).toBe(200);
@@ -386,7 +423,9 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     const bulk = await req('POST', '/v1/admin/conversations/finish-bulk', root, { conversationIds: ['bob-c1', 'al-b1', 'missing-id'] });
     expect(bulk.status).toBe(200);
     expect(bulk.body.total).toBe(3);
-    expect(bulk.body.results.map((r: { conversationId: string; alreadyFinished: boolean; error: string | null }) => [r.conversationId, r.alreadyFinished, r.error])).toEqual([
+    expect(
+      bulk.body.results.map((r: { conversationId: string; alreadyFinished: boolean; error: string | null }) => [r.conversationId, r.alreadyFinished, r.error]),
+    ).toEqual([
       ['bob-c1', false, null],
       ['al-b1', true, null],
       ['missing-id', false, 'not_found'],
@@ -394,7 +433,9 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     expect(bulk.body.results[0].finishedAt).toBeTruthy();
     expect(bulk.body.results[2].finishedAt).toBeNull();
     expect((await req('POST', '/v1/admin/conversations/finish-bulk', root, { conversation_ids: [] })).status).toBe(422);
-    expect((await req('POST', '/v1/admin/conversations/finish-bulk', root, { conversationIds: Array.from({ length: 501 }, (_, i) => `x${i}`) })).status).toBe(422);
+    expect((await req('POST', '/v1/admin/conversations/finish-bulk', root, { conversationIds: Array.from({ length: 501 }, (_, i) => `x${i}`) })).status).toBe(
+      422,
+    );
     const adminOnly = { error: { message: 'Access denied', details: 'This action requires administrator or maintainer privileges.', help: null } };
     expect(await req('POST', '/v1/admin/conversations/finish-bulk', alice, { conversationIds: ['bob-c1'] })).toEqual({ status: 403, body: adminOnly });
     expect(await req('GET', '/v1/admin/conversations', alice)).toEqual({ status: 403, body: adminOnly });
@@ -419,6 +460,10 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     expect((await req('GET', '/v1/admin/users/bob/conversations/bob-c1', root)).body).toMatchObject({ id: 'bob-c1', user_id: 'bob' });
     expect(await req('GET', '/v1/admin/users/alice/conversations/bob-c1', root)).toEqual({ status: 404, body: notFound('bob-c1') });
     const op = await req('PUT', '/v1/admin/users/bob/conversations/bob-c1/feedback', root, { author: 'operator', mark: 'wrong', comments: 'off topic' });
+    expect(await req('PUT', '/v1/admin/users/bob/conversations/ghost/feedback', root, { author: 'operator', mark: 'wrong' })).toEqual({
+      status: 404,
+      body: notFound('ghost'),
+    });
     expect(op.body.final_operator_mark).toMatchObject({ mark: 'wrong', rating: 0, comments: 'off topic', operator: { user_id: 'root', name: 'Root' } });
     // Admins are excepted from owner-only access.
     expect((await req('GET', '/v1/conversations/bob-c1', root)).status).toBe(200);
@@ -429,7 +474,10 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     const mark = await req('POST', '/v1/conversations/conv-search/feedback', alice, { author: 'user', mark: 'partially correct' });
     expect(mark).toEqual({ status: 200, body: { user_id: 'alice', conversation_id: 'conv-search' } });
     expect((await detail('conv-search')).final_user_mark).toMatchObject({ mark: 'partially correct', rating: 50, comments: '' });
-    expect(await req('POST', '/v1/conversations/conv-search/feedback', bob, { author: 'user', mark: 'wrong' })).toEqual({ status: 404, body: notFound('conv-search') });
+    expect(await req('POST', '/v1/conversations/conv-search/feedback', bob, { author: 'user', mark: 'wrong' })).toEqual({
+      status: 404,
+      body: notFound('conv-search'),
+    });
 
     await req('POST', '/v1/conversations/folder', alice, { folder: 'Planning folder' });
     const found = (await req('GET', '/v1/conversations/search?query=PLANNING', alice)).body.items;
@@ -443,10 +491,20 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
     expect((await req('GET', '/v1/conversations/search?query=pl', alice)).status).toBe(422);
 
     const tpl = await req('GET', `/v1/conversations/new?initial_assistant_id=${assistantId}&folder=F`, alice);
-    expect(tpl.body).toMatchObject({ id: 'new', conversation_id: 'new', history: [], folder: 'F', assistant_ids: [assistantId], is_workflow_conversation: false });
+    expect(tpl.body).toMatchObject({
+      id: 'new',
+      conversation_id: 'new',
+      history: [],
+      folder: 'F',
+      assistant_ids: [assistantId],
+      is_workflow_conversation: false,
+    });
     expect(tpl.body.assistant_data[0].assistant_name).toBe('Helper Bot');
     expect((await req('GET', '/v1/conversations/new', alice)).body.assistant_ids).toEqual([]);
-    expect(await req('GET', '/v1/conversations/new?initial_assistant_id=nope', alice)).toEqual({ status: 404, body: { error: { message: 'Assistant nope not found.', details: null, help: null } } });
+    expect(await req('GET', '/v1/conversations/new?initial_assistant_id=nope', alice)).toEqual({
+      status: 404,
+      body: { error: { message: 'Assistant nope not found.', details: null, help: null } },
+    });
     expect(await req('GET', '/v1/conversations/new?initial_assistant_id=nope&is_workflow=true', alice)).toEqual({
       status: 404,
       body: { error: { message: 'Workflow nope not found.', details: null, help: null } },
@@ -455,9 +513,24 @@ describe.each(DB_KINDS)('conversations API (%s)', (db) => {
   });
 
   it('workflow chats through the service: listed with workflow_id and conversation_id; the finish guard', async () => {
-    const user = { id: 'alice', username: 'alice', name: 'Alice', email: 'a@example.com', roles: [], projects: ['demo'], adminProjects: [], isAdmin: false, userType: 'regular' };
+    const user = {
+      id: 'alice',
+      username: 'alice',
+      name: 'Alice',
+      email: 'a@example.com',
+      roles: [],
+      projects: ['demo'],
+      adminProjects: [],
+      isAdmin: false,
+      userType: 'regular',
+    };
     const svc = p.services.conversations;
-    const wf = await req('POST', '/v1/workflows', alice, { name: 'Chat flow', description: 'd', project: 'demo', yaml_config: 'assistants:\n  - id: a\n    system_prompt: x\nstates:\n  - id: first\n    assistant_id: a\n    task: hi\n    next:\n      state_id: end\n' });
+    const wf = await req('POST', '/v1/workflows', alice, {
+      name: 'Chat flow',
+      description: 'd',
+      project: 'demo',
+      yaml_config: 'assistants:\n  - id: a\n    system_prompt: x\nstates:\n  - id: first\n    assistant_id: a\n    task: hi\n    next:\n      state_id: end\n',
+    });
     expect(wf.status).toBe(200);
     const workflowId = wf.body.data.id;
     await svc.appendTurn('wf-chat', user, { assistantId: workflowId, project: 'demo', firstText: 'run it', llmModel: 'm', workflow: true }, (i) => [

@@ -25,10 +25,7 @@ export const emptyDirectory: ConversationDirectory = {
 
 /** Structural views of the services the directory reads (assistants/service.ts, workflows/service.ts). */
 interface AssistantReader {
-  getReadable(
-    id: string,
-    user: AuthUser,
-  ): Promise<{ id: string; name: string; update_date: string; data: Record<string, unknown> }>;
+  getReadable(id: string, user: AuthUser): Promise<{ id: string; name: string; update_date: string; data: Record<string, unknown> }>;
 }
 interface WorkflowReader {
   get(user: AuthUser, id: string): Promise<{ id: string; name: string; icon_url: string | null }>;
@@ -69,7 +66,9 @@ export function assistantCard(a: { id: string; name: string; data: Record<string
     assistant_icon: str(d.icon_url),
     context,
     tools,
-    conversation_starters: Array.isArray(d.conversation_starters) ? (d.conversation_starters as unknown[]).filter((s): s is string => typeof s === 'string') : [],
+    conversation_starters: Array.isArray(d.conversation_starters)
+      ? (d.conversation_starters as unknown[]).filter((s): s is string => typeof s === 'string')
+      : [],
     enable_image_generation: typeof d.enable_image_generation === 'boolean' ? d.enable_image_generation : null,
     image_generation_model: str(d.image_generation_model),
   };

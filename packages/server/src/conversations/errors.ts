@@ -22,15 +22,29 @@ export const conversationNotFound = (id: string) =>
 
 /** An assistant call naming someone else's conversation (assistant handler texts). */
 export const notYourConversation = (id: string) =>
-  forbidden(`You don't have permission to access conversation ${id}.`, 'Access denied', 'Please ensure you have the correct permissions or contact the conversation owner.');
+  forbidden(
+    `You don't have permission to access conversation ${id}.`,
+    'Access denied',
+    'Please ensure you have the correct permissions or contact the conversation owner.',
+  );
 
 export const conversationFinished = (id: string) =>
-  new ApiError(409, 'Conversation is finished', `This conversation was closed and can no longer receive new messages (id=${id}).`, 'Start a new conversation to continue.');
+  new ApiError(
+    409,
+    'Conversation is finished',
+    `This conversation was closed and can no longer receive new messages (id=${id}).`,
+    'Start a new conversation to continue.',
+  );
 
 export const folderExists = (help: string | null) => new ApiError(400, 'Folder name already exists', 'Folder name should be unique', help);
 
 export const historyEmpty = () =>
-  new ApiError(400, 'History cannot be empty', 'The request must contain at least one message in the history.', 'Please provide a valid history array with at least one message.');
+  new ApiError(
+    400,
+    'History cannot be empty',
+    'The request must contain at least one message in the history.',
+    'Please provide a valid history array with at least one message.',
+  );
 
 export const historyItemNotFound = (id: string, index: number) =>
   new ApiError(400, 'History item not found', `The conversation [${id}] has no history item with index [${index}].`);

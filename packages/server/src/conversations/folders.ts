@@ -19,7 +19,14 @@ export class FolderService {
 
   async list(user: AuthUser) {
     const rows = await this.db.selectFrom('conversation_folders').selectAll().where('user_id', '=', user.id).orderBy('date').orderBy('id').execute();
-    return rows.map((f) => ({ id: f.id, date: f.date, update_date: f.update_date, folder_name: f.folder_name, user_id: f.user_id, user_abilities: [] as string[] }));
+    return rows.map((f) => ({
+      id: f.id,
+      date: f.date,
+      update_date: f.update_date,
+      folder_name: f.folder_name,
+      user_id: f.user_id,
+      user_abilities: [] as string[],
+    }));
   }
 
   private async exists(userId: string, name: string): Promise<boolean> {
@@ -59,7 +66,9 @@ export class FolderService {
   async remove(user: AuthUser, name: string, removeConversations: boolean): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       if (removeConversations) {
-        const inFolder = (await trx.selectFrom('conversations').select('id').where('user_id', '=', user.id).where('folder', '=', name).execute()).map((r) => r.id);
+        const inFolder = (await trx.selectFrom('conversations').select('id').where('user_id', '=', user.id).where('folder', '=', name).execute()).map(
+          (r) => r.id,
+        );
         await this.conversations.deleteMany(trx, inFolder);
       } else {
         await trx.updateTable('conversations').set({ folder: '' }).where('user_id', '=', user.id).where('folder', '=', name).execute();

@@ -33,11 +33,31 @@ describe.each(DB_KINDS)('migration 0040_conversations (%s)', (kind) => {
     const legacy = { user_id: 'u', user_name: 'U', name: 'n', project: 'demo', folder: null, pinned: 0, llm_model: null, date: at, update_date: at };
     // Tables as they were before 0040 (the current types have more columns).
     const raw = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
-    await raw.insertInto('conversations').values([{ id: 'c1', initial_assistant_id: 'a1', ...legacy }, { id: 'c2', initial_assistant_id: null, ...legacy }]).execute();
-    const msg = (id: string, conv: string, index: number, role: string) => ({ id, conversation_id: conv, history_index: index, role, message: `${role} ${index}`, date: at, data: '{}' });
+    await raw
+      .insertInto('conversations')
+      .values([
+        { id: 'c1', initial_assistant_id: 'a1', ...legacy },
+        { id: 'c2', initial_assistant_id: null, ...legacy },
+      ])
+      .execute();
+    const msg = (id: string, conv: string, index: number, role: string) => ({
+      id,
+      conversation_id: conv,
+      history_index: index,
+      role,
+      message: `${role} ${index}`,
+      date: at,
+      data: '{}',
+    });
     await raw
       .insertInto('conversation_messages')
-      .values([msg('m4', 'c1', 1, 'Assistant'), msg('m1', 'c1', 0, 'User'), msg('m3', 'c1', 1, 'User'), msg('m2', 'c1', 0, 'Assistant'), msg('m5', 'c2', 0, 'User')])
+      .values([
+        msg('m4', 'c1', 1, 'Assistant'),
+        msg('m1', 'c1', 0, 'User'),
+        msg('m3', 'c1', 1, 'User'),
+        msg('m2', 'c1', 0, 'Assistant'),
+        msg('m5', 'c2', 0, 'User'),
+      ])
       .execute();
 
     expect((await migrator.migrateToLatest()).error).toBeUndefined();
@@ -55,8 +75,14 @@ describe.each(DB_KINDS)('migration 0040_conversations (%s)', (kind) => {
       { id: 'c2', assistant_ids: '[]', finished_at: null, is_workflow: 0 },
     ]);
     const long = `imported-${'x'.repeat(150)}`;
-    await raw.insertInto('conversations').values({ id: long, initial_assistant_id: 'a1', ...legacy }).execute();
-    await raw.insertInto('conversation_messages').values({ ...msg('m9', long, 0, 'User'), seq: 0 }).execute();
+    await raw
+      .insertInto('conversations')
+      .values({ id: long, initial_assistant_id: 'a1', ...legacy })
+      .execute();
+    await raw
+      .insertInto('conversation_messages')
+      .values({ ...msg('m9', long, 0, 'User'), seq: 0 })
+      .execute();
     // Messages still go with their conversation.
     await db.deleteFrom('conversations').where('id', '=', long).execute();
     expect(await db.selectFrom('conversation_messages').select('id').where('id', '=', 'm9').execute()).toEqual([]);

@@ -97,7 +97,8 @@ export function conversationRoutes({ conversations: svc, folders, files }: Conve
       query: detailQuery,
       responses: { 200: conversationSchema },
       errors: [403, 404],
-      handler: ({ params, query, user }) => svc.detail(params.conversation_id, user, { page: query.page, perPage: query.per_page, sortOrder: query.sort_order }),
+      handler: ({ params, query, user }) =>
+        svc.detail(params.conversation_id, user, { page: query.page, perPage: query.per_page, sortOrder: query.sort_order }),
     }),
     defineRoute({
       method: 'PUT',
@@ -328,4 +329,3 @@ export function conversationRoutes({ conversations: svc, folders, files }: Conve
     }),
   ];
 }
-

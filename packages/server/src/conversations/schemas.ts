@@ -189,9 +189,7 @@ export const finishResponseSchema = z.object({ conversationId: z.string(), finis
 export const finishBulkResponseSchema = z
   .object({
     total: z.number().int(),
-    results: z.array(
-      z.object({ conversationId: z.string(), alreadyFinished: z.boolean(), finishedAt: z.string().nullable(), error: z.string().nullable() }),
-    ),
+    results: z.array(z.object({ conversationId: z.string(), alreadyFinished: z.boolean(), finishedAt: z.string().nullable(), error: z.string().nullable() })),
   })
   .meta({ id: 'ConversationFinishBulk' });
 

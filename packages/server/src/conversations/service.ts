@@ -202,6 +202,8 @@ export class ConversationService {
         historyIndex = init.historyIndex != null && init.historyIndex >= 0 && init.historyIndex < next ? init.historyIndex : next;
         const assistants = [init.assistantId, ...ids(existing.assistant_ids).filter((x) => x !== init.assistantId)];
         await this.q.touch.run(trx, [at, JSON.stringify(assistants), init.project, id]);
+        // A conversation made empty (POST /conversations) is named by its first question.
+        if (!existing.name && r?.m == null) await this.q.rename.run(trx, [nameFrom(init.firstText), id]);
       } else {
         await this.q.create.run(trx, [
           id,
@@ -338,7 +340,10 @@ export class ConversationService {
       const total = all.length;
       pagination = { page, per_page: perPage, total, pages: Math.ceil(total / perPage), has_next: page * perPage + perPage < total, has_previous: page > 0 };
     }
-    const dates = all.map((m) => m.date).filter(Boolean).sort();
+    const dates = all
+      .map((m) => m.date)
+      .filter(Boolean)
+      .sort();
     return {
       id: c.id,
       conversation_id: c.id,
@@ -406,7 +411,14 @@ export class ConversationService {
       await this.db.selectFrom('conversations').select(['id', 'name', 'folder', 'date', 'update_date', 'finished_at']).where('user_id', '=', user.id).execute()
     )
       .filter((c) => (c.name ? c.name.toLowerCase().includes(needle) : 'new chat'.includes(needle)))
-      .map((c) => ({ id: c.id, name: c.name ?? '', updated_at: c.update_date || c.date, type: 'chat' as const, folder: c.folder || null, finished_at: c.finished_at }));
+      .map((c) => ({
+        id: c.id,
+        name: c.name ?? '',
+        updated_at: c.update_date || c.date,
+        type: 'chat' as const,
+        folder: c.folder || null,
+        finished_at: c.finished_at,
+      }));
     const folders = (await this.db.selectFrom('conversation_folders').selectAll().where('user_id', '=', user.id).execute())
       .filter((f) => f.folder_name.toLowerCase().includes(needle))
       .map((f) => ({ id: f.id, name: f.folder_name, updated_at: f.update_date || f.date, type: 'folder' as const, folder: null, finished_at: null }));
@@ -424,7 +436,15 @@ export class ConversationService {
         const w = await this.directory.workflow(q.initial_assistant_id, user);
         if (!w) throw new ApiError(404, `Workflow ${q.initial_assistant_id} not found.`);
         assistantData = [
-          { assistant_id: w.id, assistant_name: w.name, assistant_icon: w.icon_url, assistant_type: null, context: null, tools: null, conversation_starters: [] },
+          {
+            assistant_id: w.id,
+            assistant_name: w.name,
+            assistant_icon: w.icon_url,
+            assistant_type: null,
+            context: null,
+            tools: null,
+            conversation_starters: [],
+          },
         ];
       } else {
         const [a] = await this.directory.assistants([q.initial_assistant_id], user);
@@ -518,19 +538,26 @@ export class ConversationService {
     const set: Partial<ConversationsTable> = { update_date: at };
     if (body.name) set.name = body.name;
     if (body.llm_model !== undefined) set.llm_model = body.llm_model;
-    if (body.enable_image_generation !== undefined) set.enable_image_generation = body.enable_image_generation == null ? null : toBool(body.enable_image_generation);
+    if (body.enable_image_generation !== undefined)
+      set.enable_image_generation = body.enable_image_generation == null ? null : toBool(body.enable_image_generation);
     if (body.image_generation_model !== undefined) set.image_generation_model = body.image_generation_model;
     if (body.pinned != null) set.pinned = toBool(body.pinned);
     if (body.folder != null) set.folder = body.folder;
     if (body.active_assistant_id) {
       const list = ids(c.assistant_ids);
-      if (list.includes(body.active_assistant_id)) set.assistant_ids = JSON.stringify([body.active_assistant_id, ...list.filter((x) => x !== body.active_assistant_id)]);
+      if (list.includes(body.active_assistant_id))
+        set.assistant_ids = JSON.stringify([body.active_assistant_id, ...list.filter((x) => x !== body.active_assistant_id)]);
     }
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('conversations').set(set).where('id', '=', id).execute();
       // Moving into a folder bumps the folder's date (the record is not created).
       if (body.folder && body.folder !== c.folder) {
-        await trx.updateTable('conversation_folders').set({ update_date: at }).where('user_id', '=', c.user_id).where('folder_name', '=', body.folder).execute();
+        await trx
+          .updateTable('conversation_folders')
+          .set({ update_date: at })
+          .where('user_id', '=', c.user_id)
+          .where('folder_name', '=', body.folder)
+          .execute();
       }
     });
     return this.view((await this.row(id))!, await this.history(id), user);
@@ -705,7 +732,11 @@ export class ConversationService {
     const answering = new Set((await this.history(c.id, trx)).map((m) => m.assistantId).filter((x): x is string => !!x));
     let list = ids(c.assistant_ids).filter((a) => answering.has(a));
     if (!list.length && c.initial_assistant_id) list = [c.initial_assistant_id];
-    await trx.updateTable('conversations').set({ assistant_ids: JSON.stringify(list), update_date: now() }).where('id', '=', c.id).execute();
+    await trx
+      .updateTable('conversations')
+      .set({ assistant_ids: JSON.stringify(list), update_date: now() })
+      .where('id', '=', c.id)
+      .execute();
   }
 
   /** A folder record for `name` exists afterwards (its date bumped when it already did). */
@@ -781,7 +812,11 @@ export class ConversationService {
     const c = await this.row(id);
     if (!c || c.user_id !== user.id) throw conversationNotFound(id);
     const mark: Mark = { mark: body.mark, rating: ratingOf(body.mark), comments: body.comments ?? '', date: now(), type: null, feedback_id: null };
-    await this.db.updateTable('conversations').set({ final_user_mark: JSON.stringify(mark), update_date: now() }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('conversations')
+      .set({ final_user_mark: JSON.stringify(mark), update_date: now() })
+      .where('id', '=', id)
+      .execute();
     return { user_id: user.id, conversation_id: id };
   }
 
@@ -798,7 +833,11 @@ export class ConversationService {
       date: before?.date ?? now(),
       operator: { user_id: admin.id, name: admin.name || admin.username },
     };
-    await this.db.updateTable('conversations').set({ final_operator_mark: JSON.stringify(mark) }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('conversations')
+      .set({ final_operator_mark: JSON.stringify(mark) })
+      .where('id', '=', id)
+      .execute();
     return this.view((await this.row(id))!, await this.history(id), admin);
   }
 }
@@ -824,7 +863,7 @@ function importMessage(h: HistoryItemInput, at: string): { message: GeneratedMes
 
 /** The turn write's queries, compiled once (store/compiled-query.ts). */
 function turnQueries(db: Kysely<Database>, dialect: Dialect) {
-  const owner = (id: string) => db.selectFrom('conversations').select(['user_id', 'finished_at', 'assistant_ids']).where('id', '=', id);
+  const owner = (id: string) => db.selectFrom('conversations').select(['user_id', 'finished_at', 'assistant_ids', 'name']).where('id', '=', id);
   return {
     owner: compiledOnce(owner, 1),
     // PostgreSQL: concurrent turns of one conversation queue on its row (positions stay distinct).
@@ -842,8 +881,20 @@ function turnQueries(db: Kysely<Database>, dialect: Dialect) {
         db.updateTable('conversations').set({ update_date: at, assistant_ids: assistantIds, project }).where('id', '=', id),
       4,
     ),
+    rename: compiledOnce((name: string, id: string) => db.updateTable('conversations').set({ name }).where('id', '=', id), 2),
     create: compiledOnce(
-      (id: string, userId: string, userName: string, name: string, assistantId: string, project: string, llmModel: string, at: string, assistantIds: string, workflow: number) =>
+      (
+        id: string,
+        userId: string,
+        userName: string,
+        name: string,
+        assistantId: string,
+        project: string,
+        llmModel: string,
+        at: string,
+        assistantIds: string,
+        workflow: number,
+      ) =>
         db
           .insertInto('conversations')
           .values({

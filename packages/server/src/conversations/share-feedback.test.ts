@@ -16,7 +16,9 @@ const root = testAuthHeaders({ id: 'root', username: 'root', name: 'Root', roles
 
 const ACL_HELP =
   'Please ensure you have the correct role or permissions assigned to your account. If you believe this is an error, contact your system administrator.';
-const denied = (verb: string) => ({ error: { message: 'Access denied', details: `You do not have the necessary permissions to ${verb} this entity.`, help: ACL_HELP } });
+const denied = (verb: string) => ({
+  error: { message: 'Access denied', details: `You do not have the necessary permissions to ${verb} this entity.`, help: ACL_HELP },
+});
 const notFound = (id: string) => ({
   error: {
     message: 'Conversation not found',
@@ -51,7 +53,14 @@ describe.each(DB_KINDS)('share links and feedback (%s)', (db) => {
     llm = await startTestLlmServer();
     const { env } = writeTestModelsFile(llm, tmp.dir);
     p = await startTestPlatform({ db, testAuth: true, listen: true, env: { ...env, CODEMIE_LLM_MAX_RETRIES: '0' } });
-    const r = await req('POST', '/v1/assistants', alice, { name: 'Share Bot', description: 'd', system_prompt: 's', llm_model_type: 'test-model', project: 'demo', icon_url: 'https://i.example/s.png' });
+    const r = await req('POST', '/v1/assistants', alice, {
+      name: 'Share Bot',
+      description: 'd',
+      system_prompt: 's',
+      llm_model_type: 'test-model',
+      project: 'demo',
+      icon_url: 'https://i.example/s.png',
+    });
     assistantId = r.body.assistantId;
     const form = new FormData();
     form.append('file', new Blob(['private content'], { type: 'text/plain' }), 'report.txt');
@@ -109,7 +118,17 @@ describe.each(DB_KINDS)('share links and feedback (%s)', (db) => {
       final_user_mark: null,
       user_abilities: ['read'],
       initial_assistant_id: assistantId,
-      assistant_data: [{ assistant_id: assistantId, assistant_name: 'Share Bot', assistant_icon: 'https://i.example/s.png', assistant_type: null, context: null, tools: null, conversation_starters: [] }],
+      assistant_data: [
+        {
+          assistant_id: assistantId,
+          assistant_name: 'Share Bot',
+          assistant_icon: 'https://i.example/s.png',
+          assistant_type: null,
+          context: null,
+          tools: null,
+          conversation_starters: [],
+        },
+      ],
     });
     // The latest variant of each turn, texts and file names only.
     expect(c.history.map((m: { role: string; message: string; historyIndex: number }) => [m.role, m.message, m.historyIndex])).toEqual([
@@ -117,10 +136,31 @@ describe.each(DB_KINDS)('share links and feedback (%s)', (db) => {
       ['Assistant', 'Echo: Regenerated question', 0],
     ]);
     for (const m of c.history) {
-      expect(m).toMatchObject({ thoughts: [], userMark: null, operatorMark: null, inputTokens: null, outputTokens: null, moneySpent: null, messageRaw: null, responseTime: null });
+      expect(m).toMatchObject({
+        thoughts: [],
+        userMark: null,
+        operatorMark: null,
+        inputTokens: null,
+        outputTokens: null,
+        moneySpent: null,
+        messageRaw: null,
+        responseTime: null,
+      });
     }
     const text = anon.raw;
-    for (const secret of ['alice-7f3', 'SECRET other', 'conv-private', 'Private folder', 'PRIVATE COMMENT', 'After sharing', 'Renamed later', '"demo"', fileUrl, 'private content', 'Codemie Thoughts']) {
+    for (const secret of [
+      'alice-7f3',
+      'SECRET other',
+      'conv-private',
+      'Private folder',
+      'PRIVATE COMMENT',
+      'After sharing',
+      'Renamed later',
+      '"demo"',
+      fileUrl,
+      'private content',
+      'Codemie Thoughts',
+    ]) {
       expect(text).not.toContain(secret);
     }
     // The first question is the conversation's name; its regenerated text replaced it in the history.
@@ -145,7 +185,13 @@ describe.each(DB_KINDS)('share links and feedback (%s)', (db) => {
   it('guessing fails with 404; only a hash of the token is stored', async () => {
     await chat('Guess me', 'conv-guess');
     const { token, share_id } = (await req('POST', '/v1/share/conversations', alice, { chat_id: 'conv-guess' })).body;
-    for (const guess of [randomBytes(24).toString('base64url'), 'short', `${token}x`, token.slice(0, -1), token.toUpperCase() === token ? token.toLowerCase() : token.toUpperCase()]) {
+    for (const guess of [
+      randomBytes(24).toString('base64url'),
+      'short',
+      `${token}x`,
+      token.slice(0, -1),
+      token.toUpperCase() === token ? token.toLowerCase() : token.toUpperCase(),
+    ]) {
       const r = await open(guess);
       expect(r.status).toBe(404);
       expect(r.body).toEqual(shareGone);
@@ -164,10 +210,20 @@ describe.each(DB_KINDS)('share links and feedback (%s)', (db) => {
     const listed = await req('GET', '/v1/conversations/conv-revoke/shares', alice);
     expect(listed.body.map((s: { share_id: string }) => s.share_id)).toEqual([first.share_id, second.share_id]);
     expect(listed.raw).not.toContain(first.token);
-    expect(listed.body[0]).toEqual({ share_id: first.share_id, conversation_id: 'conv-revoke', shared_by: 'Alice', created_at: first.created_at, access_count: 0, last_access_at: null });
+    expect(listed.body[0]).toEqual({
+      share_id: first.share_id,
+      conversation_id: 'conv-revoke',
+      shared_by: 'Alice',
+      created_at: first.created_at,
+      access_count: 0,
+      last_access_at: null,
+    });
+    expect((await req('GET', '/v1/conversations/ghost/shares', alice)).body).toEqual(notFound('ghost'));
     expect(await req('GET', '/v1/conversations/conv-revoke/shares', bob)).toEqual(expect.objectContaining({ status: 403, body: denied('share') }));
 
-    expect(await req('DELETE', `/v1/conversations/conv-revoke/shares/${first.share_id}`, bob)).toEqual(expect.objectContaining({ status: 403, body: denied('share') }));
+    expect(await req('DELETE', `/v1/conversations/conv-revoke/shares/${first.share_id}`, bob)).toEqual(
+      expect.objectContaining({ status: 403, body: denied('share') }),
+    );
     expect((await req('DELETE', `/v1/conversations/conv-revoke/shares/${first.share_id}`, alice)).body).toEqual({ message: 'Share link revoked' });
     expect((await open(first.token)).status).toBe(404);
     expect((await open(second.token)).status).toBe(200);
@@ -185,8 +241,12 @@ describe.each(DB_KINDS)('share links and feedback (%s)', (db) => {
 
   it('making a link: owner or admin only (403 share), unknown conversation 404, chat_id required', async () => {
     await chat('Not yours', 'conv-acl-share');
-    expect(await req('POST', '/v1/share/conversations', bob, { chat_id: 'conv-acl-share' })).toEqual(expect.objectContaining({ status: 403, body: denied('share') }));
-    expect(await req('POST', '/v1/share/conversations', alice, { chat_id: 'ghost' })).toEqual(expect.objectContaining({ status: 404, body: notFound('ghost') }));
+    expect(await req('POST', '/v1/share/conversations', bob, { chat_id: 'conv-acl-share' })).toEqual(
+      expect.objectContaining({ status: 403, body: denied('share') }),
+    );
+    expect(await req('POST', '/v1/share/conversations', alice, { chat_id: 'ghost' })).toEqual(
+      expect.objectContaining({ status: 404, body: notFound('ghost') }),
+    );
     expect((await req('POST', '/v1/share/conversations', alice, {})).status).toBe(422);
     const byAdmin = await req('POST', '/v1/share/conversations', root, { chat_id: 'conv-acl-share' });
     expect(byAdmin.status).toBe(201);
@@ -218,21 +278,43 @@ describe.each(DB_KINDS)('share links and feedback (%s)', (db) => {
 
     const second = await req('POST', '/v1/feedback', alice, body({ mark: 'correct', comments: null }));
     expect((await req('GET', `/v1/feedback/${first.body.id}`, alice)).status).toBe(404);
-    expect((await req('GET', `/v1/feedback/${second.body.id}`, alice)).body).toMatchObject({ id: second.body.id, conversationId: 'conv-fb', mark: 'correct', request: 'Q1', response: 'Echo: Q1', author: 'user', assistant_id: assistantId });
+    expect((await req('GET', `/v1/feedback/${second.body.id}`, alice)).body).toMatchObject({
+      id: second.body.id,
+      conversationId: 'conv-fb',
+      mark: 'correct',
+      request: 'Q1',
+      response: 'Echo: Q1',
+      author: 'user',
+      assistant_id: assistantId,
+    });
     await req('POST', '/v1/feedback', alice, body({ messageIndex: 3, mark: 'partially correct', request: 'Q2', response: 'Echo: Q2' }));
     expect(await counts.feedbackCounts({ assistantId, conversationId })).toEqual({ total: 2, correct: 1, partially_correct: 1, wrong: 0, average_rating: 75 });
     expect(await counts.feedbackCounts({ project: 'demo', conversationOwnerId: 'alice-7f3' })).toMatchObject({ total: 3 }); // with the share test's entry;
-    expect(await counts.feedbackCounts({ since: '2999-01-01T00:00:00Z' })).toEqual({ total: 0, correct: 0, partially_correct: 0, wrong: 0, average_rating: null });
-    expect(await counts.feedbackCountsBy({ conversationId }, 'assistant_id')).toEqual([{ key: assistantId, total: 2, correct: 1, partially_correct: 1, wrong: 0, average_rating: 75 }]);
+    expect(await counts.feedbackCounts({ since: '2999-01-01T00:00:00Z' })).toEqual({
+      total: 0,
+      correct: 0,
+      partially_correct: 0,
+      wrong: 0,
+      average_rating: null,
+    });
+    expect(await counts.feedbackCountsBy({ conversationId }, 'assistant_id')).toEqual([
+      { key: assistantId, total: 2, correct: 1, partially_correct: 1, wrong: 0, average_rating: 75 },
+    ]);
 
     // Operator feedback: admins only; it writes operatorMark.
     expect(await req('POST', '/v1/feedback', alice, body({ author: 'operator' }))).toEqual(
-      expect.objectContaining({ status: 403, body: { error: { message: 'Access denied', details: 'This action requires administrator or maintainer privileges.', help: null } } }),
+      expect.objectContaining({
+        status: 403,
+        body: { error: { message: 'Access denied', details: 'This action requires administrator or maintainer privileges.', help: null } },
+      }),
     );
     const op = await req('POST', '/v1/feedback', root, body({ author: 'operator', mark: 'wrong' }));
     expect(op.status).toBe(200);
     d = (await req('GET', '/v1/conversations/conv-fb', alice)).body;
-    expect(d.history[1]).toMatchObject({ userMark: { mark: 'correct', feedback_id: second.body.id }, operatorMark: { mark: 'wrong', feedback_id: op.body.id } });
+    expect(d.history[1]).toMatchObject({
+      userMark: { mark: 'correct', feedback_id: second.body.id },
+      operatorMark: { mark: 'wrong', feedback_id: op.body.id },
+    });
     expect(await counts.feedbackCounts({ conversationId, author: 'operator' })).toMatchObject({ total: 1, wrong: 1 });
 
     // Lists: own entries; admins see all.
@@ -245,17 +327,39 @@ describe.each(DB_KINDS)('share links and feedback (%s)', (db) => {
     expect(await req('GET', '/v1/feedback/ghost', alice)).toEqual(
       expect.objectContaining({
         status: 404,
-        body: { error: { message: 'Feedback not found', details: 'The feedback with ID [ghost] could not be found in the system.', help: 'Please ensure the specified ID is correct' } },
+        body: {
+          error: {
+            message: 'Feedback not found',
+            details: 'The feedback with ID [ghost] could not be found in the system.',
+            help: 'Please ensure the specified ID is correct',
+          },
+        },
       }),
     );
 
-    const removed = await req('DELETE', '/v1/feedback', alice, { conversationId: 'conv-fb', feedbackId: second.body.id, messageIndex: 1, assistant_id: assistantId, author: 'user' });
+    const removed = await req('DELETE', '/v1/feedback', alice, {
+      conversationId: 'conv-fb',
+      feedbackId: second.body.id,
+      messageIndex: 1,
+      assistant_id: assistantId,
+      author: 'user',
+    });
     expect(removed.body).toEqual({ message: 'Specified feedback entry removed' });
     d = (await req('GET', '/v1/conversations/conv-fb', alice)).body;
     expect(d.history[1].userMark).toBeNull();
     expect(await counts.feedbackCounts({ conversationId, author: 'user' })).toMatchObject({ total: 1, partially_correct: 1 });
     // An unknown feedback id is no error (the mark is cleared all the same).
-    expect((await req('DELETE', '/v1/feedback', alice, { conversationId: 'conv-fb', feedbackId: 'nope', messageIndex: 1, assistant_id: assistantId, author: 'user' })).status).toBe(200);
+    expect(
+      (
+        await req('DELETE', '/v1/feedback', alice, {
+          conversationId: 'conv-fb',
+          feedbackId: 'nope',
+          messageIndex: 1,
+          assistant_id: assistantId,
+          author: 'user',
+        })
+      ).status,
+    ).toBe(200);
 
     // Feedback goes with its message.
     await req('DELETE', '/v1/conversations/conv-fb/history/1', alice);
@@ -265,10 +369,15 @@ describe.each(DB_KINDS)('share links and feedback (%s)', (db) => {
   it('feedback errors: 404 unknown conversation, 403 not yours, 400 no message there, 422 missing response', async () => {
     await chat('mine', 'conv-fb-err');
     const body = { conversationId: 'conv-fb-err', messageIndex: 1, assistant_id: assistantId, request: 'q', response: 'a', mark: 'correct', author: 'user' };
-    expect(await req('POST', '/v1/feedback', alice, { ...body, conversationId: 'ghost' })).toEqual(expect.objectContaining({ status: 404, body: notFound('ghost') }));
+    expect(await req('POST', '/v1/feedback', alice, { ...body, conversationId: 'ghost' })).toEqual(
+      expect.objectContaining({ status: 404, body: notFound('ghost') }),
+    );
     expect(await req('POST', '/v1/feedback', bob, body)).toEqual(expect.objectContaining({ status: 403, body: denied('view') }));
     expect(await req('POST', '/v1/feedback', alice, { ...body, messageIndex: 7 })).toEqual(
-      expect.objectContaining({ status: 400, body: { error: { message: 'Invalid message index', details: 'The conversation [conv-fb-err] has no message at position [7].', help: null } } }),
+      expect.objectContaining({
+        status: 400,
+        body: { error: { message: 'Invalid message index', details: 'The conversation [conv-fb-err] has no message at position [7].', help: null } },
+      }),
     );
     const { response: _r, ...noResponse } = body;
     const missing = await req('POST', '/v1/feedback', alice, noResponse);
@@ -277,6 +386,11 @@ describe.each(DB_KINDS)('share links and feedback (%s)', (db) => {
     expect((await req('POST', '/v1/feedback', alice, { ...body, mark: 'meh' })).status).toBe(422);
     const del = { conversationId: 'ghost', feedbackId: 'x', messageIndex: 1, assistant_id: assistantId, author: 'user' };
     expect(await req('DELETE', '/v1/feedback', alice, del)).toEqual(expect.objectContaining({ status: 404, body: notFound('ghost') }));
-    expect(await req('DELETE', '/v1/feedback', bob, { ...del, conversationId: 'conv-fb-err' })).toEqual(expect.objectContaining({ status: 403, body: denied('view') }));
+    expect((await req('DELETE', '/v1/feedback', alice, { ...del, conversationId: 'conv-fb-err', messageIndex: 9 })).body.error.message).toBe(
+      'Invalid message index',
+    );
+    expect(await req('DELETE', '/v1/feedback', bob, { ...del, conversationId: 'conv-fb-err' })).toEqual(
+      expect.objectContaining({ status: 403, body: denied('view') }),
+    );
   });
 });

@@ -29,7 +29,10 @@ const createBody = z.preprocess(
     author,
     mark,
     feedback_id: z.string().max(200).nullish(),
-    history: z.array(z.object({ role: z.string(), message: z.string() })).max(1000).nullish(),
+    history: z
+      .array(z.object({ role: z.string(), message: z.string() }))
+      .max(1000)
+      .nullish(),
     comments: z.string().max(20_000).nullish(),
     type: z.string().max(200).nullish(),
     app_name: z.string().max(300).nullish(),

@@ -137,7 +137,11 @@ export class FeedbackService {
     const target = await this.messageAt(f.conversation_id, f.message_index);
     const key = f.author === 'operator' ? 'operatorMark' : 'userMark';
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('conversation_messages').set({ data: messageColumns({ ...target.m, [key]: null }).data }).where('id', '=', target.id).execute();
+      await trx
+        .updateTable('conversation_messages')
+        .set({ data: messageColumns({ ...target.m, [key]: null }).data })
+        .where('id', '=', target.id)
+        .execute();
       await trx.deleteFrom('conversation_feedback').where('id', '=', f.feedback_id).where('conversation_id', '=', c.id).execute();
     });
   }
@@ -187,7 +191,13 @@ export class FeedbackService {
       eb.fn.sum(eb.case().when('mark', '=', 'wrong').then(1).else(0).end()).as('wrong'),
       eb.fn.avg('rating').as('average_rating'),
     ]);
-    const rows = by ? await counted.select(`${by} as key` as never).groupBy(by).orderBy(by).execute() : await counted.execute();
+    const rows = by
+      ? await counted
+          .select(`${by} as key` as never)
+          .groupBy(by)
+          .orderBy(by)
+          .execute()
+      : await counted.execute();
     return (rows as Array<Record<string, unknown>>)
       .filter((r) => Number(r.total) > 0)
       .map((r) => ({

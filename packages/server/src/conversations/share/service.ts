@@ -158,7 +158,15 @@ export class ShareService {
     const assistantIds = fromJson<string[]>(c.assistant_ids, []);
     const cards = await this.conversations.assistants.assistants(assistantIds, user);
     const snapshot = takeSnapshot(
-      { id: c.id, name: c.name, date: c.date, initial_assistant_id: c.initial_assistant_id, assistant_ids: assistantIds, is_workflow: c.is_workflow === 1, finished_at: c.finished_at },
+      {
+        id: c.id,
+        name: c.name,
+        date: c.date,
+        initial_assistant_id: c.initial_assistant_id,
+        assistant_ids: assistantIds,
+        is_workflow: c.is_workflow === 1,
+        finished_at: c.finished_at,
+      },
       history,
       cards.map((a) => ({ assistant_id: a.assistant_id, assistant_name: a.assistant_name, assistant_icon: a.assistant_icon })),
     );

@@ -20,9 +20,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
   }
 
-  await db.schema.alterTable('conversations').addColumn('assistant_ids', 'text', (c) => c.notNull().defaultTo('[]')).execute();
-  await db.schema.alterTable('conversations').addColumn('is_workflow', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-  await db.schema.alterTable('conversations').addColumn('mcp_server_single_usage', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('conversations')
+    .addColumn('assistant_ids', 'text', (c) => c.notNull().defaultTo('[]'))
+    .execute();
+  await db.schema
+    .alterTable('conversations')
+    .addColumn('is_workflow', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .alterTable('conversations')
+    .addColumn('mcp_server_single_usage', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable('conversations').addColumn('enable_image_generation', 'integer').execute();
   await db.schema.alterTable('conversations').addColumn('image_generation_model', 'varchar(200)').execute();
   await db.schema.alterTable('conversations').addColumn('final_user_mark', 'text').execute();
@@ -34,7 +43,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('conversations_date_idx').on('conversations').column('date').execute();
 
   // Position of a message in its conversation's history (the reference's array order).
-  await db.schema.alterTable('conversation_messages').addColumn('seq', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('conversation_messages')
+    .addColumn('seq', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   // Existing histories had one User and one Assistant message per turn, read in (history_index, User first) order.
   await sql`
     update conversation_messages set seq = (
