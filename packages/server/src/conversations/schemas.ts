@@ -4,7 +4,7 @@
  * Request bodies built on the reference's ConfiguredModel accept snake_case and camelCase keys.
  */
 import { z } from 'zod';
-import { boolQuery } from '../api/schemas.js';
+import { boolQuery, intQuery } from '../api/schemas.js';
 
 // ------------------------------------------------------------------ pieces
 
@@ -234,14 +234,14 @@ export function camelOrSnake(mapping: Record<string, string>) {
 }
 
 export const listQuery = z.object({
-  page: z.coerce.number().int().min(0).optional(),
-  per_page: z.coerce.number().int().min(1).max(200).optional(),
+  page: intQuery({ min: 0 }).optional(),
+  per_page: intQuery({ min: 1, max: 200 }).optional(),
   isFinished: boolQuery(),
 });
 
 export const detailQuery = z.object({
-  page: z.coerce.number().int().min(0).optional(),
-  per_page: z.coerce.number().int().min(1).max(500).optional(),
+  page: intQuery({ min: 0 }).optional(),
+  per_page: intQuery({ min: 1, max: 500 }).optional(),
   sort_order: z.enum(['asc', 'desc']).optional(),
 });
 
@@ -285,7 +285,7 @@ export const folderBody = z.object({ folder: z.string().max(1000) });
 export const folderParams = z.object({ '*': z.string().max(1000) });
 export const folderDeleteQuery = z.object({ remove_conversations: boolQuery(false) });
 
-export const historyIndexParams = z.object({ conversation_id: z.string().min(1).max(200), history_index: z.coerce.number().int() });
+export const historyIndexParams = z.object({ conversation_id: z.string().min(1).max(200), history_index: intQuery() });
 
 export const editMessageBody = z.preprocess(
   camelOrSnake({ messageIndex: 'message_index' }),
@@ -378,9 +378,9 @@ export const adminListQuery = z.object({
   isFinished: boolQuery(),
   startedAt: z.string().max(40).optional(),
   project: z.string().max(200).optional(),
-  page: z.coerce.number().int().min(0).default(0),
-  perPage: z.coerce.number().int().min(1).max(200).optional(),
-  per_page: z.coerce.number().int().min(1).max(200).optional(),
+  page: intQuery({ min: 0 }).default(0),
+  perPage: intQuery({ min: 1, max: 200 }).optional(),
+  per_page: intQuery({ min: 1, max: 200 }).optional(),
 });
 
 export const adminUserConversationParams = z.object({ user_id: z.string().min(1).max(200), conversation_id: z.string().min(1).max(200) });
