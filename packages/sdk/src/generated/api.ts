@@ -35,6 +35,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Bad request: malformed JSON, or input the operation cannot accept */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Unknown entity */
                 404: {
                     headers: {
@@ -44,8 +53,17 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -113,6 +131,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Bad request: malformed JSON, or input the operation cannot accept */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Unknown entity */
                 404: {
                     headers: {
@@ -122,8 +149,17 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -178,6 +214,15 @@ export interface paths {
                         "application/json": components["schemas"]["JWKS"];
                     };
                 };
+                /** @description Bad request: malformed JSON, or input the operation cannot accept */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Unknown entity */
                 404: {
                     headers: {
@@ -187,8 +232,17 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -283,6 +337,15 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -292,8 +355,8 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -388,6 +451,15 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -397,8 +469,8 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description Rate limited (see Retry-After) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -406,8 +478,8 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description Rate limited (see Retry-After) */
-                429: {
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -466,6 +538,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Bad request: malformed JSON, or input the operation cannot accept */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Missing, invalid or expired token */
                 401: {
                     headers: {
@@ -484,8 +565,17 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -532,6 +622,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Bad request: malformed JSON, or input the operation cannot accept */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
                 /** @description Missing, invalid or expired token */
                 401: {
                     headers: {
@@ -550,8 +649,17 @@ export interface paths {
                         "application/json": components["schemas"]["OAuthError"];
                     };
                 };
-                /** @description The input fails the schema */
-                422: {
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OAuthError"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -600,6 +708,24 @@ export interface paths {
                     };
                     content: {
                         "text/plain": string;
+                    };
+                };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -674,6 +800,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -685,6 +820,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -762,6 +906,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -773,6 +926,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -869,6 +1031,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -889,6 +1060,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -969,6 +1149,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -980,6 +1169,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1091,6 +1289,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -1111,6 +1318,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1189,6 +1405,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -1200,6 +1425,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1278,6 +1512,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -1298,6 +1541,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1400,6 +1652,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -1420,6 +1681,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1487,6 +1757,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -1498,6 +1777,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1554,7 +1842,7 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["AssistantCallResponse"];
                         "application/x-ndjson": components["schemas"]["StreamChunk"];
-                        "text/event-stream": components["schemas"]["StreamChunk"];
+                        "text/event-stream": components["schemas"]["StreamEvent"];
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -1611,6 +1899,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -1631,6 +1928,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1715,7 +2021,7 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["AssistantCallResponse"];
                         "application/x-ndjson": components["schemas"]["StreamChunk"];
-                        "text/event-stream": components["schemas"]["StreamChunk"];
+                        "text/event-stream": components["schemas"]["StreamEvent"];
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -1772,6 +2078,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -1792,6 +2107,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1898,6 +2222,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -1909,6 +2242,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1992,6 +2334,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -2003,6 +2354,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2064,7 +2424,7 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["AssistantCallResponse"];
                         "application/x-ndjson": components["schemas"]["StreamChunk"];
-                        "text/event-stream": components["schemas"]["StreamChunk"];
+                        "text/event-stream": components["schemas"]["StreamEvent"];
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -2121,6 +2481,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -2141,6 +2510,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2231,6 +2609,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -2242,6 +2629,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2325,6 +2721,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -2345,6 +2750,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2391,8 +2805,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2475,6 +2907,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -2486,6 +2927,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2582,6 +3032,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -2602,6 +3061,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2669,6 +3137,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -2680,6 +3157,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2782,6 +3268,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -2802,6 +3297,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2881,6 +3385,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -2892,6 +3405,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2938,13 +3460,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The file, with its own content type */
+                /** @description The file, with the content type it was uploaded with */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/octet-stream": string;
+                        "*/*": string;
                     };
                 };
                 /** @description Missing, invalid or expired token */
@@ -2974,6 +3496,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -2985,6 +3516,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3077,6 +3617,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -3088,6 +3637,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3226,6 +3784,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -3246,6 +3813,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3322,6 +3898,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -3333,6 +3918,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3447,6 +4041,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -3467,6 +4070,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3544,6 +4156,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -3555,6 +4176,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3640,6 +4270,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -3651,6 +4290,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3736,6 +4384,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -3747,6 +4404,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3831,6 +4497,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -3851,6 +4526,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3937,6 +4621,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -3957,6 +4650,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4008,6 +4710,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -4019,6 +4730,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4077,8 +4797,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4153,6 +4891,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -4164,6 +4911,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4227,6 +4983,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -4238,6 +5003,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4299,8 +5073,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4410,6 +5202,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -4430,6 +5231,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4523,6 +5333,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -4543,6 +5362,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4621,6 +5449,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -4632,6 +5469,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4667,7 +5513,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload a file (multipart part `file`); its handle goes into file_names of calls */
+        /** Upload a file (multipart part `file`; project as the `project` query parameter or form field); its handle goes into file_names of calls */
         post: {
             parameters: {
                 query?: {
@@ -4682,7 +5528,6 @@ export interface paths {
                     "multipart/form-data": {
                         /** Format: binary */
                         file: string;
-                        project?: string;
                     };
                 };
             };
@@ -4723,6 +5568,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -4743,6 +5597,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4786,13 +5649,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The file, with its own content type */
+                /** @description The file, with the content type it was uploaded with */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/octet-stream": string;
+                        "*/*": string;
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -4831,6 +5694,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -4842,6 +5714,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4891,7 +5772,6 @@ export interface paths {
                 content: {
                     "multipart/form-data": {
                         files: string[];
-                        project?: string;
                     };
                 };
             };
@@ -4932,6 +5812,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -4952,6 +5841,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5000,6 +5898,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Health"];
+                    };
+                };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -5054,6 +5970,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Info"];
+                    };
+                };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
                 /** @description Unexpected server error (no stack traces) */
@@ -5112,6 +6046,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -5123,6 +6066,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5226,6 +6178,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -5246,6 +6207,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5349,6 +6319,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -5360,6 +6339,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5484,6 +6472,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -5504,6 +6501,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5615,6 +6621,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -5626,6 +6641,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5761,6 +6785,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -5781,6 +6814,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5848,6 +6890,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -5859,6 +6910,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5917,8 +6977,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6024,6 +7102,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -6044,6 +7131,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6105,8 +7201,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6179,6 +7293,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -6190,6 +7313,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6251,8 +7383,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6318,8 +7468,26 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6362,7 +7530,7 @@ export interface paths {
                     minimal_response?: string;
                     page?: number;
                     per_page?: number;
-                    project?: string | string[];
+                    project?: string;
                     scope?: string;
                 };
                 header?: never;
@@ -6401,6 +7569,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -6412,6 +7589,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6490,6 +7676,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -6510,6 +7705,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6612,6 +7816,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -6632,6 +7845,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6699,6 +7921,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -6710,6 +7941,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6795,6 +8035,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -6806,6 +8055,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6849,7 +8107,7 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["WorkflowExecution"];
                         "application/x-ndjson": components["schemas"]["StreamChunk"];
-                        "text/event-stream": components["schemas"]["StreamChunk"];
+                        "text/event-stream": components["schemas"]["StreamEvent"];
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -6897,6 +8155,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -6917,6 +8184,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6983,6 +8259,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -6994,6 +8279,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7073,6 +8367,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -7084,6 +8387,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7162,6 +8474,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -7173,6 +8494,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7262,6 +8592,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -7273,6 +8612,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7380,6 +8728,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -7400,6 +8757,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7507,6 +8873,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -7527,6 +8902,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7619,7 +9003,7 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["MessageResponse"];
                         "application/x-ndjson": components["schemas"]["StreamChunk"];
-                        "text/event-stream": components["schemas"]["StreamChunk"];
+                        "text/event-stream": components["schemas"]["StreamEvent"];
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -7667,6 +9051,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -7687,6 +9080,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7774,6 +9176,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -7785,6 +9196,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7870,6 +9290,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -7881,6 +9310,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7987,6 +9425,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Unsupported media type */
                 415: {
                     headers: {
@@ -8007,6 +9454,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8093,6 +9549,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -8104,6 +9569,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8187,6 +9661,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -8198,6 +9681,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8281,6 +9773,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -8292,6 +9793,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8373,6 +9883,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description The input fails the schema */
                 422: {
                     headers: {
@@ -8384,6 +9903,15 @@ export interface paths {
                 };
                 /** @description Rate limited (see Retry-After) */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Request line and headers too large */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9029,6 +10557,13 @@ export interface components {
             tool_errors: unknown;
             workflow_execution_id: string | null;
             workflow_state: components["schemas"]["WorkflowStateEvent"] | null;
+        };
+        StreamEvent: {
+            /** @description A StreamChunk, as JSON */
+            data: string;
+            event?: string;
+            /** @description Event id: send it back as Last-Event-ID to resume */
+            id?: string;
         };
         Thought: {
             aborted: boolean;

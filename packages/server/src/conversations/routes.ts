@@ -151,7 +151,7 @@ export function conversationRoutes({ conversations: svc, folders, files }: Conve
       tags,
       summary: 'Download a file attached in the conversation (whoever may read the conversation)',
       params: fileParams,
-      responses: { 200: { contentType: 'application/octet-stream', description: 'The file, with its own content type' } },
+      responses: { 200: { contentType: '*/*', description: 'The file, with the content type it was uploaded with' } },
       errors: [403, 404],
       async handler({ params, user }) {
         const attached = await svc.files(params.conversation_id, user);

@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { boolQuery, intQuery } from '../api/schemas.js';
 
+/** The largest turn index (an integer column on PostgreSQL). */
+const MAX_INT = 2_147_483_647;
+
 // ------------------------------------------------------------------ pieces
 
 /** A stored thought: what assistant calls record, and whatever an import brings (loosely typed). */
@@ -255,7 +258,7 @@ export const createBody = z.preprocess(
   }),
   z.object({
     initial_assistant_id: z.string().max(200).nullish(),
-    folder: z.string().max(1000).nullish(),
+    folder: z.string().max(300).nullish(),
     mcp_server_single_usage: z.boolean().nullish(),
     is_workflow: z.boolean().nullish(),
   }),
@@ -270,9 +273,9 @@ export const updateBody = z.preprocess(
     imageGenerationModel: 'image_generation_model',
   }),
   z.object({
-    folder: z.string().max(1000).nullish(),
+    folder: z.string().max(300).nullish(),
     pinned: z.boolean().nullish(),
-    name: z.string().max(1000).nullish(),
+    name: z.string().max(500).nullish(),
     active_assistant_id: z.string().max(200).nullish(),
     llm_model: z.string().max(200).nullish(),
     enable_image_generation: z.boolean().nullish(),
@@ -281,11 +284,12 @@ export const updateBody = z.preprocess(
 );
 export type UpdateBody = z.output<typeof updateBody>;
 
-export const folderBody = z.object({ folder: z.string().max(1000) });
-export const folderParams = z.object({ '*': z.string().max(1000) });
+/** Folder names fit conversations.folder (varchar(300)). */
+export const folderBody = z.object({ folder: z.string().max(300) });
+export const folderParams = z.object({ '*': z.string().max(300) });
 export const folderDeleteQuery = z.object({ remove_conversations: boolQuery(false) });
 
-export const historyIndexParams = z.object({ conversation_id: z.string().min(1).max(200), history_index: intQuery() });
+export const historyIndexParams = z.object({ conversation_id: z.string().min(1).max(200), history_index: intQuery({ min: 0, max: MAX_INT }) });
 
 export const editMessageBody = z.preprocess(
   camelOrSnake({ messageIndex: 'message_index' }),
@@ -328,9 +332,9 @@ const historyItemInput = z.preprocess(
   },
   z
     .object({
-      role: z.string().min(1).max(50),
+      role: z.string().min(1).max(20),
       message: z.string().max(1_000_000).nullish(),
-      historyIndex: z.number().int().nullish(),
+      historyIndex: z.number().int().min(0).max(MAX_INT).nullish(),
       date: z.string().max(40).nullish(),
       responseTime: z.number().nullish(),
       inputTokens: z.number().nullish(),
@@ -358,7 +362,7 @@ export type HistoryItemInput = z.output<typeof historyItemInput>;
 /** `PUT …/history` (a plain pydantic model in the reference: snake_case top-level keys). */
 export const upsertBody = z.object({
   assistant_id: z.string().min(1).max(200),
-  folder: z.string().max(1000).nullish(),
+  folder: z.string().max(300).nullish(),
   history: z.array(historyItemInput).max(10_000),
 });
 
@@ -390,5 +394,5 @@ export const searchQuery = z.object({ query: z.string().min(3).max(100) });
 export const newQuery = z.object({
   initial_assistant_id: z.string().max(200).optional(),
   is_workflow: boolQuery(false),
-  folder: z.string().max(1000).optional(),
+  folder: z.string().max(300).optional(),
 });

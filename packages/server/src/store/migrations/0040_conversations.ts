@@ -62,7 +62,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('conversation_folders')
     .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
     .addColumn('user_id', 'varchar(200)', (c) => c.notNull())
-    .addColumn('folder_name', 'varchar(1000)', (c) => c.notNull())
+    .addColumn('folder_name', 'varchar(300)', (c) => c.notNull())
     .addColumn('date', 'varchar(40)', (c) => c.notNull())
     .addColumn('update_date', 'varchar(40)', (c) => c.notNull())
     .execute();
