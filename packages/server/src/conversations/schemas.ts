@@ -6,6 +6,12 @@
 import { z } from 'zod';
 import { boolQuery, intQuery } from '../api/schemas.js';
 
+/**
+ * The longest message text: a body one character over it, JSON-escaped at 12 bytes a character,
+ * still fits the default body limit (10 MiB), so it is refused as 422 rather than 413.
+ */
+export const MAX_TEXT = 500_000;
+
 /** The largest turn index (an integer column on PostgreSQL). */
 const MAX_INT = 2_147_483_647;
 
@@ -293,7 +299,7 @@ export const historyIndexParams = z.object({ conversation_id: z.string().min(1).
 
 export const editMessageBody = z.preprocess(
   camelOrSnake({ messageIndex: 'message_index' }),
-  z.object({ message_index: z.number().int().min(0).nullish(), message: z.string().max(1_000_000) }),
+  z.object({ message_index: z.number().int().min(0).nullish(), message: z.string().max(MAX_TEXT) }),
 );
 
 const HISTORY_KEYS: Record<string, string> = {
@@ -333,7 +339,7 @@ const historyItemInput = z.preprocess(
   z
     .object({
       role: z.string().min(1).max(20),
-      message: z.string().max(1_000_000).nullish(),
+      message: z.string().max(MAX_TEXT).nullish(),
       historyIndex: z.number().int().min(0).max(MAX_INT).nullish(),
       date: z.string().max(40).nullish(),
       responseTime: z.number().nullish(),

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineRoute, type Route } from '../../api/route.js';
 import { messageSchema } from '../../api/schemas.js';
-import { camelOrSnake } from '../schemas.js';
+import { camelOrSnake, MAX_TEXT } from '../schemas.js';
 import type { FeedbackService } from './service.js';
 
 const KEYS = {
@@ -23,8 +23,8 @@ const createBody = z.preprocess(
   z.object({
     conversation_id: z.string().min(1).max(200),
     assistant_id: z.string().min(1).max(200),
-    request: z.string().max(1_000_000),
-    response: z.string().max(1_000_000),
+    request: z.string().max(MAX_TEXT),
+    response: z.string().max(MAX_TEXT),
     message_index: z.number().int(),
     author,
     mark,
