@@ -15,17 +15,14 @@ import { VERSION } from './version.js';
 import { buildModules, type ModuleOverrides, type PlatformServices } from './modules.js';
 import { InProcessRunQueue } from './runs/in-process-queue.js';
 import { MemoryEventBus } from './events/bus.js';
-import { BullMqRunQueue } from './runs/bullmq-queue.js';
-import { RedisEventBus } from './events/redis-bus.js';
+import type { BullMqRunQueue } from './runs/bullmq-queue.js';
 import { Metrics } from './metrics/metrics.js';
 import { createTracer } from './trace/index.js';
 import { AuditLog } from './audit/audit.js';
 import { createLlmService } from './llm/service.js';
 import { instrumentLlm } from './llm/instrumented.js';
 import { createMcpService } from './mcp/service.js';
-import { openRedisCommands } from './store/redis.js';
 import { FairUse, fairUseSettings, WINDOW_MS } from './limits/fair-use.js';
-import { RedisLimitBackend } from './limits/redis.js';
 import { MemoryLimitBackend } from './limits/memory.js';
 
 export interface Platform {
@@ -63,10 +60,14 @@ async function createInfra(config: Config, opts: PlatformOptions): Promise<Infra
     onWarning: (message) => log.warn(message),
     ...opts.store,
   });
-  const bull = config.redisUrl
-    ? new BullMqRunQueue(
+  // Scale-out pieces (BullMQ, ioredis) are loaded only when REDIS_URL asks for them.
+  const scaleOut = config.redisUrl
+    ? await Promise.all([import('./runs/bullmq-queue.js'), import('./events/redis-bus.js'), import('./store/redis.js'), import('./limits/redis.js')])
+    : undefined;
+  const bull: BullMqRunQueue | undefined = scaleOut
+    ? new scaleOut[0].BullMqRunQueue(
         {
-          redisUrl: config.redisUrl,
+          redisUrl: config.redisUrl!,
           concurrency: config.workerConcurrency,
           consume: config.role !== 'api',
           prefix: config.redisPrefix,
@@ -77,9 +78,9 @@ async function createInfra(config: Config, opts: PlatformOptions): Promise<Infra
     : undefined;
   const queue = bull ?? new InProcessRunQueue(config.workerConcurrency, log);
   const metrics = new Metrics(() => queue.stats(), bull ? () => bull.depth() : undefined);
-  const redis = config.redisUrl ? openRedisCommands(config.redisUrl, log) : undefined;
+  const redis = scaleOut ? scaleOut[2].openRedisCommands(config.redisUrl!, log) : undefined;
   const fairUse = new FairUse(
-    redis ? new RedisLimitBackend(redis, config.redisPrefix, WINDOW_MS) : new MemoryLimitBackend(WINDOW_MS),
+    redis && scaleOut ? new scaleOut[3].RedisLimitBackend(redis, config.redisPrefix, WINDOW_MS) : new MemoryLimitBackend(WINDOW_MS),
     fairUseSettings(config),
     log,
     metrics,
@@ -96,8 +97,8 @@ async function createInfra(config: Config, opts: PlatformOptions): Promise<Infra
     metrics,
     fairUse,
     redis,
-    events: config.redisUrl
-      ? new RedisEventBus(config.redisUrl, { prefix: config.redisPrefix, onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
+    events: scaleOut
+      ? new scaleOut[1].RedisEventBus(config.redisUrl!, { prefix: config.redisPrefix, onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
       : new MemoryEventBus(),
     tracer: await createTracer(config, VERSION),
     audit: new AuditLog(store.db, log),

@@ -4,7 +4,7 @@ import type { Infra } from '../infra.js';
 import type { Module } from '../module.js';
 import { defineRoute } from '../api/route.js';
 import { ping } from '../store/db.js';
-import { pingRedis } from '../store/redis.js';
+import { pingRedis } from '../store/redis-ping.js';
 
 const healthSchema = z
   .object({

@@ -3,7 +3,7 @@
  * HTTP status to surface (rate limits and upstream failures are the platform's 502, timeouts
  * 504, an unreachable provider 503). Provider messages are shortened and never carry keys.
  */
-import { APICallError, RetryError } from 'ai';
+import { APICallError } from '@ai-sdk/provider';
 import { LlmError } from './types.js';
 
 const CONTEXT_LENGTH = /context[_ ]length|maximum context|too many tokens|prompt is too long|input is too long|context window/i;
@@ -41,8 +41,9 @@ export function toLlmError(err: unknown, ctx: ErrorContext): LlmError {
   if (err instanceof LlmError) return err;
   if (ctx.timedOut) return new LlmError('llm_timeout', `LLM provider did not respond within ${ctx.timeoutMs} ms (model ${ctx.model})`, 504);
   if (ctx.aborted) return new LlmError('llm_aborted', 'The LLM call was cancelled', 499);
+  // The AI SDK's RetryError (its own retries gave up) carries the last failure.
   let e: unknown = err;
-  if (RetryError.isInstance(e)) e = e.lastError;
+  if (e instanceof Error && e.name === 'AI_RetryError' && 'lastError' in e) e = (e as { lastError: unknown }).lastError;
   if (APICallError.isInstance(e)) {
     const status = e.statusCode;
     // The embedded local model's own 503s (local-provider.ts, @codemie-open/local-llm) say what is

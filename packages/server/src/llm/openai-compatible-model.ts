@@ -12,7 +12,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
-import { APICallError } from 'ai';
+import { APICallError } from '@ai-sdk/provider';
 import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3Prompt, LanguageModelV3StreamPart } from '@ai-sdk/provider';
 import { Agent, type Dispatcher } from 'undici';
 import type { ModelConfig } from './models-config.js';

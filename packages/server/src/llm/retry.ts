@@ -4,7 +4,7 @@
  * backoff or the provider's retry-after(-ms) when it is sane. A call that has started answering is
  * never repeated.
  */
-import { APICallError } from 'ai';
+import { APICallError } from '@ai-sdk/provider';
 
 const RETRY_INITIAL_MS = 2000;
 const RETRY_FACTOR = 2;
