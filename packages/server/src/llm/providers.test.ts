@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { loadModels } from './models-config.js';
-import { createLanguageModel } from './providers.js';
+import { createLanguageModel, createProviderModel } from './providers.js';
 import { createLlmService } from './service.js';
 import { loadConfig } from '../config/config.js';
 import type { AgentEvent } from './types.js';
@@ -10,7 +10,7 @@ import { startTestLlmServer, type TestLlmServer } from '../../test/llm-server.js
 import { tempDir } from '../../test/helpers.js';
 
 describe('createLanguageModel', () => {
-  it('builds openai, azure, anthropic, bedrock and openai-compatible models', () => {
+  it('builds openai, azure, anthropic, bedrock and openai-compatible models (each adapter loaded on first use)', async () => {
     const models = loadModels(
       {
         inline: JSON.stringify([
@@ -24,7 +24,9 @@ describe('createLanguageModel', () => {
       },
       { AK: 'x', SK: 'y' },
     );
-    const built = models.map((m) => createLanguageModel(m, { AK: 'x', SK: 'y' }));
+    // Until its first call a model is a stand-in that names its provider; no adapter is loaded yet.
+    expect(models.map((m) => createLanguageModel(m, { AK: 'x', SK: 'y' })).map((lm) => typeof lm !== 'string' && lm.provider)).toEqual(models.map((m) => m.provider));
+    const built = await Promise.all(models.map((m) => createProviderModel(m, { AK: 'x', SK: 'y' })));
     const ids = built.map((lm) => (typeof lm === 'string' ? lm : `${lm.provider}:${lm.modelId}`));
     expect(ids).toEqual([
       'openai.chat:gpt-4o',

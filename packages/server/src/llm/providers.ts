@@ -41,7 +41,8 @@ function lazyModel(m: ModelConfig, load: () => Promise<LanguageModelV3>): Langua
   };
 }
 
-async function createProviderModel(m: ModelConfig, env: NodeJS.ProcessEnv): Promise<LanguageModel> {
+/** The provider's own AI SDK model (what a lazy model loads on its first call). */
+export async function createProviderModel(m: ModelConfig, env: NodeJS.ProcessEnv): Promise<LanguageModel> {
   const common = {
     ...(m.apiKey ? { apiKey: m.apiKey } : {}),
     ...(m.base_url ? { baseURL: m.base_url } : {}),
