@@ -5,6 +5,7 @@ import { fromBool, fromJson, toBool, toJson } from '../store/json.js';
 import type { IdpClientsTable, IdpUsersTable } from './tables.js';
 import { newRowId } from '../store/ids.js';
 import type { MembershipStore } from '../projects/memberships.js';
+import { escapeLike, like } from '../store/like.js';
 
 /** Realm under which users of trusted external issuers are recorded (not a valid realm name, so never a real one). */
 export const EXTERNAL_REALM = '~external';
@@ -138,9 +139,6 @@ const toClient = (r: IdpClientsTable): ClientRecord => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
-
-/** `%`, `_` and `\` taken literally in a LIKE pattern. */
-export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export class IdentityRepo {
   constructor(
@@ -281,17 +279,13 @@ export class IdentityRepo {
     if (f.userType) q = q.where('user_type', '=', f.userType);
     if (f.ids) q = f.ids.length ? q.where('id', 'in', f.ids) : q.where('id', '=', '');
     if (f.search) {
-      const pattern = `%${likeEscape(f.search.toLowerCase())}%`;
+      const pattern = `%${escapeLike(f.search.toLowerCase())}%`;
       q = q.where((eb) =>
-        eb.or([
-          eb(eb.fn('lower', ['username']), 'like', pattern),
-          eb(eb.fn('lower', ['email']), 'like', pattern),
-          eb(eb.fn('lower', ['name']), 'like', pattern),
-        ]),
+        eb.or([like(eb.fn('lower', ['username']), pattern), like(eb.fn('lower', ['email']), pattern), like(eb.fn('lower', ['name']), pattern)]),
       );
     }
-    for (const role of f.withRoles ?? []) q = q.where('roles', 'like', `%${likeEscape(JSON.stringify(role))}%`);
-    for (const role of f.withoutRoles ?? []) q = q.where('roles', 'not like', `%${likeEscape(JSON.stringify(role))}%`);
+    for (const role of f.withRoles ?? []) q = q.where((eb) => like(eb.ref('roles'), `%${escapeLike(JSON.stringify(role))}%`));
+    for (const role of f.withoutRoles ?? []) q = q.where((eb) => like(eb.ref('roles'), `%${escapeLike(JSON.stringify(role))}%`, true));
     const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const rows = await q.selectAll().orderBy('username').orderBy('id').limit(f.limit).offset(f.offset).execute();
     return { rows: await this.withProjects(rows.map(toUser)), total: Number(total.n) };
@@ -305,7 +299,7 @@ export class IdentityRepo {
       .where('realm', 'in', realms)
       .where('enabled', '=', 1)
       .where('deactivated_at', 'is', null)
-      .where('roles', 'like', `%${likeEscape(JSON.stringify(role))}%`)
+      .where((eb) => like(eb.ref('roles'), `%${escapeLike(JSON.stringify(role))}%`))
       .execute();
     return rows.map((r) => r.id);
   }

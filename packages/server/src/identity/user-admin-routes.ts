@@ -2,7 +2,6 @@
  * `/v1/admin/users...`: the reference's user_management_router.py. Who may call each route is in
  * its descriptor (`access` and `description`); see user-admin.ts for the rules behind them.
  */
-import { z } from 'zod';
 import { defineRoute, type Route } from '../api/route.js';
 import { messageSchema } from '../api/schemas.js';
 import type { UserAdminService } from './user-admin.js';
@@ -174,7 +173,6 @@ export function userAdminRoutes(users: UserAdminService): Route[] {
       summary: "Make one of a user's projects its default (the previous default is cleared)",
       description: 'Who: platform admins.',
       params: userProjectParams,
-      body: z.object({}).passthrough().optional(),
       responses: { 200: messageSchema },
       errors: [404],
       async handler({ user, params }) {

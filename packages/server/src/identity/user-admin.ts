@@ -24,7 +24,6 @@ import { KEYCLOAK_ADMIN_SETTINGS, type KeycloakAdmin } from './keycloak-admin.js
 import { adminUsersFilters, type AdminUserListItem, type ProjectInfo, type UserDetail, type UserResponse } from './user-schemas.js';
 import type { z } from 'zod';
 import type { userCreateBody, userUpdateBody } from './user-schemas.js';
-import { parseFilters } from '../api/pagination.js';
 
 export interface UserAdminDeps {
   db: Kysely<Database>;
@@ -142,10 +141,19 @@ export class UserAdminService {
   async list(caller: AuthUser, q: { page: number; per_page: number; search?: string; filters?: string }) {
     const scope = this.sees(caller);
     if (scope === 'none') throw forbidden(PROJECT_ADMIN_OR_ADMIN);
-    const raw = parseFilters(q.filters, 'filters must be a valid JSON object');
+    const help = 'Example: filters={"projects":["proj1"],"is_active":true}';
+    let raw: unknown = {};
+    if (q.filters) {
+      try {
+        raw = JSON.parse(q.filters);
+      } catch {
+        raw = undefined;
+      }
+      if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw badRequest('Invalid filters', 'filters must be a valid JSON object', help);
+    }
     const parsed = adminUsersFilters.safeParse(raw);
     if (!parsed.success) {
-      throw badRequest('Invalid filters', `filters: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'filters'}: ${i.message}`).join('; ')}`, 'Example: filters={"projects":["proj1"],"is_active":true}');
+      throw badRequest('Invalid filters', `filters: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'filters'}: ${i.message}`).join('; ')}`, help);
     }
     const f = parsed.data;
     const mine = new Set([...caller.projects, ...caller.adminProjects]);

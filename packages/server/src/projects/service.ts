@@ -15,7 +15,7 @@ import { ApiError, badRequest, conflict } from '../api/errors.js';
 import type { AuditLog } from '../audit/audit.js';
 import type { Database } from '../store/schema.js';
 import { fromBool } from '../store/json.js';
-import { likeEscape } from '../identity/repo.js';
+import { escapeLike, like } from '../store/like.js';
 import type { MembershipStore } from './memberships.js';
 import type { ProjectsTable } from './tables.js';
 import type {
@@ -303,13 +303,9 @@ export class ProjectService {
     const search = q.search?.trim();
     const lower = search?.toLowerCase();
     if (lower) {
-      const pattern = `%${likeEscape(lower)}%`;
+      const pattern = `%${escapeLike(lower)}%`;
       query = query.where((eb) =>
-        eb.or([
-          eb(eb.fn('lower', [eb.fn.coalesce('display_name', 'name')]), 'like', pattern),
-          eb('name_lower', 'like', pattern),
-          eb(eb.fn('lower', ['description']), 'like', pattern),
-        ]),
+        eb.or([like(eb.fn('lower', [eb.fn.coalesce('display_name', 'name')]), pattern), like(eb.ref('name_lower'), pattern), like(eb.fn('lower', ['description']), pattern)]),
       );
     }
     const { n } = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -612,9 +608,9 @@ export class ProjectService {
     let q = this.db.selectFrom('projects').selectAll();
     const s = search?.trim().toLowerCase();
     if (s) {
-      const pattern = `%${likeEscape(s)}%`;
+      const pattern = `%${escapeLike(s)}%`;
       q = q
-        .where((eb) => eb.or([eb(eb.fn('lower', [eb.fn.coalesce('display_name', 'name')]), 'like', pattern), eb('name_lower', 'like', pattern)]))
+        .where((eb) => eb.or([like(eb.fn('lower', [eb.fn.coalesce('display_name', 'name')]), pattern), like(eb.ref('name_lower'), pattern)]))
         .orderBy((eb) =>
           eb
             .case()

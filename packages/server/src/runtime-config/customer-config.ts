@@ -214,6 +214,7 @@ export const settingNotFound = (id: string) =>
 // ── the service ──
 
 export interface CustomerConfigDeps {
+  /** The YAML components (replaced by `load`). */
   components: Component[];
   dynamic: DynamicConfigService;
   /** Components computed from the server's state (never overridable). */
@@ -228,6 +229,11 @@ const dropNulls = (s: Record<string, unknown>) => Object.fromEntries(Object.entr
 export class CustomerConfigService {
   private cached?: { until: number; overrides: Map<string, Record<string, unknown>> };
   private version = 0;
+
+  /** Replaces the YAML components (the module loads the file at start-up). */
+  load(components: Component[]): void {
+    this.d.components = components;
+  }
 
   constructor(private readonly d: CustomerConfigDeps) {
     d.dynamic.onChange((key) => {

@@ -10,6 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ApiError, badRequest, conflict } from '../api/errors.js';
 import type { Database } from '../store/schema.js';
 import { newRowId } from '../store/ids.js';
+import { escapeLike, like } from '../store/like.js';
 import type { DynamicConfigTable } from './tables.js';
 
 export const VALUE_TYPES = ['string', 'int', 'float', 'bool'] as const;
@@ -95,7 +96,7 @@ export class DynamicConfigService {
 
   async list(prefix?: string): Promise<DynamicConfigEntry[]> {
     let q = this.db.selectFrom('dynamic_config').selectAll();
-    if (prefix) q = q.where('key', 'like', `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    if (prefix) q = q.where((eb) => like(eb.ref('key'), `${escapeLike(prefix)}%`));
     return (await q.orderBy('key').execute()).map(toEntry);
   }
 

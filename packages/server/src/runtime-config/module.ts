@@ -25,7 +25,7 @@ export function runtimeConfigModule(infra: Infra): Module<RuntimeConfigServices>
     { id: 'idpProvider', settings: { enabled: true, availableForExternal: true, value: config.idp === 'embedded' ? 'local' : 'keycloak' } },
   ];
   const customer = new CustomerConfigService({
-    components: loadCustomerConfig(config.customerConfig),
+    components: [],
     dynamic,
     runtime,
     onError: (err) => infra.log.warn({ err: err.message }, 'customer config overrides could not be read; serving the last known ones'),
@@ -34,5 +34,9 @@ export function runtimeConfigModule(infra: Infra): Module<RuntimeConfigServices>
     name: 'runtime-config',
     services: { dynamic, customer },
     routes: runtimeConfigRoutes({ dynamic, customer, audit: infra.audit }),
+    init() {
+      // A file that does not read stops the start-up with a message naming CODEMIE_CUSTOMER_CONFIG.
+      customer.load(loadCustomerConfig(config.customerConfig));
+    },
   };
 }
