@@ -71,6 +71,8 @@ describe('Python SDK (codemie-sdk-python from PyPI) against the built server', (
     CODEMIE_PROJECT: COMPAT.project,
     CODEMIE_LLM_MODEL: COMPAT.model,
     CODEMIE_LOCAL_API_URL: local.server.url,
+    CODEMIE_ADMIN_USERNAME: 'admin',
+    CODEMIE_ADMIN_PASSWORD: COMPAT.adminPassword,
     COMPAT_AUTH_MODE: mode,
   });
 
