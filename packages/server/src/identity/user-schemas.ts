@@ -1,5 +1,6 @@
 /** Wire schemas of "me" (/v1/user, /v1/user/data) and the user-admin API (/v1/admin/users...). */
 import { z } from 'zod';
+import { intQuery } from '../api/schemas.js';
 
 const msg = (required: string, invalid: string) => ({ error: (i: { input: unknown }) => (i.input === undefined ? required : invalid) });
 
@@ -84,13 +85,8 @@ export const userDetailSchema = z
   .meta({ id: 'CodeMieUserDetail' });
 
 export const adminUsersQuery = z.object({
-  page: z.coerce.number({ error: 'Input should be a valid integer' }).int().min(0, 'Input should be greater than or equal to 0').default(0),
-  per_page: z.coerce
-    .number({ error: 'Input should be a valid integer' })
-    .int()
-    .min(1, 'Input should be greater than or equal to 1')
-    .max(100, 'Input should be less than or equal to 100')
-    .default(20),
+  page: intQuery({ min: 0 }).default(0),
+  per_page: intQuery({ min: 1, max: 100 }).default(20),
   search: z.string().max(500).optional(),
   filters: z.string().max(10_000).optional(),
 });
@@ -111,7 +107,7 @@ export const userIdParams = z.object({ user_id: z.string().min(1).max(255) });
 export const userProjectParams = z.object({ user_id: z.string().min(1).max(255), project_name: z.string().min(1).max(255) });
 
 export const userCreateBody = z.object({
-  email: z.email({ error: (i) => (i.input === undefined ? 'Field required' : 'value is not a valid email address') }),
+  email: z.email({ error: (i) => (i.input === undefined ? 'Field required' : 'value is not a valid email address') }).max(254),
   username: z
     .string(msg('Field required', 'Input should be a valid string'))
     .min(3, 'String should have at least 3 characters')
@@ -126,7 +122,7 @@ export const userCreateBody = z.object({
 export const userUpdateBody = z.object({
   name: z.string().max(255).nullish(),
   picture: z.string().max(2000).nullish(),
-  email: z.string().max(320).nullish(),
+  email: z.email({ error: 'value is not a valid email address' }).max(254).nullish(),
   username: z.string().max(255).nullish(),
   user_type: z.string().max(40).nullish(),
   is_admin: z.boolean().nullish(),
@@ -134,7 +130,7 @@ export const userUpdateBody = z.object({
   is_auditor: z.boolean().nullish(),
   is_active: z.boolean().nullish(),
   /** Presence matters: an explicit null asks for "unlimited". */
-  project_limit: z.number().int('Input should be a valid integer').nullish(),
+  project_limit: z.number().int('Input should be a valid integer').max(1_000_000, 'Input should be less than or equal to 1000000').nullish(),
 });
 
 export const passwordBody = z.object({ new_password: z.string(msg('Field required', 'Input should be a valid string')).max(1024) });

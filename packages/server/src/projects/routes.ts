@@ -249,7 +249,7 @@ export function csvScope(projects: ProjectService): RouteScope {
         params: projectParams,
         multipart: { fields: { file: { type: 'binary', required: true, description: 'CSV, UTF-8, at most 5 MB and 1000 rows' } } },
         responses: { 200: csvValidationSchema },
-        errors: [403, 404, 413, 415],
+        errors: [400, 403, 404, 413, 415],
         async handler({ user, params, req }) {
           return projects.validateCsv(user, params.projectName, await csvFile(req));
         },
@@ -263,7 +263,7 @@ export function csvScope(projects: ProjectService): RouteScope {
         params: projectParams,
         multipart: { fields: { file: { type: 'binary', required: true, description: 'CSV, UTF-8, at most 5 MB and 1000 rows' } } },
         responses: { 200: bulkAssignmentSchema },
-        errors: [403, 404, 413, 415],
+        errors: [400, 403, 404, 413, 415],
         async handler({ user, params, req }) {
           return projects.importCsv(user, params.projectName, await csvFile(req));
         },

@@ -3,7 +3,7 @@
  * official Python SDK reads them: snake_case, no top-level `data` key where the SDK unwraps it).
  */
 import { z } from 'zod';
-import { boolQuery } from '../api/schemas.js';
+import { boolQuery, intQuery } from '../api/schemas.js';
 
 // ── requests ──
 
@@ -48,17 +48,11 @@ export const projectUpdateBody = z
     if (!mutable) fail('At least one mutable field must be provided');
   });
 
-const pageNumber = z.coerce.number({ error: 'Input should be a valid integer' }).int('Input should be a valid integer').min(0, 'Input should be greater than or equal to 0');
 
 export const projectListQuery = z.object({
   search: z.string().max(500).optional(),
-  page: pageNumber.default(0),
-  per_page: z.coerce
-    .number({ error: 'Input should be a valid integer' })
-    .int('Input should be a valid integer')
-    .min(10, 'Input should be greater than or equal to 10')
-    .max(100, 'Input should be less than or equal to 100')
-    .default(20),
+  page: intQuery({ min: 0 }).default(0),
+  per_page: intQuery({ min: 10, max: 100 }).default(20),
   include_counters: boolQuery(true),
   include_spending: boolQuery(false),
   include_budgets: boolQuery(false),
@@ -96,7 +90,7 @@ export const ownershipBody = z.object({ user_id: z.string(requiredText()).min(1)
 
 export const applicationsQuery = z.object({
   search: z.string().max(500).optional(),
-  limit: z.coerce.number({ error: 'Input should be a valid integer' }).int().min(1).max(100_000).optional(),
+  limit: intQuery({ min: 1, max: 100_000 }).optional(),
 });
 export const applicationBody = z.object({ name: z.string(requiredText()).min(1, 'String should have at least 1 character').max(255) });
 

@@ -15,7 +15,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('projects')
     .addColumn('name', 'varchar(255)', (c) => c.primaryKey())
     // Names are unique case-insensitively.
-    .addColumn('name_lower', 'varchar(255)', (c) => c.notNull().unique())
+    .addColumn('name_lower', 'text', (c) => c.notNull().unique())
     .addColumn('display_name', 'varchar(150)')
     .addColumn('description', 'text')
     .addColumn('project_type', 'varchar(20)', (c) => c.notNull())
