@@ -17,8 +17,9 @@
  * when any process does: see `RedisInvalidation`). A fill that raced a write is not kept.
  */
 import type { Redis } from 'ioredis';
+import { decodeJwt } from 'jose';
 import type { Authenticator, AuthUser } from '../api/auth.js';
-import { ApiError } from '../api/errors.js';
+import { ApiError, unauthorized } from '../api/errors.js';
 import { deepFreeze } from '../deep-freeze.js';
 import type { Membership, MembershipStore } from '../projects/memberships.js';
 import { EXTERNAL_REALM, type IdentityRepo, type UserRecord } from './repo.js';
@@ -34,6 +35,9 @@ export interface EffectiveUsersOptions {
   memberships: MembershipStore;
   /** Realm of the embedded IdP (rows of other realms are external users). */
   realm: string;
+  /** Whether the embedded IdP runs, and the external issuers trusted (they win over the realm-suffix rule, as in the verifier). */
+  embedded: boolean;
+  trustedIssuers: string[];
   adminRole: string;
   auditorRole: string;
   /** How long an entry is kept without a write (0: no cache). */
@@ -127,6 +131,8 @@ export class EffectiveUsers {
     if (hit && hit.until > now) return hit;
     const version = this.version;
     let row = await this.opts.repo.userRowById(claimed.id);
+    // A token of this server's own IdP whose user was removed since: not an external user.
+    if (!row && this.issuedHere(claimed)) throw unauthorized('The user of this token no longer exists.');
     if (!row || row.realm === EXTERNAL_REALM) row = await this.recordExternal(claimed, row);
     const memberships = await this.opts.memberships.of(claimed.id);
     const entry: Entry = { until: now + this.opts.ttlMs, row, memberships };
@@ -135,6 +141,18 @@ export class EffectiveUsers {
       this.cache.set(claimed.id, entry);
     }
     return entry;
+  }
+
+  private issuedHere(u: AuthUser): boolean {
+    if (!this.opts.embedded || !u.token) return false;
+    try {
+      const iss = decodeJwt(u.token).iss;
+      if (typeof iss !== 'string') return false;
+      const clean = iss.replace(/\/+$/, '');
+      return !this.opts.trustedIssuers.some((t) => t.replace(/\/+$/, '') === clean) && clean.endsWith(`/auth/realms/${this.opts.realm}`);
+    } catch {
+      return false;
+    }
   }
 
   /**

@@ -37,6 +37,8 @@ export function identityModule(infra: Infra): Module<IdentityServices> {
     repo: rt.repo,
     memberships: rt.memberships,
     realm: config.idpRealm,
+    embedded: rt.embedded,
+    trustedIssuers: config.trustedIssuers,
     adminRole: config.adminRole,
     auditorRole: config.auditorRole,
     ttlMs: config.membershipCacheMs,

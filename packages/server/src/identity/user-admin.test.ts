@@ -257,6 +257,16 @@ describe.each(DB_KINDS)('user admin API on %s', (db) => {
     expect((await req('plain', 'PUT', '/v1/user/data', {})).json().sidebar_view).toBe('flat');
   });
 
+  it('a token of a user removed since (codemie idp user remove) is refused, not taken for an external user', async () => {
+    await createUser(p, { username: 'temp' });
+    tok.temp = await passwordToken(p, 'temp');
+    expect((await req('temp', 'GET', '/v1/user')).statusCode).toBe(200);
+    await p.services.identity.admin.removeUser('temp');
+    const res = await req('temp', 'GET', '/v1/user');
+    expect([res.statusCode, err(res).details]).toEqual([401, 'The user of this token no longer exists.']);
+    expect((await req('admin', 'GET', '/v1/admin/users?search=temp')).json().data).toEqual([]);
+  });
+
   it('the CLI works on the same memberships (codemie idp user set-projects → API)', async () => {
     await p.services.identity.admin.setProjects('pam', ['team-b'], []);
     expect((await req('pam', 'GET', '/v1/user')).json()).toMatchObject({ applications: ['team-b'], applications_admin: [] });
