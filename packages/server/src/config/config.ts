@@ -48,6 +48,10 @@ export const configSchema = z.object({
   limitProjectRequestsPerMinute: int(0, 100_000_000).default(6000),
   /** Platform admins are neither limited nor counted. */
   limitExemptAdmins: bool.default(true),
+  /** Load shedding (limits/shedding.ts): run-starting calls one process works on at once; beyond → 503 (0 = off). */
+  maxInflightCalls: int(0, 1_000_000).default(1000),
+  /** The same bound for one user's calls in one process. */
+  maxInflightCallsPerUser: int(0, 1_000_000).default(0),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Maximum accepted request body, in bytes. */
   bodyLimit: int(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
@@ -230,6 +234,8 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_LIMIT_USER_REQUESTS_PER_MINUTE: 'limitUserRequestsPerMinute',
   CODEMIE_LIMIT_PROJECT_REQUESTS_PER_MINUTE: 'limitProjectRequestsPerMinute',
   CODEMIE_LIMIT_EXEMPT_ADMINS: 'limitExemptAdmins',
+  CODEMIE_MAX_INFLIGHT_CALLS: 'maxInflightCalls',
+  CODEMIE_MAX_INFLIGHT_CALLS_PER_USER: 'maxInflightCallsPerUser',
   LOG_LEVEL: 'logLevel',
   CODEMIE_BODY_LIMIT: 'bodyLimit',
   CODEMIE_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
