@@ -63,8 +63,17 @@ export async function startFakeKeycloakAdmin(realm = 'ext'): Promise<FakeKeycloa
       if (users.some((x) => x.username === u.username.toLowerCase())) return send(409, { errorMessage: 'User exists with same username' });
       if (users.some((x) => x.email === u.email.toLowerCase())) return send(409, { errorMessage: 'User exists with same email' });
       const id = randomUUID();
-      users.push({ id, username: u.username.toLowerCase(), email: u.email.toLowerCase(), firstName: u.firstName, password: u.credentials?.[0]?.value, realmRoles: [] });
-      return send(201, undefined, { location: `${server.address() && `http://127.0.0.1:${(server.address() as { port: number }).port}`}${prefix}/users/${id}` });
+      users.push({
+        id,
+        username: u.username.toLowerCase(),
+        email: u.email.toLowerCase(),
+        firstName: u.firstName,
+        password: u.credentials?.[0]?.value,
+        realmRoles: [],
+      });
+      return send(201, undefined, {
+        location: `${server.address() && `http://127.0.0.1:${(server.address() as { port: number }).port}`}${prefix}/users/${id}`,
+      });
     }
     let m = /^\/roles\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && m) {

@@ -20,7 +20,12 @@ describe.each(DB_KINDS)('external IdP users on %s', (db) => {
   const token = (sub: string, username: string, extra: Record<string, unknown> = {}) =>
     ext.sign({ sub, preferred_username: username, email: `${username}@corp.example`, name: username.toUpperCase(), azp: 'codemie-sdk', ...extra });
   const call = async (platform: TestPlatform, t: string, method: string, url: string, payload?: unknown) =>
-    platform.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${t}` }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+    platform.app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${t}` },
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    });
 
   beforeAll(async () => {
     ext = await startFakeIssuer();
@@ -55,7 +60,9 @@ describe.each(DB_KINDS)('external IdP users on %s', (db) => {
     const apps = (await call(p, admin, 'GET', '/v1/admin/applications')).json().applications.map((a: any) => a.name);
     expect(apps).toEqual(expect.arrayContaining(['kc-claimed', 'kc-claimed-admin']));
     const listed = (await call(p, admin, 'GET', '/v1/admin/users?search=kc-user')).json().data;
-    expect(listed).toEqual([expect.objectContaining({ id: userSub, username: 'kc-user', email: 'kc-user@corp.example', name: 'KC-USER', auth_source: 'keycloak', is_admin: false })]);
+    expect(listed).toEqual([
+      expect.objectContaining({ id: userSub, username: 'kc-user', email: 'kc-user@corp.example', name: 'KC-USER', auth_source: 'keycloak', is_admin: false }),
+    ]);
 
     // A stored membership joins the claims at once, for the token already held.
     expect((await call(p, admin, 'POST', '/v1/projects', { name: 'stored-proj' })).statusCode).toBe(201);
@@ -98,11 +105,26 @@ describe.each(DB_KINDS)('external IdP users on %s', (db) => {
 
   it('with the Keycloak admin API: users are created there, assignable before their first login', async () => {
     const admin = await token(adminSub, 'kc-admin', { realm_access: { roles: ['admin'] } });
-    const res = await call(withKc, admin, 'POST', '/v1/admin/users', { email: 'Fresh@Corp.example', username: 'fresh', password: 'long-enough-pw-1', name: 'Fresh Person', is_auditor: true });
+    const res = await call(withKc, admin, 'POST', '/v1/admin/users', {
+      email: 'Fresh@Corp.example',
+      username: 'fresh',
+      password: 'long-enough-pw-1',
+      name: 'Fresh Person',
+      is_auditor: true,
+    });
     expect(res.statusCode).toBe(200);
     const id = res.json().id;
     expect(res.json()).toMatchObject({ username: 'fresh', email: 'fresh@corp.example', auth_source: 'keycloak', is_auditor: true });
-    expect(kc.users).toEqual([expect.objectContaining({ id, username: 'fresh', email: 'fresh@corp.example', firstName: 'Fresh', password: 'long-enough-pw-1', realmRoles: ['auditor'] })]);
+    expect(kc.users).toEqual([
+      expect.objectContaining({
+        id,
+        username: 'fresh',
+        email: 'fresh@corp.example',
+        firstName: 'Fresh',
+        password: 'long-enough-pw-1',
+        realmRoles: ['auditor'],
+      }),
+    ]);
     const dup = await call(withKc, admin, 'POST', '/v1/admin/users', { email: 'other@corp.example', username: 'fresh', password: 'long-enough-pw-1' });
     expect([dup.statusCode, dup.json().error.message]).toEqual([409, 'Username already taken']);
 

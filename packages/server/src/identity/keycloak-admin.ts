@@ -16,7 +16,8 @@ export interface KeycloakUserInput {
   realmRoles: string[];
 }
 
-export const KEYCLOAK_ADMIN_SETTINGS = 'CODEMIE_KEYCLOAK_ADMIN_URL, CODEMIE_KEYCLOAK_ADMIN_REALM, CODEMIE_KEYCLOAK_ADMIN_CLIENT_ID and CODEMIE_KEYCLOAK_ADMIN_CLIENT_SECRET';
+export const KEYCLOAK_ADMIN_SETTINGS =
+  'CODEMIE_KEYCLOAK_ADMIN_URL, CODEMIE_KEYCLOAK_ADMIN_REALM, CODEMIE_KEYCLOAK_ADMIN_CLIENT_ID and CODEMIE_KEYCLOAK_ADMIN_CLIENT_SECRET';
 
 type KcConfig = Pick<Config, 'keycloakAdminUrl' | 'keycloakAdminRealm' | 'keycloakAdminClientId' | 'keycloakAdminClientSecret'>;
 
@@ -43,7 +44,12 @@ export class KeycloakAdmin {
   }
 
   private unavailable(what: string): ApiError {
-    return new ApiError(502, 'Identity provider request failed', `Keycloak at ${this.base} ${what}.`, `Check ${KEYCLOAK_ADMIN_SETTINGS} and the client's realm-management roles.`);
+    return new ApiError(
+      502,
+      'Identity provider request failed',
+      `Keycloak at ${this.base} ${what}.`,
+      `Check ${KEYCLOAK_ADMIN_SETTINGS} and the client's realm-management roles.`,
+    );
   }
 
   private async accessToken(): Promise<string> {
@@ -53,7 +59,11 @@ export class KeycloakAdmin {
       res = await fetch(`${this.base}/realms/${encodeURIComponent(this.realm)}/protocol/openid-connect/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: this.cfg.keycloakAdminClientId, client_secret: this.cfg.keycloakAdminClientSecret }),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: this.cfg.keycloakAdminClientId,
+          client_secret: this.cfg.keycloakAdminClientSecret,
+        }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {

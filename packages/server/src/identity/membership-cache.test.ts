@@ -29,7 +29,12 @@ describe.skipIf(!(redisUrl && pgUrl) && !ci)('membership cache across processes 
     if (!redisUrl || !pgUrl) throw new Error('TEST_REDIS_URL and TEST_DATABASE_URL are required (scripts/services.sh start postgres redis)');
     const pg = await freshPostgres();
     drop = pg.drop;
-    const env = { DATABASE_URL: pg.url, REDIS_URL: redisUrl, CODEMIE_REDIS_PREFIX: `t-${randomBytes(4).toString('hex')}`, CODEMIE_MEMBERSHIP_CACHE_MS: '600000' };
+    const env = {
+      DATABASE_URL: pg.url,
+      REDIS_URL: redisUrl,
+      CODEMIE_REDIS_PREFIX: `t-${randomBytes(4).toString('hex')}`,
+      CODEMIE_MEMBERSHIP_CACHE_MS: '600000',
+    };
     a = await startTestPlatform({ env });
     b = await startTestPlatform({ env });
   });
@@ -46,7 +51,12 @@ describe.skipIf(!(redisUrl && pgUrl) && !ci)('membership cache across processes 
     const appsOnB = async () => (await b.app.inject({ url: '/v1/user', headers })).json().applications as string[];
     expect(await appsOnB()).toEqual([]); // cached on B now, for ten minutes
     expect((await a.app.inject({ method: 'POST', url: '/v1/projects', headers: admin, payload: { name: 'roaming' } })).statusCode).toBe(201);
-    const assign = await a.app.inject({ method: 'POST', url: '/v1/projects/roaming/assignment', headers: admin, payload: { user_id: user.id, is_project_admin: false } });
+    const assign = await a.app.inject({
+      method: 'POST',
+      url: '/v1/projects/roaming/assignment',
+      headers: admin,
+      payload: { user_id: user.id, is_project_admin: false },
+    });
     expect(assign.statusCode).toBe(200);
     await until(async () => (await appsOnB()).includes('roaming'));
 

@@ -201,12 +201,7 @@ export class IdentityRepo {
   }
 
   async userByUsername(realm: string, username: string): Promise<UserRecord | undefined> {
-    const r = await this.db
-      .selectFrom('idp_users')
-      .selectAll()
-      .where('realm', '=', realm)
-      .where('username', '=', username.toLowerCase())
-      .executeTakeFirst();
+    const r = await this.db.selectFrom('idp_users').selectAll().where('realm', '=', realm).where('username', '=', username.toLowerCase()).executeTakeFirst();
     return this.one(r);
   }
 
@@ -226,7 +221,11 @@ export class IdentityRepo {
     if (!ids.length) return [];
     const out: UserRecord[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      const rows = await this.db.selectFrom('idp_users').selectAll().where('id', 'in', ids.slice(i, i + 500)).execute();
+      const rows = await this.db
+        .selectFrom('idp_users')
+        .selectAll()
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
       out.push(...rows.map(toUser));
     }
     return out;
@@ -248,21 +247,10 @@ export class IdentityRepo {
 
   /** The login lookup: username first, then a unique e-mail match. */
   async userForLogin(realm: string, login: string): Promise<{ user: UserRecord; passwordHash: string | null } | undefined> {
-    const byName = await this.db
-      .selectFrom('idp_users')
-      .selectAll()
-      .where('realm', '=', realm)
-      .where('username', '=', login.toLowerCase())
-      .executeTakeFirst();
+    const byName = await this.db.selectFrom('idp_users').selectAll().where('realm', '=', realm).where('username', '=', login.toLowerCase()).executeTakeFirst();
     if (byName) return { user: (await this.one(byName))!, passwordHash: byName.password_hash };
     if (!login.includes('@')) return undefined;
-    const byEmail = await this.db
-      .selectFrom('idp_users')
-      .selectAll()
-      .where('realm', '=', realm)
-      .where('email', '=', login.toLowerCase())
-      .limit(2)
-      .execute();
+    const byEmail = await this.db.selectFrom('idp_users').selectAll().where('realm', '=', realm).where('email', '=', login.toLowerCase()).limit(2).execute();
     return byEmail.length === 1 ? { user: (await this.one(byEmail[0]))!, passwordHash: byEmail[0].password_hash } : undefined;
   }
 
@@ -346,12 +334,7 @@ export class IdentityRepo {
   }
 
   async clientById(realm: string, clientId: string): Promise<{ client: ClientRecord; secretHash: string | null } | undefined> {
-    const r = await this.db
-      .selectFrom('idp_clients')
-      .selectAll()
-      .where('realm', '=', realm)
-      .where('client_id', '=', clientId)
-      .executeTakeFirst();
+    const r = await this.db.selectFrom('idp_clients').selectAll().where('realm', '=', realm).where('client_id', '=', clientId).executeTakeFirst();
     return r && { client: toClient(r), secretHash: r.secret_hash };
   }
 
@@ -361,11 +344,7 @@ export class IdentityRepo {
   }
 
   async setClientSecret(id: string, secretHash: string): Promise<void> {
-    await this.db
-      .updateTable('idp_clients')
-      .set({ secret_hash: secretHash, updated_at: new Date().toISOString() })
-      .where('id', '=', id)
-      .execute();
+    await this.db.updateTable('idp_clients').set({ secret_hash: secretHash, updated_at: new Date().toISOString() }).where('id', '=', id).execute();
   }
 
   async deleteClient(realm: string, clientId: string): Promise<void> {
@@ -409,12 +388,7 @@ export class IdentityRepo {
 
   /** Marks one token used; false when it already was (a replay or a concurrent refresh). */
   async consumeRefreshToken(id: string): Promise<boolean> {
-    const res = await this.db
-      .updateTable('idp_refresh_tokens')
-      .set({ revoked: 1 })
-      .where('id', '=', id)
-      .where('revoked', '=', 0)
-      .executeTakeFirst();
+    const res = await this.db.updateTable('idp_refresh_tokens').set({ revoked: 1 }).where('id', '=', id).where('revoked', '=', 0).executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
   }
 

@@ -29,7 +29,7 @@ export function userAdminRoutes(users: UserAdminService): Route[] {
       tags,
       summary: 'Users, by username, with their projects (`search`; `filters` = JSON {projects, user_type, is_active, platform_role, is_auditor, budgets})',
       description:
-        "Who: platform admins and auditors (every user, every project), project admins (every user; only the projects they are a member of are listed). Others get 403.",
+        'Who: platform admins and auditors (every user, every project), project admins (every user; only the projects they are a member of are listed). Others get 403.',
       query: adminUsersQuery,
       responses: { 200: adminUserListSchema },
       errors: [400, 403],

@@ -153,7 +153,11 @@ describe.each(DB_KINDS)('user admin API on %s', (db) => {
     const named = await req('admin', 'PUT', `/v1/admin/users/${ids.newbie}`, { name: 'N', picture: 'https://x/p.png' });
     expect(named.json()).toMatchObject({ name: 'N', picture: 'https://x/p.png' });
     const un = await req('admin', 'PUT', `/v1/admin/users/${ids.newbie}`, { username: 'x' });
-    expect([un.statusCode, err(un).message, err(un).details]).toEqual([400, 'Username cannot be changed', 'Username is an immutable identifier and cannot be modified']);
+    expect([un.statusCode, err(un).message, err(un).details]).toEqual([
+      400,
+      'Username cannot be changed',
+      'Username is an immutable identifier and cannot be modified',
+    ]);
     const none = await req('admin', 'PUT', `/v1/admin/users/${ids.newbie}`, {});
     expect([none.statusCode, err(none).message]).toEqual([400, 'No fields to update']);
     const type = await req('admin', 'PUT', `/v1/admin/users/${ids.newbie}`, { user_type: 'robot' });
@@ -179,9 +183,16 @@ describe.each(DB_KINDS)('user admin API on %s', (db) => {
     expect((await req('newbie', 'GET', '/v1/projects/team-b')).statusCode).toBe(404);
 
     // Admin and back: unlimited while admin, the default afterwards.
-    expect((await req('admin', 'PUT', `/v1/admin/users/${ids.newbie}`, { is_admin: true })).json()).toMatchObject({ is_admin: true, is_maintainer: true, project_limit: null });
+    expect((await req('admin', 'PUT', `/v1/admin/users/${ids.newbie}`, { is_admin: true })).json()).toMatchObject({
+      is_admin: true,
+      is_maintainer: true,
+      project_limit: null,
+    });
     expect((await req('newbie', 'GET', '/v1/admin/applications')).statusCode).toBe(200);
-    expect((await req('admin', 'PUT', `/v1/admin/users/${ids.newbie}`, { is_maintainer: false, is_admin: false })).json()).toMatchObject({ is_admin: false, project_limit: 3 });
+    expect((await req('admin', 'PUT', `/v1/admin/users/${ids.newbie}`, { is_maintainer: false, is_admin: false })).json()).toMatchObject({
+      is_admin: false,
+      project_limit: 3,
+    });
     expect((await req('newbie', 'GET', '/v1/admin/applications')).statusCode).toBe(403);
   });
 
@@ -200,7 +211,12 @@ describe.each(DB_KINDS)('user admin API on %s', (db) => {
       ['fresh-proj', false, false],
       ['team-b', false, true],
     ]);
-    expect((await req('plain', 'GET', '/v1/user')).json().projects).toContainEqual({ name: 'team-b', display_name: null, is_project_admin: false, is_default: true });
+    expect((await req('plain', 'GET', '/v1/user')).json().projects).toContainEqual({
+      name: 'team-b',
+      display_name: null,
+      is_project_admin: false,
+      is_default: true,
+    });
     expect((await req('admin', 'DELETE', `${base}/team-b/default`)).json()).toEqual({ message: 'Default project cleared successfully' });
     expect((await req('admin', 'DELETE', `${base}/fresh-proj`)).json()).toEqual({ message: 'Project access removed successfully' });
     const gone = await req('admin', 'DELETE', `${base}/fresh-proj`);
@@ -214,7 +230,9 @@ describe.each(DB_KINDS)('user admin API on %s', (db) => {
     const tokens = await passwordTokens(p, 'plain');
     const short = await req('admin', 'PUT', `/v1/admin/users/${ids.plain}/password`, { new_password: 'short-one' });
     expect([short.statusCode, err(short).message]).toEqual([400, 'Password must be at least 12 characters']);
-    expect((await req('admin', 'PUT', `/v1/admin/users/${ids.plain}/password`, { new_password: PW })).json()).toEqual({ message: 'Password changed successfully' });
+    expect((await req('admin', 'PUT', `/v1/admin/users/${ids.plain}/password`, { new_password: PW })).json()).toEqual({
+      message: 'Password changed successfully',
+    });
     await expect(passwordToken(p, 'plain')).rejects.toThrow(/401/);
     expect(await passwordToken(p, 'plain', PW)).toBeTruthy();
     const refresh = await p.app.inject({

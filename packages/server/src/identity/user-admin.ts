@@ -75,7 +75,12 @@ export class UserAdminService {
   private async projectInfos(memberships: Membership[], only?: (project: string) => boolean): Promise<ProjectInfo[]> {
     const kept = only ? memberships.filter((m) => only(m.project)) : memberships;
     const rows = await this.d.projects.byNames(kept.map((m) => m.project));
-    return kept.map((m) => ({ name: m.project, display_name: rows.get(m.project)?.displayName ?? null, is_project_admin: m.isProjectAdmin, is_default: m.isDefault }));
+    return kept.map((m) => ({
+      name: m.project,
+      display_name: rows.get(m.project)?.displayName ?? null,
+      is_project_admin: m.isProjectAdmin,
+      is_default: m.isDefault,
+    }));
   }
 
   private async detailOf(u: UserRecord, only?: (project: string) => boolean): Promise<UserDetail> {
@@ -212,7 +217,8 @@ export class UserAdminService {
 
   async detail(caller: AuthUser, id: string): Promise<UserDetail> {
     const scope = this.sees(caller);
-    if (scope === 'none') throw forbidden(PROJECT_ADMIN_OR_ADMIN, 'Access denied', 'If you believe you should have access, please contact your system administrator.');
+    if (scope === 'none')
+      throw forbidden(PROJECT_ADMIN_OR_ADMIN, 'Access denied', 'If you believe you should have access, please contact your system administrator.');
     const u = await this.target(id);
     if (scope === 'all') return this.detailOf(u);
     const theirs = await this.d.memberships.of(u.id);
@@ -308,7 +314,10 @@ export class UserAdminService {
       throw badRequest('Username cannot be changed', 'Username is an immutable identifier and cannot be modified');
     }
     if (present.has('email') && body.email != null && external) {
-      throw badRequest('Email cannot be changed in IDP mode', `Email is managed by identity provider (${u.authSource}). Only local auth mode allows email changes.`);
+      throw badRequest(
+        'Email cannot be changed in IDP mode',
+        `Email is managed by identity provider (${u.authSource}). Only local auth mode allows email changes.`,
+      );
     }
     let userType: string | undefined;
     if (body.user_type != null) {
@@ -316,7 +325,10 @@ export class UserAdminService {
       if (!['regular', 'external'].includes(userType)) throw badRequest('Invalid user_type', "user_type must be either 'regular' or 'external'");
     }
     if (roleChange && external) {
-      throw badRequest('Roles are managed by the identity provider', `The roles of '${u.username}' come from the tokens of its identity provider; change them there.`);
+      throw badRequest(
+        'Roles are managed by the identity provider',
+        `The roles of '${u.username}' come from the tokens of its identity provider; change them there.`,
+      );
     }
     const wasAdmin = this.isAdmin(u);
     const wantAdmin = body.is_admin != null || body.is_maintainer != null ? !!(body.is_admin || body.is_maintainer) : wasAdmin;
@@ -475,7 +487,13 @@ export class UserAdminService {
         .execute();
     }
     const r = await this.d.db.selectFrom('user_data').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
-    return { id: r.id, date: r.created_at, update_date: r.updated_at, user_id: r.user_id, sidebar_view: r.sidebar_view === 'folders' ? ('folders' as const) : ('flat' as const) };
+    return {
+      id: r.id,
+      date: r.created_at,
+      update_date: r.updated_at,
+      user_id: r.user_id,
+      sidebar_view: r.sidebar_view === 'folders' ? ('folders' as const) : ('flat' as const),
+    };
   }
 
   private event(event: string, user: AuthUser, details: Record<string, unknown>): void {

@@ -29,7 +29,14 @@ export const userResponseSchema = z
   .meta({ id: 'User' });
 
 export const userDataSchema = z
-  .object({ id: z.string(), date: z.string(), update_date: z.string(), user_id: z.string(), sidebar_view: z.enum(['flat', 'folders']), stt_support: z.boolean() })
+  .object({
+    id: z.string(),
+    date: z.string(),
+    update_date: z.string(),
+    user_id: z.string(),
+    sidebar_view: z.enum(['flat', 'folders']),
+    stt_support: z.boolean(),
+  })
   .meta({ id: 'UserData' });
 export const userDataUpdateSchema = userDataSchema.omit({ stt_support: true }).meta({ id: 'UserDataUpdated' });
 export const userDataBody = z.object({ sidebar_view: z.enum(['flat', 'folders'], { error: "Input should be 'flat' or 'folders'" }).default('flat') });

@@ -186,7 +186,12 @@ export class MembershipStore {
     const now = new Date().toISOString();
     await this.db.updateTable('project_members').set({ is_default: 0, updated_at: now }).where('user_id', '=', userId).where('is_default', '=', 1).execute();
     if (project !== null) {
-      await this.db.updateTable('project_members').set({ is_default: 1, updated_at: now }).where('user_id', '=', userId).where('project', '=', project).execute();
+      await this.db
+        .updateTable('project_members')
+        .set({ is_default: 1, updated_at: now })
+        .where('user_id', '=', userId)
+        .where('project', '=', project)
+        .execute();
     }
   }
 

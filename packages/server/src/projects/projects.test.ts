@@ -172,7 +172,11 @@ describe.each(DB_KINDS)('projects API on %s', (db) => {
     const again = await req('owner', 'POST', '/v1/projects/alpha-one/assignment', { user_id: ids.bob, is_project_admin: false });
     expect([again.statusCode, err(again)]).toEqual([
       409,
-      { message: 'User already assigned to project', details: `User '${ids.bob}' is already a member of project 'alpha-one'`, help: "Use PUT endpoint to update user's role instead" },
+      {
+        message: 'User already assigned to project',
+        details: `User '${ids.bob}' is already a member of project 'alpha-one'`,
+        help: "Use PUT endpoint to update user's role instead",
+      },
     ]);
     // A member who is not a project admin sees the project but may not manage it.
     const denied = await req('bob', 'PATCH', '/v1/projects/alpha-one', { description: 'mine now' });
@@ -186,7 +190,10 @@ describe.each(DB_KINDS)('projects API on %s', (db) => {
     const bad = await req('owner', 'POST', '/v1/projects/alpha-one/assignment', { user_id: 'not-a-uuid', is_project_admin: false });
     expect([bad.statusCode, err(bad).message, err(bad).details]).toEqual([400, 'Invalid user_id format', 'user_id must be a valid UUID']);
     const missing = await req('owner', 'POST', '/v1/projects/alpha-one/assignment', { user_id: unknown, is_project_admin: false });
-    expect([missing.statusCode, err(missing)]).toEqual([404, { message: 'User not found', details: `No user found with ID '${unknown}'`, help: 'Verify the user ID and try again' }]);
+    expect([missing.statusCode, err(missing)]).toEqual([
+      404,
+      { message: 'User not found', details: `No user found with ID '${unknown}'`, help: 'Verify the user ID and try again' },
+    ]);
     const notMember = await req('owner', 'PUT', `/v1/projects/alpha-one/assignment/${ids.carol}`, { is_project_admin: true });
     expect([notMember.statusCode, err(notMember).message]).toEqual([404, 'User is not assigned to this project']);
     const creator = await req('bob', 'DELETE', `/v1/projects/alpha-one/assignment/${ids.owner}`);
@@ -246,11 +253,22 @@ describe.each(DB_KINDS)('projects API on %s', (db) => {
     const withCreator = await req('owner', 'DELETE', `/v1/projects/alpha-one/assignments?user_id=${ids.bob}&user_id=${ids.owner}`);
     expect([withCreator.statusCode, err(withCreator).message]).toEqual([400, 'Cannot remove the project creator from the project']);
     const notAll = await req('owner', 'DELETE', `/v1/projects/alpha-one/assignments?user_id=${ids.bob}&user_id=${ids.dave}`);
-    expect([notAll.statusCode, err(notAll).message, err(notAll).details]).toEqual([404, 'One or more users are not assigned to this project', `Users not assigned: ['${ids.dave}']`]);
+    expect([notAll.statusCode, err(notAll).message, err(notAll).details]).toEqual([
+      404,
+      'One or more users are not assigned to this project',
+      `Users not assigned: ['${ids.dave}']`,
+    ]);
     const none = await req('owner', 'DELETE', '/v1/projects/alpha-one/assignments');
     expect([none.statusCode, err(none).message]).toEqual([422, 'query.user_id: Field required']);
     const rm = await req('owner', 'DELETE', `/v1/projects/alpha-one/assignments?user_id=${ids.bob}&user_id=${ids.carol}`);
-    expect(rm.json()).toMatchObject({ message: 'Bulk removal completed: 2 users removed', total: 2, results: [{ user_id: ids.bob, action: 'removed', is_project_admin: null }, { user_id: ids.carol, action: 'removed' }] });
+    expect(rm.json()).toMatchObject({
+      message: 'Bulk removal completed: 2 users removed',
+      total: 2,
+      results: [
+        { user_id: ids.bob, action: 'removed', is_project_admin: null },
+        { user_id: ids.carol, action: 'removed' },
+      ],
+    });
   });
 
   it('CSV: per-row errors, structural 422/413, import all or nothing', async () => {
@@ -261,9 +279,15 @@ describe.each(DB_KINDS)('projects API on %s', (db) => {
         Buffer.isBuffer(content) ? content : Buffer.from(content),
         Buffer.from(`\r\n--${boundary}--\r\n`),
       ]);
-      return p.app.inject({ method: 'POST', url: `/v1/projects/alpha-one/${path}`, headers: { ...as(who), 'content-type': `multipart/form-data; boundary=${boundary}` }, payload });
+      return p.app.inject({
+        method: 'POST',
+        url: `/v1/projects/alpha-one/${path}`,
+        headers: { ...as(who), 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload,
+      });
     };
-    const csv = '\ufeffemail,role\nBOB@example.com,project_admin\nnobody@example.com,user\nbob@example.com,user\ncarol@example.com,administrator\ncarol2@example.com,owner\n';
+    const csv =
+      '\ufeffemail,role\nBOB@example.com,project_admin\nnobody@example.com,user\nbob@example.com,user\ncarol@example.com,administrator\ncarol2@example.com,owner\n';
     const v = await upload('import-users/validate', csv);
     expect(v.statusCode).toBe(200);
     expect(v.json().users).toEqual([
@@ -302,12 +326,24 @@ describe.each(DB_KINDS)('projects API on %s', (db) => {
     expect((await upload('import-users/validate', 'email\nbob@example.com\n', 'bob')).statusCode).toBe(404);
 
     const ok = await upload('import-users', 'email,role\nbob@example.com,project_admin\n"carol@example.com",\n');
-    expect(ok.json()).toMatchObject({ message: 'CSV import completed: 2 users processed', total: 2, results: [{ user_id: ids.bob, action: 'assigned', is_project_admin: true }, { user_id: ids.carol, action: 'assigned', is_project_admin: false }] });
+    expect(ok.json()).toMatchObject({
+      message: 'CSV import completed: 2 users processed',
+      total: 2,
+      results: [
+        { user_id: ids.bob, action: 'assigned', is_project_admin: true },
+        { user_id: ids.carol, action: 'assigned', is_project_admin: false },
+      ],
+    });
     await req('owner', 'DELETE', `/v1/projects/alpha-one/assignments?user_id=${ids.bob}&user_id=${ids.carol}`);
   });
 
   it('update: fields, clears, validation, rename guard, chargeback not available', async () => {
-    const d = await req('owner', 'PATCH', '/v1/projects/alpha-one', { display_name: 'Renamed view', description: 'new', clear_cost_center: false, clear_description: false });
+    const d = await req('owner', 'PATCH', '/v1/projects/alpha-one', {
+      display_name: 'Renamed view',
+      description: 'new',
+      clear_cost_center: false,
+      clear_description: false,
+    });
     expect(d.json()).toMatchObject({ name: 'alpha-one', display_name: 'Renamed view', description: 'new' });
     expect((await req('owner', 'PATCH', '/v1/projects/alpha-one', { clear_display_name: true })).json().display_name).toBeNull();
     expect((await req('owner', 'PATCH', '/v1/projects/alpha-one', { clear_description: true })).json().description).toBeNull();
@@ -324,7 +360,11 @@ describe.each(DB_KINDS)('projects API on %s', (db) => {
     const clash = await req('owner', 'PATCH', '/v1/projects/alpha-one', { name: 'dave-1' });
     expect([clash.statusCode, err(clash).message]).toEqual([409, "Project 'dave-1' already exists. Please choose a different name."]);
     const charge = await req('owner', 'PATCH', '/v1/projects/alpha-one', { chargeback_attribution: 'cost_center' });
-    expect([charge.statusCode, err(charge).message, err(charge).details]).toEqual([403, 'Feature not available', 'Project chargeback configuration is not enabled for this customer.']);
+    expect([charge.statusCode, err(charge).message, err(charge).details]).toEqual([
+      403,
+      'Feature not available',
+      'Project chargeback configuration is not enabled for this customer.',
+    ]);
     // A project with no members can be renamed (admin-created ones).
     const renamed = await req('admin', 'PATCH', '/v1/projects/UPPER-App', { name: 'upper-renamed' });
     expect(renamed.json().name).toBe('upper-renamed');

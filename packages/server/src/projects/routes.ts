@@ -36,7 +36,8 @@ import {
 import type { ProjectService } from './service.js';
 
 const tags = ['projects'];
-const MANAGE = 'Who: platform admins, the project\'s administrators and its creator. Callers who cannot see the project get 404 "Project not found"; members and auditors who see it but may not manage it get 403.';
+const MANAGE =
+  'Who: platform admins, the project\'s administrators and its creator. Callers who cannot see the project get 404 "Project not found"; members and auditors who see it but may not manage it get 403.';
 
 export function projectRoutes(projects: ProjectService): Route[] {
   return [

@@ -39,15 +39,21 @@ export const projectUpdateBody = z
     if (given(b.display_name) && b.clear_display_name) return fail('Provide either display_name or clear_display_name');
     if (given(b.description) && b.clear_description) return fail('Provide either description or clear_description');
     const mutable =
-      [b.name, b.display_name, b.description, b.cost_center_id, b.enforce_member_spend_limits, b.chargeback_enabled, b.chargeback_attribution, b.cli_analytics_enabled].some(
-        given,
-      ) ||
+      [
+        b.name,
+        b.display_name,
+        b.description,
+        b.cost_center_id,
+        b.enforce_member_spend_limits,
+        b.chargeback_enabled,
+        b.chargeback_attribution,
+        b.cli_analytics_enabled,
+      ].some(given) ||
       b.clear_display_name ||
       b.clear_description ||
       b.clear_cost_center;
     if (!mutable) fail('At least one mutable field must be provided');
   });
-
 
 export const projectListQuery = z.object({
   search: z.string().max(500).optional(),
@@ -65,8 +71,13 @@ export const projectListQuery = z.object({
 export const projectParams = z.object({ projectName: z.string().min(1).max(255) });
 export const projectUserParams = z.object({ projectName: z.string().min(1).max(255), userId: z.string().min(1).max(255) });
 
-export const assignmentBody = z.object({ user_id: z.string(requiredText()), is_project_admin: z.boolean({ error: (i) => (i.input === undefined ? 'Field required' : 'Input should be a valid boolean') }) });
-export const assignmentUpdateBody = z.object({ is_project_admin: z.boolean({ error: (i) => (i.input === undefined ? 'Field required' : 'Input should be a valid boolean') }) });
+export const assignmentBody = z.object({
+  user_id: z.string(requiredText()),
+  is_project_admin: z.boolean({ error: (i) => (i.input === undefined ? 'Field required' : 'Input should be a valid boolean') }),
+});
+export const assignmentUpdateBody = z.object({
+  is_project_admin: z.boolean({ error: (i) => (i.input === undefined ? 'Field required' : 'Input should be a valid boolean') }),
+});
 
 export const bulkAssignBody = z.object({
   users: z

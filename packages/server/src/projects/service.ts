@@ -18,14 +18,7 @@ import { fromBool } from '../store/json.js';
 import { escapeLike, like } from '../store/like.js';
 import type { MembershipStore } from './memberships.js';
 import type { ProjectsTable } from './tables.js';
-import type {
-  BulkAssignmentWire,
-  CsvValidationWire,
-  ProjectCounters,
-  ProjectDetailWire,
-  ProjectListItemWire,
-  ProjectWire,
-} from './schemas.js';
+import type { BulkAssignmentWire, CsvValidationWire, ProjectCounters, ProjectDetailWire, ProjectListItemWire, ProjectWire } from './schemas.js';
 import { parseCsvImport, type CsvRow } from './csv.js';
 
 export const COUNTERS = ['assistants_count', 'workflows_count', 'integrations_count', 'datasources_count', 'skills_count'] as const;
@@ -85,7 +78,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const ERR = {
   notFound: () => new ApiError(404, 'Project not found'),
   accessDenied: (project: string) =>
-    new ApiError(403, 'Access denied', `You do not have permission to manage the project '${project}'.`, 'Ask a platform administrator or an administrator of this project.'),
+    new ApiError(
+      403,
+      'Access denied',
+      `You do not have permission to manage the project '${project}'.`,
+      'Ask a platform administrator or an administrator of this project.',
+    ),
   duplicate: (name: string) => conflict(`Project '${name}' already exists. Please choose a different name.`),
   personalMembership: () => new ApiError(403, 'Cannot modify membership of a personal project'),
   invalidUserId: () => badRequest('Invalid user_id format', 'user_id must be a valid UUID'),
@@ -305,7 +303,11 @@ export class ProjectService {
     if (lower) {
       const pattern = `%${escapeLike(lower)}%`;
       query = query.where((eb) =>
-        eb.or([like(eb.fn('lower', [eb.fn.coalesce('display_name', 'name')]), pattern), like(eb.ref('name_lower'), pattern), like(eb.fn('lower', ['description']), pattern)]),
+        eb.or([
+          like(eb.fn('lower', [eb.fn.coalesce('display_name', 'name')]), pattern),
+          like(eb.ref('name_lower'), pattern),
+          like(eb.fn('lower', ['description']), pattern),
+        ]),
       );
     }
     const { n } = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -325,7 +327,12 @@ export class ProjectService {
       }
       page = page.orderBy('created_at', 'desc').orderBy('name', 'asc');
     }
-    const rows = (await page.limit(q.per_page).offset(q.page * q.per_page).execute()).map(toRecord);
+    const rows = (
+      await page
+        .limit(q.per_page)
+        .offset(q.page * q.per_page)
+        .execute()
+    ).map(toRecord);
     const names = rows.map((r) => r.name);
     const [counts, counters] = await Promise.all([this.memberships.counts(names), q.include_counters ? this.counters(names) : undefined]);
     return {
@@ -486,7 +493,12 @@ export class ProjectService {
     const p = await this.membershipTarget(user, name);
     const target = await this.user(userId);
     if (!(await this.memberships.setAdmin(target.id, p.name, isProjectAdmin))) {
-      throw new ApiError(404, 'User is not assigned to this project', `User '${userId}' is not a member of project '${p.name}'`, 'Use POST endpoint to assign the user first');
+      throw new ApiError(
+        404,
+        'User is not assigned to this project',
+        `User '${userId}' is not a member of project '${p.name}'`,
+        'Use POST endpoint to assign the user first',
+      );
     }
     this.memberships.changed([target.id]);
     this.event('user.project_role_updated', user, { project: p.name, target: target.id, is_project_admin: isProjectAdmin });
@@ -509,7 +521,12 @@ export class ProjectService {
     await this.creatorGuard(p, [userId]);
     const target = await this.user(userId);
     if (!(await this.memberships.remove(target.id, p.name))) {
-      throw new ApiError(404, 'User is not assigned to this project', `User '${userId}' is not a member of project '${p.name}'`, 'Verify the user is assigned to this project');
+      throw new ApiError(
+        404,
+        'User is not assigned to this project',
+        `User '${userId}' is not a member of project '${p.name}'`,
+        'Verify the user is assigned to this project',
+      );
     }
     this.memberships.changed([target.id]);
     this.event('user.project_removed', user, { project: p.name, target: target.id });
@@ -518,7 +535,8 @@ export class ProjectService {
 
   private async usersOf(ids: string[]) {
     const dups = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))].sort();
-    if (dups.length) throw badRequest('Duplicate user IDs in request', `Duplicate user_ids: ${pyList(dups)}`, 'Each user_id must appear only once in the request');
+    if (dups.length)
+      throw badRequest('Duplicate user IDs in request', `Duplicate user_ids: ${pyList(dups)}`, 'Each user_id must appear only once in the request');
     const found = await this.deps.users.getMany(ids);
     const missing = ids.filter((id) => !found.has(id));
     if (missing.some((id) => !UUID.test(id))) throw ERR.invalidUserId();
@@ -527,13 +545,19 @@ export class ProjectService {
   }
 
   /** All-or-nothing upsert of memberships, in request order. */
-  async bulkAssign(user: AuthUser, name: string, items: Array<{ user_id: string; is_project_admin: boolean }>, message?: (n: number) => string): Promise<BulkAssignmentWire> {
+  async bulkAssign(
+    user: AuthUser,
+    name: string,
+    items: Array<{ user_id: string; is_project_admin: boolean }>,
+    message?: (n: number) => string,
+  ): Promise<BulkAssignmentWire> {
     const p = await this.membershipTarget(user, name);
     await this.usersOf(items.map((i) => i.user_id));
     const results = await this.db.transaction().execute(async (trx) => {
       const ms = this.memberships.on(trx);
       const out: BulkAssignmentWire['results'] = [];
-      for (const i of items) out.push({ user_id: i.user_id, action: await ms.upsert(i.user_id, p.name, i.is_project_admin), is_project_admin: i.is_project_admin });
+      for (const i of items)
+        out.push({ user_id: i.user_id, action: await ms.upsert(i.user_id, p.name, i.is_project_admin), is_project_admin: i.is_project_admin });
       return out;
     });
     this.memberships.changed(items.map((i) => i.user_id));
@@ -553,7 +577,12 @@ export class ProjectService {
     const members = new Set((await this.memberships.members(p.name)).map((m) => m.userId));
     const notMembers = userIds.filter((id) => !members.has(id));
     if (notMembers.length) {
-      throw new ApiError(404, 'One or more users are not assigned to this project', `Users not assigned: ${pyList(notMembers)}`, 'Verify all users are members of this project');
+      throw new ApiError(
+        404,
+        'One or more users are not assigned to this project',
+        `Users not assigned: ${pyList(notMembers)}`,
+        'Verify all users are members of this project',
+      );
     }
     await this.db.transaction().execute(async (trx) => {
       const ms = this.memberships.on(trx);
@@ -620,7 +649,10 @@ export class ProjectService {
             .end(),
         );
     }
-    const rows = await q.orderBy('name').limit(limit ?? 10_000).execute();
+    const rows = await q
+      .orderBy('name')
+      .limit(limit ?? 10_000)
+      .execute();
     return rows.map(toRecord);
   }
 

@@ -78,7 +78,14 @@ export const DECLARATIONS: SettingDeclaration[] = [
     description: 'A short notice shown under the chat input to every user.',
     fields: [
       field({ name: 'enabled', type: 'switch', label: 'Show the disclaimer' }),
-      field({ name: 'text', type: 'textarea', label: 'Text', description: 'Markdown; block markup is flattened where it is shown.', max_length: 1000, markup: 'markdown' }),
+      field({
+        name: 'text',
+        type: 'textarea',
+        label: 'Text',
+        description: 'Markdown; block markup is flattened where it is shown.',
+        max_length: 1000,
+        markup: 'markdown',
+      }),
     ],
   },
   {
@@ -164,11 +171,17 @@ function htmlUnescape(s: string): string {
   return s
     .replace(/&#x([0-9a-f]+);?/gi, (_, h: string) => String.fromCodePoint(parseInt(h, 16)))
     .replace(/&#(\d+);?/g, (_, d: string) => String.fromCodePoint(Number(d)))
-    .replace(/&(lt|gt|quot|apos|amp|colon|tab|newline);/gi, (m: string, n: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&', colon: ':', tab: '\t', newline: '\n' })[n.toLowerCase()] ?? m);
+    .replace(
+      /&(lt|gt|quot|apos|amp|colon|tab|newline);/gi,
+      (m: string, n: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&', colon: ':', tab: '\t', newline: '\n' })[n.toLowerCase()] ?? m,
+    );
 }
 
 /** What a browser would see as the scheme: entities decoded, whitespace and control characters gone, lower case. */
-const compact = (s: string) => htmlUnescape(s).replace(/[\s\u0000-\u001f\u007f]+/g, '').toLowerCase();
+const compact = (s: string) =>
+  htmlUnescape(s)
+    .replace(/[\s\u0000-\u001f\u007f]+/g, '')
+    .toLowerCase();
 
 /** Markdown fields: script/style/iframe blocks removed, other tags stripped (their text kept), entities decoded. */
 export function sanitizeMarkdown(s: string): string {
@@ -178,7 +191,9 @@ export function sanitizeMarkdown(s: string): string {
 
 export function validateSettings(decl: SettingDeclaration, settings: Record<string, unknown>): Record<string, unknown> {
   const declared = new Set(decl.fields.map((f) => f.name));
-  const unknown = Object.keys(settings).filter((k) => !declared.has(k)).sort();
+  const unknown = Object.keys(settings)
+    .filter((k) => !declared.has(k))
+    .sort();
   if (unknown.length) throw badRequest('Unknown configuration fields', `Fields not declared for '${decl.component_id}': ${unknown.join(', ')}`);
   const out: Record<string, unknown> = {};
   for (const f of decl.fields) {
@@ -199,7 +214,8 @@ export function validateSettings(decl: SettingDeclaration, settings: Record<stri
       throw badRequest('Invalid configuration value', f.pattern_message ?? `Field '${f.name}' does not match ${f.pattern}`);
     }
     const flat = compact(text);
-    if (UNSAFE_SCHEMES.some((s) => flat.startsWith(s))) throw badRequest('Unsafe link in configuration value', `Field '${f.name}' uses a disallowed URL scheme`);
+    if (UNSAFE_SCHEMES.some((s) => flat.startsWith(s)))
+      throw badRequest('Unsafe link in configuration value', `Field '${f.name}' uses a disallowed URL scheme`);
     if (f.markup === 'markdown' && UNSAFE_SCHEMES.some((s) => flat.includes(`](${s}`))) {
       throw badRequest('Unsafe link in configuration value', `Field '${f.name}' contains a link with a disallowed scheme`);
     }
@@ -208,8 +224,7 @@ export function validateSettings(decl: SettingDeclaration, settings: Record<stri
   return out;
 }
 
-export const settingNotFound = (id: string) =>
-  new ApiError(404, 'Setting not found', `Component '${id}' is not declared as dynamic configuration`);
+export const settingNotFound = (id: string) => new ApiError(404, 'Setting not found', `Component '${id}' is not declared as dynamic configuration`);
 
 // ── the service ──
 
@@ -300,7 +315,9 @@ export class CustomerConfigService {
 
   /** `GET /v1/config`: the enabled components, null settings left out. */
   async enabled(): Promise<Component[]> {
-    return (await this.resolved()).filter((c) => c.settings.enabled === true).map((c) => ({ id: c.id, settings: dropNulls(c.settings) as Component['settings'] }));
+    return (await this.resolved())
+      .filter((c) => c.settings.enabled === true)
+      .map((c) => ({ id: c.id, settings: dropNulls(c.settings) as Component['settings'] }));
   }
 
   /** For other domains: a component's `enabled` after overrides (unknown components are off). */

@@ -143,7 +143,11 @@ export class DynamicConfigService {
     return toEntry(row);
   }
 
-  async update(key: string, input: { value: string; value_type?: ValueType | null; description?: string | null }, actorId: string): Promise<DynamicConfigEntry> {
+  async update(
+    key: string,
+    input: { value: string; value_type?: ValueType | null; description?: string | null },
+    actorId: string,
+  ): Promise<DynamicConfigEntry> {
     const current = await this.get(key);
     const type = input.value_type ?? current.value_type;
     convert(input.value, type);

@@ -58,7 +58,9 @@ describe.each(DB_KINDS)('runtime configuration on %s', (db) => {
       { id: 'idpProvider', settings: { enabled: true, availableForExternal: true, value: 'local' } },
     ]);
     const apps = await req(null, 'GET', '/v1/applications');
-    expect(apps.json()).toEqual([{ name: 'Notes', description: 'Team notes', created_by: 'Ops', icon_url: null, slug: 'notes', entry: '/notes', type: 'link', arguments: null }]);
+    expect(apps.json()).toEqual([
+      { name: 'Notes', description: 'Team notes', created_by: 'Ops', icon_url: null, slug: 'notes', entry: '/notes', type: 'link', arguments: null },
+    ]);
   });
 
   it('declarations: list, one, save with checks, reset', async () => {
@@ -71,12 +73,20 @@ describe.each(DB_KINDS)('runtime configuration on %s', (db) => {
       ['text', 'textarea', 1000, 'markdown'],
     ]);
     expect(list.json().map((d: any) => d.component_id)).toEqual(['chatDisclaimer', 'banner', 'features:webSearch', 'mcpCustomServersDisabled']);
-    expect((await req('admin', 'GET', '/v1/config/declarations/banner')).json()).toMatchObject({ component_id: 'banner', value: { enabled: false, message: '', linkLabel: '', linkRoute: '' } });
+    expect((await req('admin', 'GET', '/v1/config/declarations/banner')).json()).toMatchObject({
+      component_id: 'banner',
+      value: { enabled: false, message: '', linkLabel: '', linkRoute: '' },
+    });
     expect((await req('admin', 'GET', '/v1/config/declarations/nope')).statusCode).toBe(404);
 
-    const saved = await req('admin', 'PUT', '/v1/config/declarations/chatDisclaimer', { settings: { enabled: true, text: 'See <b>the</b> [terms](https://x) &amp; <script>alert(1)</script>rules' } });
+    const saved = await req('admin', 'PUT', '/v1/config/declarations/chatDisclaimer', {
+      settings: { enabled: true, text: 'See <b>the</b> [terms](https://x) &amp; <script>alert(1)</script>rules' },
+    });
     expect(saved.json()).toEqual({ component_id: 'chatDisclaimer', settings: { enabled: true, text: 'See the [terms](https://x) & rules' } });
-    expect((await config()).find((c) => c.id === 'chatDisclaimer')).toEqual({ id: 'chatDisclaimer', settings: { enabled: true, availableForExternal: true, text: 'See the [terms](https://x) & rules' } });
+    expect((await config()).find((c) => c.id === 'chatDisclaimer')).toEqual({
+      id: 'chatDisclaimer',
+      settings: { enabled: true, availableForExternal: true, text: 'See the [terms](https://x) & rules' },
+    });
     expect((await req('admin', 'GET', '/v1/config/declarations/chatDisclaimer')).json()).toMatchObject({ overridden: true, value: { enabled: true } });
     // Overrides live in dynamic configuration.
     const row = await req('admin', 'GET', `/v1/dynamic-config/${overrideKey('chatDisclaimer')}`);
@@ -86,10 +96,28 @@ describe.each(DB_KINDS)('runtime configuration on %s', (db) => {
       ['chatDisclaimer', { enabled: true }, 400, 'Missing configuration field', "Field 'text' is required by the declaration"],
       ['chatDisclaimer', { enabled: 'yes', text: '' }, 400, 'Invalid configuration value', "Field 'enabled' must be of type bool"],
       ['chatDisclaimer', { enabled: true, text: true }, 400, 'Invalid configuration value', "Field 'text' must be of type str"],
-      ['chatDisclaimer', { enabled: true, text: '[x](javascript:alert(1))' }, 400, 'Unsafe link in configuration value', "Field 'text' contains a link with a disallowed scheme"],
+      [
+        'chatDisclaimer',
+        { enabled: true, text: '[x](javascript:alert(1))' },
+        400,
+        'Unsafe link in configuration value',
+        "Field 'text' contains a link with a disallowed scheme",
+      ],
       ['chatDisclaimer', { enabled: true, text: 'x'.repeat(1001) }, 400, 'Configuration value too long', "Field 'text' exceeds its limit of 1000 characters"],
-      ['chatDisclaimer', { enabled: true, text: '', extra: 1, another: 2 }, 400, 'Unknown configuration fields', "Fields not declared for 'chatDisclaimer': another, extra"],
-      ['banner', { enabled: true, message: 'm', linkLabel: 'go', linkRoute: ' Java&#115;cript:alert(1)' }, 400, 'Unsafe link in configuration value', "Field 'linkRoute' uses a disallowed URL scheme"],
+      [
+        'chatDisclaimer',
+        { enabled: true, text: '', extra: 1, another: 2 },
+        400,
+        'Unknown configuration fields',
+        "Fields not declared for 'chatDisclaimer': another, extra",
+      ],
+      [
+        'banner',
+        { enabled: true, message: 'm', linkLabel: 'go', linkRoute: ' Java&#115;cript:alert(1)' },
+        400,
+        'Unsafe link in configuration value',
+        "Field 'linkRoute' uses a disallowed URL scheme",
+      ],
       ['nope', {}, 404, 'Setting not found', "Component 'nope' is not declared as dynamic configuration"],
     ];
     for (const [id, settings, status, message, details] of cases) {
@@ -101,7 +129,10 @@ describe.each(DB_KINDS)('runtime configuration on %s', (db) => {
     // mcpCustomServersDisabled: absent from /v1/config until switched on (the SDK's is_mcp_custom_servers_disabled).
     expect((await config()).some((c) => c.id === 'mcpCustomServersDisabled')).toBe(false);
     await req('admin', 'PUT', '/v1/config/declarations/mcpCustomServersDisabled', { settings: { enabled: true } });
-    expect((await config()).find((c) => c.id === 'mcpCustomServersDisabled')).toEqual({ id: 'mcpCustomServersDisabled', settings: { enabled: true, availableForExternal: true } });
+    expect((await config()).find((c) => c.id === 'mcpCustomServersDisabled')).toEqual({
+      id: 'mcpCustomServersDisabled',
+      settings: { enabled: true, availableForExternal: true },
+    });
     expect(await p.services.runtimeConfig.customer.isComponentEnabled('mcpCustomServersDisabled')).toBe(true);
     expect((await req('admin', 'DELETE', '/v1/config/declarations/mcpCustomServersDisabled')).statusCode).toBe(204);
     expect((await req('admin', 'DELETE', '/v1/config/declarations/mcpCustomServersDisabled')).statusCode).toBe(204);
@@ -124,7 +155,10 @@ describe.each(DB_KINDS)('runtime configuration on %s', (db) => {
     expect(created.json()).toMatchObject({ key: 'SDK_TEST_FLAG', value: 'True', value_type: 'bool', description: 'A flag', updated_by: adminId });
     expect(await p.services.runtimeConfig.dynamic.getBool('SDK_TEST_FLAG', false)).toBe(true);
     const dup = await req('admin', 'POST', '/v1/dynamic-config', { key: 'SDK_TEST_FLAG', value: 'x', value_type: 'bool' });
-    expect([dup.statusCode, err(dup)]).toEqual([409, { message: 'Config already exists', details: "Configuration key 'SDK_TEST_FLAG' already exists. Use PUT to update.", help: null }]);
+    expect([dup.statusCode, err(dup)]).toEqual([
+      409,
+      { message: 'Config already exists', details: "Configuration key 'SDK_TEST_FLAG' already exists. Use PUT to update.", help: null },
+    ]);
     // PUT without value_type keeps the stored type.
     const put = await req('admin', 'PUT', '/v1/dynamic-config/SDK_TEST_FLAG', { value: 'False' });
     expect(put.json()).toMatchObject({ value: 'False', value_type: 'bool', description: 'A flag' });
@@ -139,7 +173,11 @@ describe.each(DB_KINDS)('runtime configuration on %s', (db) => {
     expect([lower.statusCode, err(lower).message]).toEqual([400, 'Invalid key format']);
     expect(err(lower).details).toContain("Key 'lower_key' does not match UPPER_SNAKE_CASE pattern.");
     const badInt = await req('admin', 'POST', '/v1/dynamic-config/', { key: 'MAX_X', value: '4.2', value_type: 'int' });
-    expect([badInt.statusCode, err(badInt).message, err(badInt).details]).toEqual([400, 'Invalid int value', "Cannot convert '4.2' to int. Error: invalid literal for int() with base 10: '4.2'"]);
+    expect([badInt.statusCode, err(badInt).message, err(badInt).details]).toEqual([
+      400,
+      'Invalid int value',
+      "Cannot convert '4.2' to int. Error: invalid literal for int() with base 10: '4.2'",
+    ]);
     const badFloat = await req('admin', 'POST', '/v1/dynamic-config/', { key: 'RATIO', value: 'abc', value_type: 'float' });
     expect(err(badFloat).details).toBe("Cannot convert 'abc' to float. Error: could not convert string to float: 'abc'");
     expect((await req('admin', 'POST', '/v1/dynamic-config/', { key: 'RATIO', value: '2.5e1', value_type: 'float' })).statusCode).toBe(201);
@@ -163,7 +201,10 @@ describe.each(DB_KINDS)('runtime configuration on %s', (db) => {
     await req('admin', 'PUT', `/v1/dynamic-config/${overrideKey('chatDisclaimer')}`, { value: '{"enabled": false}' });
     expect((await config()).some((c) => c.id === 'chatDisclaimer')).toBe(false);
     await req('admin', 'POST', '/v1/dynamic-config/', { key: overrideKey('features:webSearch'), value: '{"enabled": true, "bogus": 1}', value_type: 'string' });
-    expect((await config()).find((c) => c.id === 'features:webSearch')).toEqual({ id: 'features:webSearch', settings: { enabled: true, availableForExternal: true } });
+    expect((await config()).find((c) => c.id === 'features:webSearch')).toEqual({
+      id: 'features:webSearch',
+      settings: { enabled: true, availableForExternal: true },
+    });
 
     for (const [method, url] of [
       ['GET', '/v1/dynamic-config'],
@@ -181,7 +222,9 @@ describe('customer config file', () => {
     const tmp = tempDir();
     const file = path.join(tmp.dir, 'bad.yaml');
     writeFileSync(file, 'components:\n  - id: x\n    settings: { name: "no enabled" }\n');
-    await expect(startTestPlatform({ env: { CODEMIE_CUSTOMER_CONFIG: file } })).rejects.toThrow(/CODEMIE_CUSTOMER_CONFIG .*components\[0\] \(x\): settings must be a mapping with a boolean 'enabled'/);
+    await expect(startTestPlatform({ env: { CODEMIE_CUSTOMER_CONFIG: file } })).rejects.toThrow(
+      /CODEMIE_CUSTOMER_CONFIG .*components\[0\] \(x\): settings must be a mapping with a boolean 'enabled'/,
+    );
     tmp.cleanup();
   });
 

@@ -46,7 +46,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('idp_users').addColumn('picture', 'varchar(2000)').execute();
   await db.schema.alterTable('idp_users').addColumn('last_login_at', 'varchar(40)').execute();
   await db.schema.alterTable('idp_users').addColumn('deactivated_at', 'varchar(40)').execute();
-  await db.schema.alterTable('idp_users').addColumn('auth_source', 'varchar(20)', (c) => c.notNull().defaultTo('local')).execute();
+  await db.schema
+    .alterTable('idp_users')
+    .addColumn('auth_source', 'varchar(20)', (c) => c.notNull().defaultTo('local'))
+    .execute();
 
   await db.schema
     .createTable('user_data')
