@@ -71,9 +71,11 @@ describe('Python SDK (codemie-sdk-python from PyPI) against the built server', (
     CODEMIE_PROJECT: COMPAT.project,
     CODEMIE_LLM_MODEL: COMPAT.model,
     CODEMIE_LOCAL_API_URL: local.server.url,
+    COMPAT_AUTH_MODE: mode,
+    CODEMIE_OTHER_USERNAME: COMPAT.otherUsername,
+    CODEMIE_OTHER_PASSWORD: COMPAT.otherPassword,
     CODEMIE_ADMIN_USERNAME: 'admin',
     CODEMIE_ADMIN_PASSWORD: COMPAT.adminPassword,
-    COMPAT_AUTH_MODE: mode,
   });
 
   function check(result: { code: number | null; output: string }, stack: CompatStack) {

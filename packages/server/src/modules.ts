@@ -7,6 +7,7 @@ import type { Module } from './module.js';
 import { assistantsModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
 import { conversationsModule } from './conversations/module.js';
+import { serviceDirectory } from './conversations/directory.js';
 import { demoModule } from './demo/module.js';
 import { filesModule } from './files/module.js';
 import { healthModule } from './health/routes.js';
@@ -28,10 +29,12 @@ export interface ModuleOverrides {
 export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   const identity = identityModule(infra);
   const files = filesModule(infra);
-  const conversations = conversationsModule(infra);
+  const conversations = conversationsModule(infra, { files: files.services });
   const tasks = tasksModule(infra);
   const assistants = assistantsModule(infra, { conversations: conversations.services, tasks: tasks.services, files: files.services });
   const workflows = workflowsModule(infra, { assistants: assistants.services.lookup, files: files.services, ...overrides.workflows });
+  // Conversations show assistants' and workflows' names and icons (those modules are built after it).
+  conversations.services.useDirectory(serviceDirectory(assistants.services.assistants, workflows.services));
   // Projects count the entities other domains hold in them, through those domains' services.
   const projects = projectsModule(infra, {
     memberships: identity.services.memberships,
@@ -69,7 +72,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     conversations,
     tasks,
     workflows,
-    demoModule(infra, { assistants: assistants.services.assistants, workflows: workflows.services }),
+    demoModule(infra, { assistants: assistants.services.assistants, workflows: workflows.services, generatedAdminPassword: () => identity.services.generatedAdminPassword }),
   ];
   return { modules, services };
 }

@@ -67,7 +67,7 @@ export function identityModule(infra: Infra): Module<IdentityServices> {
         infra.log.warn('CODEMIE_IDP=external but CODEMIE_TRUSTED_ISSUERS is empty: every protected route will answer 401');
       }
       if (!rt.embedded) return;
-      await bootstrapIdentity(infra.store.db, {
+      const boot = await bootstrapIdentity(infra.store.db, {
         realm: config.idpRealm,
         scryptN: config.scryptN,
         adminPassword: config.adminPassword,
@@ -75,6 +75,7 @@ export function identityModule(infra: Infra): Module<IdentityServices> {
         publicUrl: publicBaseUrl(config),
         memberships: rt.memberships,
       });
+      services.generatedAdminPassword = boot.generatedPassword;
       await rt.keys.ensureActive();
       // Expired refresh tokens are useless; drop them now and then.
       await rt.repo.purgeRefreshTokens(new Date().toISOString());

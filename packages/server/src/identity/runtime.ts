@@ -22,6 +22,8 @@ export interface IdentityRuntime {
   throttle: LoginThrottle;
   /** Project memberships (projects/memberships.ts), shared with the projects domain. */
   memberships: MembershipStore;
+  /** The admin password generated on this installation's very first start (this process only; never stored). */
+  generatedAdminPassword?: string;
 }
 
 export interface RuntimeOptions {
