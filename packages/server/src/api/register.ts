@@ -23,7 +23,6 @@ export interface RegisterDeps {
 }
 
 export const ADMIN_ONLY = 'This action requires administrator or maintainer privileges.';
-const ADMIN_HELP = 'If you believe you should have elevated access, please contact your system administrator or check your account settings.';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -116,7 +115,7 @@ function gate(access: Access, deps: RegisterDeps) {
     const user = req.user;
     if (!user) return done(unauthorized());
     if (user.isAdmin || (access === 'admin-or-auditor' && req.method === 'GET' && deps.isAuditor(user))) return done();
-    done(forbidden(ADMIN_ONLY, 'Access denied', ADMIN_HELP));
+    done(forbidden(ADMIN_ONLY));
   };
 }
 

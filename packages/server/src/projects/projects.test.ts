@@ -445,7 +445,7 @@ describe.each(DB_KINDS)('projects API on %s', (db) => {
         {
           message: 'Access denied',
           details: 'This action requires administrator or maintainer privileges.',
-          help: 'If you believe you should have elevated access, please contact your system administrator or check your account settings.',
+          help: null,
         },
       ]);
     }
