@@ -15,6 +15,9 @@ import { identityModule } from './identity/module.js';
 import { llmModule } from './llm/routes.js';
 import { mcpModule } from './mcp/index.js';
 import { metricsModule } from './metrics/routes.js';
+import { projectsModule } from './projects/module.js';
+import { runtimeConfigModule } from './runtime-config/module.js';
+import { userAdminModule } from './identity/user-admin-module.js';
 import { tasksModule } from './tasks/routes.js';
 import { workflowsModule, type WorkflowsModuleDeps } from './workflows/module.js';
 
@@ -32,6 +35,17 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   const workflows = workflowsModule(infra, { assistants: assistants.services.lookup, files: files.services, ...overrides.workflows });
   // Conversations show assistants' and workflows' names and icons (those modules are built after it).
   conversations.services.useDirectory(serviceDirectory(assistants.services.assistants, workflows.services));
+  // Projects count the entities other domains hold in them, through those domains' services.
+  const projects = projectsModule(infra, {
+    memberships: identity.services.memberships,
+    users: identity.services.projectUsers,
+    counters: [
+      { counter: 'assistants_count', count: (names) => assistants.services.assistants.repo.countByProject(names) },
+      { counter: 'workflows_count', count: (names) => workflows.services.countByProject(names) },
+    ],
+  });
+  const users = userAdminModule(infra, { identity: identity.services, projects: projects.services });
+  const runtimeConfig = runtimeConfigModule(infra);
   const services = {
     identity: identity.services,
     files: files.services,
@@ -39,6 +53,9 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     tasks: tasks.services,
     assistants: assistants.services,
     workflows: workflows.services,
+    projects: projects.services,
+    users: users.services,
+    runtimeConfig: runtimeConfig.services,
   };
   const modules: Module[] = [
     healthModule(infra),
@@ -46,6 +63,9 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     auditModule(infra),
     llmModule(infra),
     identity,
+    projects,
+    users,
+    runtimeConfig,
     mcpModule(infra),
     files,
     assistants,

@@ -31,7 +31,7 @@ export interface Platform {
   infra: Infra;
   /** The domain services (other processes' tooling, tests). */
   services: PlatformServices;
-  /** Replaces how requests are authenticated (tests use a test authenticator). */
+  /** Replaces how tokens are read (tests use a test authenticator); stored memberships still apply. */
   useAuthenticator(a: Authenticator): void;
   /** Listens on config.host:config.port; resolves with the bound address. */
   listen(): Promise<string>;
@@ -130,7 +130,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     infra,
     services,
     useAuthenticator(a) {
-      authenticator = a;
+      authenticator = services.identity.withMemberships(a);
     },
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });

@@ -77,3 +77,28 @@ def project(settings) -> str:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+# ── identity fixtures (projects, admin users, config suites) ──
+
+
+@pytest.fixture(scope="session")
+def login(settings):
+    """Logs a user in the way the SDK decides (password grant or local-auth login); returns its client."""
+
+    def make(username: str, password: str) -> CodeMieClient:
+        return CodeMieClient(
+            auth_server_url=settings["auth_url"],
+            auth_realm_name=settings["realm"],
+            codemie_api_domain=settings["api_url"],
+            username=username,
+            password=password,
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def admin_client(login) -> CodeMieClient:
+    """The platform admin (bootstrap user `admin`): CODEMIE_ADMIN_USERNAME / CODEMIE_ADMIN_PASSWORD."""
+    return login(env("CODEMIE_ADMIN_USERNAME", "admin"), env("CODEMIE_ADMIN_PASSWORD"))

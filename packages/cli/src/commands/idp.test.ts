@@ -33,7 +33,7 @@ describe('codemie idp', () => {
     const add = await idp('--json', 'user', 'add', 'alice', '--email', 'alice@example.com', '--projects', 'demo,alpha', '--admin-projects', 'alpha');
     expect(add.code).toBe(0);
     const created = JSON.parse(add.stdout);
-    expect(created.user).toMatchObject({ username: 'alice', projects: ['demo', 'alpha'], adminProjects: ['alpha'], roles: ['developer'] });
+    expect(created.user).toMatchObject({ username: 'alice', projects: ['alpha', 'demo'], adminProjects: ['alpha'], roles: ['developer'] });
     expect(created.password).toMatch(/^\S{24}$/);
     expect(JSON.stringify(created.user)).not.toContain('scrypt');
 
@@ -43,7 +43,8 @@ describe('codemie idp', () => {
 
     expect((await idp('user', 'set-password', 'alice', '--password', 'alice-password-1')).code).toBe(0);
     expect((await idp('user', 'set-role', 'alice', 'admin,developer')).stdout).toContain('roles=admin,developer');
-    expect((await idp('user', 'set-projects', 'alice', '--projects', 'demo')).stdout).toContain('projects=demo ');
+    // The administered project stays a membership when only --projects is given.
+    expect((await idp('user', 'set-projects', 'alice', '--projects', 'demo')).stdout).toContain('projects=alpha,demo  admin_projects=alpha');
     const missing = await idp('user', 'set-role', 'nobody', 'admin');
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain("No user named 'nobody'");
@@ -68,7 +69,7 @@ describe('codemie idp', () => {
     try {
       p = await startTestPlatform({ env: { CODEMIE_DATA_DIR: tmp.dir } });
       const me = await p.app.inject({ url: '/v1/user', headers: authHeaders(await passwordToken(p, 'alice', 'alice-password-1')) });
-      expect(me.json()).toMatchObject({ username: 'alice', is_admin: true, applications: ['demo'], applications_admin: ['alpha'] });
+      expect(me.json()).toMatchObject({ username: 'alice', is_admin: true, applications: ['alpha', 'demo'], applications_admin: ['alpha'] });
       const svc = await p.app.inject({ url: '/v1/user', headers: authHeaders(await clientToken(p, 'ci-bot', secret)) });
       expect(svc.json()).toMatchObject({ username: 'service-account-ci-bot', applications: ['demo'] });
 

@@ -181,7 +181,7 @@ export async function buildApp(infra: Infra, modules: Module[], opts: BuildOptio
 
   const deps: RegisterDeps = {
     admission: (req) => runAdmission(infra.fairUse, req),
-    isAuditor: (u) => u.roles.includes(config.auditorRole),
+    isAuditor: (u) => u.isAuditor ?? u.roles.includes(config.auditorRole),
   };
   const mount = async (routes: Route[], setup?: (scope: FastifyInstance) => void | Promise<void>) => {
     const root = routes.filter((r) => r.root);

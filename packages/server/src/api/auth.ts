@@ -12,11 +12,19 @@ export interface AuthUser {
   name: string;
   email: string;
   roles: string[];
-  /** Projects the user belongs to (`applications` claim). */
+  /**
+   * Projects the user belongs to: stored memberships (administered ones included) plus, for tokens
+   * of external issuers, the `applications` claim. Filled in one place (identity/effective-users.ts).
+   */
   projects: string[];
-  /** Projects the user administers (`applications_admin` claim). */
+  /** Projects the user administers: stored project-admin memberships plus the `applications_admin` claim. */
   adminProjects: string[];
+  /** Platform administrator (realm role CODEMIE_ADMIN_ROLE). */
   isAdmin: boolean;
+  /** Maintainer, as the reference names the highest role: the same as admin here. */
+  isMaintainer?: boolean;
+  /** Read-only auditor (realm role CODEMIE_AUDITOR_ROLE): reads across projects, writes nothing it could not write without the role. */
+  isAuditor?: boolean;
   userType: string;
   /** The raw bearer token, for downstream token exchange; never logged. */
   token?: string;

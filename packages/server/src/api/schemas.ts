@@ -45,9 +45,10 @@ export const userRefSchema = z.object({ user_id: z.string(), username: z.string(
  * an empty value, a fraction or `1e3` is refused (422). Documented as an integer.
  */
 export function intQuery(range: { min?: number; max?: number } = {}) {
-  let n = z.number().int();
-  if (range.min !== undefined) n = n.min(range.min);
-  if (range.max !== undefined) n = n.max(range.max);
+  // FastAPI's (pydantic's) wording of the refusals.
+  let n = z.number({ error: 'Input should be a valid integer, unable to parse string as an integer' }).int('Input should be a valid integer');
+  if (range.min !== undefined) n = n.min(range.min, `Input should be greater than or equal to ${range.min}`);
+  if (range.max !== undefined) n = n.max(range.max, `Input should be less than or equal to ${range.max}`);
   return z.preprocess((v) => (typeof v === 'string' ? (/^\s*-?\d+\s*$/.test(v) ? Number(v) : Number.NaN) : v), n);
 }
 

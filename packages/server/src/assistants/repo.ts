@@ -176,4 +176,18 @@ export class AssistantRepo {
       update_date: a.update_date,
     };
   }
+
+  /** Assistants per project (the projects domain's counters and its delete guard). */
+  async countByProject(projects: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (!projects.length) return out;
+    const rows = await this.db
+      .selectFrom('assistants')
+      .select((eb) => ['project', eb.fn.countAll<number>().as('n')])
+      .where('project', 'in', projects)
+      .groupBy('project')
+      .execute();
+    for (const r of rows) out.set(r.project, Number(r.n));
+    return out;
+  }
 }

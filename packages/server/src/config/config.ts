@@ -154,6 +154,23 @@ export const configSchema = z.object({
   scryptN: int(2, 1 << 20)
     .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
     .default(16384),
+  // ── projects, users, runtime configuration (see docs/identity.md) ──
+  /** Shared projects a non-admin user may create unless an admin set another limit. */
+  userProjectLimit: int(0, 1_000_000).default(3),
+  /** How long a process keeps a user's memberships and flags without a write (ms; 0: read them on every request). */
+  membershipCacheMs: int(0, 600_000).default(10_000),
+  /**
+   * External mode: Keycloak admin REST API for user creation and password changes through
+   * /v1/admin/users. Base URL of Keycloak (e.g. https://kc.example.com or .../auth), the users'
+   * realm, and a confidential client of that realm whose service account has realm-management's
+   * manage-users (and view-realm, for role grants) roles.
+   */
+  keycloakAdminUrl: z.string().url().optional(),
+  keycloakAdminRealm: z.string().min(1).optional(),
+  keycloakAdminClientId: z.string().min(1).optional(),
+  keycloakAdminClientSecret: z.string().min(1).optional(),
+  /** YAML of the components served by GET /v1/config (the reference's customer-config.yaml); default: the built-in one. */
+  customerConfig: z.string().min(1).optional(),
   /** Failed logins allowed per user or client before a lock-out, and the lock-out length. */
   loginMaxFailures: int(1, 1000).default(5),
   loginLockoutSeconds: int(1, 86_400).default(60),
@@ -296,6 +313,13 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_REFRESH_TOKEN_TTL: 'refreshTokenTtl',
   CODEMIE_SCRYPT_N: 'scryptN',
   CODEMIE_LOGIN_MAX_FAILURES: 'loginMaxFailures',
+  CODEMIE_USER_PROJECT_LIMIT: 'userProjectLimit',
+  CODEMIE_MEMBERSHIP_CACHE_MS: 'membershipCacheMs',
+  CODEMIE_KEYCLOAK_ADMIN_URL: 'keycloakAdminUrl',
+  CODEMIE_KEYCLOAK_ADMIN_REALM: 'keycloakAdminRealm',
+  CODEMIE_KEYCLOAK_ADMIN_CLIENT_ID: 'keycloakAdminClientId',
+  CODEMIE_KEYCLOAK_ADMIN_CLIENT_SECRET: 'keycloakAdminClientSecret',
+  CODEMIE_CUSTOMER_CONFIG: 'customerConfig',
   CODEMIE_LOGIN_LOCKOUT_SECONDS: 'loginLockoutSeconds',
   CODEMIE_MCP_ALLOWED_COMMANDS: 'mcpAllowedCommands',
   CODEMIE_MCP_TOOL_TIMEOUT_MS: 'mcpToolTimeoutMs',
@@ -319,7 +343,7 @@ export class ConfigError extends Error {
 }
 
 /** Settings whose values never appear in error messages. */
-const SECRET_KEYS = new Set<string>(['adminPassword']);
+const SECRET_KEYS = new Set<string>(['adminPassword', 'keycloakAdminClientSecret']);
 
 const keyToEnv = Object.fromEntries(Object.entries(ENV_KEYS).map(([env, key]) => [key, env]));
 

@@ -16,6 +16,10 @@ export interface UserInput {
   projects?: string[];
   adminProjects?: string[];
   userType?: 'regular' | 'external';
+  /** Stored project limit (null/absent: the default). */
+  projectLimit?: number | null;
+  /** Shortest accepted password (the admin API asks 12, like the reference; the CLI 8). */
+  minPasswordLength?: number;
 }
 
 export interface ClientInput {
@@ -54,20 +58,31 @@ export class IdentityAdmin {
     }
     const generatedPassword = input.password ? undefined : generatePassword();
     const password = input.password ?? generatedPassword!;
-    checkPassword(password);
-    const user = await this.repo.insertUser({
-      realm: this.realm,
-      username: input.username,
-      email: input.email,
-      name: input.name,
-      passwordHash: await hashSecret(password, this.scryptN),
-      roles: input.roles ?? ['developer'],
-      projects: input.projects ?? [],
-      adminProjects: input.adminProjects ?? [],
-      userType: input.userType,
-    });
+    checkPassword(password, input.minPasswordLength);
+    const passwordHash = await hashSecret(password, this.scryptN);
+    // The user and its memberships are written together.
+    const user = await this.repo.db.transaction().execute((trx) =>
+      this.repo.on(trx).insertUser({
+        realm: this.realm,
+        username: input.username,
+        email: input.email,
+        name: input.name,
+        passwordHash,
+        roles: input.roles ?? ['developer'],
+        projects: input.projects ?? [],
+        adminProjects: input.adminProjects ?? [],
+        userType: input.userType,
+        projectLimit: input.projectLimit,
+      }),
+    );
     this.audit('user.created', { username: user.username, roles: user.roles, projects: user.projects });
+    this.changed(user.id);
     return { user, generatedPassword };
+  }
+
+  /** Tells the authenticator's cache that what it knows about a user is stale. */
+  private changed(userId: string): void {
+    this.repo.memberships?.changed([userId]);
   }
 
   listUsers(): Promise<UserRecord[]> {
@@ -90,13 +105,16 @@ export class IdentityAdmin {
     await this.repo.updateUser(user.id, { passwordHash: await hashSecret(pw, this.scryptN) });
     await this.repo.revokeUserSessions(user.id);
     this.audit('user.password_changed', { username });
+    this.changed(user.id);
     return { user: await this.getUser(username), generatedPassword };
   }
 
   async setProjects(username: string, projects: string[] | undefined, adminProjects: string[] | undefined): Promise<UserRecord> {
     const user = await this.getUser(username);
-    await this.repo.updateUser(user.id, { projects, adminProjects });
+    if (!this.repo.memberships) throw new Error('IdentityAdmin: no membership store configured');
+    await this.repo.db.transaction().execute((trx) => this.repo.on(trx).memberships!.setProjects(user.id, projects, adminProjects));
     this.audit('user.projects_changed', { username, projects, adminProjects });
+    this.changed(user.id);
     return this.getUser(username);
   }
 
@@ -104,6 +122,7 @@ export class IdentityAdmin {
     const user = await this.getUser(username);
     await this.repo.updateUser(user.id, { roles });
     this.audit('user.roles_changed', { username, roles });
+    this.changed(user.id);
     return this.getUser(username);
   }
 
@@ -112,6 +131,7 @@ export class IdentityAdmin {
     await this.repo.updateUser(user.id, { enabled });
     if (!enabled) await this.repo.revokeUserSessions(user.id);
     this.audit(enabled ? 'user.enabled' : 'user.disabled', { username });
+    this.changed(user.id);
     return this.getUser(username);
   }
 
@@ -122,6 +142,7 @@ export class IdentityAdmin {
     }
     await this.repo.deleteUser(user.id);
     this.audit('user.removed', { username });
+    this.changed(user.id);
   }
 
   async addClient(input: ClientInput): Promise<{ client: ClientRecord; secret?: string; serviceAccount?: UserRecord }> {
@@ -130,25 +151,29 @@ export class IdentityAdmin {
       throw conflict('Client already exists', `A client '${input.clientId}' already exists in realm '${this.realm}'.`);
     }
     const secret = input.publicClient ? undefined : generateSecret();
-    const client = await this.repo.insertClient({
-      realm: this.realm,
-      clientId: input.clientId,
-      publicClient: input.publicClient,
-      secretHash: secret ? await hashSecret(secret, this.scryptN) : null,
-      directAccessGrants: input.directAccessGrants ?? input.publicClient,
-      serviceAccounts: !input.publicClient,
-    });
-    let serviceAccount: UserRecord | undefined;
-    if (!input.publicClient) {
-      serviceAccount = await this.repo.insertUser({
+    const secretHash = secret ? await hashSecret(secret, this.scryptN) : null;
+    const { client, serviceAccount } = await this.repo.db.transaction().execute(async (trx) => {
+      const repo = this.repo.on(trx);
+      const client = await repo.insertClient({
         realm: this.realm,
-        username: `service-account-${input.clientId}`,
-        roles: input.roles ?? ['developer'],
-        projects: input.projects ?? [],
-        adminProjects: input.adminProjects ?? [],
-        serviceAccountClient: input.clientId,
+        clientId: input.clientId,
+        publicClient: input.publicClient,
+        secretHash,
+        directAccessGrants: input.directAccessGrants ?? input.publicClient,
+        serviceAccounts: !input.publicClient,
       });
-    }
+      const serviceAccount = input.publicClient
+        ? undefined
+        : await repo.insertUser({
+            realm: this.realm,
+            username: `service-account-${input.clientId}`,
+            roles: input.roles ?? ['developer'],
+            projects: input.projects ?? [],
+            adminProjects: input.adminProjects ?? [],
+            serviceAccountClient: input.clientId,
+          });
+      return { client, serviceAccount };
+    });
     this.audit('client.created', { clientId: client.clientId, public: !secret });
     return { client, secret, serviceAccount };
   }
@@ -165,8 +190,10 @@ export class IdentityAdmin {
 
   async removeClient(clientId: string): Promise<void> {
     await this.getClient(clientId);
+    const account = await this.repo.userByUsername(this.realm, `service-account-${clientId}`);
     await this.repo.deleteClient(this.realm, clientId);
     this.audit('client.removed', { clientId });
+    if (account) this.changed(account.id);
   }
 
   /** New secret for a confidential client; the old one stops working at once. */
@@ -180,7 +207,7 @@ export class IdentityAdmin {
   }
 }
 
-function checkPassword(pw: string): void {
-  if (pw.length < 8) throw badRequest('Password too short', 'Passwords need at least 8 characters.');
+export function checkPassword(pw: string, min = 8): void {
+  if (pw.length < min) throw badRequest('Password too short', `Passwords need at least ${min} characters.`);
   if (pw.length > 1024) throw badRequest('Password too long', 'Passwords may have at most 1024 characters.');
 }

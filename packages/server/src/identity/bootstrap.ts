@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { SettingsRepo } from '../store/settings.js';
 import { IdentityRepo } from './repo.js';
+import type { MembershipStore } from '../projects/memberships.js';
 import { newSigningKeyRow } from './keys.js';
 import { generatePassword, hashSecret } from './secrets.js';
 
@@ -25,6 +26,8 @@ export interface BootstrapOptions {
   out?: Writable;
   /** Base URL for the printed hint. */
   publicUrl: string;
+  /** Where the admin's membership of `demo` is written. */
+  memberships?: MembershipStore;
 }
 
 export interface BootstrapResult {
@@ -40,7 +43,7 @@ export async function bootstrapIdentity(db: Kysely<Database>, opts: BootstrapOpt
   const key = await newSigningKeyRow();
   const created = await db.transaction().execute(async (trx) => {
     if (!(await new SettingsRepo(trx).setIfAbsent(guard, { at: new Date().toISOString(), admin: BOOTSTRAP_ADMIN }))) return false;
-    const repo = new IdentityRepo(trx);
+    const repo = new IdentityRepo(trx, opts.memberships?.on(trx));
     const active = await trx.selectFrom('idp_signing_keys').select('kid').where('retired_at', 'is', null).executeTakeFirst();
     if (!active) await trx.insertInto('idp_signing_keys').values(key).execute();
     if (!(await repo.userByUsername(opts.realm, BOOTSTRAP_ADMIN))) {

@@ -1,6 +1,8 @@
 /**
- * The identity domain: token verification for every protected route (the authenticator), the
- * embedded Keycloak-compatible IdP (CODEMIE_IDP=embedded, the default), and /v1/user.
+ * The identity domain: token verification for every protected route (the authenticator, joined
+ * with the stored memberships and flags in effective-users.ts), the embedded Keycloak-compatible
+ * IdP (CODEMIE_IDP=embedded, the default). The "me" and login routes and the user-admin API need
+ * the projects service: they are a module of their own, built after it (user-admin-module.ts).
  */
 import type { Infra } from '../infra.js';
 import type { Module } from '../module.js';
@@ -10,11 +12,17 @@ import { bearerAuthenticator } from '../auth/authenticator.js';
 import { authHint, createIdentityRuntime, type IdentityRuntime } from './runtime.js';
 import { bootstrapIdentity } from './bootstrap.js';
 import { oidcScope } from './oidc-routes.js';
-import { userRoutes } from './user-routes.js';
+import { EffectiveUsers, RedisInvalidation } from './effective-users.js';
+import { IdentityProjectUsers } from './project-users.js';
 
 export interface IdentityServices extends IdentityRuntime {
-  /** Resolves the caller of every protected route. */
+  /** Resolves the caller of every protected route (token → effective user). */
   authenticator: Authenticator;
+  /** Stored memberships and flags joined to what another authenticator yields (tests swap the token reader). */
+  withMemberships(inner: Authenticator): Authenticator;
+  effective: EffectiveUsers;
+  /** Users as the projects domain sees them. */
+  projectUsers: IdentityProjectUsers;
 }
 
 export function identityModule(infra: Infra): Module<IdentityServices> {
@@ -24,14 +32,35 @@ export function identityModule(infra: Infra): Module<IdentityServices> {
     redis: infra.redis,
     onRedisError: (err) => infra.log.warn({ err: err.message }, 'login lock-out counters: Redis unavailable, counting in this process'),
   });
+  let fanOut: RedisInvalidation | undefined;
+  const effective = new EffectiveUsers({
+    repo: rt.repo,
+    memberships: rt.memberships,
+    realm: config.idpRealm,
+    embedded: rt.embedded,
+    trustedIssuers: config.trustedIssuers,
+    adminRole: config.adminRole,
+    auditorRole: config.auditorRole,
+    ttlMs: config.membershipCacheMs,
+    onInvalidate: (ids) => fanOut?.publish(ids),
+    onError: (err) => infra.log.warn({ err: err.message }, 'recording a user seen in a token failed'),
+  });
+  if (infra.redis) {
+    const onError = (err: Error) => infra.log.warn({ err: err.message }, 'membership cache invalidation: Redis unavailable');
+    fanOut = new RedisInvalidation(infra.redis, config.redisPrefix, (ids) => effective.invalidate(ids, true), onError);
+    infra.onClose.push(() => fanOut!.close());
+  }
+  const withMemberships = (inner: Authenticator) => effective.wrap(inner);
   const services: IdentityServices = {
     ...rt,
-    authenticator: bearerAuthenticator(rt.verifier, config, { howToAuthenticate: (req) => authHint(config, req) }),
+    authenticator: withMemberships(bearerAuthenticator(rt.verifier, config, { howToAuthenticate: (req) => authHint(config, req) })),
+    withMemberships,
+    effective,
+    projectUsers: new IdentityProjectUsers(rt.repo, config.idpRealm, config.userProjectLimit),
   };
   return {
     name: 'identity',
     services,
-    routes: userRoutes(config, rt, infra.audit),
     scopes: rt.embedded ? [oidcScope(config, rt, infra.audit)] : [],
     async init() {
       if (config.idp === 'external' && !config.trustedIssuers.length) {
@@ -44,6 +73,7 @@ export function identityModule(infra: Infra): Module<IdentityServices> {
         adminPassword: config.adminPassword,
         adminRole: config.adminRole,
         publicUrl: publicBaseUrl(config),
+        memberships: rt.memberships,
       });
       services.generatedAdminPassword = boot.generatedPassword;
       await rt.keys.ensureActive();

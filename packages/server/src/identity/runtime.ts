@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { MemoryLoginThrottle, RedisLoginThrottle, type LoginThrottle } from './throttle.js';
 import { TokenService } from './tokens.js';
 import { IdentityAdmin, type AdminAuditHook } from './admin.js';
+import { MembershipStore } from '../projects/memberships.js';
 
 export interface IdentityRuntime {
   embedded: boolean;
@@ -19,6 +20,8 @@ export interface IdentityRuntime {
   admin: IdentityAdmin;
   verifier: TokenVerifier;
   throttle: LoginThrottle;
+  /** Project memberships (projects/memberships.ts), shared with the projects domain. */
+  memberships: MembershipStore;
   /** The admin password generated on this installation's very first start (this process only; never stored). */
   generatedAdminPassword?: string;
 }
@@ -31,11 +34,14 @@ export interface RuntimeOptions {
   /** Scale-out mode: lock-out counts shared by every process through Redis. */
   redis?: Redis;
   onRedisError?: (err: Error) => void;
+  /** The membership store to use (default: one on this store). */
+  memberships?: MembershipStore;
 }
 
 export function createIdentityRuntime(config: Config, store: Store, opts: RuntimeOptions = {}): IdentityRuntime {
   const embedded = config.idp === 'embedded';
-  const repo = new IdentityRepo(store.db);
+  const memberships = opts.memberships ?? new MembershipStore(store.db);
+  const repo = new IdentityRepo(store.db, memberships);
   // Retired keys stay published while tokens they signed can still be valid.
   const keys = new SigningKeys(store.db, config.accessTokenTtl + CLOCK_LEEWAY_SECONDS + 60);
   const throttle: LoginThrottle = opts.redis
@@ -49,7 +55,7 @@ export function createIdentityRuntime(config: Config, store: Store, opts: Runtim
     embedded: embedded ? { realm: config.idpRealm, keys } : undefined,
     jwksCooldownMs: opts.jwksCooldownMs,
   });
-  return { embedded, repo, keys, tokens, admin, verifier, throttle };
+  return { embedded, repo, keys, tokens, admin, verifier, throttle, memberships };
 }
 
 /** How to get a token, for 401 details. */

@@ -8,14 +8,24 @@ export interface IdpUsersTable {
   name: string;
   /** scrypt hash (see passwords.ts); null for service-account users. */
   password_hash: string | null;
-  /** JSON arrays of strings. */
+  /** JSON array of realm roles (for external users: the roles of their last token). */
   roles: string;
+  /** Legacy JSON lists, no longer read: memberships live in `project_members` (migration 0010). */
   projects: string;
   admin_projects: string;
   user_type: string;
   enabled: number;
   /** Set on the service-account user of a confidential client. */
   service_account_client: string | null;
+  /** Shared projects the user may create; null = the default (CODEMIE_USER_PROJECT_LIMIT), admins are unlimited. */
+  project_limit: number | null;
+  /** Avatar URL set through the user-admin API. */
+  picture: string | null;
+  last_login_at: string | null;
+  /** Set when an admin deactivated the user (soft delete; `enabled` is 0 then). */
+  deactivated_at: string | null;
+  /** `local` (embedded IdP user) or `keycloak` (user of a trusted external issuer, recorded on first sight). */
+  auth_source: string;
   created_at: string;
   updated_at: string;
 }
@@ -59,8 +69,18 @@ export interface IdpSigningKeysTable {
   retired_at: string | null;
 }
 
+/** UI preferences of a user (`/v1/user/data`). */
+export interface UserDataTable {
+  id: string;
+  user_id: string;
+  sidebar_view: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface IdentityTables {
   idp_users: IdpUsersTable;
+  user_data: UserDataTable;
   idp_clients: IdpClientsTable;
   idp_refresh_tokens: IdpRefreshTokensTable;
   idp_signing_keys: IdpSigningKeysTable;

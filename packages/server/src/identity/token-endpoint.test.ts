@@ -54,7 +54,8 @@ describe.each(DB_KINDS)('embedded IdP token endpoint on %s', (db) => {
       email: 'alice@example.com',
       name: 'Alice A',
       realm_access: { roles: ['developer'] },
-      applications: ['demo', 'alpha'],
+      // Memberships are stored; tokens carry a copy, by project name.
+      applications: ['alpha', 'demo'],
       applications_admin: ['alpha'],
       scope: 'profile email',
       sid: body.session_state,
@@ -71,17 +72,18 @@ describe.each(DB_KINDS)('embedded IdP token endpoint on %s', (db) => {
       email: 'alice@example.com',
       roles: ['developer'],
       projects: [
-        { name: 'demo', display_name: null, is_project_admin: false },
-        { name: 'alpha', display_name: null, is_project_admin: true },
+        { name: 'alpha', display_name: null, is_project_admin: true, is_default: false },
+        { name: 'demo', display_name: null, is_project_admin: false, is_default: false },
       ],
-      applications: ['demo', 'alpha'],
+      applications: ['alpha', 'demo'],
       applications_admin: ['alpha'],
       is_admin: false,
       is_maintainer: false,
+      is_auditor: false,
       user_type: 'regular',
       knowledge_bases: [],
       picture: '',
-      project_limit: null,
+      project_limit: 3,
     });
   });
 

@@ -145,7 +145,9 @@ export class TokenService {
     }
     if (!found.user.enabled) throw new OAuthError(400, 'invalid_grant', 'Account disabled');
     await this.throttle.success(key);
-    return found.user;
+    const now = new Date().toISOString();
+    await this.repo.updateUser(found.user.id, { lastLoginAt: now });
+    return { ...found.user, lastLoginAt: now };
   }
 
   private async refuseIfLocked(key: string, error: string, description: string): Promise<void> {

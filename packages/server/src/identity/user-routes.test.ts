@@ -18,7 +18,8 @@ describe('user routes', () => {
       const res = await login({ email, password: DEFAULT_TEST_PASSWORD });
       expect(res.statusCode).toBe(200);
       const body = res.json();
-      expect(body.user).toMatchObject({ username: 'alice', email: 'alice@example.com', applications: ['demo'], applications_admin: ['team'] });
+      // A project administered is a membership too: it is listed in `applications` as well.
+      expect(body.user).toMatchObject({ username: 'alice', email: 'alice@example.com', applications: ['demo', 'team'], applications_admin: ['team'] });
       const me = await p.app.inject({ url: '/code-assistant-api/v1/user', headers: authHeaders(body.access_token) });
       expect(me.statusCode).toBe(200);
       expect(me.json()).toEqual(body.user);
@@ -28,7 +29,7 @@ describe('user routes', () => {
   it('local-auth login failures: 401 envelope, 422 on a bad body', async () => {
     const res = await login({ email: 'alice', password: 'wrong-password' });
     expect(res.statusCode).toBe(401);
-    expect(res.json().error).toMatchObject({ message: 'Authentication failed', details: 'Invalid email or password.' });
+    expect(res.json().error).toEqual({ message: 'Invalid email or password', details: null, help: null });
     expect((await login({ email: 'alice' })).statusCode).toBe(422);
   });
 
@@ -37,12 +38,12 @@ describe('user routes', () => {
     const token = (await login({ email: 'alice', password: DEFAULT_TEST_PASSWORD })).json().access_token;
     const profile = await p.app.inject({ url: '/v1/profile', headers: authHeaders(token) });
     expect(profile.json().projects).toEqual([
-      { name: 'demo', display_name: null, is_project_admin: false },
-      { name: 'team', display_name: null, is_project_admin: true },
+      { name: 'demo', display_name: null, is_project_admin: false, is_default: false },
+      { name: 'team', display_name: null, is_project_admin: true, is_default: false },
     ]);
     const data = await p.app.inject({ url: '/v1/user/data', headers: authHeaders(token) });
     expect(data.statusCode).toBe(200);
-    expect(data.json()).toEqual({ user_id: profile.json().user_id, sidebar_view: null, stt_support: false });
+    expect(data.json()).toMatchObject({ user_id: profile.json().user_id, sidebar_view: 'flat', stt_support: false });
   });
 });
 

@@ -1,69 +1,47 @@
-/** `GET /v1/user` ("me"), `GET /v1/user/data`, and the Python SDK's `POST /v1/local-auth/login`. */
+/**
+ * "Me" routes — `GET /v1/user` (alias `/v1/profile`), `GET|PUT /v1/user/data` — and the Python
+ * SDK's `POST /v1/local-auth/login`. Who: any authenticated user (login: anyone).
+ */
 import { z } from 'zod';
 import type { AuthUser } from '../api/auth.js';
 import { defineRoute, type Route } from '../api/route.js';
-import { ApiError, tooManyRequests, unauthorized } from '../api/errors.js';
+import { ApiError, tooManyRequests } from '../api/errors.js';
 import type { Config } from '../config/config.js';
 import type { AuditLog } from '../audit/audit.js';
 import type { IdentityRuntime } from './runtime.js';
 import { BOOTSTRAP_CLIENT } from './bootstrap.js';
 import { OAuthError } from './tokens.js';
 import { issuerFor } from './oidc-routes.js';
+import { accountDeactivated, type EffectiveUsers } from './effective-users.js';
+import type { UserAdminService } from './user-admin.js';
+import { userDataBody, userDataSchema, userDataUpdateSchema, userResponseSchema } from './user-schemas.js';
 
-export const userResponseSchema = z
-  .object({
-    user_id: z.string(),
-    name: z.string(),
-    username: z.string(),
-    email: z.string(),
-    roles: z.array(z.string()),
-    projects: z.array(z.object({ name: z.string(), display_name: z.string().nullable(), is_project_admin: z.boolean() })),
-    project_limit: z.number().nullable(),
-    picture: z.string(),
-    knowledge_bases: z.array(z.string()),
-    user_type: z.string(),
-    applications: z.array(z.string()),
-    applications_admin: z.array(z.string()),
-    is_admin: z.boolean(),
-    is_maintainer: z.boolean(),
-  })
-  .meta({ id: 'User' });
-
-export function userResponse(u: AuthUser): z.infer<typeof userResponseSchema> {
-  const names = [...new Set([...u.projects, ...u.adminProjects])];
-  return {
-    user_id: u.id,
-    name: u.name,
-    username: u.username,
-    email: u.email,
-    roles: u.roles,
-    projects: names.map((name) => ({ name, display_name: null, is_project_admin: u.adminProjects.includes(name) })),
-    project_limit: null,
-    picture: '',
-    knowledge_bases: [],
-    user_type: u.userType,
-    applications: u.projects,
-    applications_admin: u.adminProjects,
-    is_admin: u.isAdmin,
-    is_maintainer: false,
-  };
-}
+export { userResponseSchema } from './user-schemas.js';
 
 const loginBody = z.object({
   email: z.string().min(1).describe('E-mail address or username'),
   password: z.string().min(1),
 });
 
-export function userRoutes(config: Config, rt: IdentityRuntime, audit?: AuditLog): Route[] {
+export interface UserRouteDeps {
+  config: Config;
+  rt: IdentityRuntime;
+  effective: EffectiveUsers;
+  users: UserAdminService;
+  audit?: AuditLog;
+}
+
+export function userRoutes({ config, rt, effective, users, audit }: UserRouteDeps): Route[] {
   const tags = ['user'];
   const me = (path: string) =>
     defineRoute({
       method: 'GET',
       path,
       tags,
-      summary: 'The authenticated user',
+      summary: 'The authenticated user: roles, projects (with display names), project limit',
+      description: 'Who: any authenticated user.',
       responses: { 200: userResponseSchema },
-      handler: ({ user }) => userResponse(user),
+      handler: ({ user }) => users.me(user),
     });
   return [
     me('/user'),
@@ -72,9 +50,22 @@ export function userRoutes(config: Config, rt: IdentityRuntime, audit?: AuditLog
       method: 'GET',
       path: '/user/data',
       tags,
-      summary: 'UI preferences of the authenticated user',
-      responses: { 200: z.object({ user_id: z.string(), sidebar_view: z.string().nullable(), stt_support: z.boolean() }) },
-      handler: ({ user }) => ({ user_id: user.id, sidebar_view: null, stt_support: false }),
+      summary: 'UI preferences of the authenticated user (created with defaults on first read)',
+      description: 'Who: any authenticated user, for themselves.',
+      responses: { 200: userDataSchema },
+      async handler({ user }) {
+        return { ...(await users.userData(user)), stt_support: false };
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/user/data',
+      tags,
+      summary: 'Set the UI preferences of the authenticated user (`sidebar_view`: flat | folders)',
+      description: 'Who: any authenticated user, for themselves.',
+      body: userDataBody,
+      responses: { 200: userDataUpdateSchema },
+      handler: ({ user, body }) => users.userData(user, body.sidebar_view),
     }),
     defineRoute({
       method: 'POST',
@@ -107,26 +98,28 @@ export function userRoutes(config: Config, rt: IdentityRuntime, audit?: AuditLog
             details: { method: 'local-auth', error: err.error, status: err.status },
           });
           if (err.status === 429) throw tooManyRequests(Number(err.headers['retry-after'] ?? 60), err.description);
-          throw unauthorized(err.status === 401 ? 'Invalid email or password.' : err.description, null);
+          if (err.description === 'Account disabled') throw accountDeactivated();
+          throw new ApiError(401, 'Invalid email or password', null, null);
         }
         audit?.record({ event: 'login.succeeded', outcome: 'success', userId: user.id, username: user.username, req, details: { method: 'local-auth' } });
         const issuer = issuerFor(config, req);
         const access = await rt.tokens.accessToken(issuer, user, BOOTSTRAP_CLIENT, 'profile email');
+        const claimed: AuthUser = {
+          id: user.id,
+          username: user.username,
+          name: user.name,
+          email: user.email,
+          roles: user.roles,
+          projects: user.projects,
+          adminProjects: user.adminProjects,
+          isAdmin: user.roles.includes(config.adminRole),
+          userType: user.userType,
+        };
         return {
           access_token: access,
           token_type: 'Bearer',
           expires_in: config.accessTokenTtl,
-          user: userResponse({
-            id: user.id,
-            username: user.username,
-            name: user.name,
-            email: user.email,
-            roles: user.roles,
-            projects: user.projects,
-            adminProjects: user.adminProjects,
-            isAdmin: user.roles.includes(config.adminRole),
-            userType: user.userType,
-          }),
+          user: await users.me(await effective.resolve(claimed)),
         };
       },
     }),

@@ -609,6 +609,20 @@ export class WorkflowService {
       await trx.deleteFrom('workflow_executions').where('id', 'in', list).execute();
     });
   }
+
+  /** Workflows per project (the projects domain's counters and its delete guard). */
+  async countByProject(projects: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (!projects.length) return out;
+    const rows = await this.db
+      .selectFrom('workflows')
+      .select((eb) => ['project', eb.fn.countAll<number>().as('n')])
+      .where('project', 'in', projects)
+      .groupBy('project')
+      .execute();
+    for (const r of rows) out.set(r.project, Number(r.n));
+    return out;
+  }
 }
 
 export function stateToWire(r: StateRow): Omit<z.output<typeof stateSchema>, 'thoughts'> {
