@@ -6,6 +6,7 @@ import type { Infra } from './infra.js';
 import type { Module } from './module.js';
 import { assistantsModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
+import { categoriesModule } from './categories/module.js';
 import { conversationsModule } from './conversations/module.js';
 import { demoModule } from './demo/module.js';
 import { filesModule } from './files/module.js';
@@ -27,13 +28,23 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   const files = filesModule(infra);
   const conversations = conversationsModule(infra);
   const tasks = tasksModule(infra);
-  const assistants = assistantsModule(infra, { conversations: conversations.services, tasks: tasks.services, files: files.services });
+  const categories = categoriesModule(infra);
+  const assistants = assistantsModule(infra, {
+    conversations: conversations.services,
+    tasks: tasks.services,
+    files: files.services,
+    categories: categories.services,
+    // Filled by the toolkits (#28) and datasources (#27) domains: toolkitCatalog(): Toolkit[], contextCatalog(project, user).
+    toolkitCatalog: undefined,
+    contextCatalog: undefined,
+  });
   const workflows = workflowsModule(infra, { assistants: assistants.services.lookup, files: files.services, ...overrides.workflows });
   const services = {
     identity: identity.services,
     files: files.services,
     conversations: conversations.services,
     tasks: tasks.services,
+    categories: categories.services,
     assistants: assistants.services,
     workflows: workflows.services,
   };
@@ -45,6 +56,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     identity,
     mcpModule(infra),
     files,
+    categories,
     assistants,
     conversations,
     tasks,

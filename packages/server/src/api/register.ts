@@ -55,7 +55,7 @@ export function errorStatusesOf(route: Route): ErrorStatus[] {
   const out = new Set<ErrorStatus>(route.errors ?? []);
   if ((route.access ?? 'user') !== 'public') {
     out.add(401);
-    out.add(429);
+    if (route.access !== 'optional') out.add(429);
   }
   if (route.access === 'admin' || route.access === 'admin-or-auditor') out.add(403);
   if (route.params || route.query || route.body) out.add(422);
@@ -126,7 +126,7 @@ function toFastify(route: Route, deps: RegisterDeps): RouteOptions {
     method: route.method,
     url: route.path,
     ...route.options,
-    config: { public: access === 'public', startsRun: route.startsRun, descriptor: route },
+    config: { public: access === 'public' || access === 'optional', optionalAuth: access === 'optional', startsRun: route.startsRun, descriptor: route },
     schema: {
       tags: route.tags,
       summary: route.summary,

@@ -58,6 +58,33 @@ function toToolSet(tools: AgentTool[], fallbackSignal: AbortSignal): ToolSet {
   return set;
 }
 
+/** A platform message in the AI SDK's form (tool calls and results of a resumed loop included). */
+function toModelMessage(x: ChatMessage): ModelMessage {
+  if (x.role === 'tool') {
+    return {
+      role: 'tool',
+      content: [
+        {
+          type: 'tool-result',
+          toolCallId: x.toolCallId ?? '',
+          toolName: x.toolName ?? '',
+          output: x.isError ? { type: 'error-text', value: x.content } : { type: 'text', value: x.content },
+        },
+      ],
+    };
+  }
+  if (x.role === 'assistant' && x.toolCalls?.length) {
+    return {
+      role: 'assistant',
+      content: [
+        ...(x.content ? [{ type: 'text' as const, text: x.content }] : []),
+        ...x.toolCalls.map((c) => ({ type: 'tool-call' as const, toolCallId: c.id, toolName: c.name, input: c.input })),
+      ],
+    };
+  }
+  return { role: x.role, content: x.content } as ModelMessage;
+}
+
 function providerOptionsFor(m: ModelConfig): Record<string, Record<string, string | number | boolean>> | undefined {
   if (m.features.parallel_tool_calls) return undefined;
   if (m.provider === 'openai' || m.provider === 'azure') return { openai: { parallelToolCalls: false } };
@@ -130,7 +157,8 @@ export async function* runAgentLoop(
   let finished = false;
   try {
     const f = m.features;
-    const messages: ModelMessage[] = req.messages.map((x) => ({ role: x.role, content: x.content }));
+    const messages: ModelMessage[] = req.messages.map(toModelMessage);
+    const hasToolParts = req.messages.some((x) => x.role === 'tool' || x.toolCalls?.length);
     let system = req.system || undefined;
     if (req.outputSchema && m.provider === 'openai-compatible' && !m.supports_structured_outputs) {
       // Servers without json_schema support only get `json_object`: spell the schema out.
@@ -154,7 +182,7 @@ export async function* runAgentLoop(
     const maxOutputTokens = f.max_tokens && m.max_output_tokens ? m.max_output_tokens : undefined;
     // Plain answers from openai-compatible servers take the direct client; tool loops the AI SDK.
     const parts: AsyncIterable<ChatStreamPart | Record<string, unknown>> =
-      direct && !tools
+      direct && !tools && !hasToolParts
         ? direct.stream({ system, messages: messages as ChatMessage[], temperature, topP, maxOutputTokens, outputSchema: req.outputSchema, maxRetries: settings.maxRetries, signal: controller.signal })
         : sdkStream();
     function sdkStream() {
@@ -162,7 +190,7 @@ export async function* runAgentLoop(
         model,
         system,
         messages,
-        ...(tools ? { tools, stopWhen: stepCountIs(maxSteps) } : {}),
+        ...(tools ? { tools, stopWhen: req.stopAfterStep ? [stepCountIs(maxSteps), () => req.stopAfterStep!()] : stepCountIs(maxSteps) } : {}),
         ...(temperature !== undefined ? { temperature } : {}),
         ...(topP !== undefined ? { topP } : {}),
         ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}),
@@ -241,6 +269,11 @@ export async function* runAgentLoop(
     if (streamError !== undefined || aborted || controller.signal.aborted) {
       finished = true;
       yield fail(streamError ?? controller.signal.reason ?? new DOMException('aborted', 'AbortError'));
+      return;
+    }
+    if (req.stopAfterStep?.()) {
+      finished = true;
+      yield { type: 'finish', text: allText, usage: meter.snapshot(), finishReason: 'paused' };
       return;
     }
     if (tools && finishReason === 'tool-calls' && steps >= maxSteps) finishReason = 'max-steps';

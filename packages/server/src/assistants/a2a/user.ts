@@ -1,0 +1,31 @@
+/** The CodeMie caller as the A2A SDK sees it (its `User`), carried through the SDK's call context. */
+import type { ServerCallContext, User } from '@a2a-js/sdk/server';
+import type { AuthUser } from '../../api/auth.js';
+import type { AssistantRecord } from '../repo.js';
+
+/** Key of the called assistant in the SDK's call-context state. */
+export const ASSISTANT_STATE_KEY = 'codemie.assistant';
+
+export class A2aCaller implements User {
+  constructor(readonly auth: AuthUser) {}
+
+  get isAuthenticated(): boolean {
+    return true;
+  }
+
+  get userName(): string {
+    return this.auth.id;
+  }
+}
+
+export function callerOf(context: ServerCallContext): AuthUser {
+  const u = context.user;
+  if (u instanceof A2aCaller) return u.auth;
+  throw new Error('A2A call without a CodeMie caller');
+}
+
+export function assistantOf(context: ServerCallContext): AssistantRecord {
+  const a = context.state.get(ASSISTANT_STATE_KEY);
+  if (!a) throw new Error('A2A call without an assistant');
+  return a as AssistantRecord;
+}
