@@ -25,7 +25,8 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
 }
 
 function validationError(err: FastifyError): ApiError {
-  const context = err.validationContext ?? 'body';
+  // Fastify names the query string "querystring"; the reference (FastAPI) says "query".
+  const context = err.validationContext === 'querystring' ? 'query' : (err.validationContext ?? 'body');
   const issues = (err.validation ?? []) as unknown as ValidationIssue[];
   const details = issues.map((i) => {
     const zodIssue = (i as { params?: { issue?: { path?: PropertyKey[]; code?: string; message?: string } } }).params?.issue;
