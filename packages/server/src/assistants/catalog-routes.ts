@@ -135,7 +135,7 @@ export function catalogRoutes(assistants: AssistantService, catalogs: { toolkits
       description:
         'The bundle holds `assistant` and `sub_assistants` as create bodies (POST /v1/assistants) and, when `env_vars` name an Azure OpenAI endpoint and key, a `models` list for CODEMIE_LLM_MODELS.',
       params: z.object({ assistant_id: z.string().min(1).max(100) }),
-      body: exportBody.optional(),
+      body: exportBody.nullish(),
       responses: { 200: { contentType: 'application/json', description: 'The export bundle (attachment)' } },
       errors: [403, 404],
       async handler({ params, body, user }) {

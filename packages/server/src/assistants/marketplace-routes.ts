@@ -62,10 +62,10 @@ export function marketplaceRoutes(assistants: AssistantService, marketplace: Mar
       tags,
       summary: 'Publish to the marketplace with 1–3 categories (sub-assistants published along unless kept private)',
       params: idParams,
-      body: publishBody.optional(),
+      body: publishBody.nullish(),
       responses: { 200: messageSchema },
       errors: [400, 403, 404],
-      handler: async ({ params, body, user }) => ({ message: await marketplace.publish(params.assistant_id, body, user) }),
+      handler: async ({ params, body, user }) => ({ message: await marketplace.publish(params.assistant_id, body ?? undefined, user) }),
     }),
     defineRoute({
       method: 'POST',

@@ -89,7 +89,7 @@ export function versionRoutes(assistants: AssistantService): Route[] {
       tags,
       summary: 'Make a new version from an old one and apply it',
       params: versionParams,
-      body: z.object({ change_notes: z.string().nullish() }).passthrough().optional(),
+      body: z.object({ change_notes: z.string().nullish() }).passthrough().nullish(),
       responses: { 200: messageSchema },
       errors: [400, 403, 404],
       handler: async ({ params, user }) => ({ message: await assistants.rollback(params.assistant_id, params.version_number, user) }),
