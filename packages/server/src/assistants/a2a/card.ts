@@ -85,6 +85,7 @@ export function agentCardJson(a: AssistantRecord, o: CardOptions): Record<string
   return {
     ...v1,
     url: o.url,
+    provider: { organization: o.organization, url: o.providerUrl },
     preferredTransport: 'JSONRPC',
     protocolVersion: '0.3.0',
     additionalInterfaces: [],

@@ -8,7 +8,7 @@ import { Role, TaskState, type Message, type Part, type Task } from '@a2a-js/sdk
 import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
 import type { AuthUser } from '../../api/auth.js';
 import type { AssistantRecord } from '../repo.js';
-import { assistantOf, callerOf } from './user.js';
+import { assistantOf, callerOf, contextHistoryOf } from './user.js';
 
 export interface HistoryItem {
   role: 'User' | 'Assistant';
@@ -49,7 +49,9 @@ export class AssistantExecutor implements AgentExecutor {
       ({ id: taskId, contextId, status: { state: TaskState.TASK_STATE_SUBMITTED, timestamp: now(), message: undefined }, artifacts: [], history: [incoming], metadata: {} } as Task);
     bus.publish(AgentEvent.task(task));
     bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: TaskState.TASK_STATE_WORKING, timestamp: now(), message: undefined }, metadata: {} }));
-    const earlier = (ctx.task?.history ?? []).filter((m) => m.messageId !== incoming.messageId);
+    // The task's earlier messages; for a new task in a known context, the context's earlier tasks.
+    const fromContext = ctx.task ? [] : ((await contextHistoryOf(ctx.context)?.(contextId, taskId)) ?? []);
+    const earlier = [...fromContext, ...(ctx.task?.history ?? [])].filter((m) => m.messageId !== incoming.messageId);
     const history: HistoryItem[] = earlier.map((m) => ({ role: m.role === Role.ROLE_AGENT ? 'Assistant' : 'User', message: textOfParts(m.parts) }));
     const controller = new AbortController();
     this.running.set(taskId, controller);

@@ -32,7 +32,7 @@ import type { AssistantService } from '../service.js';
 import { agentCard, agentCardJson, type CardOptions } from './card.js';
 import { AssistantExecutor, type A2aRunner, type HistoryItem } from './executor.js';
 import { DbTaskStore } from './task-store.js';
-import { A2aCaller, ASSISTANT_STATE_KEY } from './user.js';
+import { A2aCaller, ASSISTANT_STATE_KEY, CONTEXT_HISTORY_KEY } from './user.js';
 
 export interface A2aDeps {
   db: Kysely<Database>;
@@ -212,7 +212,8 @@ export function a2aRoutes(deps: A2aDeps): Route[] {
           if (t) return { jsonrpc: '2.0', id: rpc.id ?? null, result: trimmed(t, rpc.params?.historyLength) };
         }
         const card = agentCard(a, cardOptions(req, a.id));
-        const handler = new DefaultRequestHandler(card, new DbTaskStore(deps.db, a.id), executor, buses);
+        const store = new DbTaskStore(deps.db, a.id);
+        const handler = new DefaultRequestHandler(card, store, executor, buses);
         const requestedVersion = (req.headers[A2A_VERSION_HEADER.toLowerCase()] as string | undefined) || undefined;
         const context = new ServerCallContext({
           user: new A2aCaller(user),
@@ -220,6 +221,7 @@ export function a2aRoutes(deps: A2aDeps): Route[] {
           state: new Map<string, unknown>([
             ['headers', req.headers],
             [ASSISTANT_STATE_KEY, a],
+            [CONTEXT_HISTORY_KEY, (contextId: string, taskId: string) => store.contextHistory(contextId, taskId, context)],
           ]),
         });
         const v1 = isV1JsonRpcMethod(method);

@@ -39,6 +39,27 @@ export class DbTaskStore implements TaskStore {
     return Task.fromJSON(fromJson(row.data, {}));
   }
 
+  /** The messages of the caller's earlier tasks in a context (oldest first), each task's history then its final message. */
+  async contextHistory(contextId: string, exceptTaskId: string, context: ServerCallContext) {
+    if (!contextId) return [];
+    const rows = await this.db
+      .selectFrom('a2a_tasks')
+      .select(['id', 'data'])
+      .where('user_id', '=', callerOf(context).id)
+      .where('assistant_id', '=', this.assistantId)
+      .where('context_id', '=', contextId)
+      .where('state', '!=', 'legacy')
+      .orderBy('date')
+      .execute();
+    return rows
+      .filter((r) => r.id !== exceptTaskId)
+      .flatMap((r) => {
+        const t = Task.fromJSON(fromJson(r.data, {}));
+        const final = t.status?.message;
+        return [...t.history.filter((m) => !final || m.messageId !== final.messageId), ...(final ? [final] : [])];
+      });
+  }
+
   async list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
     const pageSize = Math.min(Math.max(params.pageSize || 50, 1), 100);
     const offset = Number(params.pageToken || 0) || 0;
