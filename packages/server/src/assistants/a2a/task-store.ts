@@ -2,7 +2,7 @@
  * A2A tasks in the database (table `a2a_tasks`), so `GetTask` works from any API process. A task
  * belongs to the user and the assistant it was created for; other callers do not see it.
  */
-import { Task, type ListTasksRequest, type ListTasksResponse } from '@a2a-js/sdk';
+import { Task, type ListTasksRequest, type ListTasksResponse, type Message } from '@a2a-js/sdk';
 import type { ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
@@ -40,7 +40,7 @@ export class DbTaskStore implements TaskStore {
   }
 
   /** The messages of the caller's earlier tasks in a context (oldest first), each task's history then its final message. */
-  async contextHistory(contextId: string, exceptTaskId: string, context: ServerCallContext) {
+  async contextHistory(contextId: string, exceptTaskId: string, context: ServerCallContext): Promise<Message[]> {
     if (!contextId) return [];
     const rows = await this.db
       .selectFrom('a2a_tasks')
