@@ -161,6 +161,8 @@ export class AssistantRepo {
   async delete(id: string): Promise<boolean> {
     this.forget(id);
     try {
+      // Versions, interactions, mappings and paused calls go by foreign key; A2A tasks have none.
+      await this.db.deleteFrom('a2a_tasks').where('assistant_id', '=', id).execute();
       const r = await this.db.deleteFrom('assistants').where('id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     } finally {
