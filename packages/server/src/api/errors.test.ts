@@ -222,7 +222,12 @@ describe('text hygiene (NUL, lone surrogates, invalid UTF-8 → 422, nothing sto
     const q = await startTestPlatform({ testAuth: true });
     try {
       const headers = { ...testAuthHeaders({ id: 'u1', username: 'u1', projects: ['demo'] }), 'content-type': 'application/json' };
-      const res = await q.app.inject({ method: 'POST', url: '/v1/assistants', headers, payload: '{"name":"evil\\u0000name","project":"demo","system_prompt":"x"}' });
+      const res = await q.app.inject({
+        method: 'POST',
+        url: '/v1/assistants',
+        headers,
+        payload: '{"name":"evil\\u0000name","project":"demo","system_prompt":"x"}',
+      });
       expect(res.statusCode).toBe(422);
       const list = await q.app.inject({ method: 'GET', url: '/v1/assistants?scope=created_by_user', headers });
       expect(list.json().pagination.total).toBe(0);

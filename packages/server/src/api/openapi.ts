@@ -64,7 +64,10 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
         const fields = Object.entries(d.multipart.fields);
         const prop = (f: (typeof fields)[number][1]) => {
           const one = f.type === 'binary' ? { type: 'string', format: 'binary' } : { type: 'string' };
-          return { ...(f.array ? { type: 'array', items: one } : one), ...(f.description ? { description: f.description } : {}) };
+          return {
+            ...(f.array ? { type: 'array', items: one, ...(f.maxItems ? { maxItems: f.maxItems } : {}) } : one),
+            ...(f.description ? { description: f.description } : {}),
+          };
         };
         schema.consumes = ['multipart/form-data'];
         schema.body = {

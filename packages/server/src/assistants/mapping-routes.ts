@@ -7,7 +7,7 @@ import type { AuthUser } from '../api/auth.js';
 import { ApiError, badRequest, forbidden } from '../api/errors.js';
 import { pageOf } from '../api/pagination.js';
 import { defineRoute, type Route } from '../api/route.js';
-import { messageSchema, pageSchema } from '../api/schemas.js';
+import { intQuery, messageSchema, pageSchema } from '../api/schemas.js';
 import { abilities, canAccessProject } from '../auth/access.js';
 import { access } from './access.js';
 import { ACL_HELP } from './errors.js';
@@ -176,8 +176,8 @@ export function mappingRoutes(assistants: AssistantService, mappings: MappingSer
       query: z.object({
         feature: z.enum(FEATURES),
         project: z.string().min(1).max(200),
-        page: z.coerce.number().int().min(0).default(0),
-        per_page: z.coerce.number().int().min(1).max(10_000).default(12),
+        page: intQuery({ min: 0 }).default(0),
+        per_page: intQuery({ min: 1, max: 10_000 }).default(12),
       }),
       responses: { 200: pageSchema(assistantSchema) },
       errors: [403],

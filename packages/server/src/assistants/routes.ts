@@ -6,8 +6,7 @@
  * request) and background.
  */
 import { z } from 'zod';
-import type { AuthUser } from '../api/auth.js';
-import { pageOf, parseFilters } from '../api/pagination.js';
+import { pageOf, pageQuery, parseFilters } from '../api/pagination.js';
 import { defineRoute, Reply, type HandlerInput, type Route, type StreamEvent } from '../api/route.js';
 import { boolQuery, messageSchema, pageSchema } from '../api/schemas.js';
 import type { Config } from '../config/config.js';
@@ -42,12 +41,10 @@ const FILTERS_HELP = 'Please check the filters and ensure they are in the correc
 const inputShould = (values: readonly string[]) =>
   `Input should be ${values.length > 1 ? `${values.slice(0, -1).map((v) => `'${v}'`).join(', ')} or '${values.at(-1)}'` : `'${values[0]}'`}`;
 
-const listQuery = z.object({
-  page: z.coerce.number().int().min(0).default(0),
-  per_page: z.coerce.number().int().min(1).max(10_000).default(12),
+const listQuery = pageQuery(12, 10_000).extend({
   scope: z.enum(LIST_SCOPES, { error: inputShould(['project_with_marketplace', 'visible_to_user', 'created_by_user', 'marketplace', 'all', 'templates']) }).default('visible_to_user'),
   minimal_response: boolQuery(false),
-  filters: z.string().max(10_000).optional(),
+  filters: z.string().max(2000).optional(),
   sort_by: z.enum(SORT_FIELDS, { error: inputShould(SORT_FIELDS) }).optional(),
   sort_order: z.enum(['asc', 'desc'], { error: inputShould(['asc', 'desc']) }).optional(),
 });
@@ -100,26 +97,19 @@ export interface AssistantRouteDeps extends BackgroundDeps {
 export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
   const { assistants } = deps;
   const tags = ['assistants'];
-  const call =
-    (resolve: (input: { params: { assistant_id?: string; slug?: string }; query?: { project?: string }; user: AuthUser }) => Promise<AssistantRecord>) =>
-    async (input: CallInput) =>
-      callAssistant(deps, await resolve(input), input);
-  const callRoute = (path: string, summary: string, lookup: 'id' | 'slug') =>
+  const byId = (path: string, summary: string) =>
     defineRoute({
       method: 'POST',
       path,
       tags,
       summary,
       startsRun: true,
-      params: lookup === 'id' ? assistantIdParams : slugParams,
-      ...(lookup === 'slug' ? { query: slugQuery } : {}),
+      params: assistantIdParams,
       body: callBody,
       responses: { 200: callResponseSchema },
       stream: streamChunkSchema,
       errors: [400, 403, 404, 502, 503, 504],
-      handler: call((i) =>
-        lookup === 'id' ? assistants.getReadable(i.params.assistant_id!, i.user) : assistants.bySlug(i.params.slug!, i.query?.project, i.user),
-      ) as never,
+      handler: async (input) => callAssistant(deps, await assistants.getReadable(input.params.assistant_id, input.user), input.body, input),
     });
 
   return [
@@ -215,9 +205,22 @@ export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
         return { message: 'Specified assistant removed' };
       },
     }),
-    callRoute('/assistants/:assistant_id/model', 'Call an assistant (stream: true → SSE, or NDJSON with Accept: application/x-ndjson); `version` runs a historical version', 'id'),
-    callRoute('/assistants/:assistant_id/chat', 'Alias of POST /assistants/{id}/model', 'id'),
-    callRoute('/assistants/slug/:slug/model', 'Call an assistant by slug', 'slug'),
+    byId('/assistants/:assistant_id/model', 'Call an assistant (stream: true → SSE, or NDJSON with Accept: application/x-ndjson); `version` runs a historical version'),
+    byId('/assistants/:assistant_id/chat', 'Alias of POST /assistants/{id}/model'),
+    defineRoute({
+      method: 'POST',
+      path: '/assistants/slug/:slug/model',
+      tags,
+      summary: 'Call an assistant by slug',
+      startsRun: true,
+      params: slugParams,
+      query: slugQuery,
+      body: callBody,
+      responses: { 200: callResponseSchema },
+      stream: streamChunkSchema,
+      errors: [400, 403, 404, 502, 503, 504],
+      handler: async (input) => callAssistant(deps, await assistants.bySlug(input.params.slug, input.query.project, input.user), input.body, input),
+    }),
     defineRoute({
       method: 'POST',
       path: '/assistants/virtual/model',
@@ -267,7 +270,7 @@ export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
           unique_dislikes_count: 0,
         };
         const body: ChatBody = { ...b, system_prompt: null, background_task: false, version: null, save_history: false };
-        return callAssistant(deps, record, { ...input, body } as unknown as CallInput, { virtual: true });
+        return callAssistant(deps, record, body, input, { virtual: true });
       },
     }),
     defineRoute({
@@ -287,23 +290,17 @@ export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
         await input.admission.admit(record.project);
         const paused = await deps.approvals.claim(record.id, body.conversation_id, user);
         const prepared = await deps.calls.prepareResume(record, paused, body.action === 'allow', user, req.id);
-        return answer(deps, prepared, { ...input, body: prepared.body } as unknown as CallInput, body.stream);
+        return answer(deps, prepared, input, body.stream);
       },
     }),
   ];
 }
 
-type CallInput = HandlerInput<
-  { assistant_id?: string; slug?: string },
-  { project?: string } | undefined,
-  ChatBody,
-  { 200: typeof callResponseSchema },
-  typeof streamChunkSchema,
-  'user'
->;
+/** What a call needs of a call route's input besides its body (the call routes differ in how they find the assistant and in their bodies). */
+type CallInput = Omit<HandlerInput<unknown, unknown, unknown, { 200: typeof callResponseSchema }, typeof streamChunkSchema, 'user'>, 'params' | 'query' | 'body'>;
 
-async function callAssistant(deps: AssistantRouteDeps, assistant: AssistantRecord, input: CallInput, opts: { virtual?: boolean } = {}) {
-  const { body, user, req } = input;
+async function callAssistant(deps: AssistantRouteDeps, assistant: AssistantRecord, body: ChatBody, input: CallInput, opts: { virtual?: boolean } = {}) {
+  const { user, req } = input;
   const propagated = body.propagate_headers ? extractPropagatedHeaders(req.headers, limitsFromConfig(deps.config)) : null;
   // Fair use before anything is stored; a background task also takes a concurrency slot (its task id).
   const taskId = body.background_task && !opts.virtual ? newRowId() : undefined;

@@ -1,7 +1,7 @@
 /** `/assistants/{id}/versions...` (reference tag "Assistant Versioning"): list, get, compare, rollback. */
 import { z } from 'zod';
 import { defineRoute, type Route } from '../api/route.js';
-import { messageSchema } from '../api/schemas.js';
+import { intQuery, messageSchema } from '../api/schemas.js';
 import type { AssistantService } from './service.js';
 
 const versionSchema = z
@@ -35,9 +35,9 @@ const versionSchema = z
   .meta({ id: 'AssistantVersion' });
 
 const idParams = z.object({ assistant_id: z.string().min(1).max(100) });
-const versionParams = idParams.extend({ version_number: z.coerce.number().int() });
-const compareParams = idParams.extend({ v1: z.coerce.number().int(), v2: z.coerce.number().int() });
-const pageQuery = z.object({ page: z.coerce.number().int().min(0).default(0), per_page: z.coerce.number().int().min(1).max(1000).default(20) });
+const versionParams = idParams.extend({ version_number: intQuery() });
+const compareParams = idParams.extend({ v1: intQuery(), v2: intQuery() });
+const pageQuery = z.object({ page: intQuery({ min: 0 }).default(0), per_page: intQuery({ min: 1, max: 1000 }).default(20) });
 
 export function versionRoutes(assistants: AssistantService): Route[] {
   const tags = ['assistants'];

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { defineRoute, type Route } from '../api/route.js';
+import { intQuery } from '../api/schemas.js';
 import type { CategoryService, CategoryWithCounts } from './service.js';
 
 const categorySchema = z
@@ -40,8 +41,8 @@ const categoryListSchema = z
 const body = z.object({ name: z.string().min(1).max(255), description: z.string().max(1000).nullish() }).meta({ id: 'CategoryWrite' });
 const idParams = z.object({ category_id: z.string().min(1).max(300) });
 const listQuery = z.object({
-  page: z.coerce.number().int().min(0).default(0),
-  per_page: z.coerce.number().int().min(1).max(100).default(10),
+  page: intQuery({ min: 0 }).default(0),
+  per_page: intQuery({ min: 1, max: 100 }).default(10),
 });
 
 function response(c: CategoryWithCounts) {

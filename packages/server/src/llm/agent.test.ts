@@ -14,7 +14,7 @@ let server: TestLlmServer;
 let llm: LlmService;
 let tmp: { dir: string; cleanup: () => void };
 
-/** Plain answers from openai-compatible models run on the direct client or the AI SDK adapter: both are tested. */
+/** openai-compatible models run on the platform's own model or the AI SDK adapter, through the same loop: both are tested. */
 let direct = true;
 const pathEnv = () => ({ CODEMIE_LLM_DIRECT_CLIENT: String(direct) });
 
@@ -26,7 +26,7 @@ function service(extraEnv: Record<string, string> = {}): LlmService {
 /** Runs a group once per client path. */
 function bothPaths(name: string, body: () => void) {
   for (const d of [true, false]) {
-    describe(`${name} (${d ? 'direct client' : 'AI SDK adapter'})`, () => {
+    describe(`${name} (${d ? 'platform model' : 'AI SDK adapter'})`, () => {
       beforeAll(() => {
         direct = d;
         llm = service({ CODEMIE_LLM_MAX_RETRIES: '2', CODEMIE_LLM_TIMEOUT_MS: '5000' });
@@ -138,7 +138,7 @@ bothPaths('runAgent: plain answers', () => {
   });
 });
 
-describe('runAgent: tools', () => {
+bothPaths('runAgent: tools', () => {
   const calls: Array<Record<string, unknown>> = [];
   const weather: AgentTool = {
     name: 'get_weather',

@@ -9,7 +9,7 @@ import { loadModels, toModelInfo, type ModelConfig } from './models-config.js';
 import { createLanguageModel } from './providers.js';
 import { DEFAULT_LOCAL_MODEL_NAME, LOCAL_PROVIDER, localModelName } from './local-provider.js';
 import { runAgentLoop, type AgentSettings } from './agent.js';
-import { createOpenAICompatibleChat, type DirectChatClient } from './openai-compatible-chat.js';
+import { createOpenAICompatibleModel } from './openai-compatible-model.js';
 import { deepFreeze } from '../deep-freeze.js';
 
 export const NO_MODELS_HELP =
@@ -36,27 +36,21 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
   // resolveModel is on every call's path: hand out one frozen copy instead of cloning each time.
   const infoByName = new Map(infos.map((i) => [i.base_name, deepFreeze(structuredClone(i))]));
   const languageModels = new Map<string, LanguageModel>();
-  const directClients = new Map<string, DirectChatClient | undefined>();
   const settings: AgentSettings = { timeoutMs: config.llmTimeoutMs, maxRetries: config.llmMaxRetries, maxSteps: config.llmMaxSteps };
 
   log.info({ models: models.map((m) => ({ base_name: m.base_name, provider: m.provider, default: m.base_name === defaultName })) }, `LLM models configured: ${models.length}`);
 
+  // OpenAI-compatible servers get the platform's own model (openai-compatible-model.ts) unless
+  // CODEMIE_LLM_DIRECT_CLIENT=false; every other provider its AI SDK adapter. One agent loop for all.
   const languageModel = (m: ModelConfig): LanguageModel => {
     let lm = languageModels.get(m.base_name);
     if (!lm) {
-      lm = createLanguageModel(m, env);
+      lm = config.llmDirectClient && m.provider === 'openai-compatible' && m.base_url ? createOpenAICompatibleModel(m) : createLanguageModel(m, env);
       languageModels.set(m.base_name, lm);
     }
     return lm;
   };
 
-  // OpenAI-compatible servers get the direct client for plain answers (see openai-compatible-chat.ts).
-  const directClient = (m: ModelConfig): DirectChatClient | undefined => {
-    if (!directClients.has(m.base_name)) {
-      directClients.set(m.base_name, config.llmDirectClient && m.provider === 'openai-compatible' && m.base_url ? createOpenAICompatibleChat(m) : undefined);
-    }
-    return directClients.get(m.base_name);
-  };
 
   return {
     listModels(): LlmModelInfo[] {
@@ -87,7 +81,7 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
           yield { type: 'error', error, usage: { input_tokens: 0, output_tokens: 0, cached_tokens: 0, money_spent: 0 }, text: '' } as AgentEvent;
         })();
       }
-      return runAgentLoop(req, m, languageModel(m), settings, log, directClient(m));
+      return runAgentLoop(req, m, languageModel(m), settings, log);
     },
   };
 }

@@ -55,6 +55,15 @@ export const streamChunkSchema = z
   })
   .meta({ id: 'StreamChunk', description: 'One chunk of an assistant or workflow stream; the last has `last: true`.' });
 
+/** An event of a Server-Sent Events stream: its `data` is one StreamChunk as JSON. */
+export const sseEventSchema = z
+  .object({
+    id: z.string().optional().meta({ description: 'Event id: send it back as Last-Event-ID to resume' }),
+    event: z.string().optional(),
+    data: z.string().meta({ description: 'A StreamChunk, as JSON', contentMediaType: 'application/json' }),
+  })
+  .meta({ id: 'StreamEvent' });
+
 export function chunk(p: Partial<StreamChunk>): StreamChunk {
   return {
     time_elapsed: null,

@@ -32,8 +32,8 @@ const workflowBody = z
   .meta({ id: 'WorkflowCreate' });
 
 const listQuery = pageQuery(10).extend({
-  filters: z.string().max(10_000).optional(),
-  project: z.union([z.string(), z.array(z.string())]).optional(),
+  filters: z.string().max(2000).optional(),
+  project: z.string().max(200).optional(),
   filter_by_user: z.string().optional(),
   minimal_response: z.string().optional(),
   scope: z.string().optional(),
