@@ -4672,9 +4672,7 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content: {
-                        "application/json": string;
-                    };
+                    content?: never;
                 };
                 /** @description Missing, invalid or expired token */
                 401: {
@@ -5107,7 +5105,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": string;
+                        "application/json": components["schemas"]["AssistantExport"];
                     };
                 };
                 /** @description Bad request: malformed JSON, or input the operation cannot accept */
@@ -11070,6 +11068,22 @@ export interface components {
             top_p?: number | null;
         } & {
             [key: string]: unknown;
+        };
+        AssistantExport: {
+            assistant: {
+                [key: string]: unknown;
+            };
+            assistant_id: string;
+            exported_at: string;
+            /** @constant */
+            format: "codemie-assistant-export";
+            format_version: number;
+            models: {
+                [key: string]: unknown;
+            }[];
+            sub_assistants: {
+                [key: string]: unknown;
+            }[];
         };
         AssistantListItem: {
             categories: string[];

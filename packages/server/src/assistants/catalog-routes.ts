@@ -48,6 +48,18 @@ const exportBody = z
   })
   .meta({ id: 'ExportAssistant' });
 
+const exportBundleSchema = z
+  .object({
+    format: z.literal('codemie-assistant-export'),
+    format_version: z.number().int(),
+    exported_at: z.string(),
+    assistant_id: z.string(),
+    assistant: z.record(z.string(), z.unknown()),
+    sub_assistants: z.array(z.record(z.string(), z.unknown())),
+    models: z.array(z.record(z.string(), z.unknown())),
+  })
+  .meta({ id: 'AssistantExport' });
+
 /** The fields that re-create an assistant with POST /v1/assistants (sensitive prompt-variable values left empty). */
 function definition(a: AssistantRecord) {
   const d = a.data;
@@ -136,7 +148,7 @@ export function catalogRoutes(assistants: AssistantService, catalogs: { toolkits
         'The bundle holds `assistant` and `sub_assistants` as create bodies (POST /v1/assistants) and, when `env_vars` name an Azure OpenAI endpoint and key, a `models` list for CODEMIE_LLM_MODELS.',
       params: z.object({ assistant_id: z.string().min(1).max(100) }),
       body: exportBody.nullish(),
-      responses: { 200: { contentType: 'application/json', description: 'The export bundle (attachment)' } },
+      responses: { 200: { contentType: 'application/json', description: 'The export bundle (attachment)', schema: exportBundleSchema } },
       errors: [403, 404],
       async handler({ params, body, user }) {
         const a = await assistants.getReadable(params.assistant_id, user);

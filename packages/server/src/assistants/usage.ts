@@ -26,8 +26,21 @@ export class UsageService {
     private readonly repo: AssistantRepo,
   ) {}
 
-  /** Counts one call of the assistant by the user; a first use updates `unique_users_count`. */
+  /**
+   * Pairs (assistant, user) this process has already recorded: a call of a known pair writes
+   * nothing (the hot path of every call stays free of an extra write); the row's usage_count and
+   * last_used_at then count the processes' first calls, not every call — only the number of
+   * users is answered on the wire.
+   */
+  private readonly seen = new Set<string>();
+  private static readonly SEEN_MAX = 50_000;
+
+  /** Records a call of the assistant by the user; a first use updates `unique_users_count`. */
   async recordUse(a: AssistantRecord, user: AuthUser): Promise<void> {
+    const key = `${a.id}\u0000${user.id}`;
+    if (this.seen.has(key)) return;
+    if (this.seen.size >= UsageService.SEEN_MAX) this.seen.clear();
+    this.seen.add(key);
     const now = new Date().toISOString();
     const row = await this.db
       .insertInto('assistant_interactions')

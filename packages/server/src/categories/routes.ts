@@ -4,7 +4,7 @@
  * carries both list shapes (`categories`/`pages` of the reference, `items`/`metadata` of the SDK).
  */
 import { z } from 'zod';
-import { defineRoute, type Route } from '../api/route.js';
+import { defineRoute, Reply, type Route } from '../api/route.js';
 import { intQuery } from '../api/schemas.js';
 import type { CategoryService, CategoryWithCounts } from './service.js';
 
@@ -131,11 +131,11 @@ export function categoryRoutes(categories: CategoryService): Route[] {
       tags,
       summary: 'Delete a category no assistant uses (administrators); 204',
       params: idParams,
-      responses: { 204: { contentType: 'application/json', description: 'Deleted (no body)' } },
+      responses: { 204: z.null().meta({ description: 'Deleted (no body)' }) },
       errors: [403, 404, 409],
-      async handler({ params, user, respond }) {
+      async handler({ params, user }) {
         await categories.delete(params.category_id, user);
-        return respond(204, undefined);
+        return new Reply(204, null);
       },
     }),
   ];
