@@ -121,4 +121,6 @@ export interface LlmService {
   resolveModel(name?: string | null): LlmModelInfo;
   /** Runs the tool-calling loop; never throws after it has started: failures arrive as an `error` event. */
   runAgent(req: AgentRequest): AsyncIterable<AgentEvent>;
+  /** Starts, in the background, what models need before their first call (fetching the local model's file). */
+  prepare?(): void;
 }
