@@ -76,6 +76,8 @@ describe('Python SDK (codemie-sdk-python from PyPI) against the built server', (
     COMPAT_AUTH_MODE: mode,
     CODEMIE_OTHER_USERNAME: COMPAT.otherUsername,
     CODEMIE_OTHER_PASSWORD: COMPAT.otherPassword,
+    CODEMIE_OUTSIDER_USERNAME: COMPAT.outsiderUsername,
+    CODEMIE_OUTSIDER_PASSWORD: COMPAT.outsiderPassword,
     CODEMIE_ADMIN_USERNAME: 'admin',
     CODEMIE_ADMIN_PASSWORD: COMPAT.adminPassword,
   });

@@ -8,6 +8,7 @@ import { assistantsModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
 import { categoriesModule } from './categories/module.js';
 import { conversationsModule } from './conversations/module.js';
+import { serviceDirectory } from './conversations/directory.js';
 import { demoModule } from './demo/module.js';
 import { filesModule } from './files/module.js';
 import { healthModule } from './health/routes.js';
@@ -26,7 +27,7 @@ export interface ModuleOverrides {
 export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   const identity = identityModule(infra);
   const files = filesModule(infra);
-  const conversations = conversationsModule(infra);
+  const conversations = conversationsModule(infra, { files: files.services });
   const tasks = tasksModule(infra);
   const categories = categoriesModule(infra);
   const assistants = assistantsModule(infra, {
@@ -39,6 +40,8 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     contextCatalog: undefined,
   });
   const workflows = workflowsModule(infra, { assistants: assistants.services.lookup, files: files.services, ...overrides.workflows });
+  // Conversations show assistants' and workflows' names and icons (those modules are built after it).
+  conversations.services.useDirectory(serviceDirectory(assistants.services.assistants, workflows.services));
   const services = {
     identity: identity.services,
     files: files.services,

@@ -26,7 +26,7 @@ def _client(settings, username_env: str, password_env: str) -> CodeMieClient:
 @pytest.fixture(scope="session")
 def other_client(settings) -> CodeMieClient:
     """A user of another project (not a member of the compat project, not an admin)."""
-    return _client(settings, "CODEMIE_OTHER_USERNAME", "CODEMIE_OTHER_PASSWORD")
+    return _client(settings, "CODEMIE_OUTSIDER_USERNAME", "CODEMIE_OUTSIDER_PASSWORD")
 
 
 @pytest.fixture(scope="session")

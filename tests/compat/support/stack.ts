@@ -26,12 +26,14 @@ export const COMPAT = {
   email: 'compat-user@example.com',
   password: 'compat-password-123',
   clientId: 'compat-client',
-  adminPassword: 'compat-admin-password',
-  model: 'test-model',
-  /** A second user, in another project (ACL checks of the assistants suites). */
   otherUsername: 'compat-other',
   otherPassword: 'compat-other-password-123',
-  otherProject: 'compat-other',
+  adminPassword: 'compat-admin-password',
+  model: 'test-model',
+  /** A user of another project (ACL checks of the assistants suites). */
+  outsiderUsername: 'compat-outsider',
+  outsiderPassword: 'compat-outsider-password-123',
+  outsiderProject: 'compat-outside',
 } as const;
 
 /** Substrings that make the Python SDK treat a URL as localhost (CodeMieClient._is_localhost_domain). */
@@ -149,8 +151,10 @@ export async function startCompatStack(opts: { host?: string; llm?: TestLlmServe
     const [, clientOut] = await Promise.all([
       cli(dbEnv, ['idp', 'user', 'add', COMPAT.username, '--password', COMPAT.password, '--email', COMPAT.email, '--name', 'Compat User', '--projects', COMPAT.project]),
       cli(dbEnv, ['idp', '--json', 'client', 'add', COMPAT.clientId, '--secret', '--projects', COMPAT.project]),
-      cli(dbEnv, ['idp', 'user', 'add', COMPAT.otherUsername, '--password', COMPAT.otherPassword, '--email', 'compat-other@example.com', '--name', 'Compat Other', '--projects', COMPAT.otherProject]),
+      cli(dbEnv, ['idp', 'user', 'add', COMPAT.outsiderUsername, '--password', COMPAT.outsiderPassword, '--email', 'compat-outsider@example.com', '--name', 'Compat Outsider', '--projects', COMPAT.outsiderProject]),
     ]);
+    // A second user of the same project (owner-only checks, share links opened by someone else).
+    await cli(dbEnv, ['idp', 'user', 'add', COMPAT.otherUsername, '--password', COMPAT.otherPassword, '--email', 'compat-other@example.com', '--name', 'Compat Other', '--projects', COMPAT.project]);
     const created = JSON.parse(clientOut) as Record<string, any>;
     const clientSecret = created.secret ?? created.client_secret ?? created.client?.secret;
     if (typeof clientSecret !== 'string') throw new Error(`no client secret in CLI output: ${JSON.stringify(created)}`);

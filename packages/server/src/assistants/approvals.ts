@@ -30,7 +30,7 @@ export interface PausedTurn {
   userId: string;
   /** The version the call ran (null: the current one). */
   version: number | null;
-  body: Pick<ChatBody, 'text' | 'llm_model' | 'system_prompt' | 'output_schema' | 'file_names' | 'save_history' | 'metadata' | 'sub_assistants_versions'>;
+  body: Pick<ChatBody, 'text' | 'llm_model' | 'system_prompt' | 'output_schema' | 'file_names' | 'save_history' | 'metadata' | 'sub_assistants_versions' | 'history_index'>;
   propagatedHeaders: Record<string, string> | null;
   /** Everything the model was given, and what it did up to the pause. */
   messages: ChatMessage[];

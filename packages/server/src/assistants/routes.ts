@@ -108,7 +108,7 @@ export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
       body: callBody,
       responses: { 200: callResponseSchema },
       stream: streamChunkSchema,
-      errors: [400, 403, 404, 502, 503, 504],
+      errors: [400, 403, 404, 409, 502, 503, 504],
       handler: async (input) => callAssistant(deps, await assistants.getReadable(input.params.assistant_id, input.user), input.body, input),
     });
 
@@ -218,7 +218,7 @@ export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
       body: callBody,
       responses: { 200: callResponseSchema },
       stream: streamChunkSchema,
-      errors: [400, 403, 404, 502, 503, 504],
+      errors: [400, 403, 404, 409, 502, 503, 504],
       handler: async (input) => callAssistant(deps, await assistants.bySlug(input.params.slug, input.query.project, input.user), input.body, input),
     }),
     defineRoute({
@@ -230,7 +230,7 @@ export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
       body: virtualBody,
       responses: { 200: callResponseSchema },
       stream: streamChunkSchema,
-      errors: [400, 403, 404, 502, 503, 504],
+      errors: [400, 403, 404, 409, 502, 503, 504],
       async handler(input) {
         const b = input.body;
         const project = input.user.projects[0] ?? input.user.adminProjects[0] ?? 'demo';
@@ -283,7 +283,7 @@ export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
       body: resumeBody,
       responses: { 200: callResponseSchema },
       stream: streamChunkSchema,
-      errors: [400, 403, 404, 502, 503, 504],
+      errors: [400, 403, 404, 409, 502, 503, 504],
       async handler(input) {
         const { params, body, user, req } = input;
         const record = await assistants.getReadable(params.assistant_id, user);

@@ -144,6 +144,8 @@ export const chatBody = z
       .transform((v) => (v ?? {}) as Record<string, number>),
     /** Overrides the assistant's tool-call policy for this call when its tool_permissions allow_override is true. */
     tool_permissions: z.object({ tool_call_policy: z.enum(TOOL_CALL_POLICIES) }).passthrough().nullish(),
+    /** An earlier turn's index: this call regenerates that turn (a new variant; conversations/service.ts). */
+    history_index: z.number().int().min(0).nullish(),
   })
   .passthrough()
   .meta({ id: 'AssistantChat' });
