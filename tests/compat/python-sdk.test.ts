@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestLlmServer, type TestLlmServer } from '../../packages/server/test/llm-server.js';
-import { COMPAT, ROOT, jsonRule, keycloakHost, looksLocalToSdk, startCompatStack, type CompatStack } from './support/stack.js';
+import { COMPAT, ROOT, jsonRule, keycloakHost, looksLocalToSdk, startCompatStack, systemRule, toolRule, type CompatStack } from './support/stack.js';
 
 const PY_DIR = path.join(ROOT, 'tests/compat/python');
 
@@ -48,6 +48,8 @@ describe('Python SDK (codemie-sdk-python from PyPI) against the built server', (
 
     llm = await startTestLlmServer();
     llm.rule(jsonRule);
+    llm.rule(toolRule);
+    llm.rule(systemRule);
     kc = await keycloakHost();
     local = await startCompatStack({ llm });
     // One server serves both modes when the Keycloak host name reaches 127.0.0.1.
@@ -74,6 +76,8 @@ describe('Python SDK (codemie-sdk-python from PyPI) against the built server', (
     COMPAT_AUTH_MODE: mode,
     CODEMIE_OTHER_USERNAME: COMPAT.otherUsername,
     CODEMIE_OTHER_PASSWORD: COMPAT.otherPassword,
+    CODEMIE_OUTSIDER_USERNAME: COMPAT.outsiderUsername,
+    CODEMIE_OUTSIDER_PASSWORD: COMPAT.outsiderPassword,
     CODEMIE_ADMIN_USERNAME: 'admin',
     CODEMIE_ADMIN_PASSWORD: COMPAT.adminPassword,
   });

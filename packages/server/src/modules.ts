@@ -6,6 +6,7 @@ import type { Infra } from './infra.js';
 import type { Module } from './module.js';
 import { assistantsModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
+import { categoriesModule } from './categories/module.js';
 import { conversationsModule } from './conversations/module.js';
 import { serviceDirectory } from './conversations/directory.js';
 import { demoModule } from './demo/module.js';
@@ -31,7 +32,16 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   const files = filesModule(infra);
   const conversations = conversationsModule(infra, { files: files.services });
   const tasks = tasksModule(infra);
-  const assistants = assistantsModule(infra, { conversations: conversations.services, tasks: tasks.services, files: files.services });
+  const categories = categoriesModule(infra);
+  const assistants = assistantsModule(infra, {
+    conversations: conversations.services,
+    tasks: tasks.services,
+    files: files.services,
+    categories: categories.services,
+    // Filled by the toolkits (#28) and datasources (#27) domains: toolkitCatalog(): Toolkit[], contextCatalog(project, user).
+    toolkitCatalog: undefined,
+    contextCatalog: undefined,
+  });
   const workflows = workflowsModule(infra, { assistants: assistants.services.lookup, files: files.services, ...overrides.workflows });
   // Conversations show assistants' and workflows' names and icons (those modules are built after it).
   conversations.services.useDirectory(serviceDirectory(assistants.services.assistants, workflows.services));
@@ -51,6 +61,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     files: files.services,
     conversations: conversations.services,
     tasks: tasks.services,
+    categories: categories.services,
     assistants: assistants.services,
     workflows: workflows.services,
     projects: projects.services,
@@ -68,6 +79,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     runtimeConfig,
     mcpModule(infra),
     files,
+    categories,
     assistants,
     conversations,
     tasks,

@@ -46,7 +46,8 @@ describe('assistant call traces', () => {
     expect(root.attributes).toMatchObject({
       'langfuse.trace.name': 'Tracer Bot',
       'user.id': 'tracy',
-      'langfuse.trace.tags': ['llm_model:test-model', 'agent_name:Tracer Bot', 'team-a'],
+      // version: the assistant version the call ran (as the reference tags its traces).
+      'langfuse.trace.tags': ['llm_model:test-model', 'agent_name:Tracer Bot', 'version:1', 'team-a'],
     });
     const gen = rx.spans.find((s) => s.traceId === root.traceId && s.attributes['langfuse.observation.type'] === 'generation');
     expect(gen?.parentSpanId).toBe(root.spanId);

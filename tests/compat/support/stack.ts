@@ -30,6 +30,10 @@ export const COMPAT = {
   otherPassword: 'compat-other-password-123',
   adminPassword: 'compat-admin-password',
   model: 'test-model',
+  /** A user of another project (ACL checks of the assistants suites). */
+  outsiderUsername: 'compat-outsider',
+  outsiderPassword: 'compat-outsider-password-123',
+  outsiderProject: 'compat-outside',
 } as const;
 
 /** Substrings that make the Python SDK treat a URL as localhost (CodeMieClient._is_localhost_domain). */
@@ -59,6 +63,31 @@ export function jsonRule(req: RecordedRequest) {
   const text = typeof c === 'string' ? c : Array.isArray(c) ? c.map((p: any) => (typeof p?.text === 'string' ? p.text : '')).join(' ') : '';
   const m = /JSON:(\{.*\})/s.exec(text);
   return m ? { text: m[1] } : undefined;
+}
+
+/**
+ * Tool calls on request, for suites that cannot script the LLM server: a last user message
+ * `TOOL:<name>:<json arguments>` makes the model call tool <name> (when the request offers it and
+ * has no tool result yet); once the result is there it answers `Done: <result>`.
+ */
+export function toolRule(req: RecordedRequest) {
+  const lastUserAt = req.messages.map((m) => m.role).lastIndexOf('user');
+  const c = req.messages[lastUserAt]?.content;
+  const text = typeof c === 'string' ? c : '';
+  const m = /^TOOL:([\w-]+):(.*)$/s.exec(text);
+  if (!m) return undefined;
+  const result = req.messages.slice(lastUserAt + 1).find((x) => x.role === 'tool');
+  if (result) return { text: `Done: ${typeof result.content === 'string' ? result.content : JSON.stringify(result.content)}` };
+  if (!req.tools.some((t) => t.function.name === m[1])) return undefined;
+  return { toolCalls: [{ name: m[1]!, arguments: m[2]! }] };
+}
+
+/** A last user message `SYSTEM?` is answered with the request's system prompt: `System: <prompt>`. */
+export function systemRule(req: RecordedRequest) {
+  const lastUser = [...req.messages].reverse().find((m) => m.role === 'user');
+  if (lastUser?.content !== 'SYSTEM?') return undefined;
+  const system = req.messages.find((m) => m.role === 'system')?.content;
+  return { text: `System: ${typeof system === 'string' ? system : ''}` };
 }
 
 export interface LiveServer {
@@ -107,16 +136,22 @@ export interface CompatStack {
 export async function startCompatStack(opts: { host?: string; llm?: TestLlmServer } = {}): Promise<CompatStack> {
   const ownLlm = !opts.llm;
   const llm = opts.llm ?? (await startTestLlmServer());
-  if (ownLlm) llm.rule(jsonRule);
+  if (ownLlm) {
+    llm.rule(jsonRule);
+    llm.rule(toolRule);
+    llm.rule(systemRule);
+  }
   const tmp = tempDir('codemie-compat-');
   const models = writeTestModelsFile(llm, tmp.dir);
   const dbEnv = { CODEMIE_DATA_DIR: tmp.dir, DATABASE_URL: '', CODEMIE_SCRYPT_N: '1024' };
   let server: LiveServer | undefined;
   try {
-    server = await startServer({ ...dbEnv, ...models.env, CODEMIE_ADMIN_PASSWORD: COMPAT.adminPassword }, opts.host);
+    // CODEMIE_FEATURE_TEAMS_BOT: the assistants suite drives the (flagged) project feature mappings.
+    server = await startServer({ ...dbEnv, ...models.env, CODEMIE_ADMIN_PASSWORD: COMPAT.adminPassword, CODEMIE_FEATURE_TEAMS_BOT: 'true' }, opts.host);
     const [, clientOut] = await Promise.all([
       cli(dbEnv, ['idp', 'user', 'add', COMPAT.username, '--password', COMPAT.password, '--email', COMPAT.email, '--name', 'Compat User', '--projects', COMPAT.project]),
       cli(dbEnv, ['idp', '--json', 'client', 'add', COMPAT.clientId, '--secret', '--projects', COMPAT.project]),
+      cli(dbEnv, ['idp', 'user', 'add', COMPAT.outsiderUsername, '--password', COMPAT.outsiderPassword, '--email', 'compat-outsider@example.com', '--name', 'Compat Outsider', '--projects', COMPAT.outsiderProject]),
     ]);
     // A second user of the same project (owner-only checks, share links opened by someone else).
     await cli(dbEnv, ['idp', 'user', 'add', COMPAT.otherUsername, '--password', COMPAT.otherPassword, '--email', 'compat-other@example.com', '--name', 'Compat Other', '--projects', COMPAT.project]);

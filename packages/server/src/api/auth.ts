@@ -49,6 +49,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Route is reachable without a token. */
     public?: boolean;
+    /** A public route that still verifies a token when one is sent (`access: 'optional'`). */
+    optionalAuth?: boolean;
   }
 }
 
@@ -56,7 +58,12 @@ export function installAuth(app: FastifyInstance, authenticator: () => Authentic
   app.decorateRequest('user', null);
   // The request's log line and 5xx errors carry the user id (a child logger per request cost ~2% of CPU).
   app.addHook('onRequest', async (req) => {
-    if (req.routeOptions.config?.public || !req.routeOptions.url) return; // unknown routes fall through to 404
+    const config = req.routeOptions.config;
+    if (config?.optionalAuth && req.headers.authorization) {
+      req.user = await authenticator().authenticate(req);
+      return;
+    }
+    if (config?.public || !req.routeOptions.url) return; // unknown routes fall through to 404
     req.user = await authenticator().authenticate(req);
   });
 }

@@ -22,7 +22,7 @@ export function pageOf<T>(data: T[], total: number, page: number, perPage: numbe
 }
 
 /** The `filters` query parameter of list routes: a JSON object, else 400 with `details`. */
-export function parseFilters(raw: string | undefined, details: string): Record<string, unknown> {
+export function parseFilters(raw: string | undefined, details: string, help: string | null = null): Record<string, unknown> {
   if (!raw) return {};
   try {
     const v = JSON.parse(raw) as unknown;
@@ -30,5 +30,5 @@ export function parseFilters(raw: string | undefined, details: string): Record<s
   } catch {
     /* fall through */
   }
-  throw badRequest('Invalid filters', details);
+  throw badRequest('Invalid filters', details, help);
 }

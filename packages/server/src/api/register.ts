@@ -58,7 +58,7 @@ export function errorStatusesOf(route: Route): ErrorStatus[] {
   const out = new Set<ErrorStatus>(route.errors ?? []);
   if ((route.access ?? 'user') !== 'public') {
     out.add(401);
-    out.add(429);
+    if (route.access !== 'optional') out.add(429);
   }
   // Run-starting routes are shed with 503 when the process is at capacity (limits/shedding.ts).
   if (route.startsRun) out.add(503);
@@ -138,7 +138,7 @@ function toFastify(route: Route, deps: RegisterDeps): RouteOptions {
     method: route.method,
     url: route.path,
     ...route.options,
-    config: { public: access === 'public', startsRun: route.startsRun, descriptor: route },
+    config: { public: access === 'public' || access === 'optional', optionalAuth: access === 'optional', startsRun: route.startsRun, descriptor: route },
     schema: {
       tags: route.tags,
       summary: route.summary,

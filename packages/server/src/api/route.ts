@@ -15,11 +15,12 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * Who may call a route, checked before its input is validated. Entity rules (owner, project
  * member, shared) stay in the domain services; this is the route-level gate.
  * - `public`: no token needed;
+ * - `optional`: no token needed, but one that is sent is verified (invalid → 401) and gives `user`;
  * - `user`: any authenticated caller (the default);
  * - `admin`: platform administrators only;
  * - `admin-or-auditor`: administrators, and auditors (read-only routes across projects).
  */
-export type Access = 'public' | 'user' | 'admin' | 'admin-or-auditor';
+export type Access = 'public' | 'optional' | 'user' | 'admin' | 'admin-or-auditor';
 
 /** Error statuses a route can declare; each is documented with the error envelope. */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 414 | 415 | 422 | 423 | 429 | 431 | 500 | 501 | 502 | 503 | 504;
@@ -89,8 +90,8 @@ export interface HandlerInput<P, Q, B, R extends SuccessResponses, S extends Sch
   params: P;
   query: Q;
   body: B;
-  /** The caller; null only on public routes. */
-  user: A extends 'public' ? AuthUser | null : AuthUser;
+  /** The caller; null only on public routes (and optional-token routes called without one). */
+  user: A extends 'public' | 'optional' ? AuthUser | null : AuthUser;
   req: FastifyRequest;
   reply: FastifyReply;
   /** Aborted when the client goes away before the answer is complete. */

@@ -97,7 +97,7 @@ describe('assistant CRUD', () => {
     expect(wrongProject.json().error.details).toBe("You do not have permission to access the project 'demo'.");
     const dup = await post('/v1/assistants', alice, { name: 'Other', description: '', system_prompt: 'x', project: 'demo', slug: 'helper-bot' });
     expect(dup.statusCode).toBe(400);
-    expect(dup.json().error.message).toBe('Slug conflict');
+    expect(dup.json().error.message).toBe('Failed to save assistant');
     const badModel = await post('/v1/assistants', alice, { name: 'M', description: '', system_prompt: 'x', project: 'demo', llm_model_type: 'gpt-99' });
     expect(badModel.statusCode).toBe(400);
     expect(badModel.json().error.details).toContain('test-model');

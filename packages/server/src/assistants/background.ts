@@ -56,6 +56,7 @@ export async function startBackgroundTask(deps: BackgroundDeps, p: PreparedCall,
     success: true,
     agentError: null,
     toolErrors: null,
+    interactiveRequest: null,
   };
 }
 

@@ -17,7 +17,7 @@ const bob = testAuthHeaders({ id: 'bob', username: 'bob', name: 'Bob', projects:
 const json = { 'content-type': 'application/json' };
 
 const GUIDE_KEYS = ['generated', 'timeElapsed', 'tokensUsed', 'thoughts', 'taskId'];
-const RESPONSE_KEYS = [...GUIDE_KEYS, 'usage', 'success', 'agentError', 'toolErrors'];
+const RESPONSE_KEYS = [...GUIDE_KEYS, 'usage', 'success', 'agentError', 'toolErrors', 'interactiveRequest'];
 const THOUGHT_KEYS = ['id', 'parent_id', 'metadata', 'in_progress', 'input_text', 'message', 'author_type', 'author_name', 'output_format', 'error', 'interrupted', 'aborted', 'children'];
 const CHUNK_KEYS = [
   'time_elapsed', 'generated_chunk', 'generated', 'thought', 'context', 'last', 'debug', 'workflow_execution_id',

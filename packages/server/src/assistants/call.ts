@@ -1,28 +1,42 @@
 /**
- * One assistant call: resolve model, files and conversation, run the turn (turn/run-turn.ts),
- * persist it in the conversation, trace it. The same generator serves the non-stream answer, the
- * stream (its events become chunks at the edge) and background tasks.
+ * One assistant call: resolve the configuration (a version when asked), model, files, system
+ * prompt (prompt variables rendered) and conversation, run the turn (turn/run-turn.ts) with the
+ * assistant's tools — delegations to its sub-assistants and built-in subagents, each a nested
+ * agent thought — persist it in the conversation, trace it. The same generator serves the
+ * non-stream answer, the stream (its events become chunks at the edge), background tasks, A2A
+ * and calls resumed after the user approved a paused tool call (approvals.ts).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AuthUser } from '../api/auth.js';
 import { ApiError, unprocessable } from '../api/errors.js';
+import { abilities } from '../auth/access.js';
 import { validateJsonSchema } from '../llm/json-schema.js';
+import type { AgentTool, ToolResult } from '../llm/tool.js';
 import type { ChatMessage, LlmModelInfo, LlmService, TokenUsage } from '../llm/types.js';
-import type { Tracer } from '../trace/tracer.js';
+import type { Observation, Tracer } from '../trace/tracer.js';
 import type { ConversationService } from '../conversations/service.js';
 import type { FileService } from '../files/service.js';
 import { filesPromptBlock, type AttachedFile } from '../files/service.js';
-import { runTurn, type ToolsetOpener } from '../turn/run-turn.js';
+import { runTurn, type ToolsetOpener, type TurnTool, type TurnToolContext } from '../turn/run-turn.js';
 import type { RunEvent, ThoughtRef } from '../turn/events.js';
 import { ANSWER_AUTHOR, toolTitle, type Thought } from '../wire/thought.js';
 import { thoughtOf, ThoughtCollector } from '../wire/run-events.js';
 import { newRowId } from '../store/ids.js';
+import { access } from './access.js';
+import { approvalRule, interactiveRequest, pausedMessage, type ApprovalStore, type PausedTurn, type ToolCallPolicy } from './approvals.js';
+import { BUILTIN_SUBAGENTS } from './catalogs.js';
+import type { MappingService } from './mappings.js';
+import { promptDate, renderPrompt } from './prompt-template.js';
 import type { AssistantRecord } from './repo.js';
-import type { ChatBody } from './schemas.js';
+import type { ChatBody, ToolPermissions } from './schemas.js';
+import { promptVariablesOf, type AssistantService } from './service.js';
+import { subIdsOf } from './sub-assistants.js';
+import type { UsageService } from './usage.js';
 
 export const INTERRUPTED_TEXT = 'Agent has been interrupted by client';
 
 export interface PreparedCall {
+  /** The configuration that runs (a historical version when the body asked for one). */
   assistant: AssistantRecord;
   body: ChatBody;
   user: AuthUser;
@@ -34,6 +48,16 @@ export interface PreparedCall {
   requestId?: string;
   /** The `file_names` the call attaches (validated: known and readable by the caller). */
   files?: AttachedFile[];
+  /** The system prompt with its variables rendered. */
+  system?: string;
+  /** The tool-call policy of this call (tool_permissions). */
+  policy: ToolCallPolicy;
+  /** An inline definition (POST /assistants/virtual/model): never stored, no usage counted. */
+  virtual?: boolean;
+  /** Not counted as a use of the assistant (A2A, resumed calls). */
+  uncounted?: boolean;
+  /** A call resumed after the user decided on its paused tool calls. */
+  resume?: { paused: PausedTurn; approved: boolean };
 }
 
 export interface CallResult {
@@ -50,6 +74,8 @@ export interface CallResult {
   interrupted: boolean;
   /** Milliseconds spent in the agent loop (model and tools), for Server-Timing. */
   llmMs?: number;
+  /** The call paused for the user's approval of a tool call. */
+  paused?: PausedTurn;
 }
 
 export interface CallDeps {
@@ -58,6 +84,13 @@ export interface CallDeps {
   tracer: Tracer;
   conversations: ConversationService;
   files: FileService;
+  assistants: AssistantService;
+  mappings: MappingService;
+  usage: UsageService;
+  approvals: ApprovalStore;
+  /** How deep delegations may nest (1 = an orchestrator's sub-assistants do not delegate further). */
+  maxDelegationDepth: number;
+  log?: { warn(obj: unknown, msg: string): void };
 }
 
 export interface RunOptions {
@@ -67,19 +100,64 @@ export interface RunOptions {
   controller?: AbortController;
 }
 
+/** What delegations of one call share. */
+interface DelegationContext {
+  user: AuthUser;
+  propagatedHeaders: Record<string, string> | null;
+  requestId?: string;
+  trace: Observation;
+  depth: number;
+  subVersions: Record<string, number>;
+  /** Tokens spent by delegations (added to the call's usage). */
+  usage: TokenUsage;
+}
+
+const ZERO: TokenUsage = { input_tokens: 0, output_tokens: 0, cached_tokens: 0, money_spent: 0 };
+const addUsage = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
+  input_tokens: a.input_tokens + b.input_tokens,
+  output_tokens: a.output_tokens + b.output_tokens,
+  cached_tokens: a.cached_tokens + b.cached_tokens,
+  money_spent: a.money_spent + b.money_spent,
+});
+
+/**
+ * `transfer_to_<name>`: whitespace and `<|\/>` become `_`, other non-word characters go,
+ * lower-cased; at most 64 characters (longer: cut, with a hash suffix).
+ */
+export function transferToolName(name: string): string {
+  const n = name
+    .replace(/[\s<|\\/>]+/g, '_')
+    .replace(/[^\w]/g, '')
+    .toLowerCase();
+  const full = `transfer_to_${n}`;
+  if (full.length <= 64) return full;
+  return `${full.slice(0, 53)}_${createHash('sha256').update(full).digest('hex').slice(0, 10)}`;
+}
+
+const isDelegation = (t: AgentTool) => (t as TurnTool).thought?.kind === 'agent';
+
+export function policyOf(a: AssistantRecord, body?: Pick<ChatBody, 'tool_permissions'>): ToolCallPolicy {
+  const p = a.data.tool_permissions as ToolPermissions | null | undefined;
+  const own = p?.tool_call_policy ?? 'auto_approve';
+  const override = body?.tool_permissions?.tool_call_policy;
+  return override && (p?.allow_override ?? true) ? override : own;
+}
+
 export class AssistantCalls {
   constructor(private readonly deps: CallDeps) {}
 
-  /** Checks everything that must fail before a response starts (400/403/422). */
+  /** Checks everything that must fail before a response starts (400/403/404/422). */
   async prepare(
-    assistant: AssistantRecord,
+    record: AssistantRecord,
     body: ChatBody,
     user: AuthUser,
     propagatedHeaders: Record<string, string> | null,
     requestId?: string,
+    opts: { virtual?: boolean; uncounted?: boolean } = {},
   ): Promise<PreparedCall> {
     const hasHistory = Array.isArray(body.history) ? body.history.length > 0 : !!body.history;
     if (!body.text && !hasHistory) throw unprocessable('text: Field required', [{ loc: 'text', msg: 'Field required', type: 'missing' }]);
+    const assistant = body.version ? await this.deps.assistants.atVersion(record, body.version) : record;
     const model = this.deps.llm.resolveModel(body.llm_model || assistant.llm_model_type);
     if (body.output_schema) {
       const check = validateJsonSchema(body.output_schema);
@@ -90,7 +168,53 @@ export class AssistantCalls {
     if (body.conversation_id) await this.deps.conversations.assertCanContinue(conversationId, user);
     // Attached files: unknown → 400, not readable by the caller → 403; never dropped silently.
     const files = body.file_names?.length ? await this.deps.files.resolve(user, body.file_names) : [];
-    return { assistant, body, user, model, conversationId, newConversation: !body.conversation_id, propagatedHeaders, requestId, files };
+    const system = await this.systemPrompt(assistant, body.system_prompt, user, !opts.virtual);
+    return {
+      assistant,
+      body: opts.virtual ? { ...body, save_history: false } : body,
+      user,
+      model,
+      conversationId,
+      newConversation: !body.conversation_id,
+      propagatedHeaders,
+      requestId,
+      files,
+      system,
+      policy: policyOf(assistant, body),
+      virtual: opts.virtual,
+      uncounted: opts.uncounted,
+    };
+  }
+
+  /** A paused call continued: the user allowed or denied its pending tool calls. */
+  async prepareResume(record: AssistantRecord, paused: PausedTurn, approved: boolean, user: AuthUser, requestId?: string): Promise<PreparedCall> {
+    const assistant = paused.version ? await this.deps.assistants.atVersion(record, paused.version) : record;
+    await this.deps.conversations.assertCanContinue(paused.conversationId, user);
+    const body: ChatBody = {
+      stream: false,
+      propagate_headers: false,
+      history: [],
+      background_task: false,
+      ...paused.body,
+      save_history: paused.body.save_history ?? true,
+      file_names: paused.body.file_names ?? [],
+      sub_assistants_versions: paused.body.sub_assistants_versions ?? {},
+      conversation_id: paused.conversationId,
+    };
+    return {
+      assistant,
+      body,
+      user,
+      model: this.deps.llm.resolveModel(paused.body.llm_model || assistant.llm_model_type),
+      conversationId: paused.conversationId,
+      newConversation: paused.newConversation,
+      propagatedHeaders: paused.propagatedHeaders,
+      requestId,
+      system: await this.systemPrompt(assistant, paused.body.system_prompt, user, true),
+      policy: paused.policy,
+      uncounted: true,
+      resume: { paused, approved },
+    };
   }
 
   /** Runs a prepared call: yields its run events as they happen, returns the result (turn saved). */
@@ -98,27 +222,43 @@ export class AssistantCalls {
     const started = performance.now();
     const { assistant, body, user } = p;
     const elapsed = () => Math.round(performance.now() - started) / 1000;
-    const messages = await this.messages(p);
+    const messages = p.resume ? p.resume.paused.messages : await this.messages(p);
     const trace = this.deps.tracer.startTrace({
       name: assistant.name,
       sessionId: p.conversationId,
       userId: user.username,
-      tags: [`llm_model:${p.model.base_name}`, `agent_name:${assistant.name}`, ...langfuseTags(body.metadata)],
-      metadata: { assistant_id: assistant.id, request_uuid: p.requestId ?? null },
+      tags: [`llm_model:${p.model.base_name}`, `agent_name:${assistant.name}`, `version:${body.version ?? assistant.version_count}`, ...langfuseTags(body.metadata)],
+      metadata: { assistant_id: assistant.id || null, request_uuid: p.requestId ?? null, ...(p.virtual ? { virtual: true } : {}) },
       input: body.text ?? '',
     });
     const answer: ThoughtRef = { id: randomUUID(), parentId: null, author: ANSWER_AUTHOR, kind: 'answer', input: '' };
     const collected = new ThoughtCollector();
+    if (p.resume) collected.thoughts.push(...p.resume.paused.thoughts);
+    const delegation: DelegationContext = {
+      user,
+      propagatedHeaders: p.propagatedHeaders,
+      requestId: p.requestId,
+      trace,
+      depth: 0,
+      subVersions: body.sub_assistants_versions ?? {},
+      usage: { ...ZERO },
+    };
+    if (!p.virtual && !p.uncounted && assistant.id) {
+      this.deps.usage.recordUse(assistant, user).catch((err: unknown) => this.deps.log?.warn({ err, assistantId: assistant.id }, 'could not record assistant usage'));
+    }
     let result: CallResult;
     try {
       const turn = runTurn(this.deps, {
         model: p.model.base_name,
-        system: body.system_prompt || assistant.system_prompt || undefined,
+        system: p.system,
         messages,
         temperature: assistant.temperature,
         topP: assistant.top_p,
         outputSchema: body.output_schema ?? null,
         mcpServers: (assistant.data.mcp_servers as Array<Record<string, unknown>>) ?? [],
+        tools: await this.toolsFor(assistant, delegation),
+        needsApproval: approvalRule(p.policy, isDelegation),
+        decisions: p.resume?.paused.calls.map((c) => ({ ...c, approved: p.resume!.approved })),
         propagatedHeaders: p.propagatedHeaders,
         user,
         requestId: p.requestId,
@@ -134,14 +274,57 @@ export class AssistantCalls {
       }
       const r = await turn.result;
       const thoughts = collected.thoughts;
-      if (r.ok) {
+      const usage = addUsage(addUsage(r.usage, delegation.usage), p.resume?.paused.usage ?? ZERO);
+      if (r.ok && r.paused) {
+        const paused: PausedTurn = {
+          assistantId: assistant.id,
+          conversationId: p.conversationId,
+          newConversation: p.resume ? p.resume.paused.newConversation : !!p.newConversation,
+          userId: user.id,
+          version: body.version ?? null,
+          body: {
+            text: body.text,
+            llm_model: body.llm_model,
+            system_prompt: body.system_prompt,
+            output_schema: body.output_schema,
+            file_names: body.file_names,
+            save_history: body.save_history,
+            metadata: body.metadata,
+            sub_assistants_versions: body.sub_assistants_versions,
+            history_index: body.history_index,
+          },
+          propagatedHeaders: p.propagatedHeaders,
+          messages: [...messages, ...r.paused.transcript],
+          calls: r.paused.calls,
+          thoughts,
+          usage,
+          userText: p.resume ? p.resume.paused.userText : messages.length ? (body.text ?? '') : '',
+          policy: p.policy,
+        };
+        if (!p.virtual && assistant.id) await this.deps.approvals.save(paused);
+        const text = pausedMessage(r.paused.calls);
+        result = {
+          generated: text,
+          text,
+          thoughts,
+          usage,
+          timeElapsed: elapsed(),
+          success: true,
+          errorCode: null,
+          errorStatus: null,
+          errorMessage: null,
+          interrupted: false,
+          llmMs: r.llmMs,
+          paused,
+        };
+      } else if (r.ok) {
         const generated = r.object !== undefined ? r.object : r.text;
         thoughts.push(thoughtOf(answer, { inProgress: false, message: typeof generated === 'string' ? generated : JSON.stringify(generated) }));
         result = {
           generated,
           text: r.text,
           thoughts,
-          usage: r.usage,
+          usage,
           timeElapsed: elapsed(),
           success: true,
           errorCode: null,
@@ -158,7 +341,7 @@ export class AssistantCalls {
           generated: interrupted ? r.text : `${errorSummary(r.code)} ${r.message}`.trim(),
           text: r.text,
           thoughts,
-          usage: r.usage,
+          usage,
           timeElapsed: elapsed(),
           success: false,
           errorCode: r.code,
@@ -177,7 +360,8 @@ export class AssistantCalls {
       output: result.generated,
       ...(result.success ? {} : { level: result.interrupted ? ('DEFAULT' as const) : ('ERROR' as const), statusMessage: result.errorCode ?? undefined }),
     });
-    if (body.save_history && (opts.saveWhen?.(result) ?? true)) await this.saveTurn(p, result, messages.length ? (body.text ?? '') : '');
+    const userText = p.resume ? p.resume.paused.userText : messages.length ? (body.text ?? '') : '';
+    if (!result.paused && body.save_history && !p.virtual && (opts.saveWhen?.(result) ?? true)) await this.saveTurn(p, result, userText);
     return result;
   }
 
@@ -190,12 +374,132 @@ export class AssistantCalls {
     }
   }
 
+  /**
+   * The assistant's tools besides its MCP servers: a delegation tool per readable sub-assistant
+   * (all of them when the assistant is published) and per enabled built-in subagent.
+   * (Toolkits and knowledge-base search join here.)
+   */
+  private async toolsFor(a: AssistantRecord, ctx: DelegationContext): Promise<TurnTool[]> {
+    const tools: TurnTool[] = [];
+    if (ctx.depth >= this.deps.maxDelegationDepth) return tools;
+    const names = new Set<string>();
+    const unique = (n: string) => {
+      let name = n;
+      for (let i = 2; names.has(name); i++) name = `${n.slice(0, 60)}_${i}`;
+      names.add(name);
+      return name;
+    };
+    const ids = subIdsOf(a);
+    const subs = (await this.deps.assistants.repo.getMany(ids)).filter((s) => a.is_global || abilities(ctx.user, access(s)).includes('read'));
+    subs.sort((x, y) => ids.indexOf(x.id) - ids.indexOf(y.id));
+    for (const found of subs) {
+      const pinned = ctx.subVersions[found.id];
+      const sub = pinned ? await this.deps.assistants.atVersion(found, pinned).catch(() => found) : found;
+      tools.push(
+        this.delegationTool(
+          unique(transferToolName(sub.name)),
+          sub.description ? `Sub-assistant: ${sub.description}` : `Hand off task to ${sub.name}`,
+          sub.name,
+          sub,
+          ctx,
+        ),
+      );
+    }
+    for (const id of (a.data.enabled_builtin_subagents as string[]) ?? []) {
+      const b = BUILTIN_SUBAGENTS.find((x) => x.id === id);
+      if (!b) continue;
+      const clone: AssistantRecord = {
+        ...a,
+        id: '',
+        name: b.display_name,
+        system_prompt: b.system_prompt,
+        data: { ...a.data, assistant_ids: [], enabled_builtin_subagents: [], prompt_variables: [] },
+      };
+      tools.push(this.delegationTool(unique(transferToolName(`__builtin__${b.id}`)), b.display_name, b.display_name, clone, ctx));
+    }
+    return tools;
+  }
+
+  private delegationTool(name: string, description: string, author: string, sub: AssistantRecord, ctx: DelegationContext): TurnTool {
+    const inputSchema = {
+      type: 'object',
+      properties: { task: { type: 'string', description: `The task for ${author}, with everything it needs to know` } },
+      required: ['task'],
+    };
+    const runIt = (args: Record<string, unknown>, tctx: TurnToolContext | null, signal: AbortSignal) =>
+      this.delegate(sub, String(args.task ?? ''), ctx, tctx, signal);
+    return {
+      name,
+      description,
+      inputSchema,
+      thought: { author, kind: 'agent' },
+      execute: (args, c) => runIt(args, null, c.signal),
+      runInTurn: (args, tctx) => runIt(args, tctx, tctx.signal),
+    };
+  }
+
+  /** Runs a sub-assistant on `task` as a nested turn; its events are children of the delegation's thought. */
+  private async delegate(sub: AssistantRecord, task: string, ctx: DelegationContext, tctx: TurnToolContext | null, signal: AbortSignal): Promise<ToolResult> {
+    let model: LlmModelInfo;
+    try {
+      model = this.deps.llm.resolveModel(sub.llm_model_type);
+    } catch (err) {
+      return { output: `${sub.name} cannot run: ${err instanceof ApiError ? String(err.details ?? err.message) : String(err)}`, isError: true };
+    }
+    const span = ctx.trace.child(sub.name, { type: 'agent', input: task, metadata: { assistant_id: sub.id || null } });
+    const nested: DelegationContext = { ...ctx, depth: ctx.depth + 1, trace: span };
+    const answer: ThoughtRef = tctx?.thought ?? { id: randomUUID(), parentId: null, author: sub.name, kind: 'agent', input: task };
+    const turn = runTurn(this.deps, {
+      model: model.base_name,
+      system: await this.systemPrompt(sub, null, ctx.user, !!sub.id),
+      messages: [{ role: 'user', content: task }],
+      temperature: sub.temperature,
+      topP: sub.top_p,
+      mcpServers: (sub.data.mcp_servers as Array<Record<string, unknown>>) ?? [],
+      tools: await this.toolsFor(sub, nested),
+      needsApproval: approvalRule(policyOf(sub), isDelegation),
+      propagatedHeaders: ctx.propagatedHeaders,
+      user: ctx.user,
+      requestId: ctx.requestId,
+      signal,
+      trace: { observation: span },
+      answer,
+      toolAuthor: toolTitle,
+    });
+    for await (const ev of turn.events) tctx?.emit(ev);
+    const r = await turn.result;
+    ctx.usage = addUsage(ctx.usage, r.usage);
+    span.end({ output: r.text, ...(r.ok ? {} : { level: 'ERROR' as const, statusMessage: r.code }) });
+    if (!r.ok) return { output: `${sub.name} failed: ${r.message}`, isError: true };
+    if (r.paused) {
+      const names = [...new Set(r.paused.calls.map((c) => `'${c.name}'`))].join(', ');
+      return {
+        output: `${sub.name} needs the user's approval to call ${names}; tools that need approval cannot run inside a delegation. Ask the user to call ${sub.name} directly.`,
+        isError: true,
+      };
+    }
+    return { output: r.text, isError: false };
+  }
+
+  /**
+   * The system prompt (the call's override, else the assistant's) with `{{ variables }}`:
+   * current_user and date, the assistant's prompt-variable defaults, the user's own values.
+   */
+  private async systemPrompt(a: AssistantRecord, override: string | null | undefined, user: AuthUser, withUserValues: boolean): Promise<string | undefined> {
+    const template = override || a.system_prompt || '';
+    if (!template.includes('{{')) return template || undefined;
+    const vars: Record<string, string> = { current_user: user.name || user.username, date: promptDate() };
+    for (const v of promptVariablesOf(a)) vars[v.key] = await this.deps.assistants.secrets.open(v.default_value);
+    if (withUserValues && a.id) Object.assign(vars, await this.deps.mappings.promptVariableValues(a.id, user.id));
+    return renderPrompt(template, vars) || undefined;
+  }
+
   /** History (the request's, else the stored conversation's) and the user message with attached files' text. */
   private async messages(p: PreparedCall): Promise<ChatMessage[]> {
     const { body } = p;
     let history = bodyHistory(body);
     // Stored turns (the latest variant of each); regenerating turn `history_index`: only the turns before it.
-    if (!history.length && body.conversation_id) history = await this.deps.conversations.chatHistory(p.conversationId, body.history_index);
+    if (!history.length && body.conversation_id && !p.virtual) history = await this.deps.conversations.chatHistory(p.conversationId, body.history_index);
     const block = filesPromptBlock(p.files ?? []);
     const userContent = `${body.text ?? ''}${block}`.trim();
     return [...history, ...(userContent ? [{ role: 'user' as const, content: userContent }] : [])];
@@ -277,8 +581,15 @@ export function callResponse(r: CallResult) {
     success: r.success,
     agentError: r.success ? null : { error_code: r.errorCode, message: r.errorMessage, details: null, stacktrace: null },
     toolErrors: toolErrors.length
-      ? toolErrors.map((t) => ({ tool_name: t.metadata.tool_name ?? t.author_name, error_code: 'tool_error', message: t.message }))
+      ? toolErrors.map((t) => ({
+          tool_name: t.metadata.tool_name ?? t.author_name,
+          error_code: 'tool_execution_failed',
+          message: t.message,
+          timestamp: new Date().toISOString(),
+          tool_call_id: typeof t.metadata.tool_call_id === 'string' ? t.metadata.tool_call_id : null,
+        }))
       : null,
+    interactiveRequest: r.paused ? interactiveRequest(r.paused) : null,
   };
 }
 

@@ -88,13 +88,18 @@ describe.each(DB_KINDS)('assistants CRUD (%s)', (db) => {
     expect((await req('DELETE', `/v1/assistants/${id}`, alice)).statusCode).toBe(404);
   });
 
-  it('slugs: auto from the name and suffixed, explicit duplicate → 400 "Slug conflict", lookup by slug (?project)', async () => {
+  it('slugs: auto from the name, `_` + 15 letters when taken, explicit duplicate → 400 "Failed to save assistant", lookup by slug (?project)', async () => {
     const a = (await req('POST', '/v1/assistants', alice, { name: 'Slug Bot', system_prompt: 'x' })).json().assistantId;
     const b = (await req('POST', '/v1/assistants', alice, { name: 'Slug Bot', system_prompt: 'x' })).json().assistantId;
-    expect((await req('GET', `/v1/assistants/id/${b}`, alice)).json().slug).toBe('slug-bot-2');
+    expect((await req('GET', `/v1/assistants/id/${b}`, alice)).json().slug).toMatch(/^slug-bot_[a-z]{15}$/);
     const dup = await req('POST', '/v1/assistants', alice, { name: 'Other', slug: 'slug-bot' });
     expect(dup.statusCode).toBe(400);
-    expect(dup.json().error.message).toBe('Slug conflict');
+    expect(dup.json().error).toEqual({
+      message: 'Failed to save assistant',
+      details:
+        "An error occurred while trying to save the assistant: Slug 'slug-bot' is already used by another assistant in this project. Slugs must be unique within a project — please choose a different slug.",
+      help: 'Please check the assistant data for any invalid fields or constraints. If you continue to experience issues, please contact support with the error details.',
+    });
     // Same slug in another project is fine.
     expect((await req('POST', '/v1/assistants', alice, { name: 'Other', slug: 'slug-bot', project: 'team' })).statusCode).toBe(200);
     const bySlug = await req('GET', '/v1/assistants/slug/slug-bot?project=demo', alice);

@@ -24,6 +24,12 @@ const record = (id: string, name: string): AssistantRecord => ({
   created_by: { id: 'u1', username: 'u1', name: 'U One' },
   date: '2026-11-28T00:00:00.000Z',
   update_date: '2026-11-28T00:00:00.000Z',
+  is_global: false,
+  categories: [],
+  version_count: 1,
+  unique_users_count: 0,
+  unique_likes_count: 0,
+  unique_dislikes_count: 0,
 });
 
 describe('assistant record cache', () => {

@@ -1,5 +1,5 @@
 /** Assistant rows ↔ records. The only place that touches the `assistants` table. */
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { AssistantsTable } from './tables.js';
 import { fromBool, fromJson, toBool, toJson } from '../store/json.js';
@@ -14,13 +14,20 @@ export interface AssistantRecord {
   llm_model_type: string | null;
   project: string;
   shared: boolean;
-  slug: string;
+  slug: string | null;
   temperature: number | null;
   top_p: number | null;
   data: Record<string, unknown>;
   created_by: { id: string; username: string; name: string };
   date: string;
   update_date: string;
+  /** Published to the marketplace. */
+  is_global: boolean;
+  categories: string[];
+  version_count: number;
+  unique_users_count: number;
+  unique_likes_count: number;
+  unique_dislikes_count: number;
 }
 
 function fromRow(r: Selectable<AssistantsTable>): AssistantRecord {
@@ -39,18 +46,69 @@ function fromRow(r: Selectable<AssistantsTable>): AssistantRecord {
     created_by: { id: r.created_by_id, username: r.created_by_username, name: r.created_by_name },
     date: r.date,
     update_date: r.update_date,
+    is_global: fromBool(r.is_global),
+    categories: fromJson<string[]>(r.categories, []),
+    version_count: Number(r.version_count ?? 1),
+    unique_users_count: Number(r.unique_users_count ?? 0),
+    unique_likes_count: Number(r.unique_likes_count ?? 0),
+    unique_dislikes_count: Number(r.unique_dislikes_count ?? 0),
   };
 }
 
+export const LIST_SCOPES = ['visible_to_user', 'created_by_user', 'marketplace', 'project_with_marketplace', 'all', 'templates'] as const;
+export type ListScope = (typeof LIST_SCOPES)[number];
+export const SORT_FIELDS = ['usage', 'likes', 'dislikes', 'name'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+
+export interface ListViewer {
+  id: string;
+  projects: string[];
+  adminProjects: string[];
+  isAdmin: boolean;
+  /** External users see only marketplace assistants of their own projects. */
+  external: boolean;
+}
+
 export interface ListFilter {
-  /** Visible to: admin sees all; otherwise own, or shared in one of these projects, or project-admin of these. */
-  visibleTo?: { userId: string; memberOf: string[]; adminOf: string[] } | null;
-  project?: string;
-  createdBy?: string;
+  scope: Exclude<ListScope, 'templates'>;
+  viewer: ListViewer;
+  projects?: string[];
+  /** Creator: display name, username or id (any of the listed). */
+  createdBy?: string[];
   search?: string;
   shared?: boolean;
-  slug?: string;
+  isGlobal?: boolean;
   ids?: string[];
+  slugs?: string[];
+  /** Any of these category ids. */
+  categories?: string[];
+  createdDate?: Array<{ op: '>=' | '<=' | '>' | '<' | '=' | '!='; value: string }>;
+  sortBy?: SortField;
+  sortOrder?: 'asc' | 'desc';
+}
+
+type EB = ExpressionBuilder<Database, 'assistants'>;
+
+const likeEscape = (s: string) => s.replace(/[%_\\]/g, (c) => `\\${c}`);
+
+/** `column LIKE pattern` with `\` as the escape character on both databases; `lower` compares case-insensitively. */
+function like(column: string, pattern: string, lower = false) {
+  const col = lower ? sql`lower(${sql.ref(column)})` : sql.ref(column);
+  return sql<SqlBool>`${col} like ${pattern} escape '\\'`;
+}
+
+/** The rows a regular user may read (reference §4.1): shared in a member project, a project they administer, or their own. */
+function readableBy(eb: EB, v: ListViewer): Expression<SqlBool> {
+  return eb.or([
+    eb('created_by_id', '=', v.id),
+    ...(v.projects.length ? [eb.and([eb('shared', '=', 1), eb('project', 'in', v.projects)])] : []),
+    ...(v.adminProjects.length ? [eb('project', 'in', v.adminProjects)] : []),
+  ]);
+}
+
+function marketplaceCondition(eb: EB, v: ListViewer): Expression<SqlBool> {
+  if (v.external && !v.isAdmin) return eb.and([eb('is_global', '=', 1), eb('project', 'in', v.projects.length ? v.projects : [''])]);
+  return eb('is_global', '=', 1);
 }
 
 export class AssistantRepo {
@@ -89,9 +147,22 @@ export class AssistantRepo {
     }
   }
 
+  /** Usage and reaction counters; `update_date` stays (reacting is not editing). */
+  async setCounters(id: string, c: Partial<Pick<AssistantRecord, 'unique_users_count' | 'unique_likes_count' | 'unique_dislikes_count'>>): Promise<void> {
+    if (!Object.keys(c).length) return;
+    this.forget(id);
+    try {
+      await this.db.updateTable('assistants').set(c).where('id', '=', id).execute();
+    } finally {
+      this.forget(id);
+    }
+  }
+
   async delete(id: string): Promise<boolean> {
     this.forget(id);
     try {
+      // Versions, interactions, mappings and paused calls go by foreign key; A2A tasks have none.
+      await this.db.deleteFrom('a2a_tasks').where('assistant_id', '=', id).execute();
       const r = await this.db.deleteFrom('assistants').where('id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     } finally {
@@ -113,6 +184,18 @@ export class AssistantRepo {
     return record;
   }
 
+  /** The records with these ids that exist (any order). */
+  async getMany(ids: string[]): Promise<AssistantRecord[]> {
+    if (!ids.length) return [];
+    return (await this.db.selectFrom('assistants').selectAll().where('id', 'in', [...new Set(ids)]).execute()).map(fromRow);
+  }
+
+  /** Assistants whose sub-assistants include `id`. */
+  async parentsOf(id: string): Promise<AssistantRecord[]> {
+    const rows = await this.db.selectFrom('assistants').selectAll().where(like('data', `%${likeEscape(id)}%`)).execute();
+    return rows.map(fromRow).filter((a) => Array.isArray(a.data.assistant_ids) && (a.data.assistant_ids as unknown[]).includes(id));
+  }
+
   private forget(id: string): void {
     this.writes++;
     this.cache?.delete(id);
@@ -130,29 +213,93 @@ export class AssistantRepo {
     return !!(await q.executeTakeFirst());
   }
 
-  async list(f: ListFilter, page: number, perPage: number): Promise<{ rows: AssistantRecord[]; total: number }> {
-    let q = this.db.selectFrom('assistants');
-    if (f.visibleTo) {
-      const v = f.visibleTo;
-      q = q.where((eb) =>
-        eb.or([
-          eb('created_by_id', '=', v.userId),
-          ...(v.memberOf.length ? [eb.and([eb('shared', '=', 1), eb('project', 'in', v.memberOf)])] : []),
-          ...(v.adminOf.length ? [eb('project', 'in', v.adminOf)] : []),
-        ]),
-      );
+  /** How many assistants use a category, published and not. */
+  async categoryUsage(categoryId: string): Promise<{ marketplace: number; project: number }> {
+    const rows = await this.db
+      .selectFrom('assistants')
+      .select(['is_global', (eb) => eb.fn.countAll<number>().as('n')])
+      .where(like('categories', `%"${likeEscape(categoryId)}"%`))
+      .groupBy('is_global')
+      .execute();
+    let marketplace = 0;
+    let project = 0;
+    for (const r of rows) {
+      if (fromBool(r.is_global)) marketplace += Number(r.n);
+      else project += Number(r.n);
     }
-    if (f.project) q = q.where('project', '=', f.project);
-    if (f.createdBy) q = q.where((eb) => eb.or([eb('created_by_id', '=', f.createdBy!), eb('created_by_username', '=', f.createdBy!)]));
-    if (f.shared !== undefined) q = q.where('shared', '=', toBool(f.shared));
-    if (f.slug) q = q.where('slug', '=', f.slug);
-    if (f.ids?.length) q = q.where('id', 'in', f.ids);
-    if (f.search) {
-      const like = `%${f.search.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-      q = q.where((eb) => eb.or([eb(eb.fn('lower', ['name']), 'like', like), eb(eb.fn('lower', ['description']), 'like', like)]));
+    return { marketplace, project };
+  }
+
+  /** Distinct creators of the assistants a scope shows. */
+  async creators(f: Pick<ListFilter, 'scope' | 'viewer'>): Promise<Array<{ id: string; username: string; name: string }>> {
+    const rows = await this.db
+      .selectFrom('assistants')
+      .select(['created_by_id', 'created_by_username', 'created_by_name'])
+      .where((eb) => this.scopeCondition(eb, { ...f }))
+      .distinct()
+      .orderBy('created_by_name')
+      .execute();
+    return rows.filter((r) => r.created_by_name).map((r) => ({ id: r.created_by_id, username: r.created_by_username, name: r.created_by_name }));
+  }
+
+  private scopeCondition(eb: EB, f: ListFilter): Expression<SqlBool> {
+    const v = f.viewer;
+    const readable = v.isAdmin ? eb.lit(true) : readableBy(eb, v);
+    switch (f.scope) {
+      case 'visible_to_user':
+        return eb.and([eb('is_global', '=', 0), readable]);
+      case 'created_by_user':
+        return eb('created_by_id', '=', v.id);
+      case 'marketplace':
+        return marketplaceCondition(eb, v);
+      case 'all':
+        return v.isAdmin ? eb.lit(true) : eb.or([readableBy(eb, v), eb('is_global', '=', 1)]);
+      case 'project_with_marketplace': {
+        const own = [eb('is_global', '=', 0), readable];
+        if (f.projects?.length) own.push(eb('project', 'in', f.projects));
+        return eb.or([eb.and(own), marketplaceCondition(eb, v)]);
+      }
+    }
+  }
+
+  async list(f: ListFilter, page: number, perPage: number): Promise<{ rows: AssistantRecord[]; total: number }> {
+    let q = this.db.selectFrom('assistants').where((eb) => this.scopeCondition(eb, f));
+    const pattern = f.search ? `%${likeEscape(f.search.toLowerCase())}%` : null;
+    if (f.scope === 'project_with_marketplace') {
+      // Only `project` (in the scope condition) and `search` on the name apply (reference §4.2).
+      if (pattern) q = q.where(like('name', pattern, true));
+    } else {
+      if (f.projects?.length) q = q.where('project', 'in', f.projects);
+      if (f.createdBy?.length) {
+        const c = f.createdBy;
+        q = q.where((eb) => eb.or([eb('created_by_name', 'in', c), eb('created_by_username', 'in', c), eb('created_by_id', 'in', c)]));
+      }
+      if (f.shared !== undefined) q = q.where('shared', '=', toBool(f.shared));
+      if (f.isGlobal !== undefined) q = q.where('is_global', '=', toBool(f.isGlobal));
+      if (f.slugs?.length) q = q.where('slug', 'in', f.slugs);
+      if (f.ids?.length) q = q.where('id', 'in', f.ids);
+      if (f.categories?.length) {
+        const cats = f.categories;
+        q = q.where((eb) => eb.or(cats.map((c) => like('categories', `%"${likeEscape(c)}"%`))));
+      }
+      for (const d of f.createdDate ?? []) q = q.where('date', d.op === '=' ? '=' : d.op === '!=' ? '<>' : d.op, d.value);
+      if (pattern) q = q.where((eb) => eb.or([like('name', pattern, true), like('description', pattern, true), like('id', pattern, true)]));
     }
     const [{ n }] = await q.select((eb) => eb.fn.countAll<number>().as('n')).execute();
-    const rows = await q.selectAll().orderBy('date', 'desc').orderBy('id').limit(perPage).offset(page * perPage).execute();
+    let sorted = q.selectAll();
+    if (pattern) {
+      sorted = sorted.orderBy(sql`case when ${like('name', pattern, true)} then 0 when ${like('description', pattern, true)} then 1 else 2 end`);
+    }
+    if (f.sortBy) {
+      const dir = f.sortOrder ?? 'desc';
+      if (f.sortBy === 'name') sorted = sorted.orderBy(sql`lower(name)`, dir).orderBy('name', dir);
+      else sorted = sorted.orderBy({ usage: 'unique_users_count', likes: 'unique_likes_count', dislikes: 'unique_dislikes_count' }[f.sortBy] as 'unique_users_count', dir);
+    } else if (f.scope === 'marketplace') {
+      sorted = sorted.orderBy('unique_users_count', 'desc');
+    } else if (f.scope === 'project_with_marketplace') {
+      sorted = sorted.orderBy('is_global', 'asc').orderBy(sql`is_global * unique_users_count`, 'desc');
+    }
+    const rows = await sorted.orderBy('update_date', 'desc').orderBy('id').limit(perPage).offset(page * perPage).execute();
     return { rows: rows.map(fromRow), total: Number(n) };
   }
 
@@ -174,6 +321,12 @@ export class AssistantRepo {
       created_by_name: a.created_by.name,
       date: a.date,
       update_date: a.update_date,
+      is_global: toBool(a.is_global),
+      categories: toJson(a.categories),
+      version_count: a.version_count,
+      unique_users_count: a.unique_users_count,
+      unique_likes_count: a.unique_likes_count,
+      unique_dislikes_count: a.unique_dislikes_count,
     };
   }
 

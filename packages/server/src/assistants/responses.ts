@@ -4,6 +4,8 @@ import { thoughtSchema } from '../wire/thought.js';
 
 const createdBySchema = z.object({ id: z.string(), user_id: z.string(), username: z.string(), name: z.string() });
 
+const categoryRefSchema = z.object({ id: z.string(), name: z.string(), description: z.string().nullable(), date: z.string(), update_date: z.string() });
+
 export const assistantSchema = z
   .object({
     id: z.string(),
@@ -20,6 +22,8 @@ export const assistantSchema = z
     project: z.string(),
     icon_url: z.string().nullable(),
     llm_model_type: z.string().nullable(),
+    enable_image_generation: z.boolean(),
+    image_generation_model: z.string().nullable(),
     toolkits: z.array(z.unknown()),
     conversation_starters: z.array(z.string()),
     shared: z.boolean(),
@@ -32,26 +36,86 @@ export const assistantSchema = z
     top_p: z.number().nullable(),
     tools_tokens_size_limit: z.number().nullable(),
     smart_tool_selection_enabled: z.boolean(),
+    hedging_config: z.record(z.string(), z.unknown()).nullable(),
+    interactive_features: z.record(z.string(), z.unknown()).nullable(),
     context: z.array(z.unknown()),
     user_abilities: z.array(z.enum(['read', 'write', 'delete'])),
     mcp_servers: z.array(z.unknown()),
     assistant_ids: z.array(z.string()),
-    enabled_builtin_subagents: z.array(z.unknown()),
+    enabled_builtin_subagents: z.array(z.string()),
     skill_ids: z.array(z.string()),
     skills: z.array(z.unknown()),
     nested_assistants: z.array(z.unknown()),
+    bedrock: z.unknown(),
+    bedrock_agentcore_runtime: z.unknown(),
     type: z.string(),
-    prompt_variables: z.array(z.unknown()),
-    categories: z.array(z.string()),
+    agent_card: z.unknown(),
+    prompt_variables: z.array(
+      z.object({ key: z.string(), description: z.string().nullable(), default_value: z.string(), is_sensitive: z.boolean() }),
+    ),
+    tool_permissions: z.record(z.string(), z.unknown()).nullable(),
+    /** Ids in lists, category objects in the detail. */
+    categories: z.array(z.union([z.string(), categoryRefSchema])),
     custom_metadata: z.record(z.string(), z.unknown()).nullable(),
-    origin: z.unknown(),
+    origin: z.string(),
     unique_users_count: z.number().int(),
     unique_likes_count: z.number().int(),
     unique_dislikes_count: z.number().int(),
     version_count: z.number().int(),
+    version: z.number().int().nullable(),
+    display_name: z.string().nullable(),
     guardrail_assignments: z.array(z.unknown()),
   })
   .meta({ id: 'Assistant' });
+
+/** A prebuilt template (`GET /assistants/prebuilt`, `scope=templates`): the Assistant shape without an id. */
+export const prebuiltAssistantSchema = z
+  .object({
+    id: z.null(),
+    date: z.string(),
+    update_date: z.string(),
+    created_date: z.string(),
+    updated_date: z.string().nullable(),
+    name: z.string(),
+    description: z.string(),
+    system_prompt: z.string(),
+    system_prompt_history: z.array(z.unknown()),
+    created_by: z.null(),
+    creator: z.string(),
+    project: z.string(),
+    icon_url: z.string().nullable(),
+    llm_model_type: z.string().nullable(),
+    enable_image_generation: z.boolean(),
+    image_generation_model: z.string().nullable(),
+    toolkits: z.array(z.unknown()),
+    conversation_starters: z.array(z.string()),
+    shared: z.boolean(),
+    is_react: z.boolean(),
+    is_global: z.boolean(),
+    agent_mode: z.string(),
+    plan_prompt: z.string().nullable(),
+    slug: z.string(),
+    temperature: z.number().nullable(),
+    top_p: z.number().nullable(),
+    tools_tokens_size_limit: z.number().nullable(),
+    smart_tool_selection_enabled: z.boolean(),
+    context: z.array(z.unknown()),
+    user_abilities: z.array(z.enum(['read', 'write', 'delete'])),
+    mcp_servers: z.array(z.unknown()),
+    assistant_ids: z.array(z.string()),
+    enabled_builtin_subagents: z.array(z.string()),
+    skill_ids: z.array(z.string()),
+    nested_assistants: z.array(z.unknown()),
+    type: z.string(),
+    prompt_variables: z.array(z.unknown()),
+    categories: z.array(z.string()),
+    origin: z.string(),
+    unique_users_count: z.number().int(),
+    unique_likes_count: z.number().int(),
+    unique_dislikes_count: z.number().int(),
+    video_link: z.string().nullable(),
+  })
+  .meta({ id: 'PrebuiltAssistant' });
 
 /** AssistantListResponse (minimal_response=true). */
 export const assistantListItemSchema = z
@@ -71,7 +135,7 @@ export const assistantListItemSchema = z
     categories: z.array(z.string()),
     is_global: z.boolean(),
     shared: z.boolean(),
-    origin: z.unknown(),
+    origin: z.string(),
   })
   .meta({ id: 'AssistantListItem' });
 
@@ -94,6 +158,10 @@ export const callResponseSchema = z
     taskId: z.string().nullable(),
     success: z.boolean(),
     agentError: z.object({ error_code: z.string().nullable(), message: z.string().nullable(), details: z.unknown(), stacktrace: z.unknown() }).nullable(),
-    toolErrors: z.array(z.object({ tool_name: z.unknown(), error_code: z.string(), message: z.string() })).nullable(),
+    toolErrors: z
+      .array(z.object({ tool_name: z.unknown(), error_code: z.string(), message: z.string(), timestamp: z.string(), tool_call_id: z.string().nullable() }))
+      .nullable(),
+    /** Set when the call paused for the user's approval of a tool call (see POST /assistants/{id}/model/tool-call/resume). */
+    interactiveRequest: z.unknown(),
   })
   .meta({ id: 'AssistantCallResponse' });

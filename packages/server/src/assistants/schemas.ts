@@ -13,10 +13,45 @@ const toolkitSchema = z
   .passthrough()
   .meta({ id: 'ToolKitDetails' });
 
-const contextSchema = z.object({ context_type: z.string(), name: z.string() }).passthrough().meta({ id: 'Context' });
+export const CONTEXT_TYPES = ['knowledge_base', 'code', 'provider'] as const;
+const contextSchema = z.object({ context_type: z.enum(CONTEXT_TYPES), name: z.string() }).passthrough().meta({ id: 'Context' });
+
+export const BUILTIN_SUBAGENT_IDS = ['GENERAL_PURPOSE_SUBAGENT'] as const;
+
+export const promptVariableSchema = z
+  .object({
+    key: z.string().min(1).max(100),
+    description: z.string().max(200).nullish(),
+    default_value: z.string().max(500).nullish().transform((v) => v ?? ''),
+    is_sensitive: z.boolean().nullish().transform((v) => v ?? false),
+  })
+  .meta({ id: 'PromptVariable' });
+export type PromptVariable = z.output<typeof promptVariableSchema>;
+
+export const TOOL_CALL_POLICIES = ['auto_approve', 'approve_for_me', 'ask_for_approval'] as const;
+export const toolPermissionsSchema = z
+  .object({
+    tool_call_policy: z.enum(TOOL_CALL_POLICIES).default('auto_approve'),
+    allow_override: z.boolean().default(true),
+  })
+  .meta({ id: 'ToolPermissions' });
+export type ToolPermissions = z.output<typeof toolPermissionsSchema>;
 
 /** Fields shared by create and update; NUL bytes are stripped like the reference does. */
 const noNul = (s: z.ZodString) => s.transform((v) => v.replace(/\0/g, ''));
+
+/** Any text without `/`, `?`, `#` or control characters (the reference stores slugs as sent; these would break the slug routes). */
+export const slugSchema = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/^[^/?#\u0000-\u001f\u007f]+$/, "must not contain '/', '?', '#' or control characters");
+
+/** Category ids; category objects ({id, name, ...}) as the UI sends them become their ids. */
+const categoriesSchema = z
+  .array(z.union([z.string().min(1).max(300), z.object({ id: z.string().min(1).max(300) }).passthrough()]))
+  .max(3)
+  .transform((list) => list.map((c) => (typeof c === 'string' ? c : c.id)));
 
 export const assistantFields = {
   name: noNul(z.string().min(1).max(500)),
@@ -25,11 +60,7 @@ export const assistantFields = {
   llm_model_type: z.string().max(200).nullish(),
   project: z.string().min(1).max(200).default('demo'),
   shared: z.boolean().default(true),
-  slug: z
-    .string()
-    .max(300)
-    .regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes')
-    .nullish(),
+  slug: noNul(slugSchema).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   conversation_starters: z.array(z.string().max(2000)).max(50).default([]),
@@ -37,11 +68,27 @@ export const assistantFields = {
   toolkits: z.array(toolkitSchema).default([]),
   context: z.array(contextSchema).default([]),
   icon_url: z.string().max(2000).nullish(),
-  categories: z.array(z.string()).max(3).default([]),
+  categories: categoriesSchema.nullish().transform((v) => v ?? []),
   is_react: z.boolean().default(true),
   is_global: z.boolean().nullish(),
   custom_metadata: z.record(z.string(), z.unknown()).nullish(),
-  assistant_ids: z.array(z.string()).default([]),
+  assistant_ids: z.array(z.string().min(1).max(100)).max(50).default([]),
+  enabled_builtin_subagents: z
+    .array(z.enum(BUILTIN_SUBAGENT_IDS))
+    .nullish()
+    .transform((v) => [...new Set(v ?? [])]),
+  prompt_variables: z.array(promptVariableSchema).max(100).nullish().transform((v) => v ?? []),
+  tool_permissions: toolPermissionsSchema.nullish(),
+  tools_tokens_size_limit: z.number().int().positive().nullish(),
+  agent_mode: z.enum(['general', 'plan_execute']).default('general'),
+  plan_prompt: noNul(z.string().max(200_000)).nullish(),
+  enable_image_generation: z.boolean().nullish(),
+  image_generation_model: noNul(z.string().max(200)).nullish(),
+  smart_tool_selection_enabled: z.boolean().nullish(),
+  skill_ids: z.array(z.string().min(1).max(100)).max(100).nullish().transform((v) => [...new Set(v ?? [])]),
+  hedging_config: z.record(z.string(), z.unknown()).nullish(),
+  interactive_features: z.record(z.string(), z.unknown()).nullish(),
+  skip_integration_validation: z.boolean().nullish(),
 };
 
 export const createAssistantBody = z.object(assistantFields).passthrough().meta({ id: 'AssistantCreate' });
@@ -81,6 +128,22 @@ export const chatBody = z
     save_history: z.boolean().default(true),
     top_k: z.number().int().nullish(),
     content_raw: z.string().nullish(),
+    /** Run this historical version of the assistant (`chat_with_version`). */
+    version: z.number().int().min(1).nullish(),
+    /** Pins sub-assistants to versions: {assistant_id: version}. */
+    sub_assistants_versions: z
+      .record(z.string(), z.unknown())
+      .nullish()
+      .superRefine((v, ctx) => {
+        for (const [id, n] of Object.entries(v ?? {})) {
+          if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+            ctx.addIssue({ code: 'custom', message: `Value error, Invalid version number for assistant '${id}': ${JSON.stringify(n)}. Version must be a positive integer.` });
+          }
+        }
+      })
+      .transform((v) => (v ?? {}) as Record<string, number>),
+    /** Overrides the assistant's tool-call policy for this call when its tool_permissions allow_override is true. */
+    tool_permissions: z.object({ tool_call_policy: z.enum(TOOL_CALL_POLICIES) }).passthrough().nullish(),
     /** An earlier turn's index: this call regenerates that turn (a new variant; conversations/service.ts). */
     history_index: z.number().int().min(0).nullish(),
   })

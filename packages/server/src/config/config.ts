@@ -236,6 +236,16 @@ export const configSchema = z.object({
   ]),
   /** Text content of an attached file given to a model is cut at this many characters. */
   filesMaxTextChars: int(0, 10_000_000).default(100_000),
+  // ── assistants (see docs/assistants.md) ──
+  /** How deep assistant delegations nest (1: an orchestrator's sub-assistants do not delegate further). */
+  assistantMaxDelegationDepth: int(1, 5).default(2),
+  /** Encryption key of sensitive prompt-variable values (any string); unset: a key kept in the database. */
+  secretKey: z.string().min(16, 'at least 16 characters').optional(),
+  /** Teams bot project feature mappings (`/v1/assistants/projects/mapping`); off: 403 "Feature not available". */
+  featureTeamsBot: bool.default(false),
+  /** Provider organization and URL in assistants' A2A agent cards. */
+  a2aProviderOrganization: z.string().default(''),
+  a2aProviderUrl: z.string().default(''),
   /** More propagated X-* headers than this → 400. */
   forwardedHeadersMaxCount: int(1, 1000).default(32),
   /** Propagated X-* headers larger than this in total (names + values, bytes) → 400. */
@@ -322,6 +332,11 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_CUSTOMER_CONFIG: 'customerConfig',
   CODEMIE_LOGIN_LOCKOUT_SECONDS: 'loginLockoutSeconds',
   CODEMIE_MCP_ALLOWED_COMMANDS: 'mcpAllowedCommands',
+  CODEMIE_ASSISTANT_MAX_DELEGATION_DEPTH: 'assistantMaxDelegationDepth',
+  CODEMIE_SECRET_KEY: 'secretKey',
+  CODEMIE_FEATURE_TEAMS_BOT: 'featureTeamsBot',
+  A2A_PROVIDER_ORGANIZATION: 'a2aProviderOrganization',
+  A2A_PROVIDER_URL: 'a2aProviderUrl',
   CODEMIE_MCP_TOOL_TIMEOUT_MS: 'mcpToolTimeoutMs',
   CODEMIE_MCP_CONNECT_TIMEOUT_MS: 'mcpConnectTimeoutMs',
   CODEMIE_MCP_IDLE_TIMEOUT_MS: 'mcpIdleTimeoutMs',

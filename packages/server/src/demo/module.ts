@@ -8,6 +8,7 @@ import type { Infra } from '../infra.js';
 import type { Module } from '../module.js';
 import { publicBaseUrl } from '../config/config.js';
 import type { AssistantService } from '../assistants/service.js';
+import { createAssistantBody } from '../assistants/schemas.js';
 import type { WorkflowService } from '../workflows/service.js';
 import type { AuthUser } from '../api/auth.js';
 
@@ -65,7 +66,7 @@ export function demoModule(
       if (!(await settings.setIfAbsent(SEED_KEY, { assistantId: null, workflowId: null, at: new Date().toISOString() }))) return;
       const seeded: Seeded = { assistantId: null, workflowId: null };
       const a = await deps.assistants.create(
-        {
+        createAssistantBody.parse({
           name: 'Hello',
           description: 'A friendly demo assistant on the default model.',
           system_prompt: 'You are a friendly assistant of the CodeMie platform. Answer briefly and helpfully.',
@@ -79,7 +80,7 @@ export function demoModule(
           categories: [],
           is_react: true,
           assistant_ids: [],
-        },
+        }),
         SYSTEM,
       );
       seeded.assistantId = a.id;

@@ -26,7 +26,7 @@ import type {
   LanguageModelV3ToolResultPart,
 } from '@ai-sdk/provider';
 import type { FastifyBaseLogger } from 'fastify';
-import type { AgentEvent, AgentRequest } from './types.js';
+import type { AgentEvent, AgentRequest, ChatMessage } from './types.js';
 import { LlmError } from './types.js';
 import type { AgentTool, ToolResult } from './tool.js';
 import type { ModelConfig } from './models-config.js';
@@ -102,6 +102,29 @@ async function callTool(
   }
 }
 
+/** A platform message in the provider's prompt form (a resumed loop's tool calls and results included). */
+function toPromptMessage(x: ChatMessage): LanguageModelV3Message {
+  if (x.role === 'tool') {
+    return {
+      role: 'tool',
+      content: [
+        {
+          type: 'tool-result',
+          toolCallId: x.toolCallId ?? '',
+          toolName: x.toolName ?? '',
+          output: x.isError ? { type: 'error-text', value: x.content } : { type: 'text', value: x.content },
+        },
+      ],
+    };
+  }
+  if (x.role === 'assistant') {
+    const parts: Array<{ type: 'text'; text: string } | LanguageModelV3ToolCallPart> = x.content || !x.toolCalls?.length ? [{ type: 'text', text: x.content }] : [];
+    for (const c of x.toolCalls ?? []) parts.push({ type: 'tool-call', toolCallId: c.id, toolName: c.name, input: c.input ?? {} });
+    return { role: 'assistant', content: parts };
+  }
+  return { role: 'user', content: [{ type: 'text', text: x.content }] };
+}
+
 function parseToolInput(input: unknown): unknown {
   if (typeof input !== 'string') return input;
   if (input.trim() === '') return {};
@@ -175,9 +198,7 @@ export async function* runAgentLoop(
   let open: AsyncIterator<LanguageModelV3StreamPart> | undefined;
   try {
     const f = m.features;
-    const prompt: LanguageModelV3Message[] = req.messages.map((x) =>
-      x.role === 'user' ? { role: 'user', content: [{ type: 'text', text: x.content }] } : { role: 'assistant', content: [{ type: 'text', text: x.content }] },
-    );
+    const prompt: LanguageModelV3Message[] = req.messages.map(toPromptMessage);
     let system = req.system || undefined;
     if (req.outputSchema && m.provider === 'openai-compatible' && !m.supports_structured_outputs) {
       // Servers without json_schema support only get `json_object`: spell the schema out.
@@ -282,6 +303,10 @@ export async function* runAgentLoop(
         output: result.isError ? { type: 'error-text', value: result.output } : { type: 'text', value: result.output },
       }));
       prompt.push({ role: 'tool', content: resultParts });
+      if (req.stopAfterStep?.()) {
+        finishReason = 'paused';
+        break;
+      }
       if (steps >= maxSteps) {
         finishReason = 'max-steps';
         break;
@@ -289,7 +314,8 @@ export async function* runAgentLoop(
     }
     if (timer) clearTimeout(timer);
     let object: unknown;
-    if (req.outputSchema) {
+    // A paused loop (a tool call waits for the user's approval) has no final answer to check yet.
+    if (req.outputSchema && finishReason !== 'paused') {
       object = extractJsonObject(stepText || allText);
       const check =
         object && typeof object === 'object' && !Array.isArray(object)
@@ -305,7 +331,7 @@ export async function* runAgentLoop(
     }
     finished = true;
     log.debug({ model: m.base_name, steps, usage: meter.snapshot(), finishReason }, 'LLM call finished');
-    yield { type: 'finish', text: allText, ...(req.outputSchema ? { object } : {}), usage: meter.snapshot(), finishReason };
+    yield { type: 'finish', text: allText, ...(req.outputSchema && finishReason !== 'paused' ? { object } : {}), usage: meter.snapshot(), finishReason };
   } catch (err) {
     if (!finished) {
       finished = true;

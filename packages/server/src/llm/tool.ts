@@ -22,6 +22,8 @@ export interface AgentTool {
   description: string;
   /** JSON Schema (object) of the arguments. */
   inputSchema: Record<string, unknown>;
+  /** The tool only reads (MCP `readOnlyHint`): an `approve_for_me` assistant runs it without asking. */
+  readOnly?: boolean;
   execute(args: Record<string, unknown>, ctx: ToolCallContext): Promise<ToolResult>;
 }
 

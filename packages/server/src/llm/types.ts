@@ -36,8 +36,15 @@ export interface LlmModelInfo {
 }
 
 export interface ChatMessage {
-  role: 'user' | 'assistant';
+  /** `tool`: the result of a tool call made by the assistant message before it (a resumed tool loop). */
+  role: 'user' | 'assistant' | 'tool';
   content: string;
+  /** assistant: the tool calls this message made (a turn resumed after the user approved a call). */
+  toolCalls?: Array<{ id: string; name: string; input: unknown }>;
+  /** tool: which call this is the result of. */
+  toolCallId?: string;
+  toolName?: string;
+  isError?: boolean;
 }
 
 export interface TokenUsage {
@@ -60,6 +67,11 @@ export interface AgentRequest {
   outputSchema?: Record<string, unknown> | null;
   /** Upper bound of model↔tool round trips (default from config). */
   maxSteps?: number;
+  /**
+   * Checked after each model↔tool step: true stops the loop there (a tool call is waiting for the
+   * user's approval). The run then finishes with finishReason `paused` and no output-schema check.
+   */
+  stopAfterStep?: () => boolean;
   signal: AbortSignal;
   /**
    * The controller behind `signal`, when the caller lets the agent loop abort through it (on its

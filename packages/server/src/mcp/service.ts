@@ -69,6 +69,7 @@ interface ListedTool {
   name: string;
   description?: string;
   inputSchema: Record<string, unknown>;
+  annotations?: { readOnlyHint?: boolean };
 }
 
 async function listAllTools(client: Client, timeoutMs: number, signal?: AbortSignal): Promise<ListedTool[]> {
@@ -129,6 +130,7 @@ export function createMcpService(deps: {
       name: exposedName,
       description: (tool.description ?? '').trim() || `Tool '${tool.name}' of MCP server '${server}'`,
       inputSchema: tool.inputSchema && typeof tool.inputSchema === 'object' ? tool.inputSchema : { type: 'object', properties: {} },
+      readOnly: tool.annotations?.readOnlyHint === true,
       async execute(args, ctx): Promise<ToolResult> {
         const started = Date.now();
         const signals = [ctx.signal, opts.signal].filter((s): s is AbortSignal => !!s);

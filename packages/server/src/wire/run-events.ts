@@ -73,13 +73,30 @@ export function assistantLastChunk(end: AssistantEnd): StreamChunk {
 
 /**
  * The thoughts an assistant call returns and stores: notices and finished tool calls in the order
- * they ended, then the answer (added by the caller with its final text).
+ * they ended, then the answer (added by the caller with its final text). What happened inside an
+ * agent thought (a sub-assistant's tool calls) is nested in its `children`.
  */
 export class ThoughtCollector {
   readonly thoughts: Thought[] = [];
+  private readonly open = new Set<string>();
+  private readonly children = new Map<string, Thought[]>();
 
   add(ev: RunEvent): void {
-    if (ev.type === 'thought-end') this.thoughts.push(thoughtOf(ev.thought, { inProgress: false, message: ev.output, error: ev.error }));
+    if (ev.type === 'thought-start' && ev.thought.kind === 'agent') this.open.add(ev.thought.id);
+    if (ev.type !== 'thought-end') return;
+    const t = thoughtOf(ev.thought, { inProgress: false, message: ev.output, error: ev.error });
+    const kids = this.children.get(t.id);
+    if (kids) {
+      t.children = kids;
+      this.children.delete(t.id);
+    }
+    this.open.delete(t.id);
+    const parent = ev.thought.parentId;
+    if (parent && this.open.has(parent)) {
+      const list = this.children.get(parent) ?? [];
+      list.push(t);
+      this.children.set(parent, list);
+    } else this.thoughts.push(t);
   }
 }
 

@@ -11,6 +11,7 @@ import * as m0005 from './0005_mcp.js';
 import * as m0006 from './0006_audit.js';
 import * as m0007 from './0007_files.js';
 import * as m0010 from './0010_projects.js';
+import * as m0020 from './0020_assistant_marketplace.js';
 import * as m0040 from './0040_conversations.js';
 
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0006_audit': m0006,
   '0007_files': m0007,
   '0010_projects': m0010,
+  '0020_assistant_marketplace': m0020,
   '0040_conversations': m0040,
 };
 
