@@ -5,7 +5,8 @@ import type { Config } from '../config/config.js';
 import { badRequest } from '../api/errors.js';
 import type { AgentEvent, AgentRequest, LlmModelInfo, LlmService } from './types.js';
 import { LlmError } from './types.js';
-import { loadModels, toModelInfo, type ModelConfig } from './models-config.js';
+import { loadEmbeddingModels, loadModels, toModelInfo, type ModelConfig } from './models-config.js';
+import { createEmbeddings } from './embeddings.js';
 import { createLanguageModel } from './providers.js';
 import { DEFAULT_LOCAL_MODEL_NAME, LOCAL_PROVIDER, localModelName } from './local-provider.js';
 import { runAgentLoop, type AgentSettings } from './agent.js';
@@ -37,6 +38,15 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
   const infoByName = new Map(infos.map((i) => [i.base_name, deepFreeze(structuredClone(i))]));
   const languageModels = new Map<string, LanguageModel>();
   const directClients = new Map<string, DirectChatClient | undefined>();
+  const embeddings = createEmbeddings({
+    models: loadEmbeddingModels({ file: config.llmConfig, inline: config.llmModels }, env),
+    localSpec: config.localEmbeddingModel,
+    dataDir: config.dataDir,
+    threads: config.localEmbeddingThreads,
+    maxRetries: config.llmMaxRetries,
+    env,
+    onProgress: (line) => log.info(line),
+  });
   const settings: AgentSettings = { timeoutMs: config.llmTimeoutMs, maxRetries: config.llmMaxRetries, maxSteps: config.llmMaxSteps };
 
   log.info({ models: models.map((m) => ({ base_name: m.base_name, provider: m.provider, default: m.base_name === defaultName })) }, `LLM models configured: ${models.length}`);
@@ -59,6 +69,7 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
   };
 
   return {
+    embeddings,
     listModels(): LlmModelInfo[] {
       return infos.map((i) => structuredClone(i));
     },
