@@ -11,6 +11,8 @@ import { demoModule } from './demo/module.js';
 import { filesModule } from './files/module.js';
 import { healthModule } from './health/routes.js';
 import { identityModule } from './identity/module.js';
+import { knowledgeModule, type KnowledgeModuleOptions } from './knowledge/module.js';
+import { assistantsUsing } from './knowledge/assistants-using.js';
 import { llmModule } from './llm/routes.js';
 import { mcpModule } from './mcp/index.js';
 import { metricsModule } from './metrics/routes.js';
@@ -20,6 +22,7 @@ import { workflowsModule, type WorkflowsModuleDeps } from './workflows/module.js
 /** Replacements of what the modules would build themselves (tests and benchmarks). */
 export interface ModuleOverrides {
   workflows?: Pick<WorkflowsModuleDeps, 'assistants' | 'llm' | 'openToolset'>;
+  knowledge?: KnowledgeModuleOptions;
 }
 
 export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
@@ -27,8 +30,20 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   const files = filesModule(infra);
   const conversations = conversationsModule(infra);
   const tasks = tasksModule(infra);
-  const assistants = assistantsModule(infra, { conversations: conversations.services, tasks: tasks.services, files: files.services });
-  const workflows = workflowsModule(infra, { assistants: assistants.services.lookup, files: files.services, ...overrides.workflows });
+  const knowledge = knowledgeModule(infra, overrides.knowledge);
+  const assistants = assistantsModule(infra, {
+    conversations: conversations.services,
+    tasks: tasks.services,
+    files: files.services,
+    contextTools: knowledge.services.contextTools,
+  });
+  knowledge.services.setAssistantsUsing(assistantsUsing(assistants.services.assistants));
+  const workflows = workflowsModule(infra, {
+    assistants: assistants.services.lookup,
+    files: files.services,
+    datasourceTools: knowledge.services.datasourceTools,
+    ...overrides.workflows,
+  });
   const services = {
     identity: identity.services,
     files: files.services,
@@ -36,6 +51,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     tasks: tasks.services,
     assistants: assistants.services,
     workflows: workflows.services,
+    knowledge: knowledge.services,
   };
   const modules: Module[] = [
     healthModule(infra),
@@ -45,6 +61,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     identity,
     mcpModule(infra),
     files,
+    knowledge,
     assistants,
     conversations,
     tasks,

@@ -8,6 +8,7 @@ import type { AuthUser } from '../api/auth.js';
 import { ApiError, unprocessable } from '../api/errors.js';
 import { validateJsonSchema } from '../llm/json-schema.js';
 import type { ChatMessage, LlmModelInfo, LlmService, TokenUsage } from '../llm/types.js';
+import type { AgentTool } from '../llm/tool.js';
 import type { Tracer } from '../trace/tracer.js';
 import type { ConversationService } from '../conversations/service.js';
 import type { FileService } from '../files/service.js';
@@ -34,6 +35,8 @@ export interface PreparedCall {
   requestId?: string;
   /** The `file_names` the call attaches (validated: known and readable by the caller). */
   files?: AttachedFile[];
+  /** Tools besides the MCP servers' (knowledge-base search for the assistant's `context`). */
+  tools?: AgentTool[];
 }
 
 export interface CallResult {
@@ -58,6 +61,8 @@ export interface CallDeps {
   tracer: Tracer;
   conversations: ConversationService;
   files: FileService;
+  /** Search tools for an assistant's `context` (knowledge/); throws the 500 "Assistant Error" for a missing datasource. */
+  contextTools?: (project: string, context: unknown) => Promise<AgentTool[]>;
 }
 
 export interface RunOptions {
@@ -90,7 +95,9 @@ export class AssistantCalls {
     if (body.conversation_id) await this.deps.conversations.assertCanContinue(conversationId, user);
     // Attached files: unknown → 400, not readable by the caller → 403; never dropped silently.
     const files = body.file_names?.length ? await this.deps.files.resolve(user, body.file_names) : [];
-    return { assistant, body, user, model, conversationId, newConversation: !body.conversation_id, propagatedHeaders, requestId, files };
+    const context = assistant.data.context;
+    const tools = this.deps.contextTools && Array.isArray(context) && context.length ? await this.deps.contextTools(assistant.project, context) : undefined;
+    return { assistant, body, user, model, conversationId, newConversation: !body.conversation_id, propagatedHeaders, requestId, files, tools };
   }
 
   /** Runs a prepared call: yields its run events as they happen, returns the result (turn saved). */
@@ -119,6 +126,7 @@ export class AssistantCalls {
         topP: assistant.top_p,
         outputSchema: body.output_schema ?? null,
         mcpServers: (assistant.data.mcp_servers as Array<Record<string, unknown>>) ?? [],
+        tools: p.tools,
         propagatedHeaders: p.propagatedHeaders,
         user,
         requestId: p.requestId,

@@ -8,7 +8,7 @@ import type { ConversationService } from '../conversations/service.js';
 import type { FileService } from '../files/service.js';
 import type { TaskService } from '../tasks/service.js';
 import type { MCPServerDetails } from '../mcp/schemas.js';
-import { AssistantCalls } from './call.js';
+import { AssistantCalls, type CallDeps } from './call.js';
 import { recoverAssistantTasks, registerAssistantTasks } from './background.js';
 import { assistantRoutes } from './routes.js';
 import { AssistantService } from './service.js';
@@ -24,7 +24,7 @@ export interface AssistantServices {
 
 export function assistantsModule(
   infra: Infra,
-  deps: { conversations: ConversationService; tasks: TaskService; files: FileService },
+  deps: { conversations: ConversationService; tasks: TaskService; files: FileService; contextTools?: CallDeps['contextTools'] },
 ): Module<AssistantServices> {
   const assistants = new AssistantService(infra.store.db, infra.llm, { cacheRecords: infra.store.dialect === 'sqlite' });
   const calls = new AssistantCalls({
@@ -33,6 +33,7 @@ export function assistantsModule(
     tracer: infra.tracer,
     conversations: deps.conversations,
     files: deps.files,
+    contextTools: deps.contextTools,
   });
   const background = { assistants, calls, tasks: deps.tasks, runs: infra.runs, log: infra.log };
   // The creator of a workflow execution must own the assistant, or it must be shared.
