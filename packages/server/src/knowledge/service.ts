@@ -174,10 +174,12 @@ export class KnowledgeService {
   private async moveIn(dsId: string, user: AuthUser, staged: StagedFile[], options: FileOptions): Promise<FileRow[]> {
     const dir = this.filesDir(dsId);
     await mkdir(dir, { recursive: true });
-    const now = new Date().toISOString();
+    const base = Date.now();
     const rows: FileRow[] = [];
     for (const f of staged) {
       const id = newRowId();
+      // One millisecond apart: files are listed (and indexed) in upload order.
+      const now = new Date(base + rows.length).toISOString();
       await rename(f.file, path.join(dir, id));
       rows.push({ id, datasource_id: dsId, name: f.name, mime_type: f.mime, size: f.size, owner_id: user.id, status: 'pending', error: null, chunks: 0, options: toJson(options), date: now });
     }
