@@ -23,9 +23,16 @@ export const RRF_K = 60;
 /** The reference's limit of parts for which a whole document may be retrieved. */
 export const FULL_RETRIEVAL_LIMIT = 20;
 
+/** English stop words (PostgreSQL's `english` configuration drops them itself; FTS5 does not). */
+const STOP_WORDS = new Set(
+  'a about above after again against all am an and any are as at be because been before being below between both but by can could did do does doing down during each few for from further had has have having he her here hers him his how i if in into is it its itself just me more most my no nor not now of off on once only or other our ours out over own same she should so some such than that the their theirs them then there these they this those through to too under until up very was we were what when where which while who whom why will with would you your yours'.split(
+    ' ',
+  ),
+);
+
 /** Query words as full-text terms (letters and digits only: nothing of FTS5's or tsquery's syntax gets through). */
 export function queryTerms(query: string): string[] {
-  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words = (query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => !STOP_WORDS.has(w));
   return [...new Set(words)].slice(0, 64);
 }
 
