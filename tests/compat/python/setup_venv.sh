@@ -30,12 +30,16 @@ if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
   exit 2
 fi
 
-rm -rf "$venv"
-mkdir -p "$(dirname "$venv")"
-if ! "$python" -m venv "$venv" >&2; then
-  echo "setup_venv: '$python -m venv' failed. On Debian/Ubuntu install the venv module: apt-get install python3-venv" >&2
+# A working venv whose requirements changed is updated in place (pip install is additive), so
+# checkouts with different requirements can share one venv; a broken one is made again.
+if ! { [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; }; then
   rm -rf "$venv"
-  exit 2
+  mkdir -p "$(dirname "$venv")"
+  if ! "$python" -m venv "$venv" >&2; then
+    echo "setup_venv: '$python -m venv' failed. On Debian/Ubuntu install the venv module: apt-get install python3-venv" >&2
+    rm -rf "$venv"
+    exit 2
+  fi
 fi
 
 pip=("$venv/bin/python" -m pip --disable-pip-version-check --no-input)
@@ -51,7 +55,6 @@ EOF
   else
     echo "setup_venv: pip install -r $req failed (see above)." >&2
   fi
-  rm -rf "$venv"
   exit 3
 fi
 echo "$want" >"$stamp"

@@ -29,6 +29,9 @@ export interface BuildOptions {
   authenticator: () => Authenticator;
 }
 
+/** Request line and headers together; larger → 431. */
+const MAX_HEADER_BYTES = 64 * 1024;
+
 /** Longest path parameter the router accepts; longer ones are refused by the descriptors' own limits first. */
 const MAX_PARAM_LENGTH = 4096;
 
@@ -79,6 +82,8 @@ export async function buildApp(infra: Infra, modules: Module[], opts: BuildOptio
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
     clientErrorHandler: clientError,
+    // Request line + headers: Node's default (16 KiB) is too small for a long `filters` query.
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
     ajv: { customOptions: { coerceTypes: 'array' } },
   }).withTypeProvider<ZodTypeProvider>();
 

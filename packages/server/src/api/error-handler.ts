@@ -49,6 +49,16 @@ function frameworkError(err: FastifyError): ApiError | null {
       return new ApiError(415, 'Unsupported media type', err.message, 'Send the body as application/json.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError(400, 'Invalid Content-Length', err.message);
+    // Multipart bodies with more parts than a route takes (its schema says how many).
+    case 'FST_FILES_LIMIT':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return new ApiError(
+        422,
+        'body: too many parts in the multipart body',
+        err.message,
+        'See the operation in /openapi.json for how many files one request may carry.',
+      );
   }
   if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
     return new ApiError(400, 'Invalid JSON body', err.message, 'The request body must be valid JSON.');

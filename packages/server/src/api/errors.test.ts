@@ -1,7 +1,8 @@
 /** The error envelope for every failure path, framework errors included (HTTP level, inject()). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { probeModule, startTestPlatform, type TestPlatform } from '../../test/helpers.js';
+import net from 'node:net';
+import { probeModule, startTestPlatform, testAuthHeaders, type TestPlatform } from '../../test/helpers.js';
 import { notFound } from './errors.js';
 import { defineRoute } from './route.js';
 
@@ -178,5 +179,91 @@ describe('request ids', () => {
   it('error responses carry the request id too', async () => {
     const res = await p.app.inject({ method: 'GET', url: '/v1/nope', headers: { 'x-request-id': 'r-1' } });
     expect(res.headers['x-request-id']).toBe('r-1');
+  });
+});
+
+describe('text hygiene (NUL, lone surrogates, invalid UTF-8 → 422, nothing stored)', () => {
+  const echo = (payload: string | Buffer) => p.app.inject({ method: 'POST', url: '/v1/probe/echo', headers: { 'content-type': 'application/json' }, payload });
+
+  it('refuses a NUL character, naming where it is', async () => {
+    const res = await echo('{"name":"a\\u0000b"}');
+    expect(res.statusCode).toBe(422);
+    expectEnvelope(res.json());
+    expect(res.json().error.message).toBe('name: must not contain NUL characters');
+    const nested = await echo('{"name":"ok","items":[{"qty":1,"note":"x\\u0000"}]}');
+    expect(nested.statusCode).toBe(422);
+    expect(nested.json().error.message).toBe('items[0].note: must not contain NUL characters');
+  });
+
+  it('refuses lone surrogates (and NUL in keys), accepts proper pairs', async () => {
+    const lone = await echo('{"name":"\\ud800"}');
+    expect(lone.statusCode).toBe(422);
+    expect(lone.json().error.message).toBe('name: contains invalid Unicode (a lone surrogate)');
+    const key = await echo('{"name":"a","x\\u0000":1}');
+    expect(key.statusCode).toBe(422);
+    const pair = await echo('{"name":"\\ud83d\\ude00 ok"}');
+    expect(pair.statusCode).toBe(200);
+    expect(pair.json().echoed.name).toBe('😀 ok');
+  });
+
+  it('refuses bytes that are not UTF-8 instead of replacing them', async () => {
+    const res = await echo(Buffer.concat([Buffer.from('{"name":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]));
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error.message).toBe('body: is not valid UTF-8 text');
+  });
+
+  it('refuses NUL in path and query parameters', async () => {
+    const path = await p.app.inject({ method: 'GET', url: '/v1/probe/missing/a%00b' });
+    expect(path.statusCode).toBe(422);
+    expect(path.json().error.message).toBe('path.id: must not contain NUL characters');
+  });
+
+  it('an assistant named with a NUL is refused and nothing is stored', async () => {
+    const q = await startTestPlatform({ testAuth: true });
+    try {
+      const headers = { ...testAuthHeaders({ id: 'u1', username: 'u1', projects: ['demo'] }), 'content-type': 'application/json' };
+      const res = await q.app.inject({
+        method: 'POST',
+        url: '/v1/assistants',
+        headers,
+        payload: '{"name":"evil\\u0000name","project":"demo","system_prompt":"x"}',
+      });
+      expect(res.statusCode).toBe(422);
+      const list = await q.app.inject({ method: 'GET', url: '/v1/assistants?scope=created_by_user', headers });
+      expect(list.json().pagination.total).toBe(0);
+    } finally {
+      await q.stop();
+    }
+  });
+});
+
+describe('oversized URLs and headers are answered in the envelope', () => {
+  it('a path parameter over the router limit → 414 without echoing the path', async () => {
+    const long = 'x'.repeat(5000);
+    const res = await p.app.inject({ method: 'GET', url: `/v1/probe/missing/${long}` });
+    expect(res.statusCode).toBe(414);
+    expectEnvelope(res.json());
+    expect(res.body).not.toContain(long.slice(0, 200));
+  });
+
+  it('request headers over the HTTP limit → 431 in the envelope', async () => {
+    const q = await startTestPlatform({ listen: true });
+    try {
+      const { port } = new URL(q.url);
+      const body = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => {
+          socket.write(`GET /v1/info HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`);
+        });
+        let out = '';
+        socket.on('data', (d) => (out += d));
+        socket.on('end', () => resolve(out));
+        socket.on('error', reject);
+      });
+      expect(body).toMatch(/^HTTP\/1\.1 431 /);
+      const json = JSON.parse(body.slice(body.indexOf('\r\n\r\n') + 4));
+      expect(json).toEqual({ error: { message: 'Request header fields too large', details: 'The request headers exceed the server limit.', help: null } });
+    } finally {
+      await q.stop();
+    }
   });
 });

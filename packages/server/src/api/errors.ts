@@ -23,16 +23,14 @@ export class ApiError extends Error {
   }
 }
 
-export const badRequest = (message: string, details: unknown = null, help: string | null = null) =>
-  new ApiError(400, message, details, help);
+export const badRequest = (message: string, details: unknown = null, help: string | null = null) => new ApiError(400, message, details, help);
 
 export const unauthorized = (
   details: unknown = 'No valid authentication credentials were provided with this request.',
   help: string | null = "Please ensure you're logged in and your session hasn't expired. Send 'Authorization: Bearer <access token>'.",
 ) => new ApiError(401, 'Authentication failed', details, help);
 
-export const forbidden = (details: unknown, message = 'Access denied', help: string | null = null) =>
-  new ApiError(403, message, details, help);
+export const forbidden = (details: unknown, message = 'Access denied', help: string | null = null) => new ApiError(403, message, details, help);
 
 /** The reference's 404 shape: "<Type> not found" / "The <Type> with ID [<id>] could not be found in the system." */
 export const notFound = (type: string, id?: string, details?: string) =>
@@ -52,5 +50,4 @@ export const tooManyRequests = (retryAfterSeconds: number, details: unknown = nu
     'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
   });
 
-export const serviceUnavailable = (message: string, details: unknown = null, help: string | null = null) =>
-  new ApiError(503, message, details, help);
+export const serviceUnavailable = (message: string, details: unknown = null, help: string | null = null) => new ApiError(503, message, details, help);

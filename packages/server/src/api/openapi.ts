@@ -9,8 +9,36 @@ import swaggerUi from '@fastify/swagger-ui';
 import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { API_PREFIXES } from './prefixes.js';
 
+type OpenApiDoc = { paths?: unknown; components?: { schemas?: Record<string, unknown> } } & Record<string, unknown>;
+
+/**
+ * Drops the component schemas no operation refers to: zod's registry holds an input and an output
+ * variant of every named schema, and most are used one way only.
+ */
+function pruneComponents(doc: OpenApiDoc): OpenApiDoc {
+  const schemas = doc.components?.schemas;
+  if (!schemas) return doc;
+  const used = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (!v || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === '$ref' && typeof x === 'string' && x.startsWith('#/components/schemas/')) {
+        const name = x.slice('#/components/schemas/'.length);
+        if (!used.has(name)) {
+          used.add(name);
+          visit(schemas[name]);
+        }
+      } else visit(x);
+    }
+  };
+  visit(doc.paths);
+  return { ...doc, components: { ...doc.components, schemas: Object.fromEntries(Object.entries(schemas).filter(([k]) => used.has(k))) } };
+}
+
 export async function installOpenApi(app: FastifyInstance, version: string): Promise<void> {
   const baseTransform = createJsonSchemaTransform({ skipList: ['/docs', '/docs/*'] });
+  const baseTransformObject = createJsonSchemaTransformObject({});
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -36,7 +64,10 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
         const fields = Object.entries(d.multipart.fields);
         const prop = (f: (typeof fields)[number][1]) => {
           const one = f.type === 'binary' ? { type: 'string', format: 'binary' } : { type: 'string' };
-          return { ...(f.array ? { type: 'array', items: one } : one), ...(f.description ? { description: f.description } : {}) };
+          return {
+            ...(f.array ? { type: 'array', items: one, ...(f.maxItems ? { maxItems: f.maxItems } : {}) } : one),
+            ...(f.description ? { description: f.description } : {}),
+          };
         };
         schema.consumes = ['multipart/form-data'];
         schema.body = {
@@ -48,7 +79,7 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
       if (d?.form) schema.consumes = ['application/x-www-form-urlencoded'];
       return { ...out, schema };
     },
-    transformObject: createJsonSchemaTransformObject({}),
+    transformObject: (doc) => pruneComponents(baseTransformObject(doc) as OpenApiDoc) as ReturnType<typeof baseTransformObject>,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const spec = () => app.swagger();

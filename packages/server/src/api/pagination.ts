@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { badRequest } from './errors.js';
-import type { paginationSchema } from './schemas.js';
+import { intQuery, type paginationSchema } from './schemas.js';
 
 /** The reference's paging: 0-based `page`, `per_page`; envelope {data, pagination:{page, per_page, total, pages}}. */
 export function pageQuery(defaultPerPage: number, maxPerPage = 100) {
   return z.object({
-    page: z.coerce.number().int().min(0).default(0),
-    per_page: z.coerce.number().int().min(1).max(maxPerPage).default(defaultPerPage),
+    page: intQuery({ min: 0 }).default(0),
+    per_page: intQuery({ min: 1, max: maxPerPage }).default(defaultPerPage),
   });
 }
 

@@ -11,6 +11,7 @@ import { forbidden, unauthorized } from './errors.js';
 import { errorEnvelopeSchema } from './schemas.js';
 import { EventStream, RawBody, Reply, type Access, type ErrorStatus, type RawResponseSpec, type Route } from './route.js';
 import { negotiateStreamFormat, openStream } from './stream.js';
+import { sseEventSchema } from '../wire/chunk.js';
 import { checkText } from './text.js';
 import type { RunAdmission } from '../limits/fair-use.js';
 
@@ -39,10 +40,12 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   409: 'Conflicts with the current state',
   410: 'Gone',
   413: 'Request body too large',
+  414: 'A path parameter is too long',
   415: 'Unsupported media type',
   422: 'The input fails the schema',
   423: 'Locked',
   429: 'Rate limited (see Retry-After)',
+  431: 'Request line and headers too large',
   500: 'Unexpected server error (no stack traces)',
   501: 'Not implemented on this server',
   502: 'The upstream model or service failed',
@@ -58,12 +61,17 @@ export function errorStatusesOf(route: Route): ErrorStatus[] {
     out.add(429);
   }
   if (route.access === 'admin' || route.access === 'admin-or-auditor') out.add(403);
-  if (route.params || route.query || route.body) out.add(422);
+  // Input that fails the schema: 422 in the envelope; routes with an error format of their own
+  // (the OAuth endpoints) answer it with 400, as Keycloak does.
+  if (route.params || route.query || route.body) out.add(route.errorBody ? 400 : 422);
   if (route.body) {
     out.add(400); // malformed JSON
     out.add(413);
     out.add(415);
   }
+  // Any request can be too large for the HTTP parser or the router.
+  out.add(414);
+  out.add(431);
   out.add(500);
   return [...out].sort((a, b) => a - b);
 }
@@ -83,7 +91,7 @@ function responseSchemas(route: Route): Record<number, unknown> {
         description: 'JSON, or with `stream: true` an event stream of chunks (Server-Sent Events; NDJSON with Accept: application/x-ndjson)',
         content: {
           'application/json': { schema: r },
-          'text/event-stream': { schema: route.stream },
+          'text/event-stream': { schema: sseEventSchema },
           'application/x-ndjson': { schema: route.stream },
         },
       };

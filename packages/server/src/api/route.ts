@@ -22,7 +22,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Access = 'public' | 'user' | 'admin' | 'admin-or-auditor';
 
 /** Error statuses a route can declare; each is documented with the error envelope. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 422 | 423 | 429 | 500 | 501 | 502 | 503 | 504;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 414 | 415 | 422 | 423 | 429 | 431 | 500 | 501 | 502 | 503 | 504;
 
 type Schema = z.ZodType;
 type Opt<T extends Schema | undefined> = T extends Schema ? z.output<T> : undefined;
@@ -141,7 +141,7 @@ export interface RouteSpec<
   /** Left out of the OpenAPI document (interactive docs' own assets and the like). */
   hidden?: boolean;
   /** The body is multipart/form-data, read by the handler itself (documented by `multipart`). */
-  multipart?: { fields: Record<string, { type: 'string' | 'binary'; array?: boolean; required?: boolean; description?: string }> };
+  multipart?: { fields: Record<string, { type: 'string' | 'binary'; array?: boolean; maxItems?: number; required?: boolean; description?: string }> };
   /** Body is application/x-www-form-urlencoded (OAuth token endpoints). */
   form?: boolean;
   /** Extra Fastify route options (bodyLimit, ...). */

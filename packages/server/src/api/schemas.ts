@@ -40,6 +40,17 @@ export const userRefSchema = z.object({ user_id: z.string(), username: z.string(
  * A boolean query parameter as clients send it: `true`/`false`, `1`/`0`, and the Python SDK's
  * `True`/`False` (FastAPI accepts any case).
  */
+/**
+ * An integer query parameter as FastAPI reads one: decimal digits (surrounding spaces allowed);
+ * an empty value, a fraction or `1e3` is refused (422). Documented as an integer.
+ */
+export function intQuery(range: { min?: number; max?: number } = {}) {
+  let n = z.number().int();
+  if (range.min !== undefined) n = n.min(range.min);
+  if (range.max !== undefined) n = n.max(range.max);
+  return z.preprocess((v) => (typeof v === 'string' ? (/^\s*-?\d+\s*$/.test(v) ? Number(v) : Number.NaN) : v), n);
+}
+
 const boolText = () =>
   z.enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE', '1', '0']).transform((v) => v === 'true' || v === 'True' || v === 'TRUE' || v === '1');
 

@@ -75,8 +75,8 @@ export const assistantListItemSchema = z
   })
   .meta({ id: 'AssistantListItem' });
 
-export const assistantSavedSchema = z.object({ message: z.string(), assistantId: z.string(), validation: z.unknown() });
-export const assistantUpdatedSchema = z.object({ message: z.string(), validation: z.unknown() });
+export const assistantSavedSchema = z.object({ message: z.string(), assistantId: z.string(), validation: z.unknown() }).meta({ id: 'AssistantSaved' });
+export const assistantUpdatedSchema = z.object({ message: z.string(), validation: z.unknown() }).meta({ id: 'AssistantUpdated' });
 
 const usageSchema = z
   .object({ input_tokens: z.number(), output_tokens: z.number(), cached_tokens: z.number(), money_spent: z.number() })

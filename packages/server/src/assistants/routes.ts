@@ -28,7 +28,7 @@ const SCOPES = ['visible_to_user', 'created_by_user', 'marketplace', 'project_wi
 const listQuery = pageQuery(12).extend({
   scope: z.enum(SCOPES).default('visible_to_user'),
   minimal_response: boolQuery(false),
-  filters: z.string().max(10_000).optional(),
+  filters: z.string().max(2000).optional(),
 });
 const slugParams = z.object({ slug: z.string().min(1).max(300) });
 const slugQuery = z.object({ project: z.string().max(200).optional() });

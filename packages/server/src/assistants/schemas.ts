@@ -10,9 +10,10 @@ const toolkitSchema = z
     settings_config: z.boolean().default(false),
     is_external: z.boolean().default(false),
   })
-  .passthrough();
+  .passthrough()
+  .meta({ id: 'ToolKitDetails' });
 
-const contextSchema = z.object({ context_type: z.string(), name: z.string() }).passthrough();
+const contextSchema = z.object({ context_type: z.string(), name: z.string() }).passthrough().meta({ id: 'Context' });
 
 /** Fields shared by create and update; NUL bytes are stripped like the reference does. */
 const noNul = (s: z.ZodString) => s.transform((v) => v.replace(/\0/g, ''));
@@ -43,16 +44,19 @@ export const assistantFields = {
   assistant_ids: z.array(z.string()).default([]),
 };
 
-export const createAssistantBody = z.object(assistantFields).passthrough();
+export const createAssistantBody = z.object(assistantFields).passthrough().meta({ id: 'AssistantCreate' });
 export type CreateAssistantBody = z.output<typeof createAssistantBody>;
 
 /** Update: only the fields sent overwrite (create's defaults are NOT applied, or `project` would reset to "demo"). */
 const withoutDefault = (v: z.ZodType): z.ZodType => (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : v);
 export const updateAssistantBody = z
-  .object(Object.fromEntries(Object.entries(assistantFields).map(([k, v]) => [k, withoutDefault(v as z.ZodType).optional()])) as {
-    [K in keyof typeof assistantFields]: z.ZodOptional<z.ZodType<Exclude<z.output<(typeof assistantFields)[K]>, undefined>>>;
-  })
-  .passthrough();
+  .object(
+    Object.fromEntries(Object.entries(assistantFields).map(([k, v]) => [k, withoutDefault(v as z.ZodType).optional()])) as {
+      [K in keyof typeof assistantFields]: z.ZodOptional<z.ZodType<Exclude<z.output<(typeof assistantFields)[K]>, undefined>>>;
+    },
+  )
+  .passthrough()
+  .meta({ id: 'AssistantUpdate' });
 export type UpdateAssistantBody = z.output<typeof updateAssistantBody>;
 
 const historyItem = z.object({ role: z.string(), message: z.string().nullish() }).passthrough();
@@ -78,7 +82,8 @@ export const chatBody = z
     top_k: z.number().int().nullish(),
     content_raw: z.string().nullish(),
   })
-  .passthrough();
+  .passthrough()
+  .meta({ id: 'AssistantChat' });
 export type ChatBody = z.output<typeof chatBody>;
 
 const CAMEL_TO_SNAKE = new Map<string, string>(

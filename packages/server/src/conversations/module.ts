@@ -3,18 +3,18 @@ import { z } from 'zod';
 import type { Infra } from '../infra.js';
 import type { Module } from '../module.js';
 import { defineRoute } from '../api/route.js';
-import { messageSchema } from '../api/schemas.js';
+import { intQuery, messageSchema } from '../api/schemas.js';
 import { ConversationService } from './service.js';
 import { conversationListItemSchema, conversationSchema } from './schemas.js';
 
 const listQuery = z.object({
-  page: z.coerce.number().int().min(0).optional(),
-  per_page: z.coerce.number().int().min(1).max(200).optional(),
+  page: intQuery({ min: 0 }).optional(),
+  per_page: intQuery({ min: 1, max: 200 }).optional(),
 });
 const idParams = z.object({ conversation_id: z.string().min(1).max(100) });
 const detailQuery = z.object({
-  page: z.coerce.number().int().min(0).optional(),
-  per_page: z.coerce.number().int().min(1).max(500).optional(),
+  page: intQuery({ min: 0 }).optional(),
+  per_page: intQuery({ min: 1, max: 500 }).optional(),
   sort_order: z.enum(['asc', 'desc']).optional(),
 });
 

@@ -58,11 +58,16 @@ async function saveParts(
   return { saved, failed };
 }
 
+/** Files one request may carry (`POST /v1/files/bulk`). */
+const MAX_FILES = 20;
+
 const fileUrlSchema = z.object({ file_url: z.string() }).meta({ id: 'FileUrl' });
-const bulkSchema = z.object({
-  files: z.array(fileUrlSchema),
-  failed_files: z.array(z.object({ file_name: z.string(), error: z.string() })).nullable(),
-});
+const bulkSchema = z
+  .object({
+    files: z.array(fileUrlSchema),
+    failed_files: z.array(z.object({ file_name: z.string(), error: z.string() })).nullable(),
+  })
+  .meta({ id: 'FileBulkUpload' });
 
 export function filesModule(infra: Infra): Module<FileService> {
   const svc = new FileService(infra.store.db, infra.config);
@@ -75,16 +80,16 @@ export function filesModule(infra: Infra): Module<FileService> {
     scopes: [
       {
         async setup(app) {
-          await app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: max, files: 20 } });
+          await app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: max, files: MAX_FILES } });
         },
         routes: [
           defineRoute({
             method: 'POST',
             path: '/files/',
             tags,
-            summary: 'Upload a file (multipart part `file`); its handle goes into file_names of calls',
+            summary: 'Upload a file (multipart part `file`; project as the `project` query parameter or form field); its handle goes into file_names of calls',
             query,
-            multipart: { fields: { file: { type: 'binary', required: true }, project: { type: 'string' } } },
+            multipart: { fields: { file: { type: 'binary', required: true } } },
             responses: { 200: fileUrlSchema },
             errors: [400, 413, 415],
             async handler({ req, user, query: q }) {
@@ -98,7 +103,7 @@ export function filesModule(infra: Infra): Module<FileService> {
             tags,
             summary: 'Upload several files (multipart parts `files`); failures are listed, not fatal',
             query,
-            multipart: { fields: { files: { type: 'binary', array: true, required: true }, project: { type: 'string' } } },
+            multipart: { fields: { files: { type: 'binary', array: true, maxItems: MAX_FILES, required: true } } },
             responses: { 200: bulkSchema },
             errors: [400, 413, 415],
             async handler({ req, user, query: q }) {
@@ -112,7 +117,7 @@ export function filesModule(infra: Infra): Module<FileService> {
             tags,
             summary: 'Download a file (its owner, members of its project, admins)',
             params: z.object({ file_url: z.string().min(1).max(2000) }),
-            responses: { 200: { contentType: 'application/octet-stream', description: 'The file, with its own content type' } },
+            responses: { 200: { contentType: '*/*', description: 'The file, with the content type it was uploaded with' } },
             errors: [400, 403, 404],
             async handler({ params, user }) {
               const { row, stream } = await svc.open(user, params.file_url);

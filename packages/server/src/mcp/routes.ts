@@ -5,7 +5,7 @@ import type { Database } from '../store/schema.js';
 import type { AuthUser } from '../api/auth.js';
 import { notFound, forbidden } from '../api/errors.js';
 import { defineRoute, type Route } from '../api/route.js';
-import { boolQuery, messageSchema } from '../api/schemas.js';
+import { boolQuery, intQuery, messageSchema } from '../api/schemas.js';
 import { fromJson, toBool, toJson } from '../store/json.js';
 import { unmaskConfig } from './masking.js';
 import { mcpConfigCreateSchema, mcpConfigResponseSchema, mcpConfigUpdateSchema } from './schemas.js';
@@ -20,8 +20,8 @@ import {
 } from './catalog-store.js';
 
 const listQuery = z.object({
-  page: z.coerce.number().int().min(0).default(0),
-  per_page: z.coerce.number().int().min(1).max(100).default(20),
+  page: intQuery({ min: 0 }).default(0),
+  per_page: intQuery({ min: 1, max: 100 }).default(20),
   category: z.string().optional(),
   search: z.string().optional(),
   is_public: boolQuery(),

@@ -87,7 +87,8 @@ export const mcpServerConfigSchema = z
     if (c.url && c.type === 'stdio') {
       ctx.addIssue({ code: 'custom', path: ['type'], message: "type 'stdio' needs a command, not a url" });
     }
-  });
+  })
+  .meta({ id: 'MCPServerConfig' });
 
 export type MCPServerConfig = z.output<typeof mcpServerConfigSchema>;
 export type MCPServerConfigInput = z.input<typeof mcpServerConfigSchema>;
@@ -117,7 +118,8 @@ export const mcpServerDetailsSchema = z
     if (!d.config && d.command && !isAllowedCommand(d.command)) {
       ctx.addIssue({ code: 'custom', path: ['command'], message: commandIssue(d.command) });
     }
-  });
+  })
+  .meta({ id: 'MCPServerDetails' });
 
 export type MCPServerDetails = z.output<typeof mcpServerDetailsSchema>;
 export type MCPServerDetailsInput = z.input<typeof mcpServerDetailsSchema>;

@@ -43,7 +43,7 @@ export const workflowSchema = z
   })
   .meta({ id: 'Workflow' });
 
-export const workflowSavedSchema = z.object({ message: z.string(), data: workflowSchema });
+export const workflowSavedSchema = z.object({ message: z.string(), data: workflowSchema }).meta({ id: 'WorkflowSaved' });
 
 export const tokensUsageSchema = z
   .object({ input_tokens: z.number(), output_tokens: z.number(), cached_tokens: z.number(), money_spent: z.number(), cached_tokens_money_spent: z.number() })

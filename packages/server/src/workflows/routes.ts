@@ -14,42 +14,46 @@ import type { WorkflowService } from './service.js';
 
 const FILTERS_HELP = 'filters must be a URL-encoded JSON object, e.g. {"project":"demo"}.';
 
-const workflowBody = z.object({
-  name: z.string().min(1).max(500),
-  description: z
-    .string()
-    .max(20_000)
-    .nullish()
-    .transform((v) => v ?? ''),
-  project: z.string().min(1).max(200),
-  yaml_config: z.string().default(''),
-  shared: z.boolean().default(true),
-  mode: z.enum(['Sequential', 'Autonomous']).default('Sequential'),
-  icon_url: z.string().max(2000).nullish(),
-  start_hint: z.string().max(2000).nullish(),
-});
+const workflowBody = z
+  .object({
+    name: z.string().min(1).max(500),
+    description: z
+      .string()
+      .max(20_000)
+      .nullish()
+      .transform((v) => v ?? ''),
+    project: z.string().min(1).max(200),
+    yaml_config: z.string().default(''),
+    shared: z.boolean().default(true),
+    mode: z.enum(['Sequential', 'Autonomous']).default('Sequential'),
+    icon_url: z.string().max(2000).nullish(),
+    start_hint: z.string().max(2000).nullish(),
+  })
+  .meta({ id: 'WorkflowCreate' });
 
 const listQuery = pageQuery(10).extend({
-  filters: z.string().max(10_000).optional(),
-  project: z.union([z.string(), z.array(z.string())]).optional(),
+  filters: z.string().max(2000).optional(),
+  project: z.string().max(200).optional(),
   filter_by_user: z.string().optional(),
   minimal_response: z.string().optional(),
   scope: z.string().optional(),
 });
 
-const executionBody = z.object({
-  /** A string, or any JSON value (the Python SDK sends null when absent). */
-  user_input: z.unknown().optional(),
-  file_name: z.string().nullish(),
-  file_names: z.array(z.string()).max(20).nullish(),
-  propagate_headers: z.boolean().default(false),
-  stream: z.boolean().default(false),
-  conversation_id: z.string().max(100).nullish(),
-  session_id: z.string().max(200).nullish(),
-  disable_cache: z.boolean().optional(),
-  tags: z.array(z.string().max(200)).max(50).nullish(),
-  delete_on_completion: z.boolean().optional(),
-});
+const executionBody = z
+  .object({
+    /** A string, or any JSON value (the Python SDK sends null when absent). */
+    user_input: z.unknown().optional(),
+    file_name: z.string().nullish(),
+    file_names: z.array(z.string()).max(20).nullish(),
+    propagate_headers: z.boolean().default(false),
+    stream: z.boolean().default(false),
+    conversation_id: z.string().max(100).nullish(),
+    session_id: z.string().max(200).nullish(),
+    disable_cache: z.boolean().optional(),
+    tags: z.array(z.string().max(200)).max(50).nullish(),
+    delete_on_completion: z.boolean().optional(),
+  })
+  .meta({ id: 'WorkflowExecutionCreate' });
 
 const resumeQuery = z.object({ propagate_headers: boolQuery(false), stream: boolQuery(false), disable_cache: z.string().optional() });
 const resumeBody = z.object({ user_input: z.unknown().optional(), file_names: z.array(z.string()).max(20).nullish() }).nullish();
