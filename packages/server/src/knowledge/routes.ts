@@ -265,11 +265,11 @@ export function knowledgeRoutes(d: KnowledgeRouteDeps): Route[] {
       path,
       tags,
       summary: `Datasource types other than files: served by plug-ins (400 "Unsupported datasource type" without one)`,
-      params: z.record(z.string(), z.string()),
+      params: z.object(Object.fromEntries([...path.matchAll(/:(\w+)/g)].map((m) => [m[1], z.string().min(1).max(200)]))),
       body: pluginBody.optional(),
       responses: { 200: messageSchema },
       errors: [400],
-      handler: ({ params, user, req, body, query }) => plugin(type(params), method === 'POST' ? 'create' : 'update')({ user, req, body, query }),
+      handler: ({ params, user, req, body, query }) => plugin(type(params as Record<string, string>), method === 'POST' ? 'create' : 'update')({ user, req, body, query }),
     });
   return [
     defineRoute({
