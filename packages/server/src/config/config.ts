@@ -87,8 +87,8 @@ export const configSchema = z.object({
   kbChunkOverlap: int(0, 5000).default(100),
   /** Chunks a knowledge-base search returns (to the model and to POST /v1/index/{id}/search). */
   kbSearchTopK: int(1, 100).default(10),
-  /** Chunks embedded per call to the embeddings model while indexing. */
-  kbEmbedBatch: int(1, 2048).default(64),
+  /** Chunks embedded per call to the embeddings model while indexing (also the unit of progress: files are stored in groups of about this many chunks). */
+  kbEmbedBatch: int(1, 2048).default(256),
   /** Seed the demo assistant (and workflow) on first start and print ready-to-paste curls. */
   seedDemo: bool.default(true),
   /** `all` runs API and run workers in one process; `api` runs no workers; `worker` executes runs (its HTTP port serves health checks and metrics; keep it out of the load balancer). */

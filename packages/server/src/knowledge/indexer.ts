@@ -35,6 +35,16 @@ export interface IndexerDeps {
   beforeFile?: (ds: DatasourceRow, file: FileRow) => Promise<void>;
 }
 
+/** Files prepared and stored together at most (their chunks are embedded in full batches). */
+const GROUP_FILES = 200;
+
+interface Prepared {
+  file: FileRow;
+  chunks: DatasourceChunksTable[];
+  status: 'indexed' | 'skipped' | 'failed';
+  error: string | null;
+}
+
 export const noChunksMessage = (name: string) =>
   `No chunks were imported for datasource '${name}'. All files were skipped or failed to process. Please check your files and try again.`;
 
@@ -57,13 +67,23 @@ export class Indexer {
         await this.progress(ds.id, { is_fetching: 1, is_queued: 0 });
       }
       await this.refresh(ds.id, { is_fetching: 0 });
-      for (const file of pending) {
+      // Files go in groups: their chunks are embedded in full batches and stored in one
+      // transaction, and the progress counters are written once per group.
+      for (let i = 0; i < pending.length; ) {
         if (signal.aborted) return;
         const current = await store.get(ds.id);
         if (!current) return;
-        await this.d.beforeFile?.(current, file);
-        if (signal.aborted) return;
-        await this.indexFile(current, file, signal);
+        const group: Prepared[] = [];
+        let chunkCount = 0;
+        while (i < pending.length && group.length < GROUP_FILES && (chunkCount < this.d.embedBatch || !group.length)) {
+          const file = pending[i++];
+          await this.d.beforeFile?.(current, file);
+          if (signal.aborted) return;
+          const prepared = await this.prepare(current, file);
+          chunkCount += prepared.chunks.length;
+          group.push(prepared);
+        }
+        await this.embedAndStore(current, group, signal);
         if (abortReason(signal)) return;
         await this.refresh(ds.id, {});
       }
@@ -85,15 +105,14 @@ export class Indexer {
     this.d.search.forget(ds.id);
   }
 
-  private async indexFile(ds: DatasourceRow, file: FileRow, signal: AbortSignal): Promise<void> {
+  /** Extracts and chunks one file (no I/O besides reading it). */
+  private async prepare(ds: DatasourceRow, file: FileRow): Promise<Prepared> {
     const options = fromJson<FileOptions>(file.options, {});
     const extractOptions: ExtractOptions = {
       csvSeparator: options.csv_separator,
       csvStartRow: options.csv_start_row,
       csvRowsPerDocument: options.csv_rows_per_document,
     };
-    let status: 'indexed' | 'skipped' | 'failed' = 'indexed';
-    let error: string | null = null;
     const chunks: DatasourceChunksTable[] = [];
     try {
       const bytes = await readFile(this.filePath(ds.id, file.id));
@@ -115,22 +134,26 @@ export class Indexer {
         }
       }
       if (!chunks.length) {
-        status = 'skipped';
-        error = docs.length ? 'The file has no text.' : `No text could be extracted from '.${extensionOf(file.name) || 'bin'}' files.`;
+        const error = docs.length ? 'The file has no text.' : `No text could be extracted from '.${extensionOf(file.name) || 'bin'}' files.`;
+        return { file, chunks, status: 'skipped', error };
       }
+      return { file, chunks, status: 'indexed', error: null };
     } catch (err) {
-      status = err instanceof ExtractionError ? 'skipped' : 'failed';
-      error = (err as Error).message;
-      chunks.length = 0;
       if (!(err instanceof ExtractionError)) this.d.log.warn({ err, datasource: ds.id, file: file.name }, 'knowledge file failed');
+      return { file, chunks: [], status: err instanceof ExtractionError ? 'skipped' : 'failed', error: (err as Error).message };
     }
+  }
+
+  /** Embeds the group's chunks (in batches) and stores them with the files' outcome, in one transaction. */
+  private async embedAndStore(ds: DatasourceRow, group: Prepared[], signal: AbortSignal): Promise<void> {
+    const all = group.flatMap((g) => g.chunks);
     let dims = ds.embedding_dims ? Number(ds.embedding_dims) : null;
     let embedWarning: string | null = null;
-    if (chunks.length && ds.embeddings_model && this.d.llm.embeddings) {
+    if (all.length && ds.embeddings_model && this.d.llm.embeddings) {
       try {
-        for (let i = 0; i < chunks.length; i += this.d.embedBatch) {
+        for (let i = 0; i < all.length; i += this.d.embedBatch) {
           if (signal.aborted) return;
-          const batch = chunks.slice(i, i + this.d.embedBatch);
+          const batch = all.slice(i, i + this.d.embedBatch);
           const vectors = await this.d.llm.embeddings.embed(ds.embeddings_model, batch.map((c) => c.text), signal);
           vectors.forEach((v, j) => {
             dims ??= v.length;
@@ -139,19 +162,31 @@ export class Indexer {
         }
       } catch (err) {
         if (signal.aborted) return;
-        for (const c of chunks) c.embedding = null;
-        embedWarning = `Embeddings are unavailable (${(err as Error).message}); '${file.name}' is searchable by full text only.`;
-        this.d.log.warn({ datasource: ds.id, file: file.name, err: (err as Error).message }, 'embedding failed; chunks stored without vectors');
+        for (const c of all) c.embedding = null;
+        embedWarning = `Embeddings are unavailable (${(err as Error).message}); the file is searchable by full text only.`;
+        this.d.log.warn({ datasource: ds.id, err: (err as Error).message }, 'embedding failed; chunks stored without vectors');
       }
     }
+    const ids = group.map((g) => g.file.id);
     await this.d.store.db.transaction().execute(async (tx) => {
-      const still = await tx.selectFrom('datasource_files').select('status').where('id', '=', file.id).executeTakeFirst();
-      if (!still || still.status !== 'pending') return; // removed meanwhile
-      await tx.deleteFrom('datasource_chunks').where('file_id', '=', file.id).execute();
-      for (let i = 0; i < chunks.length; i += 200) await tx.insertInto('datasource_chunks').values(chunks.slice(i, i + 200)).execute();
-      await tx.updateTable('datasource_files').set({ status, error: error ?? embedWarning, chunks: chunks.length }).where('id', '=', file.id).execute();
+      const still = new Set(
+        (await tx.selectFrom('datasource_files').select(['id', 'status']).where('id', 'in', ids).execute()).filter((r) => r.status === 'pending').map((r) => r.id),
+      );
+      const live = group.filter((g) => still.has(g.file.id)); // others were removed meanwhile
+      if (!live.length) return;
+      await tx.deleteFrom('datasource_chunks').where('file_id', 'in', live.map((g) => g.file.id)).execute();
+      const rows = live.flatMap((g) => g.chunks);
+      for (let i = 0; i < rows.length; i += 200) await tx.insertInto('datasource_chunks').values(rows.slice(i, i + 200)).execute();
+      for (const g of live) {
+        await tx
+          .updateTable('datasource_files')
+          .set({ status: g.status, error: g.error ?? (g.chunks.length ? embedWarning : null), chunks: g.chunks.length })
+          .where('id', '=', g.file.id)
+          .execute();
+      }
       if (dims && !ds.embedding_dims) await tx.updateTable('datasources').set({ embedding_dims: dims }).where('id', '=', ds.id).execute();
     });
+    if (dims && !ds.embedding_dims) ds.embedding_dims = dims;
   }
 
   /** Counters recomputed from the files and chunks (never drift across resumes). */

@@ -24,7 +24,8 @@ describe.each(DB_KINDS)('knowledge-base indexing across a restart (%s)', (db) =>
       db,
       testAuth: true,
       listen: true,
-      env: { CODEMIE_SHUTDOWN_TIMEOUT_MS: '200' },
+      // One file per group (groups are the unit of progress): the file done before the stop is not redone.
+      env: { CODEMIE_SHUTDOWN_TIMEOUT_MS: '200', CODEMIE_KB_EMBED_BATCH: '1' },
       overrides: () => ({
         knowledge: {
           async beforeFile(_ds, file) {

@@ -159,7 +159,7 @@ export class KnowledgeService {
     try {
       await this.d.store.db.transaction().execute(async (tx) => {
         await tx.insertInto('datasources').values(row).execute();
-        if (files.length) await tx.insertInto('datasource_files').values(files).execute();
+        for (let i = 0; i < files.length; i += 500) await tx.insertInto('datasource_files').values(files.slice(i, i + 500)).execute();
       });
     } catch (err) {
       await rm(this.filesDir(id), { recursive: true, force: true });
@@ -224,7 +224,7 @@ export class KnowledgeService {
       if (removed.length) {
         await tx.updateTable('datasource_files').set({ status: 'removed' }).where('datasource_id', '=', ds.id).where('name', 'in', removed).where('status', '!=', 'removed').execute();
       }
-      if (files.length) await tx.insertInto('datasource_files').values(files).execute();
+      for (let i = 0; i < files.length; i += 500) await tx.insertInto('datasource_files').values(files.slice(i, i + 500)).execute();
       await tx
         .updateTable('datasources')
         .set((eb) => ({
