@@ -97,8 +97,18 @@ export class ChunkSearch {
       for (let d = 0; d < c.dims; d++) dot += c.mat[off + d] * qv[d];
       scores[i] = dot / (c.norms[i] * qn);
     }
-    const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
-    return order.slice(0, limit).map((i) => c.ids[i]);
+    // The best `limit` by insertion into a short sorted list (no sort of every score).
+    const top: number[] = [];
+    for (let i = 0; i < scores.length; i++) {
+      if (top.length === limit && scores[i] <= scores[top[limit - 1]]) continue;
+      let j = top.length < limit ? top.length : limit - 1;
+      while (j > 0 && scores[top[j - 1]] < scores[i]) {
+        top[j] = top[j - 1];
+        j--;
+      }
+      top[j] = i;
+    }
+    return top.map((i) => c.ids[i]);
   }
 
   /** The datasource's vectors in memory (PostgreSQL without pgvector), reloaded when it changed. */
