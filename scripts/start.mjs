@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: build what is stale (tsc -b is incremental, ~1 s when up to date), then run the
 // platform as a child process started with the server's Node.js flags (packages/server/src/
-// node-flags.ts; V8 reads them only at start-up). Signals are passed on to it and its exit code
-// becomes ours.
+// node-flags.ts; V8 reads them only at start-up). Signals are passed on to it (each kind once)
+// and its exit code becomes ours.
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -22,10 +22,19 @@ if (process.argv[2] === 'worker') env.CODEMIE_ROLE = 'worker';
 const { serverNodeFlags } = await import(pathToFileURL(path.join(root, 'packages/server/dist/node-flags.js')).href);
 const child = spawn(process.execPath, [...serverNodeFlags(), path.join(root, 'packages/server/dist/main.js')], { env, stdio: 'inherit' });
 // Ctrl-C already reaches the server (same process group), so SIGINT is not passed on (a second
-// one would make it skip the graceful shutdown); SIGTERM and SIGHUP sent to this process are.
+// one would make it skip the graceful shutdown). SIGTERM and SIGHUP sent to this process are,
+// once each: a process-group or control-group SIGTERM (systemd's default) reaches the server too,
+// and the server takes a second SIGTERM calmly, but a stream of them need not be multiplied.
 // Either way we leave when the server has.
 process.on('SIGINT', () => {});
-for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+const passed = new Set();
+for (const sig of ['SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    if (passed.has(sig)) return;
+    passed.add(sig);
+    child.kill(sig);
+  });
+}
 child.on('exit', (code, signal) => {
   if (code !== null) process.exit(code);
   // Killed by a signal: die of the same one, so whoever started us sees it.

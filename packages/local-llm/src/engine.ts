@@ -112,10 +112,13 @@ export class LocalEngine {
     return { llama, model, context, chatWrapper };
   }
 
-  /** Waits (FIFO) for a free sequence, loading the model if needed. Call `release()` when done. */
-  async acquire(signal?: AbortSignal): Promise<Lease> {
+  /**
+   * Waits (FIFO) for a free sequence, loading the model if needed. Call `release()` when done.
+   * `onQueued` hears it when the request has to wait, with the number of requests waiting.
+   */
+  async acquire(signal?: AbortSignal, onQueued?: (waiting: number) => void): Promise<Lease> {
     if (signal?.aborted) throw abortError(signal);
-    await this.takeSlot(signal);
+    await this.takeSlot(signal, onQueued);
     let loaded: Loaded;
     try {
       loaded = await this.load();
@@ -141,7 +144,7 @@ export class LocalEngine {
     };
   }
 
-  private takeSlot(signal?: AbortSignal): Promise<void> {
+  private takeSlot(signal?: AbortSignal, onQueued?: (waiting: number) => void): Promise<void> {
     if (this.busySlots < this.options.parallel && this.waiters.length === 0) {
       this.busySlots++;
       return Promise.resolve();
@@ -160,6 +163,7 @@ export class LocalEngine {
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       this.waiters.push(waiter);
+      onQueued?.(this.waiters.length);
     });
   }
 

@@ -65,11 +65,19 @@ export class LocalModelBusyError extends LocalModelError {
   }
 }
 
-/** No usable model file (not configured, missing, download impossible) or the model failed to load. */
+/**
+ * No usable model file (not configured, missing, download impossible) or the model failed to load.
+ * `message` is `reason` plus, when given, `; hint` (what a user can do about it).
+ */
 export class LocalModelUnavailableError extends LocalModelError {
   readonly code = 'llm_unavailable' as const;
-  constructor(message: string, modelId = 'local', cause?: unknown) {
-    super(message, 503, 'unavailable', modelId, cause);
+  constructor(
+    readonly reason: string,
+    modelId = 'local',
+    cause?: unknown,
+    readonly hint?: string,
+  ) {
+    super(hint ? `${reason}; ${hint}` : reason, 503, 'unavailable', modelId, cause);
     this.name = 'LocalModelUnavailableError';
   }
 }

@@ -8,7 +8,8 @@
  * See docs/local-model.md.
  */
 export { createLocalModel, LOCAL_DEFAULTS, type LocalModelOptions, type LocalLanguageModel } from './model.js';
-export { resolveLocalModelFile, DEFAULT_LOCAL_MODEL, type ResolveOptions } from './resolve.js';
+export { resolveLocalModelFile, localModelLocation, DEFAULT_LOCAL_MODEL, type ResolveOptions, type ModelLocation, type ModelSource } from './resolve.js';
+export { WHEEL_SOURCES, DEFAULT_PACKAGE_INDEX, type WheelSource } from './pypi.js';
 export { LocalModelUnavailableError, LocalModelContextLengthError, LocalModelBusyError, type LocalModelErrorCode } from './errors.js';
 export { disposeAllEngines, defaultThreads } from './engine.js';
 export { localModelSettingsFromEnv, type LocalModelSettings } from './settings.js';

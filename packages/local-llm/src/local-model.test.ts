@@ -96,7 +96,6 @@ describe('local model (real GGUF)', () => {
     const { stream } = await model.doStream(call('Write a very long story about a dragon and a knight.', { maxOutputTokens: 400, abortSignal: ac.signal }));
     const reader = stream.getReader();
     let deltas = 0;
-    let abortedAt = 0;
     let error: unknown;
     try {
       for (;;) {
@@ -104,17 +103,14 @@ describe('local model (real GGUF)', () => {
         if (done) break;
         if (value.type === 'text-delta') {
           deltas++;
-          if (deltas === 3) {
-            abortedAt = Date.now();
-            ac.abort();
-          }
+          if (deltas === 3) ac.abort();
         }
       }
     } catch (err) {
       error = err;
     }
     expect((error as Error)?.name).toBe('AbortError');
-    expect(Date.now() - abortedAt).toBeLessThan(2_000);
+    // stopped promptly: a handful of tokens after the abort, not the 400 asked for (counted, not timed)
     expect(deltas).toBeLessThan(20);
     // the sequence is free again
     const res = await model.doGenerate(call('Say hi.', { maxOutputTokens: 4 }));
@@ -131,10 +127,10 @@ describe('local model (real GGUF)', () => {
       if (value.type === 'text-delta') deltas++;
     }
     await reader.cancel();
-    const started = Date.now();
+    // cancelling aborts the generation (as the test above counts); the one sequence is free again
     const res = await model.doGenerate(call('Say hi.', { maxOutputTokens: 4 }));
     expect(res.usage.outputTokens.total).toBeGreaterThan(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(model.queued).toBe(0);
   });
 
   it('an aborted call that is still queued leaves the queue', async () => {
@@ -146,6 +142,34 @@ describe('local model (real GGUF)', () => {
     await expect(second).rejects.toMatchObject({ name: 'AbortError' });
     expect(model.queued).toBe(0);
     await first;
+  });
+
+  it('tells the caller when a request has to wait for the model', async () => {
+    const heard: number[] = [];
+    const m = createLocalModel({ modelPath, contextSize: CONTEXT, threads: THREADS, maxQueue: 8, onQueued: (n) => heard.push(n) });
+    const first = m.doGenerate(call('Hi.', { maxOutputTokens: 4 }));
+    const second = m.doGenerate(call('Hello.', { maxOutputTokens: 4 }));
+    await Promise.all([first, second]);
+    expect(heard).toEqual([1]);
+  });
+
+  it('ends on its own instead of looping: "Say hello in French" under the demo assistant prompt (default penalties)', async () => {
+    // With llama.cpp's defaults SmolLM2 repeats "Je suis le faire de la codeMie." until the cap.
+    const res = await model.doGenerate({
+      prompt: [
+        { role: 'system', content: 'You are a friendly assistant of the CodeMie platform. Answer briefly and helpfully.' },
+        { role: 'user', content: [{ type: 'text', text: 'Say hello in French' }] },
+      ],
+    });
+    expect(res.finishReason.unified).toBe('stop');
+    expect(res.usage.outputTokens.total).toBeLessThan(150);
+  });
+
+  it('caps an answer at maxOutputTokens when the call sets none', async () => {
+    const capped = createLocalModel({ modelPath, contextSize: CONTEXT, threads: THREADS, maxOutputTokens: 12 });
+    const res = await capped.doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'Write a very long story about a dragon.' }] }] });
+    expect(res.usage.outputTokens.total).toBeLessThanOrEqual(12);
+    expect(res.finishReason.unified).toBe('length');
   });
 
   it('queues concurrent requests (FIFO) and completes them all', async () => {

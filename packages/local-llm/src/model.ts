@@ -9,7 +9,9 @@
  *   leaves the queue;
  * - usage: prompt tokens (the rendered chat, tokenized) and generated tokens;
  * - context window: a prompt that leaves no room for an answer fails with
- *   LocalModelContextLengthError before generation; the answer is capped to the room left;
+ *   LocalModelContextLengthError before generation; the answer is capped to the room left and to
+ *   maxOutputTokens (default 512);
+ * - sampling: repeat, frequency and presence penalties on by default (loops of small models);
  * - one shared model per (file, settings), loaded lazily once; requests beyond `parallel` wait
  *   FIFO, at most `maxQueue` of them (LocalModelBusyError beyond);
  * - responseFormat json: output constrained by a grammar (from the JSON schema when node-llama-cpp
@@ -49,9 +51,36 @@ export interface LocalModelOptions {
   parallel?: number;
   /** Model id reported to the AI SDK (default: the file name without .gguf). */
   modelId?: string;
+  /** Answer length cap when the call sets none (default 512 tokens; small models otherwise ramble until the context is full). */
+  maxOutputTokens?: number;
+  /** Penalty of tokens seen in the last 256 (llama.cpp's repeat penalty; default 1.3, 1 = off). */
+  repeatPenalty?: number;
+  /** Per occurrence in the last 256 tokens, 0 to 1 (default 0.3); the call's frequencyPenalty wins. */
+  frequencyPenalty?: number;
+  /** Once for any token in the last 256, 0 to 1 (default 0.1); the call's presencePenalty wins. */
+  presencePenalty?: number;
+  /** Told when a call has to wait for the model (the requests waiting, this one included). */
+  onQueued?: (waiting: number) => void;
 }
 
-export const LOCAL_DEFAULTS = { contextSize: 4096, threads: 0, maxQueue: 32, parallel: 1 } as const;
+/**
+ * Defaults. The sampling settings were measured on SmolLM2-135M (greedy, as calls without a
+ * temperature are): with llama.cpp's defaults "Say hello in French" repeats one sentence until the
+ * cap; with these, it and the demo workflow's prompts end on their own (docs/local-model.md).
+ */
+export const LOCAL_DEFAULTS = {
+  contextSize: 4096,
+  threads: 0,
+  maxQueue: 32,
+  parallel: 1,
+  maxOutputTokens: 512,
+  repeatPenalty: 1.3,
+  frequencyPenalty: 0.3,
+  presencePenalty: 0.1,
+} as const;
+
+/** Tokens the repeat penalties look back over. */
+const REPEAT_WINDOW = 256;
 
 export type LocalLanguageModel = LanguageModelV3 & {
   /** Loads the model now (it otherwise loads on the first call). */
@@ -110,12 +139,20 @@ export function createLocalModel(options: LocalModelOptions): LocalLanguageModel
   });
   const modelId = options.modelId ?? engine.modelId;
 
+  function repeatPenalty(call: LanguageModelV3CallOptions): false | { lastTokens: number; penalty: number; frequencyPenalty: number; presencePenalty: number } {
+    const penalty = options.repeatPenalty ?? LOCAL_DEFAULTS.repeatPenalty;
+    const frequencyPenalty = call.frequencyPenalty ?? options.frequencyPenalty ?? LOCAL_DEFAULTS.frequencyPenalty;
+    const presencePenalty = call.presencePenalty ?? options.presencePenalty ?? LOCAL_DEFAULTS.presencePenalty;
+    if (penalty === 1 && !frequencyPenalty && !presencePenalty) return false;
+    return { lastTokens: REPEAT_WINDOW, penalty, frequencyPenalty, presencePenalty };
+  }
+
   async function prepare(call: LanguageModelV3CallOptions, signal: AbortSignal): Promise<Prepared> {
     const { history, warnings } = convertPrompt(call.prompt);
     if (call.tools?.some((t) => t.type !== 'function')) {
       warnings.push({ type: 'unsupported', feature: 'provider tools', details: 'only function tools are supported' });
     }
-    const lease = await engine.acquire(signal);
+    const lease = await engine.acquire(signal, options.onQueued);
     let chat: LlamaChat | undefined;
     try {
       const { LlamaChat } = await import('node-llama-cpp');
@@ -171,7 +208,7 @@ export function createLocalModel(options: LocalModelOptions): LocalLanguageModel
       const promptTokens = contextText.tokenize(model.tokenizer).length;
       const room = contextSize - promptTokens;
       if (room < 1) throw new LocalModelContextLengthError(promptTokens, contextSize, modelId);
-      const maxTokens = Math.max(1, Math.min(call.maxOutputTokens ?? room, room));
+      const maxTokens = Math.max(1, Math.min(call.maxOutputTokens ?? options.maxOutputTokens ?? LOCAL_DEFAULTS.maxOutputTokens, room));
       return { lease, chat, history, promptTokens, maxTokens, grammar, functions, warnings, signal };
     } catch (err) {
       chat?.dispose({ disposeSequence: false });
@@ -195,14 +232,7 @@ export function createLocalModel(options: LocalModelOptions): LocalLanguageModel
         ...(call.topK != null ? { topK: call.topK } : {}),
         ...(call.seed != null ? { seed: call.seed } : {}),
         ...(call.stopSequences?.length ? { customStopTriggers: call.stopSequences } : {}),
-        ...(call.presencePenalty != null || call.frequencyPenalty != null
-          ? {
-              repeatPenalty: {
-                ...(call.presencePenalty != null ? { presencePenalty: call.presencePenalty } : {}),
-                ...(call.frequencyPenalty != null ? { frequencyPenalty: call.frequencyPenalty } : {}),
-              },
-            }
-          : {}),
+        repeatPenalty: repeatPenalty(call),
       };
       const res = p.functions
         ? await p.chat.generateResponse(p.history, { ...common, functions: p.functions, documentFunctionParams: true })

@@ -233,12 +233,11 @@ describe('waitForCompletion', () => {
       polls++;
       send(res, 200, { execution_id: 'e', workflow_id: 'wf', overall_status: 'In Progress' });
     });
-    const started = Date.now();
+    // a never-finishing execution: without the timeout this would poll forever (and the test time out)
     const err = await client.executions.waitForCompletion('wf', 'e', { timeoutMs: 150, intervalMs: 30 }).catch((e) => e);
     expect(err).toBeInstanceOf(CodeMieTimeoutError);
     expect(err.message).toMatch(/still "In Progress" after 150 ms/);
     expect(err.last.overall_status).toBe('In Progress');
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(polls).toBeGreaterThanOrEqual(3);
   });
 

@@ -31,6 +31,13 @@ export async function main(overrides: Parameters<typeof loadConfig>[1] = {}): Pr
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
+      // Ctrl-C twice: the user wants out now. A repeated SIGTERM is not a request to hurry: a
+      // process-group/control-group SIGTERM (systemd) often arrives twice, directly and through
+      // `npm start`; the shutdown timeout bounds the wait anyway.
+      if (signal === 'SIGTERM') {
+        log.info('SIGTERM again: still waiting for in-flight requests');
+        return;
+      }
       log.warn(`${signal} again: exiting now`);
       process.exit(1);
     }

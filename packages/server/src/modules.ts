@@ -66,7 +66,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     conversations,
     tasks,
     workflows,
-    demoModule(infra, { assistants: assistants.services.assistants, workflows: workflows.services }),
+    demoModule(infra, { assistants: assistants.services.assistants, workflows: workflows.services, generatedAdminPassword: () => identity.services.generatedAdminPassword }),
   ];
   return { modules, services };
 }

@@ -8,7 +8,8 @@ export interface FakeIssuer {
   jwksFetches: () => number;
   /** Adds a key (published unless told otherwise) and makes it the signing key. */
   addKey(opts?: { kid?: string; alg?: string; publish?: boolean }): Promise<string>;
-  sign(claims: JWTPayload, opts?: { kid?: string; alg?: string }): Promise<string>;
+  /** A Keycloak-like access token (typ "Bearer", iat, exp 5 min) with these claims; a claim set to undefined is left out. */
+  sign(claims: JWTPayload, opts?: { kid?: string; alg?: string; typ?: string }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -50,8 +51,11 @@ export async function startFakeIssuer(realm = 'ext'): Promise<FakeIssuer> {
       const k = keys.get(kid);
       if (!k) throw new Error(`no key ${kid}`);
       const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ iat: now, exp: now + 300, iss: issuer, ...claims })
-        .setProtectedHeader({ alg: opts.alg ?? k.alg, kid, typ: 'JWT' })
+      // a Keycloak access token's shape (typ "Bearer"); claims given win, undefined drops one
+      const all: JWTPayload = { typ: 'Bearer', iat: now, exp: now + 300, iss: issuer, ...claims };
+      for (const k of Object.keys(all)) if (all[k] === undefined) delete all[k];
+      return new SignJWT(all)
+        .setProtectedHeader({ alg: opts.alg ?? k.alg, kid, typ: opts.typ ?? 'JWT' })
         .sign(k.priv);
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

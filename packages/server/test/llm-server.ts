@@ -83,6 +83,8 @@ export interface TestLlmServerOptions {
   /** No delays at all (scripted delays ignored): for benchmarks. */
   instant?: boolean;
   models?: string[];
+  /** Keep every request for inspection (default true); long benchmarks turn it off. */
+  record?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -166,7 +168,7 @@ export async function startTestLlmServer(opts: TestLlmServerOptions = {}): Promi
         clientClosed: false,
         done: new Promise<void>((r) => (resolveDone = r)),
       };
-      requests.push(rec);
+      if (opts.record !== false) requests.push(rec);
       res.on('close', () => {
         if (!res.writableFinished) rec.clientClosed = true;
         resolveDone();
@@ -207,10 +209,14 @@ export async function startTestLlmServer(opts: TestLlmServerOptions = {}): Promi
     await wait(reply.firstTokenDelayMs);
     if (res.destroyed) return;
     if (reply.status && reply.status >= 400) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', ...(reply.status === 429 ? { 'retry-after-ms': '10' } : {}), ...reply.headers };
-      res.writeHead(reply.status, headers).end(
-        JSON.stringify({ error: { message: reply.error ?? `scripted error ${reply.status}`, type: 'test_error', code: String(reply.status) } }),
-      );
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        ...(reply.status === 429 ? { 'retry-after-ms': '10' } : {}),
+        ...reply.headers,
+      };
+      res
+        .writeHead(reply.status, headers)
+        .end(JSON.stringify({ error: { message: reply.error ?? `scripted error ${reply.status}`, type: 'test_error', code: String(reply.status) } }));
       rec.completedAt = Date.now();
       return;
     }
@@ -222,7 +228,12 @@ export async function startTestLlmServer(opts: TestLlmServerOptions = {}): Promi
       type: 'function' as const,
       function: { name: t.name, arguments: typeof t.arguments === 'string' ? t.arguments : JSON.stringify(t.arguments) },
     }));
-    const promptTokens = reply.usage?.prompt_tokens ?? Math.max(1, rec.messages.reduce((n, m) => n + words(contentText(m.content)) + 1, 0));
+    const promptTokens =
+      reply.usage?.prompt_tokens ??
+      Math.max(
+        1,
+        rec.messages.reduce((n, m) => n + words(contentText(m.content)) + 1, 0),
+      );
     const completionTokens = reply.usage?.completion_tokens ?? Math.max(1, words(text) + toolCalls.length * 5);
     const usage = {
       prompt_tokens: promptTokens,
@@ -237,7 +248,9 @@ export async function startTestLlmServer(opts: TestLlmServerOptions = {}): Promi
       if (toolCalls.length) message.tool_calls = toolCalls;
       res
         .writeHead(200, { 'content-type': 'application/json', ...reply.headers })
-        .end(JSON.stringify({ id, object: 'chat.completion', created, model: rec.model, choices: [{ index: 0, message, finish_reason: finishReason }], usage }));
+        .end(
+          JSON.stringify({ id, object: 'chat.completion', created, model: rec.model, choices: [{ index: 0, message, finish_reason: finishReason }], usage }),
+        );
       rec.completedAt = Date.now();
       return;
     }
@@ -263,7 +276,7 @@ export async function startTestLlmServer(opts: TestLlmServerOptions = {}): Promi
       sent++;
       return true;
     };
-    const pieces = reply.chunks ?? (text.match(/\S+\s*|\s+/g) ?? []);
+    const pieces = reply.chunks ?? text.match(/\S+\s*|\s+/g) ?? [];
     let first = true;
     for (const piece of pieces) {
       const delta: Record<string, unknown> = { content: piece };
@@ -276,9 +289,21 @@ export async function startTestLlmServer(opts: TestLlmServerOptions = {}): Promi
       const args = tc.function.arguments;
       const half = Math.floor(args.length / 2);
       const head = { index: i, id: tc.id, type: 'function', function: { name: tc.function.name, arguments: args.slice(0, half) } };
-      if (!(await send({ ...base, choices: [{ index: 0, delta: first ? { role: 'assistant', tool_calls: [head] } : { tool_calls: [head] }, finish_reason: null }] }))) return;
+      if (
+        !(await send({
+          ...base,
+          choices: [{ index: 0, delta: first ? { role: 'assistant', tool_calls: [head] } : { tool_calls: [head] }, finish_reason: null }],
+        }))
+      )
+        return;
       first = false;
-      if (!(await send({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: i, function: { arguments: args.slice(half) } }] }, finish_reason: null }] }))) return;
+      if (
+        !(await send({
+          ...base,
+          choices: [{ index: 0, delta: { tool_calls: [{ index: i, function: { arguments: args.slice(half) } }] }, finish_reason: null }],
+        }))
+      )
+        return;
     }
     if (!(await send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finishReason }] }))) return;
     if (rec.body.stream_options?.include_usage) {
@@ -326,7 +351,11 @@ export interface TestModelsOptions {
  * `test-model` (openai-compatible, default) and `test-openai` (openai with base_url). Costs:
  * $1 / $2 per 1M input/output tokens.
  */
-export function writeTestModelsFile(server: Pick<TestLlmServer, 'baseUrl'>, dir: string, opts: TestModelsOptions = {}): { file: string; env: Record<string, string> } {
+export function writeTestModelsFile(
+  server: Pick<TestLlmServer, 'baseUrl'>,
+  dir: string,
+  opts: TestModelsOptions = {},
+): { file: string; env: Record<string, string> } {
   const models: Array<Record<string, unknown>> = [];
   if (opts.defaults !== false) {
     models.push(

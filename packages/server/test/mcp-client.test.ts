@@ -162,11 +162,10 @@ describe('MCP client over streamable HTTP (recording server)', () => {
   it('a call cancelled by the caller (abort signal) → an error result, promptly', async () => {
     const ts = await mcp.openToolset(rec(), { propagatedHeaders: null, user });
     const ac = new AbortController();
-    const started = Date.now();
     setTimeout(() => ac.abort(), 100);
-    const r = await tool(ts, 'slow').execute({ ms: 600 }, { signal: ac.signal, toolCallId: 'c2' });
+    // The tool would take 60 s (twice the test's timeout): an answer at all means the cancel got through.
+    const r = await tool(ts, 'slow').execute({ ms: 60_000 }, { signal: ac.signal, toolCallId: 'c2' });
     expect(r).toEqual({ isError: true, output: "MCP tool 'slow' on server 'rec' was cancelled" });
-    expect(Date.now() - started).toBeLessThan(500);
     await ts.close();
   });
 
@@ -176,12 +175,11 @@ describe('MCP client over streamable HTTP (recording server)', () => {
     await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
     const port = (hang.address() as { port: number }).port;
     const quick = createMcpService({ config: loadConfig({ CODEMIE_MCP_CONNECT_TIMEOUT_MS: '400' }), log });
-    const started = Date.now();
+    // the server never answers: without the connect timeout this would hang (and the test time out)
     const ts = await quick.openToolset(servers({ name: 'hang', config: { url: `http://127.0.0.1:${port}/mcp`, type: 'streamable-http' } }, ...rec()), {
       propagatedHeaders: null,
       user,
     });
-    expect(Date.now() - started).toBeLessThan(3000);
     expect(ts.warnings).toHaveLength(1);
     expect(ts.warnings[0].source).toBe('mcp:hang');
     expect(ts.warnings[0].message).toContain('timed out');

@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testServiceUrl } from './services.js';
 
-const enabled = Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
+const enabled = Boolean(testServiceUrl('postgres') && testServiceUrl('redis'));
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -11,8 +11,10 @@ import { freshPostgres, tempDir, TEST_ADMIN_PASSWORD } from './helpers.js';
 import { freePort, startServerProcess, type ServerProcess } from './process.js';
 import { TWO_STATE_YAML, lastUserText, sleep, until } from './scale-support.js';
 import { startTestLlmServer, writeTestModelsFile, type TestLlmServer } from './llm-server.js';
+import { testServiceUrl } from './services.js';
 
-const enabled = Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL && process.env.CODEMIE_TEST_REDIS_SERVER !== 'off');
+// CODEMIE_TEST_REDIS_SERVER=off opts out explicitly (no redis-server binary for the private Redis)
+const enabled = process.env.CODEMIE_TEST_REDIS_SERVER !== 'off' && Boolean(testServiceUrl('postgres') && testServiceUrl('redis'));
 
 const YAML = TWO_STATE_YAML;
 

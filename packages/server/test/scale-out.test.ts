@@ -21,8 +21,9 @@ import { workflowChunk } from '../src/wire/run-events.js';
 import type { BusEnvelope } from '../src/workflows/model.js';
 import { openIdentityAdmin } from '../src/identity/admin-session.js';
 import { loadConfig } from '../src/config/config.js';
+import { testServiceUrl } from './services.js';
 
-const enabled = Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
+const enabled = Boolean(testServiceUrl('postgres') && testServiceUrl('redis'));
 const LEASE_MS = 3000;
 /** An idle execution stream re-reads the execution this often (the lost-final-event fallback). */
 const STREAM_CHECK_MS = 500;
@@ -294,17 +295,15 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     for (const p of [apiA, apiB, ...workers]) expect(((await (await fetch(`${p.url}/v1/healthcheck`)).json()) as { redis: string }).redis).toBe('ok');
   }, 30_000);
 
-  it('an abort sent to API A reaches the run on a worker within about a second', async () => {
+  it('an abort sent to API A reaches the run on a worker', async () => {
     llm.script((req) => (lastUserText(req).includes('ABORTME') ? { hang: true } : undefined));
     const id = await execute(apiB.url, 'ABORTME');
     const call = await until('the hanging model call', () => llmCalls('ABORTME')[0], 15_000);
-    const t0 = Date.now();
     const r = await api(apiA.url, 'PUT', `/v1/workflows/${workflowId}/executions/${id}/abort`);
     expect(r.status, r.text).toBe(200);
-    await Promise.race([call.done, sleep(5000)]);
-    const elapsed = Date.now() - t0;
+    // The model call hangs forever unless the abort reaches the worker (then it hangs up): its end is the proof.
+    await call.done;
     expect(call.clientClosed).toBe(true);
-    expect(elapsed).toBeLessThan(1500);
     expect((await waitStatus(apiB.url, id, ['Aborted', 'Succeeded', 'Failed'], 10_000)).overall_status).toBe('Aborted');
   }, 30_000);
 
@@ -359,14 +358,13 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
     const [leaving] = await until('the worker running the execution', () => (ranOn(id).length === 1 ? ranOn(id) : undefined), 5000);
     const staying = workers.find((w) => w !== leaving)!;
     expect(await leaving!.stop('SIGTERM')).toBe(0);
-    const exitedAt = Date.now();
     expect(hanging.clientClosed).toBe(true);
     expect(leaving!.output()).not.toContain('"level":50');
     const done = await waitStatus(apiA.url, id, ['Succeeded', 'Failed', 'Aborted'], 15_000);
     expect(done.overall_status).toBe('Succeeded');
-    // Handed back, not left to expire: the retry reached the model well before a lease would have run out.
-    const retry = llmCalls('Second: DRAIN')[1]!;
-    expect(retry.receivedAt - exitedAt).toBeLessThan(LEASE_MS / 2);
+    // Handed back, not left to expire (ordering, not a clock): the leaving worker put the run back itself.
+    expect(leaving!.output()).toMatch(new RegExp(`"runId":"${id}"[^\\n]*run handed back for another worker`));
+    expect(llmCalls('Second: DRAIN')).toHaveLength(2);
     expect(staying.output()).toMatch(new RegExp(`"runId":"${id}"[^\\n]*run taken over by this worker`));
     expect(llmCalls('First: DRAIN')).toHaveLength(1);
     const states = await api(apiA.url, 'GET', `/v1/workflows/${workflowId}/executions/${id}/states?per_page=100`);
@@ -440,15 +438,14 @@ describe.skipIf(!enabled)('scale-out: 2 API + 2 worker processes on PostgreSQL +
       await db.end();
     }
     // ...and the worker dies before publishing it.
-    const t0 = Date.now();
     expect(await victim!.stop('SIGKILL')).toBe(null);
     const events = parseSse(await body);
-    const tookMs = Date.now() - t0;
+    // From the API's own re-check of the execution, before the dead worker's lease ran out (ordering:
+    // no worker has taken the run over yet when the stream has ended).
+    expect(survivor.output()).not.toMatch(new RegExp(`"runId":"${id}"[^\\n]*run taken over`));
     const chunks = events.map((e) => JSON.parse(e.data));
     expect(chunks.filter((c) => c.last)).toHaveLength(1);
     expect(chunks.at(-1)).toMatchObject({ last: true, generated: 'written before the crash', workflow_execution_id: id });
-    // From the API's own re-check of the execution, well before the dead worker's lease runs out.
-    expect(tookMs).toBeLessThan(LEASE_MS);
     expect(chunks.filter((c) => c.workflow_state?.event_type === 'state_finish' && c.workflow_state.name === 'first')).toHaveLength(1);
 
     // The worker taking the finished run over publishes its final event again (for streams without the fallback).

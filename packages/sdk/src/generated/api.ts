@@ -7700,6 +7700,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description A dependency is unavailable (see Retry-After where given) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         /** Delete the execution history */
@@ -8589,6 +8598,15 @@ export interface paths {
                 };
                 /** @description Unexpected server error (no stack traces) */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description A dependency is unavailable (see Retry-After where given) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };

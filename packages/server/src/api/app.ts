@@ -16,6 +16,7 @@ import { installOpenApi } from './openapi.js';
 import { genRequestId } from './request-id.js';
 import { ROUTE_PREFIXES } from './prefixes.js';
 import { installFairUse, runAdmission } from '../limits/hook.js';
+import { installShedding, LoadShedder } from '../limits/shedding.js';
 import { registerRoutes, type RegisterDeps } from './register.js';
 import type { Route } from './route.js';
 import { checkText, decodeUtf8, mayHoldBadText } from './text.js';
@@ -134,6 +135,11 @@ export async function buildApp(infra: Infra, modules: Module[], opts: BuildOptio
     });
   }
   installAuth(app, opts.authenticator);
+  // Load shedding before fair use: a refused call costs nothing, not even a counter round trip.
+  installShedding(
+    app,
+    new LoadShedder({ maxInflight: config.maxInflightCalls, maxInflightPerUser: config.maxInflightCallsPerUser, retryAfterSeconds: 1 }, infra.metrics.registry),
+  );
   installFairUse(app, infra.fairUse);
   // The interactive docs are public like the spec they render.
   app.addHook('onRoute', (route) => {

@@ -60,6 +60,8 @@ export function errorStatusesOf(route: Route): ErrorStatus[] {
     out.add(401);
     out.add(429);
   }
+  // Run-starting routes are shed with 503 when the process is at capacity (limits/shedding.ts).
+  if (route.startsRun) out.add(503);
   if (route.access === 'admin' || route.access === 'admin-or-auditor') out.add(403);
   // Input that fails the schema: 422 in the envelope; routes with an error format of their own
   // (the OAuth endpoints) answer it with 400, as Keycloak does.

@@ -4,7 +4,6 @@
  * NDJSON on request) and background.
  */
 import { z } from 'zod';
-import type { AuthUser } from '../api/auth.js';
 import { pageOf, pageQuery, parseFilters } from '../api/pagination.js';
 import { defineRoute, Reply, type HandlerInput, type Route, type StreamEvent } from '../api/route.js';
 import { boolQuery, pageSchema } from '../api/schemas.js';
@@ -42,26 +41,19 @@ export interface AssistantRouteDeps extends BackgroundDeps {
 export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
   const { assistants } = deps;
   const tags = ['assistants'];
-  const call =
-    (resolve: (input: { params: { assistant_id?: string; slug?: string }; query?: { project?: string }; user: AuthUser }) => Promise<AssistantRecord>) =>
-    async (input: CallInput) =>
-      callAssistant(deps, await resolve(input), input);
-  const callRoute = (path: string, summary: string, lookup: 'id' | 'slug') =>
+  const byId = (path: string, summary: string) =>
     defineRoute({
       method: 'POST',
       path,
       tags,
       summary,
       startsRun: true,
-      params: lookup === 'id' ? assistantIdParams : slugParams,
-      ...(lookup === 'slug' ? { query: slugQuery } : {}),
+      params: assistantIdParams,
       body: callBody,
       responses: { 200: callResponseSchema },
       stream: streamChunkSchema,
       errors: [400, 403, 404, 502, 503, 504],
-      handler: call((i) =>
-        lookup === 'id' ? assistants.getReadable(i.params.assistant_id!, i.user) : assistants.bySlug(i.params.slug!, i.query?.project, i.user),
-      ) as never,
+      handler: async (input) => callAssistant(deps, await assistants.getReadable(input.params.assistant_id, input.user), input),
     });
 
   return [
@@ -140,20 +132,27 @@ export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
         return { message: 'Specified assistant removed' };
       },
     }),
-    callRoute('/assistants/:assistant_id/model', 'Call an assistant (stream: true → SSE, or NDJSON with Accept: application/x-ndjson)', 'id'),
-    callRoute('/assistants/:assistant_id/chat', 'Alias of POST /assistants/{id}/model', 'id'),
-    callRoute('/assistants/slug/:slug/model', 'Call an assistant by slug', 'slug'),
+    byId('/assistants/:assistant_id/model', 'Call an assistant (stream: true → SSE, or NDJSON with Accept: application/x-ndjson)'),
+    byId('/assistants/:assistant_id/chat', 'Alias of POST /assistants/{id}/model'),
+    defineRoute({
+      method: 'POST',
+      path: '/assistants/slug/:slug/model',
+      tags,
+      summary: 'Call an assistant by slug',
+      startsRun: true,
+      params: slugParams,
+      query: slugQuery,
+      body: callBody,
+      responses: { 200: callResponseSchema },
+      stream: streamChunkSchema,
+      errors: [400, 403, 404, 502, 503, 504],
+      handler: async (input) => callAssistant(deps, await assistants.bySlug(input.params.slug, input.query.project, input.user), input),
+    }),
   ];
 }
 
-type CallInput = HandlerInput<
-  { assistant_id?: string; slug?: string },
-  { project?: string } | undefined,
-  ChatBody,
-  { 200: typeof callResponseSchema },
-  typeof streamChunkSchema,
-  'user'
->;
+/** What the call needs of a call route's input (the by-id and by-slug routes differ only in how they find the assistant). */
+type CallInput = Omit<HandlerInput<unknown, unknown, ChatBody, { 200: typeof callResponseSchema }, typeof streamChunkSchema, 'user'>, 'params' | 'query'>;
 
 async function callAssistant(deps: AssistantRouteDeps, assistant: AssistantRecord, input: CallInput) {
   const { body, user, req } = input;

@@ -157,6 +157,50 @@ describe('bearer token verification', () => {
     expect((await me(authHeaders(t))).statusCode).toBe(200);
   });
 
+  describe('only access tokens are access tokens', () => {
+    /** A token signed with the embedded IdP's own current key (what only this server can do). */
+    async function embeddedSigned(claims: Record<string, unknown>, header: Record<string, unknown> = {}) {
+      const { kid, alg, key } = await p.services.identity.keys.signingKey();
+      const now = Math.floor(Date.now() / 1000);
+      const all: Record<string, unknown> = { typ: 'Bearer', sub: 'x', preferred_username: 'evil', iss: embeddedIss, iat: now, exp: now + 300, ...claims };
+      for (const k of Object.keys(all)) if (all[k] === undefined) delete all[k];
+      return new SignJWT(all).setProtectedHeader({ alg, kid, typ: 'JWT', ...header }).sign(key);
+    }
+
+    it("the embedded IdP's own ID token → 401 (was accepted)", async () => {
+      const res = await p.app.inject({
+        method: 'POST',
+        url: '/auth/realms/codemie/protocol/openid-connect/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'grant_type=password&client_id=codemie-sdk&username=alice&password=test-password-123&scope=openid',
+      });
+      const { id_token, access_token } = res.json();
+      expect(id_token).toBeTruthy();
+      await rejected(authHeaders(id_token), 'Token is an ID token, not an access token');
+      expect((await me(authHeaders(access_token))).statusCode).toBe(200);
+    });
+
+    it('signed by our key but typ Refresh, no typ, no exp, no iat or a future iat → 401 (were accepted)', async () => {
+      expect((await me(authHeaders(await embeddedSigned({})))).statusCode).toBe(200);
+      await rejected(authHeaders(await embeddedSigned({ typ: 'Refresh' })), 'Token is a refresh token, not an access token');
+      await rejected(authHeaders(await embeddedSigned({ typ: undefined })), 'Token does not say it is an access token');
+      await rejected(authHeaders(await embeddedSigned({ exp: undefined })), 'Token has no expiry (exp)');
+      await rejected(authHeaders(await embeddedSigned({ iat: undefined })), 'Token has no issue time (iat)');
+      await rejected(authHeaders(await embeddedSigned({ iat: Math.floor(Date.now() / 1000) + 3600 })), 'Token is issued in the future (iat)');
+      // within the clock leeway is fine
+      expect((await me(authHeaders(await embeddedSigned({ iat: Math.floor(Date.now() / 1000) + 10 })))).statusCode).toBe(200);
+    });
+
+    it('external issuers alike: ID tokens, untyped and unexpiring tokens → 401; an RFC 9068 at+jwt token is accepted', async () => {
+      await rejected(authHeaders(await ext.sign(extClaims({ typ: 'ID' }))), 'Token is an ID token, not an access token');
+      await rejected(authHeaders(await ext.sign(extClaims({ typ: 'Logout' }))), 'Token is a logout token');
+      await rejected(authHeaders(await ext.sign(extClaims({ typ: undefined }))), 'Token does not say it is an access token');
+      await rejected(authHeaders(await ext.sign(extClaims({ exp: undefined }))), 'Token has no expiry (exp)');
+      await rejected(authHeaders(await ext.sign(extClaims({ iat: Math.floor(Date.now() / 1000) + 3600 }))), 'Token is issued in the future (iat)');
+      expect((await me(authHeaders(await ext.sign(extClaims({ typ: undefined }), { typ: 'at+jwt' })))).statusCode).toBe(200);
+    });
+  });
+
   it('invalid user_type claim → 401', async () => {
     await rejected(authHeaders(await ext.sign(extClaims({ user_type: 'robot' }))), 'Invalid user_type attribute from IDP');
   });

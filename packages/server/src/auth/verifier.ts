@@ -5,7 +5,10 @@
  *    `<issuer>/.well-known/openid-configuration`, cached, and refetched on an unknown
  *    `kid` (at most once per cooldown).
  * Checks: algorithm allow-list (asymmetric only), signature, `iss`, `exp`/`nbf` with 30 s
- * leeway, and the audience policy (`aud` or `azp` ∈ CODEMIE_JWT_AUDIENCE when set).
+ * leeway, and the audience policy (`aud` or `azp` ∈ CODEMIE_JWT_AUDIENCE when set). The token
+ * must be an ACCESS token, whoever signed it: `exp` and `iat` present, `iat` not in the future,
+ * and a `typ` that says so: Keycloak's `typ: "Bearer"` claim (ID, Refresh, Offline and Logout
+ * tokens carry other values) or RFC 9068's header `typ: at+jwt`.
  *
  * Embedded issuer: the IdP mints `iss` from the URL the client used (CODEMIE_PUBLIC_URL
  * when set), so the same server may have minted tokens for several URLs (localhost,
@@ -27,6 +30,12 @@ import type { SigningKeys } from '../identity/keys.js';
 
 export const ALLOWED_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'];
 export const CLOCK_LEEWAY_SECONDS = 30;
+/** Keycloak's `typ` claim of an access token (identity/tokens.ts mints the same). */
+export const ACCESS_TOKEN_TYP = 'Bearer';
+/** RFC 9068: the JOSE header `typ` of a JWT access token. */
+const AT_JWT = /^(application\/)?at\+jwt$/i;
+/** What other Keycloak token types are, for the message that refuses them. */
+const TOKEN_KINDS: Record<string, string> = { id: 'an ID token', refresh: 'a refresh token', offline: 'an offline (refresh) token', logout: 'a logout token' };
 
 /** A token that must be refused; `details` says why in words a client can act on. */
 export class TokenRejected extends Error {
@@ -81,7 +90,7 @@ export class TokenVerifier {
       this.verified.delete(token);
     }
     const payload = await this.verifyUncached(token);
-    const expMs = typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity;
+    const expMs = (payload.exp as number) * 1000; // verified tokens always have one
     if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, { payload, until: Math.min(expMs, Date.now() + VERIFIED_TTL_MS) });
     return payload;
@@ -116,8 +125,24 @@ export class TokenVerifier {
     } catch (err) {
       throw this.explain(err, header, unverified.iss);
     }
+    this.checkAccessToken(payload, header);
     this.checkAudience(payload);
     return payload;
+  }
+
+  /** An ID, refresh or logout token signed by a trusted key is still not an access token. */
+  private checkAccessToken(payload: JWTPayload, header: ProtectedHeaderParameters): void {
+    const typ = payload.typ;
+    if (typ !== undefined && (typeof typ !== 'string' || typ.toLowerCase() !== ACCESS_TOKEN_TYP.toLowerCase())) {
+      const kind = typeof typ === 'string' ? TOKEN_KINDS[typ.toLowerCase()] : undefined;
+      throw new TokenRejected(`Token is ${kind ?? `of type '${String(typ)}'`}, not an access token: send the access_token of the token response.`);
+    }
+    if (typ === undefined && !(typeof header.typ === 'string' && AT_JWT.test(header.typ))) {
+      throw new TokenRejected(`Token does not say it is an access token: expected the claim typ "${ACCESS_TOKEN_TYP}" (Keycloak) or the header typ "at+jwt" (RFC 9068).`);
+    }
+    if (typeof payload.exp !== 'number') throw new TokenRejected('Token has no expiry (exp): access tokens must expire.');
+    if (typeof payload.iat !== 'number') throw new TokenRejected('Token has no issue time (iat).');
+    if (payload.iat > Date.now() / 1000 + CLOCK_LEEWAY_SECONDS) throw new TokenRejected('Token is issued in the future (iat): check the issuer\'s clock.');
   }
 
   private embeddedKeys(iss: string): JWTVerifyGetKey {

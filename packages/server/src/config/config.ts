@@ -48,6 +48,10 @@ export const configSchema = z.object({
   limitProjectRequestsPerMinute: int(0, 100_000_000).default(6000),
   /** Platform admins are neither limited nor counted. */
   limitExemptAdmins: bool.default(true),
+  /** Load shedding (limits/shedding.ts): run-starting calls one process works on at once; beyond → 503 (0 = off). */
+  maxInflightCalls: int(0, 1_000_000).default(1000),
+  /** The same bound for one user's calls in one process. */
+  maxInflightCallsPerUser: int(0, 1_000_000).default(0),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Maximum accepted request body, in bytes. */
   bodyLimit: int(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
@@ -64,6 +68,14 @@ export const configSchema = z.object({
    * sends the final chunk from the database record.
    */
   workflowStreamCheckMs: int(50, 600_000).default(3000),
+  /**
+   * Largest workflow document (yaml_config) accepted on save, in bytes. Reference configs are a
+   * few KiB; 1 MiB leaves room for long prompts while bounding the parse (≈ 2-3 s of one core,
+   * on the validation thread, not the event loop).
+   */
+  workflowMaxBytes: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  /** Most states (and assistants, tools, custom nodes, each) a workflow document may have on save. */
+  workflowMaxStates: int(1, 100_000).default(500),
   /** Serve /metrics on this separate port instead of the API port. */
   metricsPort: int(0, 65535).optional(),
   langfusePublicKey: z.string().min(1).optional(),
@@ -89,6 +101,22 @@ export const configSchema = z.object({
   kbSearchTopK: int(1, 100).default(10),
   /** Chunks embedded per call to the embeddings model while indexing (also the unit of progress: files are stored in groups of about this many chunks). */
   kbEmbedBatch: int(1, 2048).default(256),
+  // ── the local model (docs/local-model.md); defaults as @codemie-open/local-llm's LOCAL_DEFAULTS ──
+  /** Tokens per request, prompt + answer. */
+  localModelContextSize: int(256, 1_048_576).default(4096),
+  /** CPU threads (0 = half the cores, 1 to 4). */
+  localModelThreads: int(0, 1024).default(0),
+  /** Requests generated at the same time. */
+  localModelParallel: int(1, 64).default(1),
+  /** Requests allowed to wait for the model; more → 503 at once. */
+  localModelMaxQueue: int(0, 100_000).default(32),
+  /** Answer cap (tokens) when a call sets none: small models otherwise ramble until the context is full. */
+  localModelMaxTokens: int(1, 1_048_576).default(512),
+  /** Repeat penalty over the last 256 tokens (1 = off). */
+  localModelRepeatPenalty: z.coerce.number().min(1).max(2).default(1.3),
+  /** Frequency and presence penalties over the last 256 tokens, 0 to 1 (a call's own values win). */
+  localModelFrequencyPenalty: z.coerce.number().min(0).max(1).default(0.3),
+  localModelPresencePenalty: z.coerce.number().min(0).max(1).default(0.1),
   /** Seed the demo assistant (and workflow) on first start and print ready-to-paste curls. */
   seedDemo: bool.default(true),
   /** `all` runs API and run workers in one process; `api` runs no workers; `worker` executes runs (its HTTP port serves health checks and metrics; keep it out of the load balancer). */
@@ -226,6 +254,8 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_LIMIT_USER_REQUESTS_PER_MINUTE: 'limitUserRequestsPerMinute',
   CODEMIE_LIMIT_PROJECT_REQUESTS_PER_MINUTE: 'limitProjectRequestsPerMinute',
   CODEMIE_LIMIT_EXEMPT_ADMINS: 'limitExemptAdmins',
+  CODEMIE_MAX_INFLIGHT_CALLS: 'maxInflightCalls',
+  CODEMIE_MAX_INFLIGHT_CALLS_PER_USER: 'maxInflightCallsPerUser',
   LOG_LEVEL: 'logLevel',
   CODEMIE_BODY_LIMIT: 'bodyLimit',
   CODEMIE_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
@@ -240,6 +270,14 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_KB_CHUNK_OVERLAP: 'kbChunkOverlap',
   CODEMIE_KB_SEARCH_TOP_K: 'kbSearchTopK',
   CODEMIE_KB_EMBED_BATCH: 'kbEmbedBatch',
+  CODEMIE_LOCAL_MODEL_CONTEXT_SIZE: 'localModelContextSize',
+  CODEMIE_LOCAL_MODEL_THREADS: 'localModelThreads',
+  CODEMIE_LOCAL_MODEL_PARALLEL: 'localModelParallel',
+  CODEMIE_LOCAL_MODEL_MAX_QUEUE: 'localModelMaxQueue',
+  CODEMIE_LOCAL_MODEL_MAX_TOKENS: 'localModelMaxTokens',
+  CODEMIE_LOCAL_MODEL_REPEAT_PENALTY: 'localModelRepeatPenalty',
+  CODEMIE_LOCAL_MODEL_FREQUENCY_PENALTY: 'localModelFrequencyPenalty',
+  CODEMIE_LOCAL_MODEL_PRESENCE_PENALTY: 'localModelPresencePenalty',
   LANGFUSE_PUBLIC_KEY: 'langfusePublicKey',
   LANGFUSE_SECRET_KEY: 'langfuseSecretKey',
   LANGFUSE_HOST: 'langfuseHost',
@@ -250,6 +288,8 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_METRICS_PORT: 'metricsPort',
   CODEMIE_WORKER_CONCURRENCY: 'workerConcurrency',
   CODEMIE_WORKFLOW_STREAM_CHECK_MS: 'workflowStreamCheckMs',
+  CODEMIE_WORKFLOW_MAX_BYTES: 'workflowMaxBytes',
+  CODEMIE_WORKFLOW_MAX_STATES: 'workflowMaxStates',
   CODEMIE_LLM_CONFIG: 'llmConfig',
   CODEMIE_LLM_MODELS: 'llmModels',
   CODEMIE_LLM_TIMEOUT_MS: 'llmTimeoutMs',

@@ -11,6 +11,7 @@ import type { AssistantService } from '../assistants/service.js';
 import type { WorkflowService } from '../workflows/service.js';
 import type { AuthUser } from '../api/auth.js';
 
+
 const SEED_KEY = 'demo.seeded';
 
 interface Seeded {
@@ -50,7 +51,10 @@ const SYSTEM: AuthUser = {
   userType: 'regular',
 };
 
-export function demoModule(infra: Infra, deps: { assistants: AssistantService; workflows: WorkflowService }): Module<null> {
+export function demoModule(
+  infra: Infra,
+  deps: { assistants: AssistantService; workflows: WorkflowService; generatedAdminPassword: () => string | undefined },
+): Module<null> {
   const { config, settings } = infra;
   return {
     name: 'demo',
@@ -96,7 +100,8 @@ export function demoModule(infra: Infra, deps: { assistants: AssistantService; w
       if (!seeded?.assistantId) return;
       const base = publicBaseUrl(config);
       const realm = config.idpRealm;
-      const pw = config.adminPassword ? '$CODEMIE_ADMIN_PASSWORD' : '<the admin password printed at first start>';
+      // First start with a generated password: the curls carry it (it is printed above anyway), so they paste as they are.
+      const pw = config.adminPassword ? '$CODEMIE_ADMIN_PASSWORD' : (deps.generatedAdminPassword() ?? '<the admin password printed at first start>');
       const lines = [
         '',
         'Try it:',

@@ -38,13 +38,14 @@ export function identityModule(infra: Infra): Module<IdentityServices> {
         infra.log.warn('CODEMIE_IDP=external but CODEMIE_TRUSTED_ISSUERS is empty: every protected route will answer 401');
       }
       if (!rt.embedded) return;
-      await bootstrapIdentity(infra.store.db, {
+      const boot = await bootstrapIdentity(infra.store.db, {
         realm: config.idpRealm,
         scryptN: config.scryptN,
         adminPassword: config.adminPassword,
         adminRole: config.adminRole,
         publicUrl: publicBaseUrl(config),
       });
+      services.generatedAdminPassword = boot.generatedPassword;
       await rt.keys.ensureActive();
       // Expired refresh tokens are useless; drop them now and then.
       await rt.repo.purgeRefreshTokens(new Date().toISOString());

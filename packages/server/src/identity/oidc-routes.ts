@@ -117,6 +117,10 @@ export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog)
   const tags = ['identity'];
   const common = { root: true, access: 'public' as const, tags, params: realmParams, errorBody: oauthErrorSchema };
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
+  /** Unknown realms answer like Keycloak. */
+  const checkRealm = (realm: string) => {
+    if (realm !== config.idpRealm) throw new OAuthError(404, 'Realm does not exist', `Realm '${realm}' does not exist`);
+  };
 
   const userinfo = async (req: FastifyRequest) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
@@ -142,13 +146,6 @@ export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog)
       app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
         done(null, Object.fromEntries(new URLSearchParams(body as string)));
       });
-      // Unknown realms answer like Keycloak.
-      app.addHook('preHandler', async (req, reply) => {
-        const realm = (req.params as { realm?: string }).realm;
-        if (realm !== undefined && realm !== config.idpRealm) {
-          return reply.code(404).send({ error: 'Realm does not exist', error_description: `Realm '${realm}' does not exist` });
-        }
-      });
       // Keycloak answers OAuth errors with its own body; keep that shape for every failure here.
       app.setErrorHandler((err, req, reply) => {
         if (err instanceof OAuthError) return sendOAuthError(reply, err);
@@ -170,7 +167,8 @@ export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog)
         body: oauthForm,
         responses: { 200: tokenResponse },
         errors: [400, 401, 404, 429],
-        async handler({ req, body }) {
+        async handler({ req, params, body }) {
+          checkRealm(params.realm);
           const p = formParams(req, body);
           const who = { username: p.grant_type === 'password' ? (p.username ?? null) : null, clientId: p.client_id ?? null, req };
           let res;
@@ -200,7 +198,8 @@ export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog)
         body: oauthForm,
         responses: { 204: z.null().meta({ description: 'Session revoked' }) },
         errors: [400, 401, 404],
-        async handler({ req, body }) {
+        async handler({ req, params, body }) {
+          checkRealm(params.realm);
           await rt.tokens.logout(formParams(req, body));
           return new Reply(204, null);
         },
@@ -212,7 +211,10 @@ export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog)
         summary: 'JSON Web Key Set of the realm',
         responses: { 200: jwksSchema },
         errors: [404],
-        handler: async () => new Reply(200, await rt.keys.jwks(), { 'cache-control': 'no-cache' }),
+        async handler({ params }) {
+          checkRealm(params.realm);
+          return new Reply(200, await rt.keys.jwks(), { 'cache-control': 'no-cache' });
+        },
       }),
       ...(['GET', 'POST'] as const).map((method) =>
         defineRoute({
@@ -222,7 +224,10 @@ export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog)
           summary: 'Claims of the token owner',
           responses: { 200: userinfoSchema },
           errors: [401, 404],
-          handler: ({ req }) => userinfo(req),
+          handler: ({ req, params }) => {
+            checkRealm(params.realm);
+            return userinfo(req);
+          },
         }),
       ),
       defineRoute({
@@ -232,7 +237,8 @@ export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog)
         summary: 'OpenID Connect discovery document',
         responses: { 200: discoverySchema },
         errors: [404],
-        handler({ req }) {
+        handler({ req, params }) {
+          checkRealm(params.realm);
           const issuer = issuerFor(config, req);
           const oidc = `${issuer}/protocol/openid-connect`;
           return {
@@ -258,7 +264,8 @@ export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog)
         summary: 'Realm information',
         responses: { 200: realmSchema },
         errors: [404],
-        handler({ req }) {
+        handler({ req, params }) {
+          checkRealm(params.realm);
           const issuer = issuerFor(config, req);
           return {
             realm: config.idpRealm,

@@ -19,6 +19,8 @@ export interface IdentityRuntime {
   admin: IdentityAdmin;
   verifier: TokenVerifier;
   throttle: LoginThrottle;
+  /** The admin password generated on this installation's very first start (this process only; never stored). */
+  generatedAdminPassword?: string;
 }
 
 export interface RuntimeOptions {

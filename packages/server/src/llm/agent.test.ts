@@ -14,7 +14,7 @@ let server: TestLlmServer;
 let llm: LlmService;
 let tmp: { dir: string; cleanup: () => void };
 
-/** Plain answers from openai-compatible models run on the direct client or the AI SDK adapter: both are tested. */
+/** openai-compatible models run on the platform's own model or the AI SDK adapter, through the same loop: both are tested. */
 let direct = true;
 const pathEnv = () => ({ CODEMIE_LLM_DIRECT_CLIENT: String(direct) });
 
@@ -26,7 +26,7 @@ function service(extraEnv: Record<string, string> = {}): LlmService {
 /** Runs a group once per client path. */
 function bothPaths(name: string, body: () => void) {
   for (const d of [true, false]) {
-    describe(`${name} (${d ? 'direct client' : 'AI SDK adapter'})`, () => {
+    describe(`${name} (${d ? 'platform model' : 'AI SDK adapter'})`, () => {
       beforeAll(() => {
         direct = d;
         llm = service({ CODEMIE_LLM_MAX_RETRIES: '2', CODEMIE_LLM_TIMEOUT_MS: '5000' });
@@ -117,18 +117,14 @@ bothPaths('runAgent: plain answers', () => {
 
   it('emits the first token as soon as it arrives (no buffering)', async () => {
     server.script({ chunks: ['First ', 'second ', 'third ', 'fourth'], delayMs: 300 });
-    const times: Record<string, number> = {};
-    let firstAt = 0;
-    const start = Date.now();
-    const events = await collect(llm.runAgent(req()), (e, at) => {
-      if (e.type === 'text-delta' && !firstAt) firstAt = at;
-      times[e.type] = at;
+    // Ordering, not a clock: when the first token comes out, the provider is still sending the rest.
+    let upstreamDoneAtFirstToken: boolean | undefined;
+    const events = await collect(llm.runAgent(req()), (e) => {
+      if (e.type === 'text-delta' && upstreamDoneAtFirstToken === undefined) upstreamDoneAtFirstToken = server.chatRequests()[0]?.completedAt !== undefined;
     });
     expect(last(events).type).toBe('finish');
-    // Whole stream takes ≥ 900 ms; the first token must arrive long before that.
-    expect(times.finish - start).toBeGreaterThanOrEqual(850);
-    expect(firstAt - start).toBeLessThan(600);
-    expect(times.finish - firstAt).toBeGreaterThanOrEqual(800);
+    expect(upstreamDoneAtFirstToken).toBe(false);
+    expect(server.chatRequests()[0]!.completedAt).toBeDefined();
   });
 
   it('reports an unknown model as an error event', async () => {
@@ -138,7 +134,7 @@ bothPaths('runAgent: plain answers', () => {
   });
 });
 
-describe('runAgent: tools', () => {
+bothPaths('runAgent: tools', () => {
   const calls: Array<Record<string, unknown>> = [];
   const weather: AgentTool = {
     name: 'get_weather',
@@ -352,10 +348,9 @@ bothPaths('runAgent: failures', () => {
   it('a provider that does not answer in time is a 504 llm_timeout', async () => {
     const quick = service({ CODEMIE_LLM_TIMEOUT_MS: '300', CODEMIE_LLM_MAX_RETRIES: '0' });
     server.script({ hang: true });
-    const start = Date.now();
+    // the provider never answers: without the timeout this would hang (and the test time out)
     const e = last(await collect(quick.runAgent(req())));
     expect(e).toMatchObject({ type: 'error', error: { code: 'llm_timeout', status: 504 } });
-    expect(Date.now() - start).toBeLessThan(3000);
     const upstream = server.chatRequests()[0];
     await upstream.done;
     expect(upstream.clientClosed).toBe(true);

@@ -45,6 +45,9 @@ export function toLlmError(err: unknown, ctx: ErrorContext): LlmError {
   if (RetryError.isInstance(e)) e = e.lastError;
   if (APICallError.isInstance(e)) {
     const status = e.statusCode;
+    // The embedded local model's own 503s (local-provider.ts, @codemie-open/local-llm) say what is
+    // happening and what to do: passed on whole, never shortened.
+    if (status === 503 && e.url.startsWith('local://')) return new LlmError('llm_unavailable', e.message, 503);
     const detail = status === 401 || status === 403 ? '' : providerMessage(e, ctx.secrets);
     const suffix = detail ? `: ${detail}` : '';
     if (status === undefined) return new LlmError('llm_unavailable', `LLM provider is unreachable (model ${ctx.model})`, 503);

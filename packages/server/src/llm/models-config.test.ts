@@ -130,6 +130,18 @@ describe('resolveModel', () => {
     ]);
   });
 
+  it('the default local model has one name however its file is supplied; the file-derived spelling is an alias; no server path is listed', () => {
+    const hf = createLlmService(loadConfig({ CODEMIE_DATA_DIR: t.dir }), log);
+    const file = createLlmService(loadConfig({ CODEMIE_DATA_DIR: t.dir, CODEMIE_LOCAL_MODEL: '/srv/secret/place/SmolLM2-135M-Instruct.Q4_1.gguf' }), log);
+    for (const s of [hf, file]) {
+      expect(s.listModels()).toEqual([expect.objectContaining({ base_name: 'smollm2-135m-instruct', deployment_name: 'SmolLM2-135M-Instruct.Q4_1.gguf' })]);
+      expect(s.resolveModel('local-smollm2-135m-instruct.q4-1').base_name).toBe('smollm2-135m-instruct');
+    }
+    expect(JSON.stringify(file.listModels())).not.toContain('/srv/secret');
+    const other = createLlmService(loadConfig({ CODEMIE_DATA_DIR: t.dir, CODEMIE_LOCAL_MODEL: '/models/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf' }), log);
+    expect(other.listModels()).toEqual([expect.objectContaining({ base_name: 'local-qwen2.5-0.5b-instruct-q4-k-m', deployment_name: 'Qwen2.5-0.5B-Instruct-Q4_K_M.gguf' })]);
+  });
+
   it('without models (and the local model off): 400 "No LLM models are configured" with help', () => {
     const s = createLlmService(loadConfig({ CODEMIE_DATA_DIR: t.dir, CODEMIE_LOCAL_MODEL: 'off' }), log);
     expect(s.listModels()).toEqual([]);

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { LlmModelInfo } from './types.js';
 import { ConfigError } from '../config/config.js';
+import type { LocalSettings } from './local-provider.js';
 
 /** `local`: the embedded GGUF model (deployment_name = file path or hf:<user>/<repo>/<file>). */
 export const PROVIDERS = ['openai', 'azure', 'anthropic', 'bedrock', 'openai-compatible', 'local'] as const;
@@ -118,6 +119,10 @@ export interface ModelConfig extends Omit<ModelEntry, 'cost' | 'cost_per_million
   apiKey?: string;
   /** For provider `local`: where hf: models are downloaded (CODEMIE_DATA_DIR). */
   data_dir?: string;
+  /** For provider `local`: the CODEMIE_LOCAL_MODEL_* settings. */
+  local?: LocalSettings;
+  /** Other names that select this model (resolveModel); never listed. */
+  aliases?: string[];
 }
 
 const fileSchema = z.union([z.array(z.unknown()), z.object({ models: z.array(z.unknown()) }).passthrough()]);

@@ -3,7 +3,8 @@
  * sent to the provider: its key, base URL and static headers. Request headers of platform
  * callers (propagated headers, user tokens) never reach this code.
  */
-import { createLazyLocalModel } from './local-provider.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { createLazyLocalModel, LOCAL_DEFAULT_SETTINGS } from './local-provider.js';
 import { simulateStreamingMiddleware, wrapLanguageModel, type LanguageModel } from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createAzure } from '@ai-sdk/azure';
@@ -13,13 +14,13 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { ModelConfig } from './models-config.js';
 
 /** The model for the agent loop; models without streaming (features.streaming: false) are called once and replayed as a stream. */
-export function createLanguageModel(m: ModelConfig, env: NodeJS.ProcessEnv = process.env): LanguageModel {
-  const lm = createProviderModel(m, env);
+export function createLanguageModel(m: ModelConfig, env: NodeJS.ProcessEnv = process.env, log?: FastifyBaseLogger): LanguageModel {
+  const lm = createProviderModel(m, env, log);
   if (m.features.streaming || typeof lm === 'string') return lm;
   return wrapLanguageModel({ model: lm as Parameters<typeof wrapLanguageModel>[0]['model'], middleware: simulateStreamingMiddleware() });
 }
 
-function createProviderModel(m: ModelConfig, env: NodeJS.ProcessEnv): LanguageModel {
+function createProviderModel(m: ModelConfig, env: NodeJS.ProcessEnv, log?: FastifyBaseLogger): LanguageModel {
   const common = {
     ...(m.apiKey ? { apiKey: m.apiKey } : {}),
     ...(m.base_url ? { baseURL: m.base_url } : {}),
@@ -55,7 +56,7 @@ function createProviderModel(m: ModelConfig, env: NodeJS.ProcessEnv): LanguageMo
       return p(m.deployment_name);
     }
     case 'local':
-      return createLazyLocalModel(m);
+      return createLazyLocalModel(m, m.local ?? LOCAL_DEFAULT_SETTINGS, log);
     case 'openai-compatible': {
       const p = createOpenAICompatible({
         name: 'openai-compatible',

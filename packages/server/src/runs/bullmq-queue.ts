@@ -138,6 +138,7 @@ export class BullMqRunQueue implements RunQueue {
     if (controller.signal.reason === 'shutdown' && token) {
       // The handler left its run resumable; put the job back for another worker without spending an attempt.
       await job.moveToDelayed(Date.now(), token);
+      this.log.info({ runId, kind }, 'run handed back for another worker (shutdown)');
       throw new DelayedError();
     }
   }

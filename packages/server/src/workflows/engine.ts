@@ -16,7 +16,8 @@ import { fromJson, toJson } from '../store/json.js';
 import type { TokenUsage } from '../llm/types.js';
 import { abortReason } from '../runs/queue.js';
 import { ApiError } from '../api/errors.js';
-import { parseWorkflowYaml, END } from './validate.js';
+import { parseWorkflowYaml, END, type WorkflowLimits } from './validate.js';
+import { sharedConfigParser } from './config-parser.js';
 import type { StateConfig, WorkflowYaml } from './config-schema.js';
 import { evaluateCondition } from './expression.js';
 import { asText, isPlainObject, jsonPointer, render, tryParseJson } from './template.js';
@@ -35,6 +36,8 @@ export interface EngineDeps extends NodeDeps {
   log: FastifyBaseLogger;
   /** Read at each run (ctx.tracer): a trace per run segment, a span per state, LLM generations below. */
   tracer: () => Tracer;
+  /** Bounds of documents being saved (CODEMIE_WORKFLOW_MAX_BYTES / _MAX_STATES); stored documents are read without them. */
+  limits?: WorkflowLimits;
 }
 
 interface Done {
@@ -243,15 +246,27 @@ export class WorkflowEngine {
 
   constructor(private readonly deps: EngineDeps) {}
 
-  /** Parsed configs are cached by their text (executions snapshot the YAML they run). */
-  config(yaml: string): WorkflowYaml {
-    let cfg = this.parsed.get(yaml);
-    if (!cfg) {
-      cfg = parseWorkflowYaml(yaml);
-      if (this.parsed.size > 200) this.parsed.delete(this.parsed.keys().next().value!);
-      this.parsed.set(yaml, cfg);
-    }
+  private remember(yaml: string, cfg: WorkflowYaml): WorkflowYaml {
+    if (this.parsed.size > 200) this.parsed.delete(this.parsed.keys().next().value!);
+    this.parsed.set(yaml, cfg);
     return cfg;
+  }
+
+  /**
+   * A document's parsed config, parsed on the worker thread unless cached (configs are cached by
+   * their text; executions snapshot the YAML they run). `checked`: a document being saved, held
+   * to the size and state-count limits; stored ones are read as they are.
+   */
+  async load(yaml: string, checked = false): Promise<WorkflowYaml> {
+    const hit = this.parsed.get(yaml);
+    if (hit && !checked) return hit;
+    const cfg = await sharedConfigParser.parse(yaml, checked ? (this.deps.limits ?? {}) : {});
+    return this.remember(yaml, cfg);
+  }
+
+  /** Synchronous: the cached config, else parsed on this thread (callers load() first). */
+  config(yaml: string): WorkflowYaml {
+    return this.parsed.get(yaml) ?? this.remember(yaml, parseWorkflowYaml(yaml));
   }
 
   /** Marks an execution Failed when the run queue gave up on it. */
@@ -308,7 +323,7 @@ export class WorkflowEngine {
     const user: ExecutionUser = { id: exec.created_by_id, ...fromJson<{ username?: string; name?: string }>(exec.created_by, {}) } as ExecutionUser;
     const headers = fromJson<Record<string, string> | null>(exec.propagated_headers, null);
     try {
-      const cfg = this.config(exec.yaml_config);
+      const cfg = await this.load(exec.yaml_config);
       const states = new Map(cfg.states.map((s) => [s.id, s]));
       const rows = new KnownRows(store, executionId, cp.step);
       for (;;) {

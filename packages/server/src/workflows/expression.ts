@@ -6,7 +6,19 @@
  * AST and a tree-walking evaluator. Calls are limited to a fixed allow-list of pure helpers
  * (`len(x)`, and the string methods the reference docs use: lower, upper, strip, startswith,
  * endswith); every other call, and any name or attribute starting with `_`, is rejected.
+ * Bounded: at most MAX_EXPRESSION_LENGTH characters and MAX_NESTING levels of nesting
+ * (parentheses, lists, indexes, calls, `not`, unary minus), so neither the recursive parser nor
+ * the evaluator can run out of stack; beyond them an ExpressionError says so.
  */
+
+export const MAX_EXPRESSION_LENGTH = 10_000;
+export const MAX_NESTING = 100;
+/** Operands of one `and`/`or` chain, or steps of one `a.b[0].c` chain (each adds a level to the evaluator's recursion). */
+export const MAX_CHAIN = 1_000;
+
+function chained(n: number): void {
+  if (n > MAX_CHAIN) throw new ExpressionError(`the expression chains more than ${MAX_CHAIN} operands or accessors`);
+}
 
 export class ExpressionError extends Error {
   constructor(message: string) {
@@ -102,7 +114,18 @@ function checkName(n: string): void {
 
 class Parser {
   private p = 0;
+  private depth = 0;
   constructor(private readonly toks: Tok[]) {}
+
+  /** Every nested sub-expression passes through here. */
+  private nested<T>(parse: () => T): T {
+    if (++this.depth > MAX_NESTING) throw new ExpressionError(`the expression is nested more than ${MAX_NESTING} levels deep`);
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
 
   private peek(): Tok {
     return this.toks[this.p];
@@ -126,8 +149,12 @@ class Parser {
     return n;
   }
   private or(): Node {
+    return this.nested(() => this.orChain());
+  }
+  private orChain(): Node {
     let l = this.and();
-    while (this.isKw('or')) {
+    for (let n = 1; this.isKw('or'); n++) {
+      chained(n);
       this.p++;
       l = { k: 'bool', op: 'or', l, r: this.and() };
     }
@@ -135,7 +162,8 @@ class Parser {
   }
   private and(): Node {
     let l = this.not();
-    while (this.isKw('and')) {
+    for (let n = 1; this.isKw('and'); n++) {
+      chained(n);
       this.p++;
       l = { k: 'bool', op: 'and', l, r: this.not() };
     }
@@ -144,7 +172,7 @@ class Parser {
   private not(): Node {
     if (this.isKw('not')) {
       this.p++;
-      return { k: 'not', e: this.not() };
+      return { k: 'not', e: this.nested(() => this.not()) };
     }
     return this.cmp();
   }
@@ -178,13 +206,14 @@ class Parser {
   private unary(): Node {
     if (this.isOp('-')) {
       this.p++;
-      return { k: 'neg', e: this.unary() };
+      return { k: 'neg', e: this.nested(() => this.unary()) };
     }
     return this.postfix();
   }
   private postfix(): Node {
     let n = this.primary();
-    for (;;) {
+    for (let steps = 1; ; steps++) {
+      chained(steps);
       if (this.isOp('.')) {
         this.p++;
         const t = this.peek();
@@ -262,6 +291,7 @@ function describe(t: Tok): string {
 /** Parses an expression; throws ExpressionError naming the problem. */
 export function parseExpression(src: string): Node {
   if (typeof src !== 'string' || !src.trim()) throw new ExpressionError('empty expression');
+  if (src.length > MAX_EXPRESSION_LENGTH) throw new ExpressionError(`the expression is ${src.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are accepted`);
   return new Parser(tokenize(src)).parse();
 }
 

@@ -13,6 +13,7 @@ import { initialCheckpoint, STATUS, zeroUsage, type Checkpoint } from './model.j
 import { nowIso, type ExecutionRow, type StateRow, type WorkflowRow, type WorkflowStore } from './store.js';
 import { configError } from './validate.js';
 import type { WorkflowEngine } from './engine.js';
+import type { WorkflowYaml } from './config-schema.js';
 import { isPlainObject, tryParseJson } from './template.js';
 import { filesPromptBlock, type AttachedFile } from '../files/service.js';
 import { segmentFinalEvent } from './final-chunk.js';
@@ -71,9 +72,21 @@ export class WorkflowService {
     return this.store.db;
   }
 
-  private validate(yaml: string): void {
+  /** Parsed configs of the rows this service handed out, for toWire (which is synchronous). */
+  private readonly configs = new WeakMap<WorkflowRow, WorkflowYaml | null>();
+
+  /** Parses the rows' documents (off the event loop) before toWire needs them; a bad one reads as null. */
+  private async withConfigs<T extends WorkflowRow | WorkflowRow[]>(rows: T): Promise<T> {
+    const list: WorkflowRow[] = Array.isArray(rows) ? rows : [rows];
+    await Promise.all(
+      list.map(async (r) => this.configs.set(r, r.yaml_config.trim() ? await this.engine.load(r.yaml_config).catch(() => null) : null)),
+    );
+    return rows;
+  }
+
+  private async validate(yaml: string): Promise<void> {
     if (!yaml.trim()) return;
-    const cfg = this.engine.config(yaml);
+    const cfg = await this.engine.load(yaml, true);
     for (const a of cfg.assistants) {
       if (!a.model) continue;
       try {
@@ -87,11 +100,13 @@ export class WorkflowService {
   }
 
   toWire(row: WorkflowRow, user: AuthUser): z.output<typeof workflowSchema> {
-    let cfg: ReturnType<WorkflowEngine['config']> | null = null;
-    try {
-      cfg = row.yaml_config.trim() ? this.engine.config(row.yaml_config) : null;
-    } catch {
-      cfg = null;
+    let cfg: WorkflowYaml | null | undefined = this.configs.get(row);
+    if (cfg === undefined) {
+      try {
+        cfg = row.yaml_config.trim() ? this.engine.config(row.yaml_config) : null;
+      } catch {
+        cfg = null;
+      }
     }
     return {
       id: row.id,
@@ -136,7 +151,7 @@ export class WorkflowService {
   async create(user: AuthUser, input: WorkflowInput): Promise<WorkflowRow> {
     requireProject(user, input.project);
     if (input.mode === 'Autonomous') throw badRequest('Autonomous workflows are not supported', 'Only mode "Sequential" is supported.');
-    this.validate(input.yaml_config);
+    await this.validate(input.yaml_config);
     const now = nowIso();
     const row: WorkflowRow = {
       id: newRowId(),
@@ -156,10 +171,16 @@ export class WorkflowService {
       update_date: now,
     };
     await this.db.insertInto('workflows').values(row).execute();
-    return row;
+    return this.withConfigs(row);
   }
 
+  /** The workflow as the API shows it (its config parsed for toWire). */
   async get(user: AuthUser, id: string): Promise<WorkflowRow> {
+    return this.withConfigs(await this.readable(user, id));
+  }
+
+  /** The workflow row, if the user may read it (404/403 otherwise). */
+  private async readable(user: AuthUser, id: string): Promise<WorkflowRow> {
     const row = await this.store.getWorkflow(id);
     if (!row) throw notFound('Workflow', id);
     requireWorkflow(user, row, 'read');
@@ -172,7 +193,7 @@ export class WorkflowService {
     requireWorkflow(user, row, 'write');
     if (input.project !== row.project) requireProject(user, input.project);
     if (input.mode === 'Autonomous') throw badRequest('Autonomous workflows are not supported', 'Only mode "Sequential" is supported.');
-    this.validate(input.yaml_config);
+    await this.validate(input.yaml_config);
     const now = nowIso();
     const history = fromJson<unknown[]>(row.yaml_config_history, []);
     if (row.yaml_config !== input.yaml_config)
@@ -191,7 +212,7 @@ export class WorkflowService {
       update_date: now,
     };
     await this.db.updateTable('workflows').set(fields).where('id', '=', id).execute();
-    return { ...row, ...fields };
+    return this.withConfigs({ ...row, ...fields });
   }
 
   async remove(user: AuthUser, id: string): Promise<void> {
@@ -235,7 +256,7 @@ export class WorkflowService {
       .limit(perPage)
       .offset(page * perPage)
       .execute();
-    return pageOf(rows, Number(total), page, perPage);
+    return pageOf(await this.withConfigs(rows), Number(total), page, perPage);
   }
 
   // ---- executions ----
@@ -271,9 +292,9 @@ export class WorkflowService {
    * after validation and before anything is stored, and may refuse (429).
    */
   async startExecution(user: AuthUser, workflowId: string, input: ExecutionInput, admit?: Admit): Promise<ExecutionRow> {
-    const wf = await this.get(user, workflowId);
+    const wf = await this.readable(user, workflowId);
     if (!wf.yaml_config.trim()) throw configError('This workflow has no yaml_config: add states before executing it.');
-    const cfg = this.engine.config(wf.yaml_config);
+    const cfg = await this.engine.load(wf.yaml_config);
     const id = newRowId();
     const now = nowIso();
     const fileNames = [...new Set([...(input.file_names ?? []), ...(input.file_name ? [input.file_name] : [])])];
@@ -325,7 +346,7 @@ export class WorkflowService {
   }
 
   async listExecutions(user: AuthUser, workflowId: string, page: number, perPage: number): Promise<Page<ExecutionRow>> {
-    await this.get(user, workflowId);
+    await this.readable(user, workflowId);
     let q = this.db.selectFrom('workflow_executions').where('workflow_id', '=', workflowId);
     if (!user.isAdmin) {
       q = q.where((eb) => eb.or([eb('created_by_id', '=', user.id), ...(user.adminProjects.length ? [eb('project', 'in', user.adminProjects)] : [])]));
@@ -570,7 +591,7 @@ export class WorkflowService {
   }
 
   async clearExecutions(user: AuthUser, workflowId: string): Promise<void> {
-    const wf = await this.get(user, workflowId);
+    const wf = await this.readable(user, workflowId);
     const all = isManagerOf(user, wf.project);
     let q = this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', workflowId);
     if (!all) q = q.where('created_by_id', '=', user.id);

@@ -2,13 +2,18 @@
  * Parses and validates a workflow's `yaml_config` at save time. Every problem becomes a 400
  * "Workflow Configuration error" whose details name the line and/or state at fault: YAML
  * syntax, unknown keys, missing `next`, undefined targets, unreachable states, cycles with no
- * way out, bad `iter_key`, bad condition expressions, bad `output_schema`.
+ * way out, bad `iter_key`, bad condition expressions, bad `output_schema`; and hostile documents:
+ * larger than `limits.maxBytes`, more states than `limits.maxStates`, alias bombs, nesting too
+ * deep for the parsers. The work is linear in the document's size (the graph checks included),
+ * and the service runs it on a worker thread (config-parser.ts), so no document holds up the
+ * event loop.
  */
 import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ApiError } from '../api/errors.js';
 import { workflowYamlSchema, type WorkflowYaml, type StateConfig } from './config-schema.js';
 import { ExpressionError, parseExpression } from './expression.js';
+import { schemaShapeProblem } from '../llm/json-schema.js';
 
 export const CONFIG_ERROR_HELP =
   'Fix the yaml_config and save again. See docs/workflows.md for the YAML reference (states, next, condition, switch, iter_key, interrupt_before).';
@@ -74,20 +79,66 @@ function zodProblem(issue: z.core.$ZodIssue, loc: Locator, raw: unknown): string
   return `Invalid value at ${describePath(path, raw)}${at(loc.line(path))}: ${issue.message}`;
 }
 
+/** Bounds of what a document may be (config: CODEMIE_WORKFLOW_MAX_BYTES / _MAX_STATES); none when absent. */
+export interface WorkflowLimits {
+  maxBytes?: number;
+  maxStates?: number;
+}
+
+/** The same many-items bound applies to the assistants, tools and custom_nodes lists. */
+const LISTS = ['states', 'assistants', 'tools', 'custom_nodes'] as const;
+
+/** A parser's recursion ran out of stack (a document nested thousands of levels deep). */
+function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && /call stack/i.test(err.message);
+}
+
 /** Parses `yaml_config`; throws configError naming the problem. */
-export function parseWorkflowYaml(src: string): WorkflowYaml {
+export function parseWorkflowYaml(src: string, limits: WorkflowLimits = {}): WorkflowYaml {
   if (typeof src !== 'string' || !src.trim()) throw configError('yaml_config is empty: a workflow needs at least one state.');
-  const lines = new LineCounter();
-  const doc = parseDocument(src, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    const pos = e.linePos?.[0] ?? (e.pos ? lines.linePos(e.pos[0]) : undefined);
-    throw configError(`YAML syntax error${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${e.message.split('\n')[0]}`);
+  if (limits.maxBytes !== undefined) {
+    const bytes = Buffer.byteLength(src, 'utf8');
+    if (bytes > limits.maxBytes) {
+      throw configError(`yaml_config is ${bytes} bytes; the largest accepted is ${limits.maxBytes} bytes (CODEMIE_WORKFLOW_MAX_BYTES).`);
+    }
   }
-  const raw = doc.toJS() as unknown;
+  const lines = new LineCounter();
+  let doc: Document;
+  let raw: unknown;
+  try {
+    doc = parseDocument(src, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length) {
+      const e = doc.errors[0];
+      // the YAML parser reports its own stack overflow as a syntax error: say what it means
+      if (/call stack/i.test(e.message)) throw configError('yaml_config is nested too deeply to be a workflow configuration.');
+      const pos = e.linePos?.[0] ?? (e.pos ? lines.linePos(e.pos[0]) : undefined);
+      throw configError(`YAML syntax error${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${e.message.split('\n')[0]}`);
+    }
+    raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    // yaml refuses alias bombs ("Excessive alias count ...") with a ReferenceError
+    if (err instanceof ReferenceError) throw configError(`YAML aliases refused: ${err.message.split('\n')[0]}.`);
+    if (isStackOverflow(err)) throw configError('yaml_config is nested too deeply to be a workflow configuration.');
+    throw err;
+  }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw configError('yaml_config must be a YAML mapping with a `states` list.');
+  if (limits.maxStates !== undefined) {
+    for (const list of LISTS) {
+      const n = (raw as Record<string, unknown>)[list];
+      if (Array.isArray(n) && n.length > limits.maxStates) {
+        throw configError(`yaml_config has ${n.length} ${list}; at most ${limits.maxStates} are accepted (CODEMIE_WORKFLOW_MAX_STATES).`);
+      }
+    }
+  }
   const loc = new Locator(doc, lines);
-  const parsed = workflowYamlSchema.safeParse(raw);
+  let parsed: ReturnType<typeof workflowYamlSchema.safeParse>;
+  try {
+    parsed = workflowYamlSchema.safeParse(raw);
+  } catch (err) {
+    if (isStackOverflow(err)) throw configError('yaml_config is nested too deeply to be a workflow configuration.');
+    throw err;
+  }
   if (!parsed.success) {
     const problems = parsed.error.issues.slice(0, 5).map((i) => zodProblem(i, loc, raw));
     throw configError(problems.join('; '));
@@ -153,7 +204,7 @@ function checkGraph(cfg: WorkflowYaml, loc: Locator): void {
       try {
         parseExpression(e);
       } catch (err) {
-        if (err instanceof ExpressionError) throw configError(`${where(i, 'next')}: bad condition expression "${e}": ${err.message}`);
+        if (err instanceof ExpressionError) throw configError(`${where(i, 'next')}: bad condition expression "${e.length > 120 ? `${e.slice(0, 120)}…` : e}": ${err.message}`);
         throw err;
       }
     }
@@ -168,6 +219,8 @@ function checkGraph(cfg: WorkflowYaml, loc: Locator): void {
         throw configError(`${where(i, 'output_schema')}: output_schema is not valid JSON: ${(err as Error).message}`);
       }
       if (!schema || typeof schema !== 'object' || Array.isArray(schema)) throw configError(`${where(i, 'output_schema')}: output_schema must be a JSON Schema object`);
+      const shape = schemaShapeProblem(schema);
+      if (shape) throw configError(`${where(i, 'output_schema')}: output_schema cannot be used: ${shape}`);
     }
   });
 
@@ -183,18 +236,23 @@ function checkGraph(cfg: WorkflowYaml, loc: Locator): void {
   cfg.states.forEach((s, i) => {
     if (!reach.has(s.id)) throw configError(`${where(i)} is unreachable: no transition leads to it from the first state '${cfg.states[0].id}'`);
   });
-  // Every state must have a way to `end` (else it is a cycle with no way out).
-  const canEnd = new Set<string>();
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const s of cfg.states) {
-      if (canEnd.has(s.id)) continue;
-      if (nextTargets(s).some((t) => t === END || canEnd.has(t))) {
-        canEnd.add(s.id);
-        changed = true;
-      }
+  // Every state must have a way to `end` (else it is a cycle with no way out): a walk back from
+  // `end` over the reversed transitions (linear; a fixpoint over all states was quadratic).
+  const from = new Map<string, string[]>();
+  for (const s of cfg.states) {
+    for (const t of nextTargets(s)) {
+      const list = from.get(t);
+      if (list) list.push(s.id);
+      else from.set(t, [s.id]);
     }
+  }
+  const canEnd = new Set<string>();
+  const back = [...(from.get(END) ?? [])];
+  while (back.length) {
+    const id = back.pop()!;
+    if (canEnd.has(id)) continue;
+    canEnd.add(id);
+    for (const p of from.get(id) ?? []) if (!canEnd.has(p)) back.push(p);
   }
   cfg.states.forEach((s, i) => {
     if (!canEnd.has(s.id)) throw configError(`${where(i)} is in a cycle with no way out: no path from it reaches '${END}'`);
