@@ -21,6 +21,7 @@ export const UNIT = [
   'packages/server/src/auth/access.test.ts',
   'packages/server/src/auth/authenticator.test.ts',
   'packages/server/src/config/config.test.ts',
+  'packages/server/src/conversations/messages.test.ts',
   'packages/server/src/events/bus.test.ts',
   'packages/server/src/limits/fair-use.test.ts',
   'packages/server/src/llm/json-schema.test.ts',

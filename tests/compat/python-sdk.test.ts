@@ -74,6 +74,10 @@ describe('Python SDK (codemie-sdk-python from PyPI) against the built server', (
     CODEMIE_LLM_MODEL: COMPAT.model,
     CODEMIE_LOCAL_API_URL: local.server.url,
     COMPAT_AUTH_MODE: mode,
+    CODEMIE_OTHER_USERNAME: COMPAT.otherUsername,
+    CODEMIE_OTHER_PASSWORD: COMPAT.otherPassword,
+    CODEMIE_ADMIN_USERNAME: 'admin',
+    CODEMIE_ADMIN_PASSWORD: COMPAT.adminPassword,
   });
 
   function check(result: { code: number | null; output: string }, stack: CompatStack) {

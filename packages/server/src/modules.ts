@@ -7,6 +7,7 @@ import type { Module } from './module.js';
 import { assistantsModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
 import { conversationsModule } from './conversations/module.js';
+import { serviceDirectory } from './conversations/directory.js';
 import { demoModule } from './demo/module.js';
 import { filesModule } from './files/module.js';
 import { healthModule } from './health/routes.js';
@@ -28,7 +29,7 @@ export interface ModuleOverrides {
 export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   const identity = identityModule(infra);
   const files = filesModule(infra);
-  const conversations = conversationsModule(infra);
+  const conversations = conversationsModule(infra, { files: files.services });
   const tasks = tasksModule(infra);
   const knowledge = knowledgeModule(infra, overrides.knowledge);
   const assistants = assistantsModule(infra, {
@@ -44,6 +45,8 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     datasourceTools: knowledge.services.datasourceTools,
     ...overrides.workflows,
   });
+  // Conversations show assistants' and workflows' names and icons (those modules are built after it).
+  conversations.services.useDirectory(serviceDirectory(assistants.services.assistants, workflows.services));
   const services = {
     identity: identity.services,
     files: files.services,

@@ -26,6 +26,8 @@ export const COMPAT = {
   email: 'compat-user@example.com',
   password: 'compat-password-123',
   clientId: 'compat-client',
+  otherUsername: 'compat-other',
+  otherPassword: 'compat-other-password-123',
   adminPassword: 'compat-admin-password',
   model: 'test-model',
 } as const;
@@ -116,6 +118,8 @@ export async function startCompatStack(opts: { host?: string; llm?: TestLlmServe
       cli(dbEnv, ['idp', 'user', 'add', COMPAT.username, '--password', COMPAT.password, '--email', COMPAT.email, '--name', 'Compat User', '--projects', COMPAT.project]),
       cli(dbEnv, ['idp', '--json', 'client', 'add', COMPAT.clientId, '--secret', '--projects', COMPAT.project]),
     ]);
+    // A second user of the same project (owner-only checks, share links opened by someone else).
+    await cli(dbEnv, ['idp', 'user', 'add', COMPAT.otherUsername, '--password', COMPAT.otherPassword, '--email', 'compat-other@example.com', '--name', 'Compat Other', '--projects', COMPAT.project]);
     const created = JSON.parse(clientOut) as Record<string, any>;
     const clientSecret = created.secret ?? created.client_secret ?? created.client?.secret;
     if (typeof clientSecret !== 'string') throw new Error(`no client secret in CLI output: ${JSON.stringify(created)}`);

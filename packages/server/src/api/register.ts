@@ -102,7 +102,9 @@ function responseSchemas(route: Route): Record<number, unknown> {
     }
   }
   for (const status of errorStatusesOf(route)) {
-    out[status] ??= { description: ERROR_DESCRIPTIONS[status], content: { 'application/json': { schema: route.errorBody ?? errorEnvelopeSchema } } };
+    // 414 and 431 are answered before any route runs: always in the envelope.
+    const body = status === 414 || status === 431 ? errorEnvelopeSchema : (route.errorBody ?? errorEnvelopeSchema);
+    out[status] ??= { description: ERROR_DESCRIPTIONS[status], content: { 'application/json': { schema: body } } };
   }
   return out;
 }

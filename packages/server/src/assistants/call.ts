@@ -202,23 +202,28 @@ export class AssistantCalls {
   private async messages(p: PreparedCall): Promise<ChatMessage[]> {
     const { body } = p;
     let history = bodyHistory(body);
-    if (!history.length && body.conversation_id) {
-      const stored = await this.deps.conversations.history(p.conversationId);
-      history = stored
-        .filter((m) => m.status !== 'interrupted' || m.message)
-        .map((m) => ({ role: m.role === 'User' ? 'user' : 'assistant', content: m.message }));
-    }
+    // Stored turns (the latest variant of each); regenerating turn `history_index`: only the turns before it.
+    if (!history.length && body.conversation_id) history = await this.deps.conversations.chatHistory(p.conversationId, body.history_index);
     const block = filesPromptBlock(p.files ?? []);
     const userContent = `${body.text ?? ''}${block}`.trim();
     return [...history, ...(userContent ? [{ role: 'user' as const, content: userContent }] : [])];
   }
 
   private async saveTurn(p: PreparedCall, r: CallResult, userText: string): Promise<void> {
-    const firstText = userText || 'Conversation';
-    const now = new Date().toISOString();
-    const init = { assistantId: p.assistant.id, project: p.assistant.project, firstText, llmModel: p.model.base_name, isNew: p.newConversation };
+    const at = Date.now();
+    const now = new Date(at).toISOString();
+    // The question is dated when it was asked, the answer when it was given.
+    const asked = new Date(at - Math.round(r.timeElapsed * 1000)).toISOString();
+    const init = {
+      assistantId: p.assistant.id,
+      project: p.assistant.project,
+      firstText: userText,
+      llmModel: p.model.base_name,
+      isNew: p.newConversation,
+      historyIndex: p.body.history_index,
+    };
     await this.deps.conversations.appendTurn(p.conversationId, p.user, init, (historyIndex) => [
-      { role: 'User', message: userText, historyIndex, date: now, fileNames: p.body.file_names, assistantId: p.assistant.id },
+      { role: 'User', message: userText, historyIndex, date: asked, fileNames: p.body.file_names, assistantId: p.assistant.id },
       {
         role: 'Assistant',
         message: r.interrupted ? r.text || INTERRUPTED_TEXT : typeof r.generated === 'string' ? r.generated : JSON.stringify(r.generated),

@@ -52,7 +52,7 @@ export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
       body: callBody,
       responses: { 200: callResponseSchema },
       stream: streamChunkSchema,
-      errors: [400, 403, 404, 502, 503, 504],
+      errors: [400, 403, 404, 409, 502, 503, 504],
       handler: async (input) => callAssistant(deps, await assistants.getReadable(input.params.assistant_id, input.user), input),
     });
 
@@ -145,7 +145,7 @@ export function assistantRoutes(deps: AssistantRouteDeps): Route[] {
       body: callBody,
       responses: { 200: callResponseSchema },
       stream: streamChunkSchema,
-      errors: [400, 403, 404, 502, 503, 504],
+      errors: [400, 403, 404, 409, 502, 503, 504],
       handler: async (input) => callAssistant(deps, await assistants.bySlug(input.params.slug, input.query.project, input.user), input),
     }),
   ];

@@ -81,6 +81,8 @@ export const chatBody = z
     save_history: z.boolean().default(true),
     top_k: z.number().int().nullish(),
     content_raw: z.string().nullish(),
+    /** An earlier turn's index: this call regenerates that turn (a new variant; conversations/service.ts). */
+    history_index: z.number().int().min(0).nullish(),
   })
   .passthrough()
   .meta({ id: 'AssistantChat' });

@@ -10,6 +10,7 @@ import * as m0004 from './0004_workflows.js';
 import * as m0005 from './0005_mcp.js';
 import * as m0006 from './0006_audit.js';
 import * as m0007 from './0007_files.js';
+import * as m0040 from './0040_conversations.js';
 import * as m0070 from './0070_knowledge.js';
 
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0005_mcp': m0005,
   '0006_audit': m0006,
   '0007_files': m0007,
+  '0040_conversations': m0040,
   '0070_knowledge': m0070,
 };
 
