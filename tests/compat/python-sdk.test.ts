@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestLlmServer, type TestLlmServer } from '../../packages/server/test/llm-server.js';
 import { COMPAT, ROOT, jsonRule, keycloakHost, looksLocalToSdk, startCompatStack, systemRule, toolRule, type CompatStack } from './support/stack.js';
+import { kbRule } from './support/kb-rule.js';
 
 const PY_DIR = path.join(ROOT, 'tests/compat/python');
 
@@ -50,6 +51,7 @@ describe('Python SDK (codemie-sdk-python from PyPI) against the built server', (
     llm.rule(jsonRule);
     llm.rule(toolRule);
     llm.rule(systemRule);
+    llm.rule(kbRule);
     kc = await keycloakHost();
     local = await startCompatStack({ llm });
     // One server serves both modes when the Keycloak host name reaches 127.0.0.1.

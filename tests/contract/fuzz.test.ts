@@ -91,6 +91,11 @@ describe('API fuzzing (schemathesis against /openapi.json)', () => {
     const form = new FormData();
     form.append('file', new Blob(['hello, fuzzer'], { type: 'text/plain' }), 'note.txt');
     ids.file_url = (await json(await fetch(`${server.url}/v1/files/`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form }))).file_url;
+    const kb = new FormData();
+    kb.append('files', new Blob(['The fuzzer indexes this line.'], { type: 'text/plain' }), 'kb.txt');
+    await json(await fetch(`${server.url}/v1/index/knowledge_base/file?name=fuzz-kb&project_name=demo&description=fuzz`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: kb }));
+    ids.index_id = (await api('GET', '/index')).data[0].id;
+    ids.datasource_id = ids.index_id;
   }, 300_000);
 
   afterAll(async () => {

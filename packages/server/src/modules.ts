@@ -13,6 +13,8 @@ import { demoModule } from './demo/module.js';
 import { filesModule } from './files/module.js';
 import { healthModule } from './health/routes.js';
 import { identityModule } from './identity/module.js';
+import { knowledgeModule, type KnowledgeModuleOptions } from './knowledge/module.js';
+import { assistantsUsing } from './knowledge/assistants-using.js';
 import { llmModule } from './llm/routes.js';
 import { mcpModule } from './mcp/index.js';
 import { metricsModule } from './metrics/routes.js';
@@ -25,6 +27,7 @@ import { workflowsModule, type WorkflowsModuleDeps } from './workflows/module.js
 /** Replacements of what the modules would build themselves (tests and benchmarks). */
 export interface ModuleOverrides {
   workflows?: Pick<WorkflowsModuleDeps, 'assistants' | 'llm' | 'openToolset'>;
+  knowledge?: KnowledgeModuleOptions;
 }
 
 export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
@@ -33,16 +36,24 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   const conversations = conversationsModule(infra, { files: files.services });
   const tasks = tasksModule(infra);
   const categories = categoriesModule(infra);
+  const knowledge = knowledgeModule(infra, overrides.knowledge);
   const assistants = assistantsModule(infra, {
     conversations: conversations.services,
     tasks: tasks.services,
     files: files.services,
     categories: categories.services,
-    // Filled by the toolkits (#28) and datasources (#27) domains: toolkitCatalog(): Toolkit[], contextCatalog(project, user).
+    // Filled by the toolkits domain (#28): toolkitCatalog(): Toolkit[].
     toolkitCatalog: undefined,
-    contextCatalog: undefined,
+    contextCatalog: (project, user) => knowledge.services.service.contextFor(user, project),
+    contextTools: knowledge.services.contextTools,
   });
-  const workflows = workflowsModule(infra, { assistants: assistants.services.lookup, files: files.services, ...overrides.workflows });
+  knowledge.services.setAssistantsUsing(assistantsUsing(assistants.services.assistants));
+  const workflows = workflowsModule(infra, {
+    assistants: assistants.services.lookup,
+    files: files.services,
+    datasourceTools: knowledge.services.datasourceTools,
+    ...overrides.workflows,
+  });
   // Conversations show assistants' and workflows' names and icons (those modules are built after it).
   conversations.services.useDirectory(serviceDirectory(assistants.services.assistants, workflows.services));
   // Projects count the entities other domains hold in them, through those domains' services.
@@ -67,6 +78,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     projects: projects.services,
     users: users.services,
     runtimeConfig: runtimeConfig.services,
+    knowledge: knowledge.services,
   };
   const modules: Module[] = [
     healthModule(infra),
@@ -80,11 +92,16 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     mcpModule(infra),
     files,
     categories,
+    knowledge,
     assistants,
     conversations,
     tasks,
     workflows,
-    demoModule(infra, { assistants: assistants.services.assistants, workflows: workflows.services, generatedAdminPassword: () => identity.services.generatedAdminPassword }),
+    demoModule(infra, {
+      assistants: assistants.services.assistants,
+      workflows: workflows.services,
+      generatedAdminPassword: () => identity.services.generatedAdminPassword,
+    }),
   ];
   return { modules, services };
 }

@@ -78,6 +78,8 @@ export async function startTestPlatform(
       CODEMIE_SCRYPT_N: '1024',
       // The embedded local model is off unless a suite turns it on (it needs the GGUF file).
       CODEMIE_LOCAL_MODEL: 'off',
+      // Likewise the local embeddings model (its ONNX file): knowledge-base suites turn it on.
+      CODEMIE_LOCAL_EMBEDDING_MODEL: 'off',
       CODEMIE_SEED_DEMO: 'false',
       CODEMIE_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
       ...(pgDb ? { DATABASE_URL: pgDb.url } : {}),

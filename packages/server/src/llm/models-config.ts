@@ -83,6 +83,8 @@ export const modelEntrySchema = z
     cost: costSchema.optional(),
     cost_per_million: costPerMillionSchema.optional(),
     max_output_tokens: z.number().int().positive().optional(),
+    /** Embeddings models (`embeddings:` list): the vector size, when the provider lets you choose it. */
+    dimensions: z.number().int().positive().max(16_384).optional(),
     /** openai / azure: `chat` (Chat Completions, default) or `responses` (Responses API). */
     api: z.enum(['chat', 'responses']).default('chat'),
     /** azure */
@@ -167,13 +169,38 @@ export function loadModels(src: ModelsSource, env: NodeJS.ProcessEnv = process.e
   const top = fileSchema.safeParse(doc);
   if (!top.success) throw new LlmConfigError([`${where}: must be a list of models or a mapping with a "models" list`]);
   const entries = Array.isArray(top.data) ? top.data : top.data.models;
+  return parseEntries(entries, where, env, 'model');
+}
+
+/** Providers that serve embeddings through the AI SDK (plus `local`, the embedded ONNX model). */
+export const EMBEDDING_PROVIDERS: ReadonlySet<ProviderKind> = new Set(['openai', 'azure', 'bedrock', 'openai-compatible', 'local']);
+
+/**
+ * The `embeddings:` list of the models file (same fields as models; listed at
+ * GET /v1/embeddings_models and used by knowledge bases). [] when absent.
+ */
+export function loadEmbeddingModels(src: ModelsSource, env: NodeJS.ProcessEnv = process.env): ModelConfig[] {
+  const read = readSource(src);
+  if (!read || read.doc == null || Array.isArray(read.doc) || typeof read.doc !== 'object') return [];
+  const list = (read.doc as { embeddings?: unknown }).embeddings;
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) throw new LlmConfigError([`${read.where}: embeddings: must be a list of models`]);
+  const models = parseEntries(list, read.where, env, 'embeddings model');
+  const problems = models
+    .filter((m) => !EMBEDDING_PROVIDERS.has(m.provider))
+    .map((m) => `${read.where}: embeddings model "${m.base_name}": provider: ${m.provider} serves no embeddings (use ${[...EMBEDDING_PROVIDERS].join(', ')})`);
+  if (problems.length) throw new LlmConfigError(problems);
+  return models;
+}
+
+function parseEntries(entries: unknown[], where: string, env: NodeJS.ProcessEnv, kind: string): ModelConfig[] {
   const problems: string[] = [];
   const models: ModelConfig[] = [];
   entries.forEach((raw, i) => {
     const name =
       raw && typeof raw === 'object' && typeof (raw as { base_name?: unknown }).base_name === 'string'
-        ? `model "${(raw as { base_name: string }).base_name}"`
-        : `model #${i + 1}`;
+        ? `${kind} "${(raw as { base_name: string }).base_name}"`
+        : `${kind} #${i + 1}`;
     const parsed = modelEntrySchema.safeParse(raw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
@@ -202,11 +229,11 @@ export function loadModels(src: ModelsSource, env: NodeJS.ProcessEnv = process.e
   });
   const seen = new Set<string>();
   for (const m of models) {
-    if (seen.has(m.base_name)) problems.push(`${where}: model "${m.base_name}": base_name: duplicated`);
+    if (seen.has(m.base_name)) problems.push(`${where}: ${kind} "${m.base_name}": base_name: duplicated`);
     seen.add(m.base_name);
   }
   const defaults = models.filter((m) => m.default);
-  if (defaults.length > 1) problems.push(`${where}: default: only one model may be the default (got ${defaults.map((m) => m.base_name).join(', ')})`);
+  if (defaults.length > 1) problems.push(`${where}: default: only one ${kind} may be the default (got ${defaults.map((m) => m.base_name).join(', ')})`);
   if (problems.length) throw new LlmConfigError(problems);
   return models;
 }

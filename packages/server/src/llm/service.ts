@@ -5,7 +5,8 @@ import type { Config } from '../config/config.js';
 import { badRequest } from '../api/errors.js';
 import type { AgentEvent, AgentRequest, LlmModelInfo, LlmService } from './types.js';
 import { LlmError } from './types.js';
-import { loadModels, toModelInfo, type ModelConfig } from './models-config.js';
+import { loadEmbeddingModels, loadModels, toModelInfo, type ModelConfig } from './models-config.js';
+import { createEmbeddings } from './embeddings.js';
 import { createLanguageModel } from './providers.js';
 import { DEFAULT_LOCAL_MODEL_NAME, DEFAULT_LOCAL_MODEL_SPEC, LOCAL_PROVIDER, localDeploymentName, localModelAliases, localModelName, localSettingsOf, localSupply } from './local-provider.js';
 import { runAgentLoop, type AgentSettings } from './agent.js';
@@ -46,6 +47,15 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
     }),
   );
   const languageModels = new Map<string, LanguageModel>();
+  const embeddings = createEmbeddings({
+    models: loadEmbeddingModels({ file: config.llmConfig, inline: config.llmModels }, env),
+    localSpec: config.localEmbeddingModel,
+    dataDir: config.dataDir,
+    threads: config.localEmbeddingThreads,
+    maxRetries: config.llmMaxRetries,
+    env,
+    onProgress: (line) => log.info(line),
+  });
   const settings: AgentSettings = { timeoutMs: config.llmTimeoutMs, maxRetries: config.llmMaxRetries, maxSteps: config.llmMaxSteps };
 
   log.info({ models: models.map((m) => ({ base_name: m.base_name, provider: m.provider, default: m.base_name === defaultName })) }, `LLM models configured: ${models.length}`);
@@ -63,6 +73,7 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
 
 
   return {
+    embeddings,
     listModels(): LlmModelInfo[] {
       return infos.map((i) => structuredClone(i));
     },

@@ -4,6 +4,7 @@
  * the optional local GGUF provider; callers never see which.
  */
 import type { AgentTool } from './tool.js';
+import type { Embeddings } from './embeddings.js';
 
 /** A model as listed by GET /v1/llm_models (reference shape, snake_case). */
 export interface LlmModelInfo {
@@ -121,6 +122,8 @@ export interface LlmService {
   resolveModel(name?: string | null): LlmModelInfo;
   /** Runs the tool-calling loop; never throws after it has started: failures arrive as an `error` event. */
   runAgent(req: AgentRequest): AsyncIterable<AgentEvent>;
+  /** Embeddings models (the models file's `embeddings:` list and the local one): list, resolve, embed(). */
+  embeddings?: Embeddings;
   /** Starts, in the background, what models need before their first call (fetching the local model's file). */
   prepare?(): void;
 }

@@ -16,6 +16,8 @@ export interface Store {
   dialect: Dialect;
   /** Human-readable location (file path or URL without password) for logs. */
   location: string;
+  /** The SQLite connection itself (loading extensions such as sqlite-vec); undefined on PostgreSQL. */
+  sqlite?: import('better-sqlite3').Database;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     db,
     dialect,
     location,
+    sqlite: sqliteHandle,
     close: async () => {
       await checkpointer?.stop();
       await db.destroy();

@@ -60,9 +60,13 @@ export function thought(p: Partial<Thought> & Pick<Thought, 'author_name'>): Tho
 
 /** "get_weather" → "Get Weather" (the reference title-cases tool names for thoughts). */
 export function toolTitle(name: string): string {
-  return name
-    .replace(/[_-]+/g, ' ')
-    .trim()
-    .replace(/\s+/g, ' ')
-    .replace(/\b\w/g, (c) => c.toUpperCase());
+  // The reference: name.replace("_", " ").title() (Python: a letter after any non-letter is upper-cased, the others lower-cased).
+  let out = '';
+  let prevLetter = false;
+  for (const ch of name.replace(/_/g, ' ').trim()) {
+    const letter = ch.toLowerCase() !== ch.toUpperCase();
+    out += letter ? (prevLetter ? ch.toLowerCase() : ch.toUpperCase()) : ch;
+    prevLetter = letter;
+  }
+  return out;
 }

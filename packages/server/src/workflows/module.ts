@@ -5,6 +5,7 @@
  */
 import type { Infra } from '../infra.js';
 import type { Module } from '../module.js';
+import type { NodeDeps } from './nodes.js';
 import type { LlmService } from '../llm/types.js';
 import type { MCPServerDetails } from '../mcp/index.js';
 import type { FileService } from '../files/service.js';
@@ -24,6 +25,8 @@ export interface WorkflowsModuleDeps {
   llm?: LlmService;
   /** MCP servers' tools (default: the platform's MCP service); tests swap it. */
   openToolset?: ToolsetOpener;
+  /** Knowledge-base search tools for `datasource_ids` (knowledge/). */
+  datasourceTools?: NodeDeps['datasourceTools'];
 }
 
 export function workflowsModule(infra: Infra, deps: WorkflowsModuleDeps = {}): Module<WorkflowService> {
@@ -36,6 +39,7 @@ export function workflowsModule(infra: Infra, deps: WorkflowsModuleDeps = {}): M
     llm: deps.llm ?? infra.llm,
     assistants: deps.assistants ?? noAssistants,
     openToolset: deps.openToolset ?? ((servers, o) => infra.mcp.openToolset(servers as MCPServerDetails[], o)),
+    datasourceTools: deps.datasourceTools,
     limits: { maxBytes: infra.config.workflowMaxBytes, maxStates: infra.config.workflowMaxStates },
   });
   const files = deps.files;

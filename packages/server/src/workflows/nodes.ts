@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage, LlmService, TokenUsage } from '../llm/types.js';
 import { ApiError } from '../api/errors.js';
+import type { AuthUser } from '../api/auth.js';
+import type { AgentTool } from '../llm/tool.js';
 import type { RunEvent, ThoughtRef } from '../turn/events.js';
 import { runTurn, ToolsetError, type ToolsetOpener } from '../turn/run-turn.js';
 import type { AssistantConfig, StateConfig, ToolNodeConfig, WorkflowYaml } from './config-schema.js';
@@ -27,6 +29,8 @@ export interface NodeDeps {
   llm: LlmService;
   assistants: AssistantLookup;
   openToolset: ToolsetOpener;
+  /** Knowledge-base search tools for an assistant's `datasource_ids` (knowledge/). */
+  datasourceTools?: (ids: string[], user: AuthUser) => Promise<AgentTool[]>;
 }
 
 export interface NodeRun {
@@ -135,6 +139,15 @@ async function runAssistantNode(deps: NodeDeps, run: NodeRun, a: AssistantConfig
   const messages: ChatMessage[] = [...run.history, { role: 'user', content: message }];
   const outputSchema = run.state.output_schema ? (JSON.parse(run.state.output_schema) as Record<string, unknown>) : null;
 
+  let tools: AgentTool[] | undefined;
+  if (a.datasource_ids?.length) {
+    if (!deps.datasourceTools) throw new StateError(`Assistant '${a.id}' has datasource_ids, but knowledge bases are not available`, false);
+    try {
+      tools = await deps.datasourceTools(a.datasource_ids, executionAuthUser(run.user));
+    } catch (err) {
+      throw new StateError(`Assistant '${a.id}': ${(err as Error).message}`, false);
+    }
+  }
   const agent: ThoughtRef = { id: randomUUID(), parentId: null, author: name, kind: 'agent', input: message };
   const records = new ThoughtRecords();
   records.add({ type: 'thought-start', thought: agent });
@@ -146,6 +159,7 @@ async function runAssistantNode(deps: NodeDeps, run: NodeRun, a: AssistantConfig
     topP,
     outputSchema,
     mcpServers: servers as Array<Record<string, unknown>>,
+    tools,
     propagatedHeaders: run.propagatedHeaders,
     user: executionAuthUser(run.user),
     signal: run.signal,
