@@ -63,6 +63,14 @@ describe('benchmarks run and report (smoke, no timing asserted)', () => {
     expect(out).toMatch(/\| hybrid \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
   }, 180_000);
 
+  it('footprint.ts: warm start to healthy and idle RSS, beside a bare Node.js process', async () => {
+    const { code, out } = await run(tsx('footprint.ts', '--runs', '1', '--idle-seconds', '1'));
+    expect(code, out).toBe(0);
+    const report = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1));
+    expect(report.idle_rss_mb).toBeGreaterThan(report.bare_node_rss_mb);
+    expect(report.start_to_healthy_ms).toBeGreaterThan(0);
+  }, 180_000);
+
   const model = process.env.CODEMIE_LOCAL_MODEL;
   it.runIf(model || ci)(
     'local-model.mjs: the platform model and raw node-llama-cpp side by side',
