@@ -95,7 +95,18 @@ export interface CallDeps {
   log?: { warn(obj: unknown, msg: string): void };
   /** Search tools for an assistant's `context` (knowledge/); throws the 500 "Assistant Error" for a missing datasource. */
   contextTools?: (project: string, context: unknown) => Promise<AgentTool[]>;
+  /** Tools of the assistant's toolkits and attached skills (toolkits/ and skills/, wired in modules.ts). */
+  assistantTools?: AssistantToolsProvider;
 }
+
+/** What a call's toolkit and skill tools are built for. */
+export interface AssistantToolsContext {
+  user: AuthUser;
+  conversationId: string;
+  propagatedHeaders: Record<string, string> | null;
+  requestId?: string;
+}
+export type AssistantToolsProvider = (a: AssistantRecord, ctx: AssistantToolsContext) => Promise<AgentTool[]>;
 
 export interface RunOptions {
   /** Whether to store the turn (background tasks skip it on shutdown). */
@@ -184,7 +195,7 @@ export class AssistantCalls {
       requestId,
       files,
       system,
-      tools: await this.contextToolsOf(assistant),
+      tools: await this.extraToolsOf(assistant, { user, conversationId, propagatedHeaders, requestId }),
       policy: policyOf(assistant, body),
       virtual: opts.virtual,
       uncounted: opts.uncounted,
@@ -216,7 +227,7 @@ export class AssistantCalls {
       propagatedHeaders: paused.propagatedHeaders,
       requestId,
       system: await this.systemPrompt(assistant, paused.body.system_prompt, user, true),
-      tools: await this.contextToolsOf(assistant),
+      tools: await this.extraToolsOf(assistant, { user, conversationId: paused.conversationId, propagatedHeaders: paused.propagatedHeaders, requestId }),
       policy: paused.policy,
       uncounted: true,
       resume: { paused, approved },
@@ -396,6 +407,13 @@ export class AssistantCalls {
   private async contextToolsOf(a: AssistantRecord): Promise<AgentTool[] | undefined> {
     const context = a.data.context;
     return this.deps.contextTools && Array.isArray(context) && context.length ? this.deps.contextTools(a.project, context) : undefined;
+  }
+
+  /** Knowledge-base search, toolkit and skill tools of the assistant. */
+  private async extraToolsOf(a: AssistantRecord, ctx: AssistantToolsContext): Promise<AgentTool[] | undefined> {
+    const context = await this.contextToolsOf(a);
+    const own = this.deps.assistantTools ? await this.deps.assistantTools(a, ctx) : [];
+    return context || own.length ? [...(context ?? []), ...own] : undefined;
   }
 
   private async toolsFor(a: AssistantRecord, ctx: DelegationContext): Promise<TurnTool[]> {
