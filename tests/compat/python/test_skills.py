@@ -56,7 +56,7 @@ def test_skill_crud_and_listing(client, other_client, project, unique):
 
         categories = client.skills.list_categories()
         assert any(c.value == "code_review" and c.label == "Code Review" for c in categories)
-        assert any(u["id"] == created.created_by.id for u in client.skills.get_users())
+        assert any(u["user_id"] == created.created_by.user_id for u in client.skills.get_users())
         config = client.skills.get_config()
         assert (config.max_content_length, config.min_content_length) == (30000, 100)
     finally:

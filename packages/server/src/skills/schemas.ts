@@ -147,7 +147,8 @@ export type SkillEventBody = z.output<typeof skillEventBody>;
 
 // ── responses ──
 
-const createdBy = z.object({ id: z.string(), username: z.string(), name: z.string() });
+/** The reference's CreatedByUser (id, username, name) plus `user_id`, the field the official SDK's User model reads. */
+const createdBy = z.object({ id: z.string(), user_id: z.string(), username: z.string(), name: z.string() });
 const abilities = z.array(z.enum(['read', 'write', 'delete']));
 
 export const skillListItemSchema = z

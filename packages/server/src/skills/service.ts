@@ -247,7 +247,7 @@ export class SkillService {
       description: s.description,
       project: s.project,
       visibility: s.visibility,
-      created_by: s.created_by,
+      created_by: { ...s.created_by, user_id: s.created_by.id },
       categories: s.categories.filter((c) => (SKILL_CATEGORIES as readonly string[]).includes(c)),
       createdDate: s.created_date,
       updatedDate: s.updated_date,
@@ -346,7 +346,7 @@ export class SkillService {
   async users(user: AuthUser) {
     const seen = new Map<string, SkillRecord['created_by']>();
     for (const s of await this.store.accessible(viewerOf(user))) if (!seen.has(s.created_by.id)) seen.set(s.created_by.id, s.created_by);
-    return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...seen.values()].map((u) => ({ ...u, user_id: u.id })).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async get(id: string, user: AuthUser) {

@@ -62,7 +62,7 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
       project: 'demo',
       visibility: 'project',
       categories: ['testing'],
-      created_by: { id: 'alice', username: 'alice', name: 'Alice' },
+      created_by: { id: 'alice', user_id: 'alice', username: 'alice', name: 'Alice' },
       assistants_count: 0,
       user_abilities: ['read', 'write', 'delete'],
       toolkits: [],
@@ -139,7 +139,7 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
     const cats = (await req('GET', '/v1/skills/categories', bob)).json();
     expect(cats).toContainEqual({ value: 'quality_assurance', label: 'Quality Assurance' });
     expect(cats).toHaveLength(26);
-    expect((await req('GET', '/v1/skills/users', bob)).json()).toEqual([{ id: 'alice', username: 'alice', name: 'Alice' }]);
+    expect((await req('GET', '/v1/skills/users', bob)).json()).toEqual([{ id: 'alice', user_id: 'alice', username: 'alice', name: 'Alice' }]);
     expect((await req('GET', '/v1/skills/config', bob)).json()).toMatchObject({ max_content_length: 30000, min_content_length: 100 });
   });
 
