@@ -25,6 +25,7 @@ import { tasksModule } from './tasks/routes.js';
 import { skillsModule } from './skills/module.js';
 import { skillAssistants } from './skills/assistant-link.js';
 import { toolkitsModule } from './toolkits/module.js';
+import { providersModule } from './providers/module.js';
 import { workflowsModule, type WorkflowsModuleDeps } from './workflows/module.js';
 
 /** Replacements of what the modules would build themselves (tests and benchmarks). */
@@ -112,6 +113,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     knowledge,
     skills,
     toolkits,
+    providersModule(infra),
     assistants,
     conversations,
     tasks,
