@@ -20,6 +20,7 @@ export function toolkitsModule(infra: Infra): Module<ToolkitService> {
     openapi: { allowedHosts: c.openapiAllowedHosts, maxResponseBytes: c.openapiMaxResponseBytes, maxSpecBytes: c.openapiMaxSpecBytes },
     code: { python: c.codeExecPython, timeoutMs: c.codeExecTimeoutMs, memoryMb: c.codeExecMemoryMb },
     log: infra.log,
+    countCall: (tool, outcome) => infra.metrics.toolkitToolCalls.inc({ tool, outcome }),
   });
   return { name: 'toolkits', services: service, routes: toolRoutes(service) };
 }

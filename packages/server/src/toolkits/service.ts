@@ -25,6 +25,8 @@ export interface ToolkitOptions {
   openapi: Omit<OpenApiOptions, 'timeoutMs'> & { timeoutMs?: number };
   code: Omit<CodeExecOptions, 'scratchRoot' | 'maxOutputChars'>;
   log?: { debug(obj: unknown, msg: string): void; warn(obj: unknown, msg: string): void };
+  /** Counts calls by tool and outcome (`codemie_toolkit_tool_calls_total`). */
+  countCall?: (tool: string, outcome: 'ok' | 'tool_error' | 'timeout' | 'cancelled') => void;
 }
 
 /** Where a call happens: who, in which project, which workspace. */
@@ -122,13 +124,20 @@ export class ToolkitService {
     try {
       const output = await Promise.race([t.run(args ?? {}, { ...scope, credentials, signal: combined }), deadline]);
       this.o.log?.debug({ ...log, ms: Date.now() - started }, 'toolkit tool call');
+      this.o.countCall?.(t.name, 'ok');
       return { output: truncateOutput(output, limit), isError: false };
     } catch (err) {
       let message: string;
-      if (timeout.aborted) message = `Tool '${t.name}' timed out after ${this.o.timeoutMs} ms`;
-      else if (signal.aborted) message = `Tool '${t.name}' was cancelled`;
-      else if (err instanceof ToolFailure) message = err.message;
+      let outcome: 'tool_error' | 'timeout' | 'cancelled' = 'tool_error';
+      if (timeout.aborted) {
+        message = `Tool '${t.name}' timed out after ${this.o.timeoutMs} ms`;
+        outcome = 'timeout';
+      } else if (signal.aborted) {
+        message = `Tool '${t.name}' was cancelled`;
+        outcome = 'cancelled';
+      } else if (err instanceof ToolFailure) message = err.message;
       else message = `Tool '${t.name}' failed: ${(err as Error)?.message ?? String(err)}`;
+      this.o.countCall?.(t.name, outcome);
       this.o.log?.debug({ ...log, ms: Date.now() - started, err: message }, 'toolkit tool call failed');
       return { output: truncateOutput(message, limit), isError: true };
     } finally {
