@@ -57,7 +57,15 @@ function checkToolkits(list: Array<Omit<ProviderToolkit, 'toolkit_id'> & { toolk
 class ProviderService {
   constructor(private readonly db: Kysely<Database>) {}
 
-  private row(r: { id: string; date: string; update_date: string; name: string; service_location_url: string; configuration: string; provided_toolkits: string }): ProviderRecord {
+  private row(r: {
+    id: string;
+    date: string;
+    update_date: string;
+    name: string;
+    service_location_url: string;
+    configuration: string;
+    provided_toolkits: string;
+  }): ProviderRecord {
     return { ...r, configuration: fromJson(r.configuration, { auth_type: 'Bearer' }), provided_toolkits: fromJson(r.provided_toolkits, []) };
   }
 
@@ -84,7 +92,15 @@ class ProviderService {
     const toolkits = checkToolkits(body.provided_toolkits);
     await this.uniqueName(body.name);
     const now = new Date().toISOString();
-    const p: ProviderRecord = { id: randomUUID(), date: now, update_date: now, name: body.name, service_location_url: body.service_location_url, configuration: body.configuration, provided_toolkits: toolkits };
+    const p: ProviderRecord = {
+      id: randomUUID(),
+      date: now,
+      update_date: now,
+      name: body.name,
+      service_location_url: body.service_location_url,
+      configuration: body.configuration,
+      provided_toolkits: toolkits,
+    };
     await this.db
       .insertInto('providers')
       .values({ ...p, configuration: toJson(p.configuration), provided_toolkits: toJson(p.provided_toolkits) })
@@ -106,7 +122,13 @@ class ProviderService {
     };
     await this.db
       .updateTable('providers')
-      .set({ name: next.name, service_location_url: next.service_location_url, configuration: toJson(next.configuration), provided_toolkits: toJson(next.provided_toolkits), update_date: next.update_date })
+      .set({
+        name: next.name,
+        service_location_url: next.service_location_url,
+        configuration: toJson(next.configuration),
+        provided_toolkits: toJson(next.provided_toolkits),
+        update_date: next.update_date,
+      })
       .where('id', '=', id)
       .execute();
     return next;
@@ -119,7 +141,18 @@ class ProviderService {
 
   /** The datasource forms of every provider toolkit with a datasource definition (UUID parameters are filled by the platform). */
   async datasourceSchemas() {
-    const param = (name: string, p: { description?: string | null; required: boolean; type: string; enum?: string[] | null; title?: string | null; example?: string | null; default_value?: string | null }) => ({
+    const param = (
+      name: string,
+      p: {
+        description?: string | null;
+        required: boolean;
+        type: string;
+        enum?: string[] | null;
+        title?: string | null;
+        example?: string | null;
+        default_value?: string | null;
+      },
+    ) => ({
       name,
       description: p.description ?? '',
       required: p.required,
@@ -157,7 +190,14 @@ function providerRoutes(svc: ProviderService): Route[] {
   const tags = ['Provider'];
   const idParams = z.object({ provider_id: z.string().min(1).max(200) });
   return [
-    defineRoute({ method: 'GET', path: '/providers', tags, summary: 'Registered providers', responses: { 200: z.array(providerSchema) }, handler: () => svc.list() }),
+    defineRoute({
+      method: 'GET',
+      path: '/providers',
+      tags,
+      summary: 'Registered providers',
+      responses: { 200: z.array(providerSchema) },
+      handler: () => svc.list(),
+    }),
     defineRoute({
       method: 'GET',
       path: '/providers/datasource_schemas',

@@ -46,14 +46,23 @@ describe.each(DB_KINDS)('providers (%s)', (db) => {
     expect(created).toMatchObject({ name: 'Docs', service_location_url: 'https://docs.example.com/', configuration: { auth_type: 'Bearer' } });
     const tk = created.provided_toolkits[0];
     expect(tk.toolkit_id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(tk.provided_tools[3]).toMatchObject({ name: 'search', tool_result_type: 'String', sync_invocation_supported: true, async_invocation_supported: false });
+    expect(tk.provided_tools[3]).toMatchObject({
+      name: 'search',
+      tool_result_type: 'String',
+      sync_invocation_supported: true,
+      async_invocation_supported: false,
+    });
     expect(tk.provided_tools[0].args_schema.index_name).toMatchObject({ type: 'String', required: true });
     expect((await req('GET', '/v1/providers', user)).json()).toEqual([created]);
     expect((await req('GET', `/v1/providers/${created.id}`, user)).json()).toEqual(created);
 
     const dup = await req('POST', '/v1/providers', admin, body);
     expect(dup.statusCode).toBe(409);
-    expect(dup.json().error).toEqual({ message: 'Conflict', details: 'A provider with the name [Docs] already exists.', help: 'Please choose a different name and try again.' });
+    expect(dup.json().error).toEqual({
+      message: 'Conflict',
+      details: 'A provider with the name [Docs] already exists.',
+      help: 'Please choose a different name and try again.',
+    });
 
     const schemas = (await req('GET', '/v1/providers/datasource_schemas', user)).json();
     expect(schemas).toEqual([
@@ -62,7 +71,10 @@ describe.each(DB_KINDS)('providers (%s)', (db) => {
         toolkit_id: tk.toolkit_id,
         provider_name: 'Docs',
         name: 'Docs - Search',
-        base_schema: { description: 'Document index', parameters: [expect.objectContaining({ name: 'url', parameter_type: 'URL', required: true, description: 'Where' })] },
+        base_schema: {
+          description: 'Document index',
+          parameters: [expect.objectContaining({ name: 'url', parameter_type: 'URL', required: true, description: 'Where' })],
+        },
       }),
     ]);
     expect(schemas[0].create_schema.parameters.map((x: { name: string; required: boolean }) => [x.name, x.required])).toEqual([
@@ -91,7 +103,10 @@ describe.each(DB_KINDS)('providers (%s)', (db) => {
       'provided_toolkits: At least one toolkit must be provided',
     ]);
     const base = { name: 'P', service_location_url: 'https://p.example.com', configuration: {} };
-    const noRetrieval = await req('POST', '/v1/providers', admin, { ...base, provided_toolkits: [dsToolkit({ provided_tools: [tool('c', 'life_cycle_management', 'create')] })] });
+    const noRetrieval = await req('POST', '/v1/providers', admin, {
+      ...base,
+      provided_toolkits: [dsToolkit({ provided_tools: [tool('c', 'life_cycle_management', 'create')] })],
+    });
     expect(noRetrieval.statusCode).toBe(422);
     expect(noRetrieval.json().error.details).toEqual([{ loc: 'provided_tools', msg: 'No data retrieval tools found in the toolkit', type: 'value_error' }]);
     const missing = await req('POST', '/v1/providers', admin, {

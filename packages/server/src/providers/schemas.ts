@@ -25,7 +25,11 @@ const toolArgument = z
   .object({
     type: z.enum(ARG_TYPES),
     required: z.boolean().default(true),
-    description: z.string().max(10_000).nullish().transform((v) => v ?? ''),
+    description: z
+      .string()
+      .max(10_000)
+      .nullish()
+      .transform((v) => v ?? ''),
     enum: z.array(z.string().max(1000)).max(1000).nullish(),
     title: optText,
     example: optText,
@@ -44,7 +48,11 @@ const toolMetadata = z
 
 const providerTool = z.object({
   name: z.string().min(1).max(500),
-  description: z.string().max(20_000).nullish().transform((v) => v ?? ''),
+  description: z
+    .string()
+    .max(20_000)
+    .nullish()
+    .transform((v) => v ?? ''),
   args_schema: z.record(z.string().max(500), toolArgument),
   tool_metadata: toolMetadata,
   tool_result_type: z.enum(RESULT_TYPES).default('String'),
@@ -55,15 +63,37 @@ const providerTool = z.object({
 export const providerToolkitSchema = z.object({
   toolkit_id: z.string().min(1).max(100).optional(),
   name: z.string().min(1).max(500),
-  description: z.string().max(20_000).nullish().transform((v) => v ?? ''),
+  description: z
+    .string()
+    .max(20_000)
+    .nullish()
+    .transform((v) => v ?? ''),
   toolkit_config: z.object({
-    type: z.string().max(500).nullish().transform((v) => v ?? null),
-    description: z.string().max(20_000).nullish().transform((v) => v ?? ''),
+    type: z
+      .string()
+      .max(500)
+      .nullish()
+      .transform((v) => v ?? null),
+    description: z
+      .string()
+      .max(20_000)
+      .nullish()
+      .transform((v) => v ?? ''),
     parameters: z.record(z.string().max(500), configParameter).default({}),
   }),
   provided_tools: z.array(providerTool).max(500),
   toolkit_metadata: z
-    .object({ life_cycle_id: z.string().max(500).nullish().transform((v) => v ?? ''), managed_fields: z.record(z.string(), z.string()).nullish().transform((v) => v ?? null) })
+    .object({
+      life_cycle_id: z
+        .string()
+        .max(500)
+        .nullish()
+        .transform((v) => v ?? ''),
+      managed_fields: z
+        .record(z.string(), z.string())
+        .nullish()
+        .transform((v) => v ?? null),
+    })
     .nullish()
     .transform((v) => v ?? null),
 });
@@ -89,7 +119,10 @@ export const createProviderBody = z
   .object({
     name: z.string({ error: 'Provider name is required and cannot be empty' }).min(1, 'Provider name is required and cannot be empty').max(500),
     service_location_url: z.string({ error: 'Service location URL is required' }).min(1, 'Service location URL is required').pipe(httpUrl),
-    configuration: configuration.nullish().refine((v) => !!v, 'Provider configuration is required').transform((v) => v!),
+    configuration: configuration
+      .nullish()
+      .refine((v) => !!v, 'Provider configuration is required')
+      .transform((v) => v!),
     provided_toolkits: z
       .array(providerToolkitSchema, { error: 'At least one toolkit must be provided' })
       .min(1, 'At least one toolkit must be provided')

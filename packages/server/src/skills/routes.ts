@@ -72,7 +72,11 @@ export function skillRoutes(skills: SkillService): Route[] {
       errors: [400],
       handler: ({ query, user }) =>
         skills.list(user, {
-          filters: parseFilters(query.filters, 'Filters must be a valid encoded JSON object.', 'Please check the filters and ensure they are in the correct format.'),
+          filters: parseFilters(
+            query.filters,
+            'Filters must be a valid encoded JSON object.',
+            'Please check the filters and ensure they are in the correct format.',
+          ),
           assistantId: query.assistant_id,
           page: query.page,
           perPage: query.per_page,

@@ -43,7 +43,11 @@ export const BUNDLE_MAX_TOTAL_SIZE_BYTES = 5 * 1024 * 1024;
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/;
 const NAME_ERROR = 'Name must be kebab-case (lowercase letters, numbers, and hyphens). Must start and end with a letter or number.';
 
-const nameSchema = z.string().min(3, 'String should have at least 3 characters').max(64, 'String should have at most 64 characters').regex(NAME_PATTERN, NAME_ERROR);
+const nameSchema = z
+  .string()
+  .min(3, 'String should have at least 3 characters')
+  .max(64, 'String should have at most 64 characters')
+  .regex(NAME_PATTERN, NAME_ERROR);
 const descriptionSchema = z.string().min(10, 'String should have at least 10 characters').max(1000, 'String should have at most 1000 characters');
 const contentSchema = z
   .string()
@@ -51,7 +55,13 @@ const contentSchema = z
   .max(MAX_CONTENT_LENGTH, `String should have at most ${MAX_CONTENT_LENGTH} characters`);
 const categoriesSchema = z.array(z.enum(SKILL_CATEGORIES)).max(3, MAX_CATEGORIES_ERROR);
 const toolkitSchema = z
-  .object({ toolkit: z.string().max(200), tools: z.array(z.object({ name: z.string().max(200) }).passthrough()).max(200).default([]) })
+  .object({
+    toolkit: z.string().max(200),
+    tools: z
+      .array(z.object({ name: z.string().max(200) }).passthrough())
+      .max(200)
+      .default([]),
+  })
   .passthrough();
 const subagentsSchema = z
   .array(z.enum(['GENERAL_PURPOSE_SUBAGENT']))

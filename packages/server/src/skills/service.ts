@@ -119,7 +119,14 @@ export function parseFrontmatter(text: string): FrontmatterResult {
   }
   const m = meta && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : {};
   const str = (v: unknown) => (typeof v === 'string' && v ? v : v == null ? null : String(v));
-  return { name: str(m.name), description: str(m.description), content: lines.slice(end + 1).join('\n').trim() };
+  return {
+    name: str(m.name),
+    description: str(m.description),
+    content: lines
+      .slice(end + 1)
+      .join('\n')
+      .trim(),
+  };
 }
 
 /** A companion file path: relative, normalized, no `..`, no absolute or drive paths. */
@@ -127,7 +134,11 @@ function normalizeCompanionPath(p: string): string {
   const unix = p.replace(/\\/g, '/').trim();
   const norm = path.posix.normalize(unix).replace(/^(\.\/)+/, '');
   if (!norm || norm === '.' || norm.startsWith('/') || /^[a-zA-Z]:/.test(norm) || norm.split('/').includes('..') || /[\u0000-\u001f]/.test(norm)) {
-    throw bad('Invalid companion file path', `Companion file path '${p}' must be a relative path inside the skill bundle`, 'Use a relative path such as references/guide.md');
+    throw bad(
+      'Invalid companion file path',
+      `Companion file path '${p}' must be a relative path inside the skill bundle`,
+      'Use a relative path such as references/guide.md',
+    );
   }
   return norm;
 }
@@ -162,7 +173,12 @@ function companionFiles(payloads: Array<{ path: string; encoding: 'text' | 'base
         'Keep the main skill instructions in the skill content field and store only supporting files here',
       );
     }
-    if (seen.has(p)) throw bad('Duplicate companion file path', `Companion file path '${p}' was provided more than once`, 'Ensure each bundled file path is unique within the skill');
+    if (seen.has(p))
+      throw bad(
+        'Duplicate companion file path',
+        `Companion file path '${p}' was provided more than once`,
+        'Ensure each bundled file path is unique within the skill',
+      );
     seen.add(p);
     let size: number;
     if (f.encoding === 'base64') {
@@ -175,9 +191,16 @@ function companionFiles(payloads: Array<{ path: string; encoding: 'text' | 'base
       throw bad('Companion file too large', `Companion file '${p}' has ${size} bytes; the limit is ${BUNDLE_MAX_FILE_SIZE_BYTES}`, 'Split or shrink the file');
     }
     total += size;
-    out.push({ path: p, mime_type: MIME[path.posix.extname(p).toLowerCase()] ?? 'application/octet-stream', encoding: f.encoding, size_bytes: size, content: f.content });
+    out.push({
+      path: p,
+      mime_type: MIME[path.posix.extname(p).toLowerCase()] ?? 'application/octet-stream',
+      encoding: f.encoding,
+      size_bytes: size,
+      content: f.content,
+    });
   }
-  if (out.length > BUNDLE_MAX_FILE_COUNT) throw bad('Too many companion files', `At most ${BUNDLE_MAX_FILE_COUNT} companion files are allowed`, 'Remove some files');
+  if (out.length > BUNDLE_MAX_FILE_COUNT)
+    throw bad('Too many companion files', `At most ${BUNDLE_MAX_FILE_COUNT} companion files are allowed`, 'Remove some files');
   if (total > BUNDLE_MAX_TOTAL_SIZE_BYTES) {
     throw bad('Skill bundle too large', `Companion files total ${total} bytes; the limit is ${BUNDLE_MAX_TOTAL_SIZE_BYTES}`, 'Remove or shrink some files');
   }
@@ -216,7 +239,12 @@ export class SkillService {
 
   private require(user: AuthUser, s: SkillRecord, action: Ability): void {
     if (!abilities(user, skillAccess(s)).includes(action)) {
-      throw new ApiError(403, PERMISSION_DENIED, `User does not have ${action} access to skill '${s.name}'`, 'Contact the skill owner or project manager to request access');
+      throw new ApiError(
+        403,
+        PERMISSION_DENIED,
+        `User does not have ${action} access to skill '${s.name}'`,
+        'Contact the skill owner or project manager to request access',
+      );
     }
   }
 
@@ -303,7 +331,11 @@ export class SkillService {
       if (!Array.isArray(f.categories)) throw bad('Invalid categories format', 'Categories must be an array of strings', 'Check the categories filter format');
       const wrong = f.categories.find((c) => !(SKILL_CATEGORIES as readonly unknown[]).includes(c));
       if (wrong !== undefined) {
-        throw bad('Invalid category value', `Invalid category in list: '${String(wrong)}' is not a valid SkillCategory`, `Categories must be one of: ${SKILL_CATEGORIES.join(', ')}`);
+        throw bad(
+          'Invalid category value',
+          `Invalid category in list: '${String(wrong)}' is not a valid SkillCategory`,
+          `Categories must be one of: ${SKILL_CATEGORIES.join(', ')}`,
+        );
       }
       categories = f.categories as string[];
     }
@@ -357,7 +389,12 @@ export class SkillService {
 
   async create(body: CreateSkillBody, user: AuthUser) {
     if (!canAccessProject(user, body.project)) {
-      throw new ApiError(403, PERMISSION_DENIED, `You don't have access to project '${body.project}'`, 'Only admins or project members can create skills in a project');
+      throw new ApiError(
+        403,
+        PERMISSION_DENIED,
+        `You don't have access to project '${body.project}'`,
+        'Only admins or project members can create skills in a project',
+      );
     }
     if (await this.store.byNameAuthorProject(body.name, user.id, body.project)) {
       throw new ApiError(
@@ -390,7 +427,12 @@ export class SkillService {
     } catch (err) {
       // Two creates racing past the check: the unique index decides.
       if (await this.store.byNameAuthorProject(body.name, user.id, body.project)) {
-        throw new ApiError(409, 'Skill name already exists', `A skill named '${body.name}' already exists for this user in project '${body.project}'`, 'Choose a different name or update the existing skill');
+        throw new ApiError(
+          409,
+          'Skill name already exists',
+          `A skill named '${body.name}' already exists for this user in project '${body.project}'`,
+          'Choose a different name or update the existing skill',
+        );
       }
       throw err;
     }
@@ -403,14 +445,24 @@ export class SkillService {
     let project = s.project;
     if (body.project && body.project !== s.project) {
       if (!canAccessProject(user, body.project)) {
-        throw new ApiError(403, PERMISSION_DENIED, `You don't have access to project '${body.project}'`, 'Only admins or project members can move skills to a project');
+        throw new ApiError(
+          403,
+          PERMISSION_DENIED,
+          `You don't have access to project '${body.project}'`,
+          'Only admins or project members can move skills to a project',
+        );
       }
       project = body.project;
     }
     const name = body.name ?? s.name;
     if (name !== s.name || project !== s.project) {
       if (await this.store.byNameAuthorProject(name, s.created_by.id, project, s.id)) {
-        throw new ApiError(409, 'Skill name already exists', `A skill named '${name}' already exists in project '${project}'`, 'Choose a different name or project');
+        throw new ApiError(
+          409,
+          'Skill name already exists',
+          `A skill named '${name}' already exists in project '${project}'`,
+          'Choose a different name or project',
+        );
       }
     }
     const next: SkillRecord = {
@@ -454,12 +506,17 @@ export class SkillService {
     }
     const r = parseFrontmatter(text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n'));
     if (!r.name || !r.description) throw bad(INVALID_SKILL_FORMAT, MISSING_FRONTMATTER_FIELDS, "Add 'name' and 'description' fields to the YAML frontmatter");
-    if (!NAME_PATTERN.test(r.name)) throw bad('Invalid skill name', `Name '${r.name}' is not valid kebab-case`, 'Name must be lowercase letters, numbers, and hyphens only.');
+    if (!NAME_PATTERN.test(r.name))
+      throw bad('Invalid skill name', `Name '${r.name}' is not valid kebab-case`, 'Name must be lowercase letters, numbers, and hyphens only.');
     if (r.content.length < MIN_CONTENT_LENGTH) {
       throw bad('Invalid skill content', `Content is too short (${r.content.length} characters). Minimum is 100 characters.`, 'Add more content to the skill');
     }
     if (r.content.length > MAX_CONTENT_LENGTH) {
-      throw bad('Invalid skill content', `Content is too long (${r.content.length} characters). Maximum is ${MAX_CONTENT_LENGTH} characters.`, 'Shorten the skill');
+      throw bad(
+        'Invalid skill content',
+        `Content is too long (${r.content.length} characters). Maximum is ${MAX_CONTENT_LENGTH} characters.`,
+        'Shorten the skill',
+      );
     }
     if (r.description.length < 10 || r.description.length > 1000) {
       throw bad('Invalid skill description', 'Description must have between 10 and 1000 characters', 'Adjust the description in the YAML frontmatter');
@@ -589,7 +646,12 @@ export class SkillService {
   async publish(id: string, user: AuthUser, categories: string[] | null | undefined): Promise<void> {
     const s = await this.getOr404(id);
     if (!abilities(user, skillAccess(s)).includes('write')) {
-      throw new ApiError(403, PERMISSION_DENIED, 'Only the skill owner or administrators can publish skills to marketplace', 'Contact the skill owner or project manager to request access');
+      throw new ApiError(
+        403,
+        PERMISSION_DENIED,
+        'Only the skill owner or administrators can publish skills to marketplace',
+        'Contact the skill owner or project manager to request access',
+      );
     }
     await this.store.update({ ...s, visibility: 'public', categories: categories ?? s.categories, updated_date: new Date().toISOString() });
   }
@@ -597,7 +659,12 @@ export class SkillService {
   async unpublish(id: string, user: AuthUser): Promise<void> {
     const s = await this.getOr404(id);
     if (!abilities(user, skillAccess(s)).includes('write')) {
-      throw new ApiError(403, PERMISSION_DENIED, 'Only the skill owner or administrators can unpublish skills from marketplace', 'Contact the skill owner or project manager to request access');
+      throw new ApiError(
+        403,
+        PERMISSION_DENIED,
+        'Only the skill owner or administrators can unpublish skills from marketplace',
+        'Contact the skill owner or project manager to request access',
+      );
     }
     await this.store.update({ ...s, visibility: 'private', updated_date: new Date().toISOString() });
   }
@@ -674,7 +741,11 @@ export class SkillService {
   }
 
   async eventLog(user: AuthUser, q: { from?: string; to?: string; limit: number; offset: number }) {
-    const { rows, total } = await this.store.events({ commands: ['add', 'remove'], userId: user.isAdmin ? null : user.id, from: q.from, to: q.to }, q.limit, q.offset);
+    const { rows, total } = await this.store.events(
+      { commands: ['add', 'remove'], userId: user.isAdmin ? null : user.id, from: q.from, to: q.to },
+      q.limit,
+      q.offset,
+    );
     return {
       data: rows.map((e) => ({
         skill_slug: e.skill_slug,
@@ -690,7 +761,10 @@ export class SkillService {
   }
 
   private aggregate(rows: Array<{ slug: string; command: string; agent: string; source: string | null; n: number }>) {
-    const map = new Map<string, { skill_slug: string; installs: number; removals: number; by_agent: Record<string, number>; by_source: Record<string, number>; uses: number }>();
+    const map = new Map<
+      string,
+      { skill_slug: string; installs: number; removals: number; by_agent: Record<string, number>; by_source: Record<string, number>; uses: number }
+    >();
     for (const r of rows) {
       let e = map.get(r.slug);
       if (!e) map.set(r.slug, (e = { skill_slug: r.slug, installs: 0, removals: 0, by_agent: {}, by_source: {}, uses: 0 }));

@@ -108,7 +108,10 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
 
     const upd = await req('PUT', `/v1/skills/${skillId}`, bob, { description: 'Bob was here for sure' });
     expect(upd.statusCode).toBe(403);
-    const ok = await req('PUT', `/v1/skills/${skillId}`, alice, { description: 'How to test REST APIs, updated', categories: ['testing', 'quality_assurance'] });
+    const ok = await req('PUT', `/v1/skills/${skillId}`, alice, {
+      description: 'How to test REST APIs, updated',
+      categories: ['testing', 'quality_assurance'],
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ description: 'How to test REST APIs, updated', categories: ['testing', 'quality_assurance'], content: CONTENT });
     expect(ok.json().updatedDate).not.toBeNull();
@@ -148,7 +151,13 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
     const res = await req('POST', '/v1/skills/import', alice, { file_content: Buffer.from(md).toString('base64'), filename: 'SKILL.md', project: 'demo' });
     expect(res.statusCode).toBe(201);
     const s = res.json();
-    expect(s).toMatchObject({ name: 'code-review', description: 'Review code changes carefully', content: CONTENT.trim(), visibility: 'private', categories: [] });
+    expect(s).toMatchObject({
+      name: 'code-review',
+      description: 'Review code changes carefully',
+      content: CONTENT.trim(),
+      visibility: 'private',
+      categories: [],
+    });
 
     const exp = await req('GET', `/v1/skills/${s.id}/export`, alice);
     expect(exp.statusCode).toBe(200);
@@ -162,7 +171,11 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
       ['---\nname: x-y-z\n', 'Invalid skill format', 'Could not find closing YAML frontmatter delimiter (---)'],
       [`---\nname: only-name\n---\n${CONTENT}`, 'Invalid skill format', "Skill file must have 'name' and 'description' in YAML frontmatter"],
       [`---\nname: Bad Name\ndescription: something long enough\n---\n${CONTENT}`, 'Invalid skill name', "Name 'Bad Name' is not valid kebab-case"],
-      ['---\nname: tiny-skill\ndescription: something long enough\n---\nshort', 'Invalid skill content', 'Content is too short (5 characters). Minimum is 100 characters.'],
+      [
+        '---\nname: tiny-skill\ndescription: something long enough\n---\nshort',
+        'Invalid skill content',
+        'Content is too short (5 characters). Minimum is 100 characters.',
+      ],
     ];
     for (const [text, message, details] of cases) {
       const r = await req('POST', '/v1/skills/import', alice, { file_content: b64(text), filename: 'SKILL.md', project: 'demo' });
@@ -176,12 +189,12 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
   });
 
   it('companion files: stored with metadata, read by path; reserved, duplicate and escaping paths → 400', async () => {
-    const res = await req(
-      'PUT',
-      `/v1/skills/${skillId}`,
-      alice,
-      { companion_files: [{ path: 'references/checklist.md', content: '- status codes\n- shapes' }, { path: 'assets/logo.bin', encoding: 'base64', content: Buffer.from([1, 2, 3]).toString('base64') }] },
-    );
+    const res = await req('PUT', `/v1/skills/${skillId}`, alice, {
+      companion_files: [
+        { path: 'references/checklist.md', content: '- status codes\n- shapes' },
+        { path: 'assets/logo.bin', encoding: 'base64', content: Buffer.from([1, 2, 3]).toString('base64') },
+      ],
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().companion_files).toEqual([
       { path: 'references/checklist.md', mime_type: 'text/markdown', encoding: 'text', size_bytes: 23 },
@@ -195,7 +208,13 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
     expect(nf.json().error.message).toBe('Companion file not found');
     for (const [files, message] of [
       [[{ path: 'SKILL.md', content: 'x' }], 'Invalid companion file path'],
-      [[{ path: 'a.md', content: 'x' }, { path: './a.md', content: 'y' }], 'Duplicate companion file path'],
+      [
+        [
+          { path: 'a.md', content: 'x' },
+          { path: './a.md', content: 'y' },
+        ],
+        'Duplicate companion file path',
+      ],
       [[{ path: '../escape.md', content: 'x' }], 'Invalid companion file path'],
     ] as const) {
       const r = await req('PUT', `/v1/skills/${skillId}`, alice, { companion_files: files });
@@ -262,7 +281,15 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
   });
 
   it('the event log: CLI events recorded, listed (own / all for admins), aggregated; unknown slug → 404', async () => {
-    const ev = await req('POST', '/v1/skills/events', bob, { session_id: 's1', command: 'add', status: 'completed', skill_name: 'My Skill', source: 'github.com/x', agent: 'claude-code', target_agents: ['claude'] });
+    const ev = await req('POST', '/v1/skills/events', bob, {
+      session_id: 's1',
+      command: 'add',
+      status: 'completed',
+      skill_name: 'My Skill',
+      source: 'github.com/x',
+      agent: 'claude-code',
+      target_agents: ['claude'],
+    });
     expect(ev.statusCode).toBe(200);
     expect(ev.json()).toMatchObject({ success: true, message: "Skill event 'add/completed' recorded" });
     await req('POST', '/v1/skills/events', alice, { session_id: 's2', command: 'add', status: 'completed', skill_slug: 'my-skill' });
@@ -277,7 +304,11 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
     expect((await req('GET', '/v1/skills/events', admin)).json().pagination.total).toBe(3);
     const stats = (await req('GET', '/v1/skills/events/stats', bob)).json();
     expect(stats.data[0]).toMatchObject({ skill_slug: 'my-skill', installs: 2, removals: 1, by_agent: { 'claude-code': 1, 'codemie-skills': 1 } });
-    expect((await req('GET', '/v1/skills/events/my-skill/stats', bob)).json()).toMatchObject({ installs: 2, removals: 1, by_source: { 'github.com/x': 1, unknown: 1 } });
+    expect((await req('GET', '/v1/skills/events/my-skill/stats', bob)).json()).toMatchObject({
+      installs: 2,
+      removals: 1,
+      by_source: { 'github.com/x': 1, unknown: 1 },
+    });
     const nf = await req('GET', '/v1/skills/events/never-seen/stats', bob);
     expect(nf.statusCode).toBe(404);
     expect(nf.json().error).toMatchObject({ message: 'Skill not found', details: "No events found for skill 'never-seen'" });
@@ -307,13 +338,19 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
     llm.script({ text: '## Overview\nTest APIs.\n\n## Instructions\n### Step 1: Call it' });
     const res = await req('POST', '/v1/skills/instructions/generate', alice, { description: 'Testing REST APIs', skill_name: 'api-testing' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ instructions: '## Overview\nTest APIs.\n\n## Instructions\n### Step 1: Call it', metadata: { model: 'test-model', mode: 'generate' } });
+    expect(res.json()).toMatchObject({
+      instructions: '## Overview\nTest APIs.\n\n## Instructions\n### Step 1: Call it',
+      metadata: { model: 'test-model', mode: 'generate' },
+    });
     const sent = llm.chatRequests()[0]!;
     expect(JSON.stringify(sent.messages)).toContain('Testing REST APIs');
     llm.script({ status: 400, error: 'boom' });
     const failed = await req('POST', '/v1/skills/instructions/generate', alice, { existing_instructions: CONTENT });
     expect(failed.statusCode).toBe(500);
-    expect(failed.json().error).toMatchObject({ message: 'Failed to generate instructions', help: 'Try refining your description or using a different model.' });
+    expect(failed.json().error).toMatchObject({
+      message: 'Failed to generate instructions',
+      help: 'Try refining your description or using a different model.',
+    });
   });
 
   it('delete → 204; the skill leaves the assistants that had it', async () => {

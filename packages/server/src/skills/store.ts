@@ -165,7 +165,11 @@ export class SkillStore {
       .groupBy('reaction')
       .execute();
     const n = (r: string) => Number(counts.find((c) => c.reaction === r)?.n ?? 0);
-    await this.db.updateTable('skills').set({ unique_likes_count: n('like'), unique_dislikes_count: n('dislike') }).where('id', '=', skillId).execute();
+    await this.db
+      .updateTable('skills')
+      .set({ unique_likes_count: n('like'), unique_dislikes_count: n('dislike') })
+      .where('id', '=', skillId)
+      .execute();
   }
 
   // ── events ──

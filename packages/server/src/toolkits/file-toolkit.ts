@@ -18,7 +18,8 @@ export function unifiedDiff(a: string, b: string, aName: string, bName: string, 
     const n = x.length;
     const m = y.length;
     const dp = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-    for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i]![j] = x[i] === y[j] ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
+    for (let i = n - 1; i >= 0; i--)
+      for (let j = m - 1; j >= 0; j--) dp[i]![j] = x[i] === y[j] ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
     ops = [];
     let i = 0;
     let j = 0;
@@ -74,7 +75,11 @@ export function fileToolkit(dataDir: string): BuiltinToolkit {
       label: 'Read file',
       description: "Read a text file from the conversation's workspace. The path is relative to the workspace root.",
       userDescription: "Reads a file from the conversation's workspace.",
-      inputSchema: { type: 'object', properties: { file_path: { type: 'string', description: 'File path to read, relative to the workspace' } }, required: ['file_path'] },
+      inputSchema: {
+        type: 'object',
+        properties: { file_path: { type: 'string', description: 'File path to read, relative to the workspace' } },
+        required: ['file_path'],
+      },
       readOnly: true,
       async run(args, ctx) {
         return (await ws(ctx.workspace).readText(str(args.file_path, 'file_path'))).text;
@@ -115,7 +120,7 @@ export function fileToolkit(dataDir: string): BuiltinToolkit {
       name: 'diff_files_in_file_system',
       label: 'Diff files',
       description:
-        "Show a unified diff between a workspace file and either another workspace file (`other_path`) or a proposed new content (`new_text`). Nothing is changed.",
+        'Show a unified diff between a workspace file and either another workspace file (`other_path`) or a proposed new content (`new_text`). Nothing is changed.',
       userDescription: 'Compares files of the workspace (or a file with a proposed content).',
       inputSchema: {
         type: 'object',
@@ -142,7 +147,7 @@ export function fileToolkit(dataDir: string): BuiltinToolkit {
     {
       name: 'search_files_in_file_system',
       label: 'Search files',
-      description: "Search the text files of the workspace (or of a folder of it) for a text; answers path:line: text for each matching line.",
+      description: 'Search the text files of the workspace (or of a folder of it) for a text; answers path:line: text for each matching line.',
       userDescription: 'Searches the files of the workspace.',
       inputSchema: {
         type: 'object',

@@ -32,7 +32,9 @@ describe.each(DB_KINDS)('toolkits over HTTP (%s)', (db) => {
 
   it('GET /v1/tools lists the built-in tools; the schema gives argument and credential fields; unknown → 404', async () => {
     const names = (await req('GET', '/v1/tools')).json();
-    expect(names).toEqual(expect.arrayContaining(['read_file_from_file_system', 'write_file_to_file_system', 'sql', 'open_api', 'open_api_spec', 'code_executor']));
+    expect(names).toEqual(
+      expect.arrayContaining(['read_file_from_file_system', 'write_file_to_file_system', 'sql', 'open_api', 'open_api_spec', 'code_executor']),
+    );
     expect((await req('GET', '/v1/tools/write_file_to_file_system/schema')).json()).toEqual({
       tool_name: 'write_file_to_file_system',
       creds_schema: {},
@@ -48,7 +50,10 @@ describe.each(DB_KINDS)('toolkits over HTTP (%s)', (db) => {
     const w = await req('POST', '/v1/tools/write_file_to_file_system/invoke', { project: 'demo', tool_args: { file_path: 'a.txt', text: 'hello' } });
     expect(w.statusCode).toBe(200);
     expect(w.json()).toEqual({ output: 'File written successfully to a.txt (5 bytes).', error: null, metadata: null });
-    expect((await req('POST', '/v1/tools/read_file_from_file_system/invoke', { project: 'demo', tool_args: { file_path: 'a.txt' } })).json()).toMatchObject({ output: 'hello', error: null });
+    expect((await req('POST', '/v1/tools/read_file_from_file_system/invoke', { project: 'demo', tool_args: { file_path: 'a.txt' } })).json()).toMatchObject({
+      output: 'hello',
+      error: null,
+    });
     const esc = await req('POST', '/v1/tools/read_file_from_file_system/invoke', { project: 'demo', tool_args: { file_path: '../../etc/passwd' } });
     expect(esc.statusCode).toBe(200);
     expect(esc.json()).toEqual({ output: null, error: "Path '../../etc/passwd' is outside the workspace", metadata: null });
@@ -56,7 +61,11 @@ describe.each(DB_KINDS)('toolkits over HTTP (%s)', (db) => {
     expect(unknown.json()).toMatchObject({ output: null, error: "Tool 'nope' not found" });
     const foreign = await req('POST', '/v1/tools/read_file_from_file_system/invoke', { project: 'secret', tool_args: { file_path: 'a.txt' } });
     expect(foreign.json()).toMatchObject({ output: null, error: "You do not have permission to access the project 'secret'." });
-    const sql = await req('POST', '/v1/tools/sql/invoke', { project: 'demo', tool_args: { sql_query: 'drop table x' }, tool_creds: { dialect: 'postgres', host: '127.0.0.1' } });
+    const sql = await req('POST', '/v1/tools/sql/invoke', {
+      project: 'demo',
+      tool_args: { sql_query: 'drop table x' },
+      tool_creds: { dialect: 'postgres', host: '127.0.0.1' },
+    });
     expect(sql.json().error).toMatch(/^Only read-only queries/);
     const blocked = await req('POST', '/v1/tools/code_executor/invoke', { project: 'demo', tool_args: { code: 'print(1)' } });
     expect(blocked.statusCode).toBe(403);
@@ -94,11 +103,21 @@ describe.each(DB_KINDS)('toolkits over HTTP (%s)', (db) => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.generated).toBe("Read back: # Summary\nAll good. | escape: Path '../../outside.txt' is outside the workspace");
-    expect(llm.chatRequests()[0]!.tools.map((t) => t.function.name).sort()).toEqual(['read_file_from_file_system', 'write_file_to_file_system']);
+    expect(
+      llm
+        .chatRequests()[0]!
+        .tools.map((t) => t.function.name)
+        .sort(),
+    ).toEqual(['read_file_from_file_system', 'write_file_to_file_system']);
     expect(readFileSync(path.join(p.config.dataDir, 'workspaces', 'conv-files-1', 'report', 'summary.md'), 'utf8')).toBe('# Summary\nAll good.');
     const tools = body.thoughts.filter((t: { author_name: string }) => t.author_name !== 'Codemie Thoughts');
     expect(tools).toHaveLength(3);
-    expect(tools[0]).toMatchObject({ author_type: 'Tool', author_name: 'Write File To File System', error: false, message: 'File written successfully to report/summary.md (19 bytes).' });
+    expect(tools[0]).toMatchObject({
+      author_type: 'Tool',
+      author_name: 'Write File To File System',
+      error: false,
+      message: 'File written successfully to report/summary.md (19 bytes).',
+    });
     expect(tools[1]).toMatchObject({ error: false, message: '# Summary\nAll good.' });
     expect(tools[2]).toMatchObject({ error: true, message: "Path '../../outside.txt' is outside the workspace" });
     expect(body.toolErrors).toEqual([expect.objectContaining({ tool_name: 'read_file_from_file_system', error_code: 'tool_execution_failed' })]);

@@ -73,7 +73,8 @@ function underServer(url: URL, servers: string[]): boolean {
 /** A JSON object, or `k=v&k2=v2` / `k: v` lines, as the model sends headers and query fields. */
 function parseDict(v: unknown, what: string): Record<string, string> {
   if (v == null || v === '') return {};
-  if (typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : JSON.stringify(x)]));
+  if (typeof v === 'object' && !Array.isArray(v))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : JSON.stringify(x)]));
   if (typeof v !== 'string') throw new ToolFailure(`'${what}' must be a JSON object or a string`);
   const t = v.trim();
   if (t.startsWith('{')) {
@@ -94,7 +95,10 @@ function parseDict(v: unknown, what: string): Record<string, string> {
 
 function pick(data: unknown, fields: string): unknown {
   const out: Record<string, unknown> = {};
-  for (const f of fields.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const f of fields
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     let cur: unknown = data;
     for (const part of f.split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
     if (cur !== undefined) out[f] = cur;
@@ -174,7 +178,8 @@ export function openApiToolkit(o: OpenApiOptions): BuiltinToolkit {
         throw new ToolFailure(`Host '${url.host}' is not on the allow-list of the OpenAPI toolkit (CODEMIE_OPENAPI_ALLOWED_HOSTS); ask your administrator`);
       }
       const servers = specServers(spec);
-      if (servers.length && !underServer(url, servers)) throw new ToolFailure(`'${url.origin}${url.pathname}' is not under a server of the specification (${servers.join(', ')})`);
+      if (servers.length && !underServer(url, servers))
+        throw new ToolFailure(`'${url.origin}${url.pathname}' is not under a server of the specification (${servers.join(', ')})`);
       for (const [k, v] of Object.entries(parseDict(args.fields, 'fields'))) url.searchParams.append(k, v);
       const headers = new Headers();
       for (const [k, v] of Object.entries(parseDict(args.headers, 'headers'))) {
@@ -201,11 +206,14 @@ export function openApiToolkit(o: OpenApiOptions): BuiltinToolkit {
       } catch (err) {
         const e = err as Error;
         if (e.name === 'TimeoutError') throw new ToolFailure(`Timeout Error: the request to ${url.origin}${url.pathname} timed out after ${timeoutMs} ms`);
-        throw new ToolFailure(`Connection Error: failed to establish a connection to ${url.origin}${url.pathname}${e.cause ? ` (${(e.cause as Error).message})` : ''}`);
+        throw new ToolFailure(
+          `Connection Error: failed to establish a connection to ${url.origin}${url.pathname}${e.cause ? ` (${(e.cause as Error).message})` : ''}`,
+        );
       }
       const { text, truncated } = await readLimited(res, o.maxResponseBytes);
       const note = truncated ? `\n[response truncated at ${o.maxResponseBytes} bytes]` : '';
-      if (res.status >= 300 && res.status < 400) throw new ToolFailure(`HTTP ${res.status}: redirects are not followed (to ${res.headers.get('location') ?? 'unknown'})`);
+      if (res.status >= 300 && res.status < 400)
+        throw new ToolFailure(`HTTP ${res.status}: redirects are not followed (to ${res.headers.get('location') ?? 'unknown'})`);
       if (!res.ok) throw new ToolFailure(`HTTP Error ${res.status}: the server returned an error: ${text}${note}`);
       const filter = typeof args.filter_fields === 'string' ? args.filter_fields.trim() : '';
       if (filter && (res.headers.get('content-type') ?? '').startsWith('application/json') && !truncated) {

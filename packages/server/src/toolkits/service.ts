@@ -111,7 +111,14 @@ export class ToolkitService {
   }
 
   /** Runs one tool with the platform's limits: never throws; failures, timeouts and oversize become the result's text. */
-  async execute(t: BuiltinTool, args: Record<string, unknown>, scope: ToolCallScope, credentials: () => Promise<Credentials | null>, signal: AbortSignal, outputLimit?: number): Promise<ToolResult> {
+  async execute(
+    t: BuiltinTool,
+    args: Record<string, unknown>,
+    scope: ToolCallScope,
+    credentials: () => Promise<Credentials | null>,
+    signal: AbortSignal,
+    outputLimit?: number,
+  ): Promise<ToolResult> {
     const started = Date.now();
     const limit = Math.min(outputLimit ?? this.o.maxOutputChars, this.o.maxOutputChars);
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
@@ -187,7 +194,13 @@ export class ToolkitService {
   /** POST /v1/tools/{name}/invoke (the caller checked the block list). */
   async invoke(
     name: string,
-    body: { project: string; tool_args: Record<string, unknown>; tool_creds?: Record<string, unknown> | null; tool_attributes: Record<string, unknown>; params?: { output_limit?: number | null } | null },
+    body: {
+      project: string;
+      tool_args: Record<string, unknown>;
+      tool_creds?: Record<string, unknown> | null;
+      tool_attributes: Record<string, unknown>;
+      params?: { output_limit?: number | null } | null;
+    },
     user: AuthUser,
     signal: AbortSignal,
   ): Promise<{ output?: string; error?: string }> {

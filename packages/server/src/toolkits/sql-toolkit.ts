@@ -25,7 +25,8 @@ export interface SqlOptions {
 }
 
 const READ_START = /^(select|with|explain|show|values|table|pragma)\b/i;
-const WRITE_WORDS = /\b(insert\s+into|delete\s+from|update\s+[\w."]+\s+set|merge\s+into|create\s|alter\s|drop\s|truncate\s|grant\s|revoke\s|copy\s|lock\s+table)/i;
+const WRITE_WORDS =
+  /\b(insert\s+into|delete\s+from|update\s+[\w."]+\s+set|merge\s+into|create\s|alter\s|drop\s|truncate\s|grant\s|revoke\s|copy\s|lock\s+table)/i;
 
 /** Comments and string literals removed (what the statement checks look at). */
 function codeOnly(sql: string): string {
@@ -44,7 +45,9 @@ export function readOnlyStatement(sql: string, dialect: 'postgres' | 'sqlite'): 
   const code = codeOnly(trimmed).trim();
   if (code.includes(';')) throw new ToolFailure('Only one SQL statement can be run at a time');
   if (!READ_START.test(code)) {
-    throw new ToolFailure('Only read-only queries (SELECT, WITH, EXPLAIN, SHOW, VALUES) are allowed; this statement would change data or the schema and was refused');
+    throw new ToolFailure(
+      'Only read-only queries (SELECT, WITH, EXPLAIN, SHOW, VALUES) are allowed; this statement would change data or the schema and was refused',
+    );
   }
   const first = code.split(/\s+/)[0]!.toLowerCase();
   // A CTE or EXPLAIN wrapping a write (WITH x AS (DELETE ...), EXPLAIN ANALYZE INSERT ...), a PRAGMA that sets something.
@@ -63,7 +66,8 @@ interface QueryResult {
   truncated: boolean;
 }
 
-const jsonValue = (v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? `<${v.length} bytes>` : v instanceof Date ? v.toISOString() : v);
+const jsonValue = (v: unknown): unknown =>
+  typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? `<${v.length} bytes>` : v instanceof Date ? v.toISOString() : v;
 
 async function queryPostgres(c: Credentials, sql: string, o: SqlOptions): Promise<QueryResult> {
   const { default: pg } = await import('pg');

@@ -19,7 +19,17 @@ import { hostAllowed } from './openapi-toolkit.js';
 import type { Credentials } from './types.js';
 import { unifiedDiff } from './file-toolkit.js';
 
-const user: AuthUser = { id: 'u1', username: 'u1', name: 'U', email: 'u@x', roles: [], projects: ['demo'], adminProjects: [], isAdmin: false, userType: 'regular' };
+const user: AuthUser = {
+  id: 'u1',
+  username: 'u1',
+  name: 'U',
+  email: 'u@x',
+  roles: [],
+  projects: ['demo'],
+  adminProjects: [],
+  isAdmin: false,
+  userType: 'regular',
+};
 
 function service(dataDir: string, over: Partial<ConstructorParameters<typeof ToolkitService>[0]> = {}) {
   return new ToolkitService({
@@ -121,10 +131,19 @@ describe('SQL toolkit', () => {
     const { default: pg } = await import('pg');
     const c = new pg.Client({ connectionString: pgDb.url });
     await c.connect();
-    await c.query("create table items (id serial primary key, name text); insert into items (name) values ('a'), ('b'), ('c'), ('d'), ('e'); create sequence s;");
+    await c.query(
+      "create table items (id serial primary key, name text); insert into items (name) values ('a'), ('b'), ('c'), ('d'), ('e'); create sequence s;",
+    );
     await c.end();
     const u = new URL(pgDb.url);
-    pgCreds = { dialect: 'postgres', host: u.hostname, port: u.port, username: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database_name: u.pathname.slice(1) };
+    pgCreds = {
+      dialect: 'postgres',
+      host: u.hostname,
+      port: u.port,
+      username: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      database_name: u.pathname.slice(1),
+    };
   });
   afterAll(async () => {
     await pgDb?.drop();
@@ -169,7 +188,10 @@ describe('SQL toolkit', () => {
   it('PostgreSQL: rows, cap, writes refused by the check and by the read-only transaction, timeout', async () => {
     expect((await run(svc, 'sql', { sql_query: 'select name from items order by id limit 2' }, pgCreds)).output).toBe('[{"name":"a"},{"name":"b"}]');
     expect((await run(svc, 'sql', { sql_query: 'select id from items order by id' }, pgCreds)).output).toMatch(/\[only the first 3 rows are shown\]$/);
-    expect(await run(svc, 'sql', { sql_query: 'update items set name = 1' }, pgCreds)).toMatchObject({ isError: true, output: expect.stringMatching(/read-only/) });
+    expect(await run(svc, 'sql', { sql_query: 'update items set name = 1' }, pgCreds)).toMatchObject({
+      isError: true,
+      output: expect.stringMatching(/read-only/),
+    });
     // nextval() writes: the text check lets it through, the READ ONLY transaction does not.
     expect(await run(svc, 'sql', { sql_query: "select nextval('s')" }, pgCreds)).toEqual({
       output: 'Only read-only queries are allowed; the database refused a change',
@@ -179,7 +201,11 @@ describe('SQL toolkit', () => {
     const { default: pg } = await import('pg');
     const c = new pg.Client({ connectionString: pgDb.url });
     await c.connect();
-    expect((await c.query("select count(*)::int as n, last_value, is_called from items, s group by last_value, is_called")).rows[0]).toEqual({ n: 5, last_value: '1', is_called: false });
+    expect((await c.query('select count(*)::int as n, last_value, is_called from items, s group by last_value, is_called')).rows[0]).toEqual({
+      n: 5,
+      last_value: '1',
+      is_called: false,
+    });
     await c.end();
   });
 });
@@ -231,7 +257,12 @@ describe('OpenAPI toolkit', () => {
     const r = await run(svc, 'open_api', { method: 'get', url: `${base}/api/pets`, fields: '{"limit": "5"}' }, creds);
     expect(r).toEqual({ output: '{"data":{"pets":[{"name":"Rex"}]},"total":1}', isError: false });
     expect(seen.at(-1)).toMatchObject({ url: '/api/pets?limit=5', auth: 'k-123', method: 'GET' });
-    const filtered = await run(svc, 'open_api', { method: 'POST', url: `${base}/api/pets`, body: '{"name":"Tom"}', filter_fields: 'total' }, { spec, api_key: 'k', is_basic_auth: true, username: 'me' });
+    const filtered = await run(
+      svc,
+      'open_api',
+      { method: 'POST', url: `${base}/api/pets`, body: '{"name":"Tom"}', filter_fields: 'total' },
+      { spec, api_key: 'k', is_basic_auth: true, username: 'me' },
+    );
     expect(filtered.output).toBe('{"total":1}');
     expect(seen.at(-1)).toMatchObject({ method: 'POST', body: '{"name":"Tom"}', auth: `Basic ${Buffer.from('me:k').toString('base64')}` });
     const missing = await run(svc, 'open_api', { method: 'GET', url: `${base}/api/nothing` }, creds);
@@ -252,7 +283,10 @@ describe('OpenAPI toolkit', () => {
     expect(slow).toMatchObject({ isError: true, output: expect.stringMatching(/^Timeout Error: .* timed out after 1000 ms$/) });
     const moved = await run(svc, 'open_api', { method: 'GET', url: `${base}/api/moved` }, { spec });
     expect(moved).toEqual({ output: 'HTTP 302: redirects are not followed (to http://example.com/)', isError: true });
-    expect(await run(svc, 'open_api', { method: 'GET', url: `${base}/api/pets` }, null)).toMatchObject({ isError: true, output: expect.stringMatching(/No OpenAPI specification/) });
+    expect(await run(svc, 'open_api', { method: 'GET', url: `${base}/api/pets` }, null)).toMatchObject({
+      isError: true,
+      output: expect.stringMatching(/No OpenAPI specification/),
+    });
   });
 
   it('hostAllowed: exact hosts, ports, wildcard subdomains', () => {
