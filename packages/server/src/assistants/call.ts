@@ -125,6 +125,8 @@ interface DelegationContext {
   subVersions: Record<string, number>;
   /** Tokens spent by delegations (added to the call's usage). */
   usage: TokenUsage;
+  /** The call's conversation (the workspace of the sub-assistants' toolkit tools). */
+  conversationId: string;
 }
 
 const ZERO: TokenUsage = { input_tokens: 0, output_tokens: 0, cached_tokens: 0, money_spent: 0 };
@@ -264,6 +266,7 @@ export class AssistantCalls {
       depth: 0,
       subVersions: body.sub_assistants_versions ?? {},
       usage: { ...ZERO },
+      conversationId: p.conversationId,
     };
     if (!p.virtual && !p.uncounted && assistant.id) {
       this.deps.usage
@@ -416,6 +419,12 @@ export class AssistantCalls {
     return context || own.length ? [...(context ?? []), ...own] : undefined;
   }
 
+  /** A stored sub-assistant's own toolkit and skill tools (built-in subagents have none of their own). */
+  private async subAssistantTools(sub: AssistantRecord, ctx: DelegationContext): Promise<AgentTool[]> {
+    if (!sub.id || !this.deps.assistantTools) return [];
+    return this.deps.assistantTools(sub, { user: ctx.user, conversationId: ctx.conversationId, propagatedHeaders: ctx.propagatedHeaders, requestId: ctx.requestId });
+  }
+
   private async toolsFor(a: AssistantRecord, ctx: DelegationContext): Promise<TurnTool[]> {
     const tools: TurnTool[] = [];
     if (ctx.depth >= this.deps.maxDelegationDepth) return tools;
@@ -493,7 +502,7 @@ export class AssistantCalls {
       temperature: sub.temperature,
       topP: sub.top_p,
       mcpServers: (sub.data.mcp_servers as Array<Record<string, unknown>>) ?? [],
-      tools: await this.toolsFor(sub, nested),
+      tools: [...(await this.toolsFor(sub, nested)), ...(await this.subAssistantTools(sub, ctx))],
       needsApproval: approvalRule(policyOf(sub), isDelegation),
       propagatedHeaders: ctx.propagatedHeaders,
       user: ctx.user,

@@ -122,4 +122,30 @@ describe.each(DB_KINDS)('toolkits over HTTP (%s)', (db) => {
     expect(tools[2]).toMatchObject({ error: true, message: "Path '../../outside.txt' is outside the workspace" });
     expect(body.toolErrors).toEqual([expect.objectContaining({ tool_name: 'read_file_from_file_system', error_code: 'tool_execution_failed' })]);
   });
+  it("a sub-assistant's toolkit tools work in a delegation, in the caller's conversation workspace", async () => {
+    const sub = (
+      await req('POST', '/v1/assistants', {
+        name: 'File helper',
+        system_prompt: 'You write files.',
+        llm_model_type: 'test-model',
+        toolkits: [{ toolkit: 'FileSystem', tools: [{ name: 'write_file_to_file_system' }] }],
+      })
+    ).json().assistantId as string;
+    const boss = (await req('POST', '/v1/assistants', { name: 'Boss', system_prompt: 'Delegate.', llm_model_type: 'test-model', assistant_ids: [sub] })).json()
+      .assistantId as string;
+    llm.reset();
+    llm.script(
+      { toolCalls: [{ name: 'transfer_to_file_helper', arguments: { task: 'write hello.txt' } }] },
+      (r) =>
+        r.tools.some((t) => t.function.name === 'write_file_to_file_system')
+          ? { toolCalls: [{ name: 'write_file_to_file_system', arguments: { file_path: 'hello.txt', text: 'hi' } }] }
+          : { text: 'no tool' },
+      { text: 'Written.' },
+      { text: 'The helper wrote it.' },
+    );
+    const res = await req('POST', `/v1/assistants/${boss}/model`, { text: 'please', stream: false, conversation_id: 'conv-deleg-1' });
+    expect(res.json().generated).toBe('The helper wrote it.');
+    expect(llm.chatRequests()[0]!.tools.map((t) => t.function.name)).toEqual(['transfer_to_file_helper']);
+    expect(readFileSync(path.join(p.config.dataDir, 'workspaces', 'conv-deleg-1', 'hello.txt'), 'utf8')).toBe('hi');
+  });
 });
