@@ -63,6 +63,8 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     },
   });
   skills.services.useAssistants(skillAssistants(assistants.services.assistants));
+  assistants.services.assistants.skillInfo = async (ids, user) =>
+    (await skills.services.service.readableMany(ids, user)).map((s) => ({ id: s.id, name: s.name, description: s.description }));
   knowledge.services.setAssistantsUsing(assistantsUsing(assistants.services.assistants));
   const workflows = workflowsModule(infra, {
     assistants: assistants.services.lookup,

@@ -134,7 +134,7 @@ export function skillRoutes(skills: SkillService): Route[] {
       summary: 'Draft (or refine) skill instructions with the configured model',
       body: generateInstructionsBody,
       responses: { 200: instructionsResponseSchema },
-      errors: [500],
+      errors: [400, 500],
       startsRun: true,
       handler: async ({ body, signal, req, admission, user }) => {
         await admission.admit(user.projects[0] ?? 'demo');

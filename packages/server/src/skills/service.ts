@@ -813,13 +813,16 @@ export class SkillService {
     const existing = body.existing_instructions?.trim() || null;
     const name = body.skill_name?.trim() || null;
     const mode = existing ? 'refine' : 'generate';
+    // Input problems are the caller's (400); the reference answers 500 for every failure of this route.
+    const invalid = (details: string) =>
+      new ApiError(400, 'Failed to generate instructions', details, 'Try refining your description or using a different model.');
     let model: string;
     try {
       model = this.llm.resolveModel(body.llm_model).base_name;
     } catch (err) {
-      throw fail(err);
+      throw invalid(err instanceof ApiError ? String(err.details ?? err.message) : (err as Error).message);
     }
-    if (mode === 'generate' && !description) throw fail(new Error('A description is required to generate instructions'));
+    if (mode === 'generate' && !description) throw invalid('A description (or existing instructions to refine) is required');
     const ask =
       mode === 'refine'
         ? [

@@ -238,7 +238,10 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
 
     const listed = (await req('GET', `/v1/assistants/${aid}/skills`, alice)).json();
     expect(listed).toEqual([expect.objectContaining({ id: skillId, is_attached: true, assistants_count: 1 })]);
-    expect((await req('GET', `/v1/assistants/id/${aid}`, alice)).json().skill_ids).toEqual([skillId]);
+    expect((await req('GET', `/v1/assistants/id/${aid}`, alice)).json()).toMatchObject({
+      skill_ids: [skillId],
+      skills: [{ id: skillId, name: 'api-testing', description: 'How to test REST APIs, updated' }],
+    });
     expect((await req('GET', `/v1/skills/${skillId}/assistants`, alice)).json()).toEqual([expect.objectContaining({ id: aid, name: 'Tester' })]);
     expect((await req('GET', `/v1/skills?assistant_id=${aid}`, alice)).json().skills[0]).toMatchObject({ id: skillId, is_attached: true, assistants_count: 1 });
 
@@ -351,6 +354,14 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
       message: 'Failed to generate instructions',
       help: 'Try refining your description or using a different model.',
     });
+    const empty = await req('POST', '/v1/skills/instructions/generate', alice, {});
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().error).toMatchObject({
+      message: 'Failed to generate instructions',
+      details: 'A description (or existing instructions to refine) is required',
+    });
+    const unknownModel = await req('POST', '/v1/skills/instructions/generate', alice, { description: 'x', llm_model: 'nope' });
+    expect(unknownModel.statusCode).toBe(400);
   });
 
   it('delete → 204; the skill leaves the assistants that had it', async () => {
