@@ -61,6 +61,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
         ...(await skills.services.tools(skillIds, { user: ctx.user, assistantId: a.id, project: a.project, conversationId: ctx.conversationId })),
       ];
     },
+    contributions: (a, user) => skills.services.contributions(a, user),
   });
   skills.services.useAssistants(skillAssistants(assistants.services.assistants));
   assistants.services.assistants.skillInfo = async (ids, user) =>

@@ -97,6 +97,8 @@ export interface CallDeps {
   contextTools?: (project: string, context: unknown) => Promise<AgentTool[]>;
   /** Tools of the assistant's toolkits and attached skills (toolkits/ and skills/, wired in modules.ts). */
   assistantTools?: AssistantToolsProvider;
+  /** The assistant with what its attached skills contribute merged in (skills/, wired in modules.ts). */
+  contributions?: (a: AssistantRecord, user: AuthUser) => Promise<AssistantRecord>;
 }
 
 /** What a call's toolkit and skill tools are built for. */
@@ -174,7 +176,7 @@ export class AssistantCalls {
   ): Promise<PreparedCall> {
     const hasHistory = Array.isArray(body.history) ? body.history.length > 0 : !!body.history;
     if (!body.text && !hasHistory) throw unprocessable('text: Field required', [{ loc: 'text', msg: 'Field required', type: 'missing' }]);
-    const assistant = body.version ? await this.deps.assistants.atVersion(record, body.version) : record;
+    const assistant = await this.withContributions(body.version ? await this.deps.assistants.atVersion(record, body.version) : record, user);
     const model = this.deps.llm.resolveModel(body.llm_model || assistant.llm_model_type);
     if (body.output_schema) {
       const check = validateJsonSchema(body.output_schema);
@@ -206,7 +208,7 @@ export class AssistantCalls {
 
   /** A paused call continued: the user allowed or denied its pending tool calls. */
   async prepareResume(record: AssistantRecord, paused: PausedTurn, approved: boolean, user: AuthUser, requestId?: string): Promise<PreparedCall> {
-    const assistant = paused.version ? await this.deps.assistants.atVersion(record, paused.version) : record;
+    const assistant = await this.withContributions(paused.version ? await this.deps.assistants.atVersion(record, paused.version) : record, user);
     await this.deps.conversations.assertCanContinue(paused.conversationId, user);
     const body: ChatBody = {
       stream: false,
@@ -410,6 +412,11 @@ export class AssistantCalls {
   private async contextToolsOf(a: AssistantRecord): Promise<AgentTool[] | undefined> {
     const context = a.data.context;
     return this.deps.contextTools && Array.isArray(context) && context.length ? this.deps.contextTools(a.project, context) : undefined;
+  }
+
+  /** The configuration as it runs: with what its attached skills add (MCP servers, built-in subagents). */
+  private async withContributions(a: AssistantRecord, user: AuthUser): Promise<AssistantRecord> {
+    return this.deps.contributions ? this.deps.contributions(a, user) : a;
   }
 
   /** Knowledge-base search, toolkit and skill tools of the assistant. */

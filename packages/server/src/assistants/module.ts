@@ -53,6 +53,8 @@ export interface AssistantsModuleDeps {
   contextTools?: CallDeps['contextTools'];
   /** Tools of an assistant's toolkits and attached skills (the toolkits and skills domains). */
   assistantTools?: AssistantToolsProvider;
+  /** The assistant with its attached skills' MCP servers and built-in subagents merged in. */
+  contributions?: CallDeps['contributions'];
   /** Integrations for per-user tool mappings (the integrations domain fills it). */
   integrations?: IntegrationLookup;
 }
@@ -79,6 +81,7 @@ export function assistantsModule(infra: Infra, deps: AssistantsModuleDeps): Modu
     log: infra.log,
     contextTools: deps.contextTools,
     assistantTools: deps.assistantTools,
+    contributions: deps.contributions,
   });
   const background = { assistants, calls, tasks: deps.tasks, runs: infra.runs, log: infra.log };
   // The creator of a workflow execution must own the assistant, or it must be shared (or published).

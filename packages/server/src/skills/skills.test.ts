@@ -283,6 +283,29 @@ describe.each(DB_KINDS)('skills (%s)', (db) => {
     expect((await req('GET', `/v1/assistants/${aid}/skills`, alice)).json()).toEqual([]);
   });
 
+  it("an attached skill's built-in subagents and toolkits join the assistant's call", async () => {
+    const helper = await req(
+      'POST',
+      '/v1/skills',
+      alice,
+      skillBody({
+        name: 'delegating-skill',
+        enabled_builtin_subagents: ['GENERAL_PURPOSE_SUBAGENT'],
+        toolkits: [{ toolkit: 'FileSystem', tools: [{ name: 'list_directory_from_file_system' }] }],
+      }),
+    );
+    expect(helper.statusCode).toBe(201);
+    const aid = await createAssistant(alice, { name: 'Plain', skill_ids: [helper.json().id] });
+    llm.reset();
+    llm.script({ text: 'ok' });
+    expect((await req('POST', `/v1/assistants/${aid}/model`, alice, { text: 'hi', stream: false })).statusCode).toBe(200);
+    const names = llm.chatRequests()[0]!.tools.map((t) => t.function.name);
+    expect(names).toEqual(expect.arrayContaining(['skill', 'list_directory_from_file_system', 'transfer_to___builtin__general_purpose_subagent']));
+    // The stored assistant is unchanged: contributions apply to the call only.
+    expect((await req('GET', `/v1/assistants/id/${aid}`, alice)).json()).toMatchObject({ enabled_builtin_subagents: [], toolkits: [] });
+    await req('DELETE', `/v1/skills/${helper.json().id}`, alice);
+  });
+
   it('the event log: CLI events recorded, listed (own / all for admins), aggregated; unknown slug → 404', async () => {
     const ev = await req('POST', '/v1/skills/events', bob, {
       session_id: 's1',
