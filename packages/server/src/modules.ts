@@ -13,6 +13,7 @@ import { demoModule } from './demo/module.js';
 import { filesModule } from './files/module.js';
 import { healthModule } from './health/routes.js';
 import { identityModule } from './identity/module.js';
+import { integrationsModule } from './integrations/module.js';
 import { knowledgeModule, type KnowledgeModuleOptions } from './knowledge/module.js';
 import { assistantsUsing } from './knowledge/assistants-using.js';
 import { llmModule } from './llm/routes.js';
@@ -33,6 +34,7 @@ export interface ModuleOverrides {
 export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   const identity = identityModule(infra);
   const files = filesModule(infra);
+  const integrations = integrationsModule(infra, { memberships: identity.services.memberships });
   const conversations = conversationsModule(infra, { files: files.services });
   const tasks = tasksModule(infra);
   const categories = categoriesModule(infra);
@@ -79,6 +81,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     users: users.services,
     runtimeConfig: runtimeConfig.services,
     knowledge: knowledge.services,
+    integrations: integrations.services,
   };
   const modules: Module[] = [
     healthModule(infra),
@@ -89,6 +92,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     projects,
     users,
     runtimeConfig,
+    integrations,
     mcpModule(infra),
     files,
     categories,
