@@ -23,6 +23,7 @@ import { projectsModule } from './projects/module.js';
 import { runtimeConfigModule } from './runtime-config/module.js';
 import { userAdminModule } from './identity/user-admin-module.js';
 import { tasksModule } from './tasks/routes.js';
+import { triggersModule } from './triggers/module.js';
 import { workflowsModule, type WorkflowsModuleDeps } from './workflows/module.js';
 
 /** Replacements of what the modules would build themselves (tests and benchmarks). */
@@ -69,6 +70,13 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   });
   const users = userAdminModule(infra, { identity: identity.services, projects: projects.services });
   const runtimeConfig = runtimeConfigModule(infra);
+  const triggers = triggersModule(infra, {
+    integrations: integrations.services,
+    workflows: workflows.services,
+    assistants: assistants.services,
+    tasks: tasks.services,
+    identity: identity.services.repo,
+  });
   const services = {
     identity: identity.services,
     files: files.services,
@@ -82,6 +90,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     runtimeConfig: runtimeConfig.services,
     knowledge: knowledge.services,
     integrations: integrations.services,
+    triggers: triggers.services,
   };
   const modules: Module[] = [
     healthModule(infra),
@@ -101,6 +110,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     conversations,
     tasks,
     workflows,
+    triggers,
     demoModule(infra, {
       assistants: assistants.services.assistants,
       workflows: workflows.services,
