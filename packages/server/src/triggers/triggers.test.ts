@@ -1,0 +1,249 @@
+/**
+ * Integrations, webhooks and schedules through real HTTP on both databases: credentials sealed at
+ * rest and masked in answers, a signed webhook starting a workflow (and refused when the signature
+ * is wrong, replayed, the id unknown or the webhook disabled), rate limiting, bad input refused with
+ * nothing stored, and a schedule firing a workflow on one node.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS } from '../../test/helpers.js';
+import { alice, bob, startWorkflowEnv, type WorkflowEnv } from '../../test/workflows-harness.js';
+import { signWebhook } from './webhooks.js';
+
+const ONE = `
+assistants:
+  - id: a
+    system_prompt: "ROLE one"
+states:
+  - id: only
+    assistant_id: a
+    task: "Answer"
+    next:
+      state_id: end
+`;
+
+const SECRET = 'whsec-DO-NOT-LEAK-4f9a1c';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cv = (o: Record<string, unknown>) => Object.entries(o).map(([key, value]) => ({ key, value }));
+
+describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
+  let env: WorkflowEnv;
+  let wf: string;
+  const post = (id: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${env.platform.url}/v1/webhooks/${id}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+  beforeAll(async () => {
+    env = await startWorkflowEnv({
+      db,
+      env: { WEBHOOK_RATE_LIMIT_MAX_REQUESTS: '8', CODEMIE_SCHEDULE_MIN_INTERVAL_SECONDS: '1', CODEMIE_SECRET_KEY: 'test-secret-key-0123456789' },
+    });
+    wf = await env.createWorkflow(ONE);
+  });
+  afterAll(() => env?.close());
+
+  async function webhook(alias: string, values: Record<string, unknown>) {
+    const r = await env.api('POST', '/v1/settings/user', { project_name: 'demo', alias, credential_type: 'Webhook', credential_values: cv(values) });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toEqual({ message: 'Specified credentials saved' });
+    const list = await env.api('GET', `/v1/settings/user?per_page=100`);
+    return list.body.data.find((s: any) => s.alias === alias);
+  }
+
+  it('stores credentials sealed, answers them masked, keeps them on a masked update', async () => {
+    const r = await env.api('POST', '/v1/settings/user', {
+      project_name: 'demo',
+      alias: 'llm-key',
+      credential_type: 'LiteLLM',
+      credential_values: cv({ url: 'http://127.0.0.1:1', api_key: 'sk-PLAINTEXT-abc123' }),
+    });
+    expect(r.status, r.text).toBe(200);
+    const list = await env.api('GET', '/v1/settings/user');
+    const s = list.body.data.find((x: any) => x.alias === 'llm-key');
+    expect(s).toMatchObject({ project_name: 'demo', credential_type: 'LiteLLM', setting_type: 'user', user_id: 'alice', created_by: { id: 'alice' } });
+    expect(s.credential_values).toEqual([
+      { key: 'url', value: 'http://127.0.0.1:1' },
+      { key: 'api_key', value: '**********' },
+    ]);
+    expect(list.text).not.toContain('sk-PLAINTEXT');
+    // The masked value sent back keeps the stored key.
+    const u = await env.api('PUT', `/v1/settings/user/${s.id}`, { project_name: 'demo', alias: 'llm-key', credential_type: 'LiteLLM', credential_values: s.credential_values });
+    expect(u.status, u.text).toBe(200);
+    const services = env.platform.services as any;
+    const got = await services.integrations.integrations.resolve({ user: { id: 'alice', projects: ['demo'], isAdmin: false }, project: 'demo', alias: 'llm-key' });
+    expect(Object.fromEntries(got.values.map((v: any) => [v.key, v.value]))).toEqual({ url: 'http://127.0.0.1:1', api_key: 'sk-PLAINTEXT-abc123' });
+    // Not readable in the database.
+    const rows = await env.platform.infra.store.db.selectFrom('integrations').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain('sk-PLAINTEXT');
+    if (db === 'sqlite') {
+      const files = readdirSync(env.dataDir).filter((f) => /\.(db|sqlite|db-wal)$/.test(f) || f.includes('.db'));
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) expect(readFileSync(path.join(env.dataDir, f)).includes('sk-PLAINTEXT')).toBe(false);
+    }
+    // Another user neither lists nor changes it.
+    expect((await env.api('GET', '/v1/settings/user', undefined, bob)).body.data).toEqual([]);
+    const denied = await env.api('DELETE', `/v1/settings/user/${s.id}`, undefined, bob);
+    expect(denied.status).toBe(403);
+    const missing = await env.api('DELETE', '/v1/settings/user/nope', undefined, alice);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toBe('Credential not found');
+  });
+
+  it('a correctly signed webhook starts the workflow as its owner; wrong, replayed, unknown and disabled are refused', async () => {
+    const hook = await webhook('deploy-hook', { webhook_id: `wh-${db}`, is_enabled: true, resource_type: 'workflow', resource_id: wf, webhook_secret: SECRET });
+    expect(hook.credential_values.find((v: any) => v.key === 'webhook_secret').value).toBe('**********');
+    const body = JSON.stringify({ event: 'push', ref: 'main' });
+    const ts = String(Math.floor(Date.now() / 1000));
+    const ok = await post(`wh-${db}`, body, { 'x-codemie-timestamp': ts, 'x-codemie-signature': signWebhook(SECRET, ts, body) });
+    const okBody = (await ok.json()) as any;
+    expect(ok.status, JSON.stringify(okBody)).toBe(200);
+    expect(okBody).toMatchObject({ message: 'Webhook invoked successfully', data: { resource_type: 'workflow', resource_id: wf } });
+    const exec = await env.waitFor(wf, okBody.data.run_id, ['Succeeded', 'Failed']);
+    expect(exec.prompt).toBe(body);
+    expect(exec.tags).toEqual(['webhook:deploy-hook']);
+    expect(exec.created_by.user_id).toBe('alice');
+
+    // Replay of the same delivery.
+    const replay = await post(`wh-${db}`, body, { 'x-codemie-timestamp': ts, 'x-codemie-signature': signWebhook(SECRET, ts, body) });
+    expect(replay.status).toBe(401);
+    // Wrong secret, tampered body, stale timestamp, no signature.
+    const wrong = await post(`wh-${db}`, body, { 'x-codemie-timestamp': ts, 'x-codemie-signature': signWebhook('other', ts, body) });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as any).error.message).toBe('Invalid webhook signature');
+    const old = String(Number(ts) - 3600);
+    expect((await post(`wh-${db}`, body, { 'x-codemie-timestamp': old, 'x-codemie-signature': signWebhook(SECRET, old, body) })).status).toBe(401);
+    expect((await post(`wh-${db}`, body)).status).toBe(401);
+    // Unknown id.
+    const unknown = await post('no-such-hook', body);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as any).error.message).toBe("Webhook with ID 'no-such-hook' not found or not enabled");
+    // Disabled.
+    const u = await env.api('PUT', `/v1/settings/user/${hook.id}`, {
+      project_name: 'demo',
+      alias: 'deploy-hook',
+      credential_type: 'Webhook',
+      credential_values: hook.credential_values.map((v: any) => (v.key === 'is_enabled' ? { key: 'is_enabled', value: false } : v)),
+    });
+    expect(u.status, u.text).toBe(200);
+    const ts2 = String(Math.floor(Date.now() / 1000));
+    const disabled = await post(`wh-${db}`, body, { 'x-codemie-timestamp': ts2, 'x-codemie-signature': signWebhook(SECRET, ts2, body) });
+    expect(disabled.status).toBe(400);
+    expect(((await disabled.json()) as any).error.message).toBe(`Webhook with ID 'wh-${db}' not found or not enabled`);
+    // Every call is recorded.
+    const rec = await env.platform.infra.store.db.selectFrom('webhook_invocations').selectAll().where('webhook_id', '=', `wh-${db}`).orderBy('created_at').execute();
+    expect(rec.map((r) => [r.status_code, r.error_cause])).toEqual([
+      [200, null],
+      [401, 'replayed'],
+      [401, 'invalid_signature'],
+      [401, 'signature_expired'],
+      [401, 'signature_missing'],
+      [400, 'webhook_disabled'],
+    ]);
+    expect(rec[0].run_id).toBe(okBody.data.run_id);
+  });
+
+  it('GitHub HMAC and the secure header are verified; the rate limit answers 429 with Retry-After', async () => {
+    await webhook('gh-hook', { webhook_id: `gh-${db}`, is_enabled: true, resource_type: 'workflow', resource_id: wf, github_webhook_secret: SECRET });
+    const body = '{"zen":"hi"}';
+    const { createHmac } = await import('node:crypto');
+    const sig = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+    expect((await post(`gh-${db}`, body, { 'x-github-event': 'push', 'x-hub-signature-256': sig })).status).toBe(200);
+    const bad = await post(`gh-${db}`, body, { 'x-github-event': 'push', 'x-hub-signature-256': 'sha256=00' });
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as any).error.message).toBe('Invalid GitHub webhook signature');
+    // No GitHub headers at all: still refused (the secret is required).
+    expect((await post(`gh-${db}`, body)).status).toBe(401);
+
+    await webhook('hdr-hook', { webhook_id: `hdr-${db}`, is_enabled: true, resource_type: 'workflow', resource_id: wf, secure_header_name: 'X-Token', secure_header_value: 'tok-1' });
+    const wrongHeader = await post(`hdr-${db}`, body, { 'x-token': 'nope' });
+    expect(wrongHeader.status).toBe(401);
+    expect(((await wrongHeader.json()) as any).error.message).toBe('Invalid security header');
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 9; i++) {
+      const r = await post(`hdr-${db}`, body, { 'x-token': 'tok-1' });
+      statuses.push(r.status);
+      if (r.status === 429) {
+        retryAfter = r.headers.get('retry-after');
+        expect(((await r.json()) as any).error.message).toBe('Webhook rate limit exceeded: maximum 8 requests per 60 seconds allowed.');
+      }
+    }
+    // 8 per window: the wrong-header call counted too, so the 8th valid one is refused.
+    expect(statuses.filter((s) => s === 200)).toHaveLength(7);
+    expect(statuses.slice(-2)).toEqual([429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+
+  it('refuses bad input with clear messages and stores nothing', async () => {
+    const before = await env.platform.infra.store.db.selectFrom('integrations').select('id').execute();
+    const sched = (values: Record<string, unknown>, alias = 'bad') =>
+      env.api('POST', '/v1/settings/user', { project_name: 'demo', alias, credential_type: 'Scheduler', credential_values: cv(values) });
+    const invalid = await sched({ schedule: 'not a cron', is_enabled: true, resource_type: 'workflow', resource_id: wf });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body.error.message).toBe('Invalid cron expression');
+    const tz = await sched({ schedule: '0 9 * * *', timezone: 'Mars/Olympus', is_enabled: true, resource_type: 'workflow', resource_id: wf });
+    expect(tz.status).toBe(422);
+    expect(tz.body.error.message).toBe('Invalid timezone');
+    const target = await sched({ schedule: '0 9 * * *', is_enabled: true, resource_type: 'workflow', resource_id: 'no-such-workflow' });
+    expect(target.status).toBe(404);
+    expect(target.body.error.message).toBe('Workflow not found');
+    const noType = await sched({ schedule: '0 9 * * *', resource_id: wf });
+    expect(noType.status).toBe(422);
+    expect(noType.body.error.message).toBe('Resource type is missing.');
+    const noCron = await sched({ is_enabled: true, resource_type: 'workflow', resource_id: wf });
+    expect(noCron.status).toBe(422);
+    expect(noCron.body.error.message).toBe('Cron expression is missing.');
+    const noId = await env.api('POST', '/v1/settings/user', {
+      project_name: 'demo',
+      alias: 'h',
+      credential_type: 'Webhook',
+      credential_values: cv({ is_enabled: true, resource_type: 'workflow', resource_id: wf }),
+    });
+    expect(noId.status).toBe(422);
+    expect(noId.body.error).toMatchObject({ message: 'Cannot create specified setting', details: 'An error occurred while trying to create the setting: Webhook ID must be provided.' });
+    const dupHook = await env.api('POST', '/v1/settings/user', {
+      project_name: 'demo',
+      alias: 'h2',
+      credential_type: 'Webhook',
+      credential_values: cv({ webhook_id: `wh-${db}`, is_enabled: true, resource_type: 'workflow', resource_id: wf }),
+    });
+    expect(dupHook.status).toBe(422);
+    const project = await env.api('POST', '/v1/settings/project', { project_name: 'demo', alias: 'p', credential_type: 'Jira', credential_values: cv({ url: 'x' }) }, alice);
+    expect(project.status).toBe(403);
+    const after = await env.platform.infra.store.db.selectFrom('integrations').select('id').execute();
+    expect(after.length).toBe(before.length);
+  });
+
+  it('a schedule fires its workflow at its ticks, as its owner, tagged with the schedule', async () => {
+    const r = await env.api('POST', '/v1/settings/user', {
+      project_name: 'demo',
+      alias: 'every-2s',
+      credential_type: 'Scheduler',
+      credential_values: cv({ schedule: '*/2 * * * * *', timezone: 'Europe/Warsaw', is_enabled: true, resource_type: 'workflow', resource_id: wf, prompt: 'nightly report' }),
+    });
+    expect(r.status, r.text).toBe(200);
+    const id = (await env.api('GET', '/v1/settings/user?per_page=100')).body.data.find((s: any) => s.alias === 'every-2s').id;
+    const q = () => env.platform.infra.store.db.selectFrom('schedule_ticks').selectAll().where('integration_id', '=', id).orderBy('tick_at').execute();
+    let ticks = await q();
+    for (let i = 0; i < 400 && ticks.filter((t) => t.outcome === 'started' && t.run_id).length < 2; i++) {
+      await sleep(25);
+      ticks = await q();
+    }
+    const started = ticks.filter((t) => t.outcome === 'started' && t.run_id);
+    expect(started.length).toBeGreaterThanOrEqual(2);
+    for (const t of started) {
+      expect(new Date(t.tick_at).getUTCSeconds() % 2).toBe(0);
+      expect(new Date(t.tick_at).getUTCMilliseconds()).toBe(0);
+      const exec = await env.waitFor(wf, t.run_id!, ['Succeeded', 'Failed']);
+      expect(exec.prompt).toBe('nightly report');
+      expect(exec.tags).toEqual(['schedule:every-2s']);
+      expect(exec.created_by.user_id).toBe('alice');
+    }
+    // Deleted: no further ticks.
+    expect((await env.api('DELETE', `/v1/settings/user/${id}`)).status).toBe(200);
+    await (env.platform.services as any).triggers.scheduler.sync();
+    const count = (await q()).length;
+    await sleep(2500);
+    expect((await q()).length).toBeLessThanOrEqual(count + 1);
+  });
+});
