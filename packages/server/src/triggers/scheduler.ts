@@ -62,6 +62,8 @@ export interface SchedulerDeps {
 }
 
 export class Scheduler {
+  /** BullMQ mode: what this process last upserted per schedule (cron|tz). */
+  private readonly upserted = new Map<string, string>();
   private readonly timers = new Map<string, { spec: ScheduleSpec; timer: NodeJS.Timeout }>();
   private poll?: NodeJS.Timeout;
   private stopped = false;
@@ -130,11 +132,17 @@ export class Scheduler {
       const { queue } = this.bull;
       const wanted = new Set(specs.map((s) => s.id));
       for (const s of specs) {
+        const key = `${s.cron}|${s.tz}`;
+        if (this.upserted.get(s.id) === key) continue;
+        this.upserted.set(s.id, key);
         await queue.upsertJobScheduler(s.id, { pattern: s.cron, tz: s.tz }, { name: 'tick', data: { integrationId: s.id }, opts: { removeOnComplete: 100, removeOnFail: 100 } });
       }
       for (const j of await queue.getJobSchedulers(0, -1)) {
         const id = j.key ?? (j as { id?: string }).id;
-        if (id && !wanted.has(id)) await queue.removeJobScheduler(id);
+        if (id && !wanted.has(id)) {
+          await queue.removeJobScheduler(id);
+          this.upserted.delete(id);
+        }
       }
       return;
     }
@@ -237,7 +245,8 @@ export class Scheduler {
     const qConn = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const wConn = new Redis(redisUrl, { maxRetriesPerRequest: null });
     for (const c of [qConn, wConn]) c.on('error', (err) => this.deps.log.warn({ err: err.message }, 'redis (schedules) connection error'));
-    const queue = new Queue(QUEUE, { connection: qConn, prefix: 'codemie' });
+    const prefix = this.deps.config.redisPrefix;
+    const queue = new Queue(QUEUE, { connection: qConn, prefix });
     queue.on('error', (err) => this.deps.log.warn({ err: err.message }, 'schedule queue error'));
     const worker = new Worker(
       QUEUE,
@@ -248,7 +257,7 @@ export class Scheduler {
         const at = m ? Number(m[2]) : job.timestamp + (job.opts.delay ?? 0);
         if (id) await this.fire(id, new Date(at));
       },
-      { connection: wConn, prefix: 'codemie', concurrency: 4, autorun: this.deps.config.schedulerEnabled },
+      { connection: wConn, prefix, concurrency: 4, autorun: this.deps.config.schedulerEnabled },
     );
     worker.on('error', (err) => this.deps.log.warn({ err: err.message }, 'schedule worker error'));
     this.bull = { queue, worker, connections: [qConn, wConn] };
