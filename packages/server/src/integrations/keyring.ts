@@ -41,23 +41,37 @@ export interface KeyringSource {
   /** CODEMIE_SECRET_KEY_PREVIOUS: old keys, comma-separated, for reading values not yet re-encrypted. */
   previousKeys?: string;
   dataDir: string;
-  /** Told once when a key was generated (the operator must back it up). */
-  warn?: (message: string) => void;
 }
 
 export class Keyring {
   readonly current: Key;
   private readonly byId = new Map<string, Key>();
-  /** Where the key came from: the environment or the generated file. */
+  /** Where the key came from: the environment or the file in the data directory. */
   readonly source: 'env' | 'file';
+  /** The key file was created by this process (the operator must be told to back it up). */
+  readonly generated: boolean = false;
+  private static readonly cache = new Map<string, Keyring>();
+
+  /** One keyring per data directory and key settings (the identity runtime and the integrations share it). */
+  static for(opts: KeyringSource): Keyring {
+    const k = `${opts.dataDir}\0${opts.secretKey ?? ''}\0${opts.previousKeys ?? ''}`;
+    let r = Keyring.cache.get(k);
+    if (!r) {
+      r = new Keyring(opts);
+      Keyring.cache.set(k, r);
+    }
+    return r;
+  }
 
   constructor(opts: KeyringSource) {
     if (opts.secretKey) {
       this.current = deriveKey(opts.secretKey);
       this.source = 'env';
     } else {
-      this.current = deriveKey(loadOrCreateKeyFile(opts.dataDir, opts.warn));
+      const { key, created } = loadOrCreateKeyFile(opts.dataDir);
+      this.current = deriveKey(key);
       this.source = 'file';
+      this.generated = created;
     }
     this.byId.set(this.current.id, this.current);
     for (const old of (opts.previousKeys ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -108,24 +122,40 @@ export class Keyring {
   }
 }
 
-function loadOrCreateKeyFile(dataDir: string, warn?: (message: string) => void): string {
+/** What to tell the operator when the key file was generated. */
+export function generatedKeyWarning(dataDir: string): string {
+  return (
+    `CODEMIE_SECRET_KEY is not set: generated the encryption key of stored credentials and signing keys in ${path.join(dataDir, KEY_FILE)}. ` +
+    'Back this file up (or set CODEMIE_SECRET_KEY to its content, on every process of the installation): without it the stored credentials cannot be decrypted.'
+  );
+}
+
+function loadOrCreateKeyFile(dataDir: string): { key: string; created: boolean } {
   const file = path.join(dataDir, KEY_FILE);
-  if (existsSync(file)) {
+  const read = () => {
     const text = readFileSync(file, 'utf8').trim();
     if (text.length < 16) throw new KeyringError(`${file} holds no usable key (at least 16 characters expected)`);
     return text;
-  }
+  };
+  if (existsSync(file)) return { key: read(), created: false };
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process of this data directory created it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { key: read(), created: false };
+    throw err;
+  }
   try {
     chmodSync(file, 0o600);
   } catch {
     /* best effort on file systems without modes */
   }
-  warn?.(
-    `CODEMIE_SECRET_KEY is not set: generated an encryption key for stored credentials in ${file}. ` +
-      'Back this file up (or set CODEMIE_SECRET_KEY to its content): without it the stored credentials cannot be decrypted.',
-  );
-  return key;
+  return { key, created: true };
+}
+
+/** The installation's keyring from its configuration (CODEMIE_SECRET_KEY, CODEMIE_SECRET_KEY_PREVIOUS, data directory). */
+export function keyringOf(config: { secretKey?: string; secretKeyPrevious?: string; dataDir: string }): Keyring {
+  return Keyring.for({ secretKey: config.secretKey, previousKeys: config.secretKeyPrevious, dataDir: config.dataDir });
 }

@@ -7,7 +7,7 @@
 import type { Infra } from '../infra.js';
 import type { Module } from '../module.js';
 import type { MembershipStore } from '../projects/memberships.js';
-import { Keyring } from './keyring.js';
+import { generatedKeyWarning, keyringOf, type Keyring } from './keyring.js';
 import { integrationRoutes } from './routes.js';
 import { IntegrationService } from './service.js';
 import { builtInTesters, type KindTester } from './tester.js';
@@ -19,17 +19,15 @@ export interface IntegrationsServices {
   useTester(type: string, t: KindTester): void;
 }
 
-export function keyringOf(infra: Infra): Keyring {
-  return new Keyring({
-    secretKey: infra.config.secretKey,
-    previousKeys: infra.config.secretKeyPrevious,
-    dataDir: infra.config.dataDir,
-    warn: (m) => infra.log.warn(m),
-  });
-}
 
 export function integrationsModule(infra: Infra, deps: { memberships: MembershipStore }): Module<IntegrationsServices> {
-  const keyring = keyringOf(infra);
+  const keyring = keyringOf(infra.config);
+  if (keyring.generated) infra.log.warn(generatedKeyWarning(infra.config.dataDir));
+  else if (keyring.source === 'file' && infra.store.dialect !== 'sqlite') {
+    infra.log.warn(
+      `CODEMIE_SECRET_KEY is not set: credentials are encrypted with the key in ${infra.config.dataDir}/secret.key. With PostgreSQL, set CODEMIE_SECRET_KEY on every process so they can all read them.`,
+    );
+  }
   const integrations = new IntegrationService({ db: infra.store.db, keyring, memberships: deps.memberships, audit: infra.audit });
   const testers = new Map<string, KindTester>(Object.entries(builtInTesters));
   return {
@@ -37,8 +35,14 @@ export function integrationsModule(infra: Infra, deps: { memberships: Membership
     services: { integrations, keyring, useTester: (t, fn) => testers.set(t, fn) },
     routes: integrationRoutes(integrations, testers),
     async init() {
-      const n = await integrations.rotateKeys();
-      if (n) infra.log.info({ count: n }, 'integrations re-encrypted under the current CODEMIE_SECRET_KEY');
+      const { rotated, unreadable } = await integrations.rotateKeys();
+      if (rotated) infra.log.info({ count: rotated }, 'integrations re-encrypted under the current CODEMIE_SECRET_KEY');
+      if (unreadable) {
+        infra.log.error(
+          { count: unreadable },
+          'some stored integrations were encrypted with a key this process does not have: set CODEMIE_SECRET_KEY to that key (or add it to CODEMIE_SECRET_KEY_PREVIOUS)',
+        );
+      }
     },
   };
 }

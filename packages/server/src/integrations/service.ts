@@ -581,16 +581,27 @@ export class IntegrationService {
 
   // ── key rotation ──
 
-  /** Re-encrypts every value sealed under an earlier key with the current one; the number changed. */
-  async rotateKeys(): Promise<number> {
+  /**
+   * Re-encrypts every value sealed under an earlier key (CODEMIE_SECRET_KEY_PREVIOUS) with the
+   * current one. `unreadable`: values sealed by a key this process does not have (left as they are).
+   */
+  async rotateKeys(): Promise<{ rotated: number; unreadable: number }> {
     const rows = await this.deps.db.selectFrom('integrations').select(['id', 'credentials']).execute();
-    let n = 0;
+    let rotated = 0;
+    let unreadable = 0;
     for (const r of rows) {
       if (!this.deps.keyring.isStale(r.credentials)) continue;
-      await this.deps.db.updateTable('integrations').set({ credentials: this.deps.keyring.reseal(r.credentials) }).where('id', '=', r.id).where('credentials', '=', r.credentials).execute();
-      n++;
+      let sealed: string;
+      try {
+        sealed = this.deps.keyring.reseal(r.credentials);
+      } catch {
+        unreadable++;
+        continue;
+      }
+      await this.deps.db.updateTable('integrations').set({ credentials: sealed }).where('id', '=', r.id).where('credentials', '=', r.credentials).execute();
+      rotated++;
     }
-    return n;
+    return { rotated, unreadable };
   }
 }
 
