@@ -174,6 +174,26 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
     expect(Number(retryAfter)).toBeGreaterThan(0);
   });
 
+  it('a webhook to an assistant starts a background task with the payload as the message', async () => {
+    const a = await env.api('POST', '/v1/assistants', { name: 'Hook target', description: 'd', system_prompt: 'You react.', llm_model_type: 'test-model', project: 'demo' });
+    expect(a.status, a.text).toBe(200);
+    const assistantId = a.body.assistantId as string;
+    await webhook('asst-hook', { webhook_id: `asst-${db}`, is_enabled: true, resource_type: 'assistant', resource_id: assistantId });
+    const res = await post(`asst-${db}`, '{"alert":"disk full"}');
+    const body = (await res.json()) as any;
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.data.resource_type).toBe('assistant');
+    let task: any;
+    for (let i = 0; i < 300; i++) {
+      task = (await env.api('GET', `/v1/tasks/${body.data.run_id}`)).body;
+      if (task?.status && task.status !== 'STARTED') break;
+      await sleep(20);
+    }
+    expect(task.status, JSON.stringify(task)).toBe('COMPLETED');
+    expect(task.task).toBe('{"alert":"disk full"}');
+    expect(task.user.user_id ?? task.user.id).toBe('alice');
+  });
+
   it('refuses bad input with clear messages and stores nothing', async () => {
     const before = await env.platform.infra.store.db.selectFrom('integrations').select('id').execute();
     const sched = (values: Record<string, unknown>, alias = 'bad') =>
