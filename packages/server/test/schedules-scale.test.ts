@@ -120,7 +120,11 @@ describe.skipIf(!enabled)('schedules on two processes with Redis', () => {
     });
     expect(sched.status, sched.text).toBe(200);
     const ticks = async () =>
-      (await db.query<{ tick_at: string; node: string; outcome: string; run_id: string | null }>('select tick_at, node, outcome, run_id from schedule_ticks order by tick_at')).rows;
+      (
+        await db.query<{ tick_at: string; node: string; outcome: string; run_id: string | null }>(
+          'select tick_at, node, outcome, run_id from schedule_ticks order by tick_at',
+        )
+      ).rows;
     const started = async () => (await ticks()).filter((t) => t.outcome === 'started' && t.run_id);
 
     await until('three ticks', async () => ((await started()).length >= 3 ? true : undefined), 30_000, 100);
@@ -141,7 +145,11 @@ describe.skipIf(!enabled)('schedules on two processes with Redis', () => {
     // One row per tick (the key), each tick two seconds apart, one execution per started tick.
     expect(new Set(all.map((t) => t.tick_at)).size).toBe(all.length);
     for (const t of all) expect(new Date(t.tick_at).getUTCSeconds() % 2).toBe(0);
-    const execs = (await db.query<{ id: string; tags: string; created_by_id: string }>('select id, tags, created_by_id from workflow_executions where workflow_id = $1', [workflowId])).rows;
+    const execs = (
+      await db.query<{ id: string; tags: string; created_by_id: string }>('select id, tags, created_by_id from workflow_executions where workflow_id = $1', [
+        workflowId,
+      ])
+    ).rows;
     expect(execs.length).toBe(ok.length);
     expect(new Set(ok.map((t) => t.run_id))).toEqual(new Set(execs.map((e) => e.id)));
     for (const e of execs) expect(JSON.parse(e.tags)).toEqual(['schedule:every-2s']);

@@ -25,7 +25,10 @@ export function register(program: Command): void {
         opts.json ? `${JSON.stringify(r, null, 2)}\n` : `key ${r.keyId}: ${r.integrationsRotated} integration(s) re-encrypted in ${r.location}\n`,
       );
       if (r.integrationsUnreadable) {
-        throw new CliError(`${r.integrationsUnreadable} integration(s) are sealed by a key that is neither CODEMIE_SECRET_KEY nor in CODEMIE_SECRET_KEY_PREVIOUS`, 1);
+        throw new CliError(
+          `${r.integrationsUnreadable} integration(s) are sealed by a key that is neither CODEMIE_SECRET_KEY nor in CODEMIE_SECRET_KEY_PREVIOUS`,
+          1,
+        );
       }
     });
 }

@@ -79,7 +79,11 @@ describe('key rotation and IdP signing keys', () => {
       const k2 = new Keyring({ secretKey: K2, dataDir: t.dir }).current.id;
       expect(await keyIds()).toEqual([k2]);
       for (const j of await p.infra.store.db.selectFrom('idp_signing_keys').select('private_jwk').execute()) expect(Keyring.keyIdOf(j.private_jwk)).toBe(k2);
-      const got = await (p.services as any).integrations.integrations.resolve({ user: { id: 'alice', projects: ['demo'], isAdmin: false }, project: 'demo', alias: 'k' });
+      const got = await (p.services as any).integrations.integrations.resolve({
+        user: { id: 'alice', projects: ['demo'], isAdmin: false },
+        project: 'demo',
+        alias: 'k',
+      });
       expect(got.values).toEqual([{ key: 'api_key', value: 'dial-key-1' }]);
       // The embedded IdP still signs with its (sealed) key.
       await p.stop();

@@ -74,7 +74,10 @@ export class Keyring {
       this.generated = created;
     }
     this.byId.set(this.current.id, this.current);
-    for (const old of (opts.previousKeys ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const old of (opts.previousKeys ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const k = deriveKey(old);
       if (!this.byId.has(k.id)) this.byId.set(k.id, k);
     }

@@ -19,7 +19,6 @@ export interface IntegrationsServices {
   useTester(type: string, t: KindTester): void;
 }
 
-
 export function integrationsModule(infra: Infra, deps: { memberships: MembershipStore }): Module<IntegrationsServices> {
   const keyring = keyringOf(infra.config);
   if (keyring.generated) infra.log.warn(generatedKeyWarning(infra.config.dataDir));

@@ -220,7 +220,13 @@ export class IntegrationService {
    * PROJECT one of a project they belong to), or by alias (their USER integration in that project
    * first, then the project's, as the reference's get_by_alias). Undefined when there is none.
    */
-  async resolve(q: { user: Pick<AuthUser, 'id' | 'projects' | 'isAdmin'>; project: string; id?: string; alias?: string; type?: string }): Promise<Integration | undefined> {
+  async resolve(q: {
+    user: Pick<AuthUser, 'id' | 'projects' | 'isAdmin'>;
+    project: string;
+    id?: string;
+    alias?: string;
+    type?: string;
+  }): Promise<Integration | undefined> {
     const visible = (i: Integration) =>
       (!q.type || i.credentialType === q.type) &&
       ((i.settingType === 'user' && i.userId === q.user.id) || (i.settingType === 'project' && (q.user.isAdmin || q.user.projects.includes(i.projectName))));
@@ -282,7 +288,13 @@ export class IntegrationService {
     const createdBy = typeof filters.created_by === 'string' ? filters.created_by : '';
     if (createdBy) q = q.where('user_id', '=', createdBy);
     const { n } = await q.select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const rows = await q.selectAll().orderBy('date', 'desc').orderBy('id', 'desc').offset(page * perPage).limit(perPage).execute();
+    const rows = await q
+      .selectAll()
+      .orderBy('date', 'desc')
+      .orderBy('id', 'desc')
+      .offset(page * perPage)
+      .limit(perPage)
+      .execute();
     return pageOf(
       rows.map((r) => this.toWire(this.decode(r))),
       Number(n),
@@ -410,10 +422,17 @@ export class IntegrationService {
       await this.deps.db.insertInto('integrations').values(row).execute();
     } catch (e) {
       // Two concurrent saves of one webhook id: the unique index decides.
-      if (/unique|duplicate/i.test((e as Error).message)) throw createError('create', new Error(`Webhook '${webhookId}' is not unique and already used. Please choose another webhook id.`));
+      if (/unique|duplicate/i.test((e as Error).message))
+        throw createError('create', new Error(`Webhook '${webhookId}' is not unique and already used. Please choose another webhook id.`));
       throw e;
     }
-    this.deps.audit?.record({ event: 'secret.created', outcome: 'success', userId: user.id, username: user.username, details: { integration: row.id, type: row.credential_type, scope: type } });
+    this.deps.audit?.record({
+      event: 'secret.created',
+      outcome: 'success',
+      userId: user.id,
+      username: user.username,
+      details: { integration: row.id, type: row.credential_type, scope: type },
+    });
     this.changed(row.id, row.credential_type, false);
     return this.decode(row);
   }
@@ -428,7 +447,9 @@ export class IntegrationService {
         'Please verify the credential ID and ensure it exists. If you believe this is an error, check your project settings or contact support.',
       );
     }
-    if (type === 'user' ? r.user_id !== user.id : !(user.isAdmin || user.isMaintainer || user.adminProjects.includes(r.project_name) || r.user_id === user.id)) {
+    if (
+      type === 'user' ? r.user_id !== user.id : !(user.isAdmin || user.isMaintainer || user.adminProjects.includes(r.project_name) || r.user_id === user.id)
+    ) {
       if (type === 'project') this.checkProjectAdmin(user, r.project_name);
       throw forbidden(`You do not have permission to ${action} this setting.`, 'Access denied');
     }
@@ -470,7 +491,13 @@ export class IntegrationService {
       })
       .where('id', '=', id)
       .execute();
-    this.deps.audit?.record({ event: 'secret.updated', outcome: 'success', userId: user.id, username: user.username, details: { integration: id, type: input.credential_type, scope: type } });
+    this.deps.audit?.record({
+      event: 'secret.updated',
+      outcome: 'success',
+      userId: user.id,
+      username: user.username,
+      details: { integration: id, type: input.credential_type, scope: type },
+    });
     this.changed(id, input.credential_type, false);
     return (await this.byId(id))!;
   }
@@ -486,7 +513,13 @@ export class IntegrationService {
     const existing = await this.loadFor(user, type, id, 'delete');
     if (type === 'project') this.checkProjectAdmin(user, existing.projectName);
     await this.deps.db.deleteFrom('integrations').where('id', '=', id).execute();
-    this.deps.audit?.record({ event: 'secret.deleted', outcome: 'success', userId: user.id, username: user.username, details: { integration: id, type: existing.credentialType, scope: type } });
+    this.deps.audit?.record({
+      event: 'secret.deleted',
+      outcome: 'success',
+      userId: user.id,
+      username: user.username,
+      details: { integration: id, type: existing.credentialType, scope: type },
+    });
     this.changed(id, existing.credentialType, true);
   }
 
@@ -506,7 +539,13 @@ export class IntegrationService {
 
   async transfer(
     user: AuthUser,
-    req: { source_project_name: string; target_project_name: string; mode: 'move' | 'copy'; type_of_integration?: { user_integrations?: boolean; project_integrations?: boolean } | null; list?: string[] | null },
+    req: {
+      source_project_name: string;
+      target_project_name: string;
+      mode: 'move' | 'copy';
+      type_of_integration?: { user_integrations?: boolean; project_integrations?: boolean } | null;
+      list?: string[] | null;
+    },
   ) {
     const { source_project_name: source, target_project_name: target, mode } = req;
     if (source === target) throw new ApiError(422, 'Invalid transfer request', 'Source and target projects must be different.');
@@ -519,16 +558,23 @@ export class IntegrationService {
     const scopes = req.type_of_integration
       ? { user: !!req.type_of_integration.user_integrations, project: !!req.type_of_integration.project_integrations }
       : { user: true, project: true };
-    if (!scopes.user && !scopes.project) throw new ApiError(422, 'Invalid transfer request', 'At least one of user_integrations and project_integrations must be true.');
+    if (!scopes.user && !scopes.project)
+      throw new ApiError(422, 'Invalid transfer request', 'At least one of user_integrations and project_integrations must be true.');
     if (req.list && req.list.length === 0) throw new ApiError(422, 'Invalid transfer request', 'The list of integrations must not be empty.');
     let rows = await this.deps.db.selectFrom('integrations').selectAll().where('project_name', '=', source).orderBy('date').execute();
     rows = rows.filter((r) => (r.setting_type === 'user' ? scopes.user : scopes.project));
     if (req.list) {
       const unknown = req.list.filter((a) => !rows.some((r) => r.alias === a));
-      if (unknown.length) throw new ApiError(422, 'Invalid transfer request', `Unknown integrations in project '${source}' (or not of the requested type): ${unknown.join(', ')}.`);
+      if (unknown.length)
+        throw new ApiError(
+          422,
+          'Invalid transfer request',
+          `Unknown integrations in project '${source}' (or not of the requested type): ${unknown.join(', ')}.`,
+        );
       if (mode === 'copy') {
         const triggers = rows.filter((r) => req.list!.includes(r.alias) && TRIGGER_TYPES.has(r.credential_type)).map((r) => r.alias);
-        if (triggers.length) throw new ApiError(422, 'Invalid transfer request', `Webhook and scheduler integrations cannot be copied: ${triggers.join(', ')}.`);
+        if (triggers.length)
+          throw new ApiError(422, 'Invalid transfer request', `Webhook and scheduler integrations cannot be copied: ${triggers.join(', ')}.`);
       }
       rows = rows.filter((r) => req.list!.includes(r.alias));
     }
@@ -555,21 +601,41 @@ export class IntegrationService {
     await this.deps.db.transaction().execute(async (trx) => {
       for (const r of moving) {
         if (mode === 'move') {
-          const res = await trx.updateTable('integrations').set({ project_name: target, update_date: now() }).where('id', '=', r.id).where('project_name', '=', source).executeTakeFirst();
-          if (Number(res.numUpdatedRows) !== 1) throw conflict('Integration changed during transfer', `Integration '${r.alias}' no longer exists. No changes were applied.`);
+          const res = await trx
+            .updateTable('integrations')
+            .set({ project_name: target, update_date: now() })
+            .where('id', '=', r.id)
+            .where('project_name', '=', source)
+            .executeTakeFirst();
+          if (Number(res.numUpdatedRows) !== 1)
+            throw conflict('Integration changed during transfer', `Integration '${r.alias}' no longer exists. No changes were applied.`);
           transferred.push(item(r));
         } else {
           const id = newRowId();
           const at = now();
           await trx
             .insertInto('integrations')
-            .values({ ...r, id, project_name: target, credentials: this.deps.keyring.seal(this.deps.keyring.open(r.credentials)), webhook_id: null, date: at, update_date: at })
+            .values({
+              ...r,
+              id,
+              project_name: target,
+              credentials: this.deps.keyring.seal(this.deps.keyring.open(r.credentials)),
+              webhook_id: null,
+              date: at,
+              update_date: at,
+            })
             .execute();
           transferred.push({ id, alias: r.alias, credential_type: r.credential_type });
         }
       }
     });
-    this.deps.audit?.record({ event: 'secret.transferred', outcome: 'success', userId: user.id, username: user.username, details: { source, target, mode, count: transferred.length } });
+    this.deps.audit?.record({
+      event: 'secret.transferred',
+      outcome: 'success',
+      userId: user.id,
+      username: user.username,
+      details: { source, target, mode, count: transferred.length },
+    });
     for (const r of moving) this.changed(r.id, r.credential_type, false);
     return {
       message: `Transferred ${transferred.length} integration(s) from '${source}' to '${target}'.`,

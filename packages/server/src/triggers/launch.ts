@@ -93,11 +93,8 @@ export class Launcher {
     const owner = await this.owner(origin.integration);
     const tag = `${origin.kind}:${origin.integration.alias}`.slice(0, 200);
     if (type === 'workflow') {
-      const row = await this.deps.workflows.startExecution(
-        owner,
-        id,
-        { user_input: input, tags: [tag], propagatedHeaders: null },
-        (project, runId) => this.deps.fairUse.admitRun(owner, project, runId),
+      const row = await this.deps.workflows.startExecution(owner, id, { user_input: input, tags: [tag], propagatedHeaders: null }, (project, runId) =>
+        this.deps.fairUse.admitRun(owner, project, runId),
       );
       await this.deps.workflows.enqueue(row.id);
       return { runId: row.id, resourceType: 'workflow', resourceId: id };

@@ -74,7 +74,9 @@ export function triggersModule(infra: Infra, deps: TriggersModuleDeps): Module<T
     }
     if (type !== 'workflow' && type !== 'assistant') {
       const details =
-        type === 'datasource' ? 'Datasource triggers are not supported on this server yet: use a workflow or an assistant.' : `The resource type '${String(type)}' is not recognized.`;
+        type === 'datasource'
+          ? 'Datasource triggers are not supported on this server yet: use a workflow or an assistant.'
+          : `The resource type '${String(type)}' is not recognized.`;
       throw new ApiError(422, 'Invalid resource type', details, RESOURCE_HELP);
     }
     if (!(await launcher.belongs(type, id, input.project_name))) {

@@ -135,7 +135,11 @@ export class Scheduler {
         const key = `${s.cron}|${s.tz}`;
         if (this.upserted.get(s.id) === key) continue;
         this.upserted.set(s.id, key);
-        await queue.upsertJobScheduler(s.id, { pattern: s.cron, tz: s.tz }, { name: 'tick', data: { integrationId: s.id }, opts: { removeOnComplete: 100, removeOnFail: 100 } });
+        await queue.upsertJobScheduler(
+          s.id,
+          { pattern: s.cron, tz: s.tz },
+          { name: 'tick', data: { integrationId: s.id }, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+        );
       }
       for (const j of await queue.getJobSchedulers(0, -1)) {
         const id = j.key ?? (j as { id?: string }).id;
@@ -224,7 +228,12 @@ export class Scheduler {
     const prompt = stringValue(i.values, 'prompt')?.trim() || DEFAULT_TASK_PROMPT;
     try {
       const launched = await this.deps.launcher.launch(spec.resourceType, spec.resourceId, prompt, { kind: 'schedule', integration: i });
-      await this.deps.db.updateTable('schedule_ticks').set({ run_id: launched.runId }).where('integration_id', '=', integrationId).where('tick_at', '=', tick).execute();
+      await this.deps.db
+        .updateTable('schedule_ticks')
+        .set({ run_id: launched.runId })
+        .where('integration_id', '=', integrationId)
+        .where('tick_at', '=', tick)
+        .execute();
       this.deps.log.info({ schedule: integrationId, tick, runId: launched.runId, node: this.node }, 'schedule fired');
       return 'started';
     } catch (err) {

@@ -67,10 +67,19 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
     ]);
     expect(list.text).not.toContain('sk-PLAINTEXT');
     // The masked value sent back keeps the stored key.
-    const u = await env.api('PUT', `/v1/settings/user/${s.id}`, { project_name: 'demo', alias: 'llm-key', credential_type: 'LiteLLM', credential_values: s.credential_values });
+    const u = await env.api('PUT', `/v1/settings/user/${s.id}`, {
+      project_name: 'demo',
+      alias: 'llm-key',
+      credential_type: 'LiteLLM',
+      credential_values: s.credential_values,
+    });
     expect(u.status, u.text).toBe(200);
     const services = env.platform.services as any;
-    const got = await services.integrations.integrations.resolve({ user: { id: 'alice', projects: ['demo'], isAdmin: false }, project: 'demo', alias: 'llm-key' });
+    const got = await services.integrations.integrations.resolve({
+      user: { id: 'alice', projects: ['demo'], isAdmin: false },
+      project: 'demo',
+      alias: 'llm-key',
+    });
     expect(Object.fromEntries(got.values.map((v: any) => [v.key, v.value]))).toEqual({ url: 'http://127.0.0.1:1', api_key: 'sk-PLAINTEXT-abc123' });
     // Not readable in the database.
     const rows = await env.platform.infra.store.db.selectFrom('integrations').selectAll().execute();
@@ -130,7 +139,12 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
     expect(disabled.status).toBe(400);
     expect(((await disabled.json()) as any).error.message).toBe(`Webhook with ID 'wh-${db}' not found or not enabled`);
     // Every call is recorded.
-    const rec = await env.platform.infra.store.db.selectFrom('webhook_invocations').selectAll().where('webhook_id', '=', `wh-${db}`).orderBy('created_at').execute();
+    const rec = await env.platform.infra.store.db
+      .selectFrom('webhook_invocations')
+      .selectAll()
+      .where('webhook_id', '=', `wh-${db}`)
+      .orderBy('created_at')
+      .execute();
     expect(rec.map((r) => [r.status_code, r.error_cause])).toEqual([
       [200, null],
       [401, 'replayed'],
@@ -154,7 +168,14 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
     // No GitHub headers at all: still refused (the secret is required).
     expect((await post(`gh-${db}`, body)).status).toBe(401);
 
-    await webhook('hdr-hook', { webhook_id: `hdr-${db}`, is_enabled: true, resource_type: 'workflow', resource_id: wf, secure_header_name: 'X-Token', secure_header_value: 'tok-1' });
+    await webhook('hdr-hook', {
+      webhook_id: `hdr-${db}`,
+      is_enabled: true,
+      resource_type: 'workflow',
+      resource_id: wf,
+      secure_header_name: 'X-Token',
+      secure_header_value: 'tok-1',
+    });
     const wrongHeader = await post(`hdr-${db}`, body, { 'x-token': 'nope' });
     expect(wrongHeader.status).toBe(401);
     expect(((await wrongHeader.json()) as any).error.message).toBe('Invalid security header');
@@ -175,7 +196,13 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
   });
 
   it('a webhook to an assistant starts a background task with the payload as the message', async () => {
-    const a = await env.api('POST', '/v1/assistants', { name: 'Hook target', description: 'd', system_prompt: 'You react.', llm_model_type: 'test-model', project: 'demo' });
+    const a = await env.api('POST', '/v1/assistants', {
+      name: 'Hook target',
+      description: 'd',
+      system_prompt: 'You react.',
+      llm_model_type: 'test-model',
+      project: 'demo',
+    });
     expect(a.status, a.text).toBe(200);
     const assistantId = a.body.assistantId as string;
     await webhook('asst-hook', { webhook_id: `asst-${db}`, is_enabled: true, resource_type: 'assistant', resource_id: assistantId });
@@ -220,7 +247,10 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
       credential_values: cv({ is_enabled: true, resource_type: 'workflow', resource_id: wf }),
     });
     expect(noId.status).toBe(422);
-    expect(noId.body.error).toMatchObject({ message: 'Cannot create specified setting', details: 'An error occurred while trying to create the setting: Webhook ID must be provided.' });
+    expect(noId.body.error).toMatchObject({
+      message: 'Cannot create specified setting',
+      details: 'An error occurred while trying to create the setting: Webhook ID must be provided.',
+    });
     const dupHook = await env.api('POST', '/v1/settings/user', {
       project_name: 'demo',
       alias: 'h2',
@@ -228,7 +258,12 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
       credential_values: cv({ webhook_id: `wh-${db}`, is_enabled: true, resource_type: 'workflow', resource_id: wf }),
     });
     expect(dupHook.status).toBe(422);
-    const project = await env.api('POST', '/v1/settings/project', { project_name: 'demo', alias: 'p', credential_type: 'Jira', credential_values: cv({ url: 'x' }) }, alice);
+    const project = await env.api(
+      'POST',
+      '/v1/settings/project',
+      { project_name: 'demo', alias: 'p', credential_type: 'Jira', credential_values: cv({ url: 'x' }) },
+      alice,
+    );
     expect(project.status).toBe(403);
     const after = await env.platform.infra.store.db.selectFrom('integrations').select('id').execute();
     expect(after.length).toBe(before.length);
@@ -239,7 +274,14 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
       project_name: 'demo',
       alias: 'every-2s',
       credential_type: 'Scheduler',
-      credential_values: cv({ schedule: '*/2 * * * * *', timezone: 'Europe/Warsaw', is_enabled: true, resource_type: 'workflow', resource_id: wf, prompt: 'nightly report' }),
+      credential_values: cv({
+        schedule: '*/2 * * * * *',
+        timezone: 'Europe/Warsaw',
+        is_enabled: true,
+        resource_type: 'workflow',
+        resource_id: wf,
+        prompt: 'nightly report',
+      }),
     });
     expect(r.status, r.text).toBe(200);
     const id = (await env.api('GET', '/v1/settings/user?per_page=100')).body.data.find((s: any) => s.alias === 'every-2s').id;

@@ -142,7 +142,15 @@ export class WebhookService {
     }
   }
 
-  private fail(webhookId: string, i: Integration | undefined, status: number, cause: string, message: string, method?: string, headers: Record<string, string> = {}): Promise<never> {
+  private fail(
+    webhookId: string,
+    i: Integration | undefined,
+    status: number,
+    cause: string,
+    message: string,
+    method?: string,
+    headers: Record<string, string> = {},
+  ): Promise<never> {
     return this.record(webhookId, i, { status, cause, method }).then(() => {
       throw new ApiError(status, message, null, null, headers);
     });
@@ -229,7 +237,12 @@ export class WebhookService {
     const own = stringValue(i.values, 'webhook_secret');
     const headerName = stringValue(i.values, 'secure_header_name');
     const headerValue = stringValue(i.values, 'secure_header_value');
-    const isGithub = !!(header('x-hub-signature-256') || header('x-hub-signature') || header('x-github-event') || (header('user-agent') ?? '').includes('GitHub-Hookshot'));
+    const isGithub = !!(
+      header('x-hub-signature-256') ||
+      header('x-hub-signature') ||
+      header('x-github-event') ||
+      (header('user-agent') ?? '').includes('GitHub-Hookshot')
+    );
     const isGitlab = !!(header('x-gitlab-event') || header('x-gitlab-token'));
     const schemes: Array<[string, () => Promise<string>]> = [];
     if (github) schemes.push(['github_signature', () => this.verifyGithub(webhookId, i, github, header, raw)]);
@@ -237,7 +250,10 @@ export class WebhookService {
     if (own) schemes.push(['signature', () => this.verifyOwn(webhookId, i, own, header, raw)]);
     if (headerName && headerValue) schemes.push(['legacy_header', () => this.verifyHeader(webhookId, i, header(headerName), headerValue)]);
     if (!schemes.length) {
-      this.deps.log.warn({ webhookId, project: i.projectName }, 'webhook has no security configuration: accepted (configure webhook_secret or a secure header)');
+      this.deps.log.warn(
+        { webhookId, project: i.projectName },
+        'webhook has no security configuration: accepted (configure webhook_secret or a secure header)',
+      );
       return 'none';
     }
     const matches = (m: string) =>
@@ -251,7 +267,10 @@ export class WebhookService {
 
   private async verifyGithub(webhookId: string, i: Integration, secret: string, header: (n: string) => string | undefined, raw: Buffer): Promise<string> {
     const method = 'github_signature';
-    const requireSha256 = valueOf(i.values, 'github_require_sha256') === undefined || valueOf(i.values, 'github_require_sha256') === null ? true : truthy(valueOf(i.values, 'github_require_sha256'));
+    const requireSha256 =
+      valueOf(i.values, 'github_require_sha256') === undefined || valueOf(i.values, 'github_require_sha256') === null
+        ? true
+        : truthy(valueOf(i.values, 'github_require_sha256'));
     const s256 = header('x-hub-signature-256');
     const s1 = header('x-hub-signature');
     if (s256) {
@@ -265,7 +284,10 @@ export class WebhookService {
     }
     const filter = stringValue(i.values, 'github_event_filter');
     if (filter) {
-      const allowed = filter.split(',').map((e) => e.trim()).filter(Boolean);
+      const allowed = filter
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean);
       const event = header('x-github-event');
       if (!event || !allowed.includes(event)) {
         return this.fail(webhookId, i, 400, 'github_event_not_allowed', `GitHub event type '${event ?? ''}' is not allowed for this webhook`, method);
@@ -279,7 +301,10 @@ export class WebhookService {
     if (!safeEqual(header('x-gitlab-token') ?? '', token)) return this.fail(webhookId, i, 401, 'gitlab_token_invalid', 'Invalid GitLab webhook token', method);
     const filter = stringValue(i.values, 'gitlab_event_filter');
     if (filter && header('x-gitlab-event') === 'Merge Request Hook') {
-      const allowed = filter.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
+      const allowed = filter
+        .split(',')
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean);
       let action = '';
       try {
         action = String((JSON.parse(raw.toString('utf8')) as { object_attributes?: { action?: string } }).object_attributes?.action ?? '');
@@ -316,9 +341,7 @@ export class WebhookService {
 }
 
 const webhookParams = z.object({ webhook_id: z.string().min(1).max(255) });
-const webhookAnswer = z
-  .object({ message: z.string(), data: z.record(z.string(), z.unknown()) })
-  .meta({ id: 'WebhookResponse' });
+const webhookAnswer = z.object({ message: z.string(), data: z.record(z.string(), z.unknown()) }).meta({ id: 'WebhookResponse' });
 
 export function webhookScope(svc: WebhookService): RouteScope {
   const routes: Route[] = [
@@ -336,7 +359,9 @@ export function webhookScope(svc: WebhookService): RouteScope {
       responses: { 200: webhookAnswer },
       errors: [400, 401, 403, 404, 429],
       async handler({ params, req }) {
-        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : req.body === undefined ? '' : JSON.stringify(req.body));
+        const raw = Buffer.isBuffer(req.body)
+          ? req.body
+          : Buffer.from(typeof req.body === 'string' ? req.body : req.body === undefined ? '' : JSON.stringify(req.body));
         return svc.invoke(params.webhook_id, req, raw);
       },
     }),
