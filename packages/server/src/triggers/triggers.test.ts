@@ -221,6 +221,76 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
     expect(task.user.user_id ?? task.user.id).toBe('alice');
   });
 
+  it('GitLab tokens are compared; filtered merge-request actions are acknowledged without a run', async () => {
+    await webhook('gl-hook', {
+      webhook_id: `gl-${db}`,
+      is_enabled: true,
+      resource_type: 'workflow',
+      resource_id: wf,
+      gitlab_webhook_token: 'gl-token',
+      gitlab_event_filter: 'open, merge',
+    });
+    const mr = (action: string) => JSON.stringify({ object_kind: 'merge_request', object_attributes: { action } });
+    const hdr = (token: string) => ({ 'x-gitlab-event': 'Merge Request Hook', 'x-gitlab-token': token });
+    const bad = await post(`gl-${db}`, mr('open'), hdr('wrong'));
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as any).error.message).toBe('Invalid GitLab webhook token');
+    const filtered = await post(`gl-${db}`, mr('close'), hdr('gl-token'));
+    expect(filtered.status).toBe(200);
+    expect(((await filtered.json()) as any).message).toBe('Webhook received, event filtered out');
+    const ok = await post(`gl-${db}`, mr('merge'), hdr('gl-token'));
+    const okBody = (await ok.json()) as any;
+    expect(ok.status, JSON.stringify(okBody)).toBe(200);
+    expect(okBody.data.run_id).toBeTruthy();
+    const rec = await env.platform.infra.store.db
+      .selectFrom('webhook_invocations')
+      .select(['status_code', 'error_cause', 'run_id'])
+      .where('webhook_id', '=', `gl-${db}`)
+      .orderBy('created_at')
+      .execute();
+    expect(rec.map((r) => [r.status_code, r.error_cause, !!r.run_id])).toEqual([
+      [401, 'gitlab_token_invalid', false],
+      [200, 'event_filtered', false],
+      [200, null, true],
+    ]);
+  });
+
+  it('copy-transfer skips triggers; move keeps ids (admins only)', async () => {
+    const admin = { id: 'root', username: 'root', isAdmin: true, roles: ['admin'], projects: ['demo'] };
+    await env.platform.infra.store.db
+      .insertInto('projects')
+      .values({
+        name: `dest-${db}`,
+        name_lower: `dest-${db}`,
+        display_name: null,
+        description: null,
+        project_type: 'shared',
+        created_by: null,
+        cli_analytics_enabled: null,
+        enforce_member_spend_limits: 0,
+        created_at: new Date().toISOString(),
+        updated_at: new Date().toISOString(),
+      })
+      .execute();
+    const copy = await env.api('POST', '/v1/settings/transfer', { source_project_name: 'demo', target_project_name: `dest-${db}`, mode: 'copy' }, admin);
+    expect(copy.status, copy.text).toBe(200);
+    expect(copy.body.skipped.map((s: any) => s.credential_type).every((t: string) => t === 'Webhook' || t === 'Scheduler')).toBe(true);
+    expect(copy.body.skipped_count).toBeGreaterThan(0);
+    expect(copy.body.transferred.map((t: any) => t.alias)).toContain('llm-key');
+    // A copy is a new row with its own sealed values; the source is untouched.
+    const copies = await env.platform.infra.store.db.selectFrom('integrations').selectAll().where('project_name', '=', `dest-${db}`).execute();
+    expect(copies.every((c) => c.webhook_id === null && c.credential_type !== 'Webhook')).toBe(true);
+    const again = await env.api('POST', '/v1/settings/transfer', { source_project_name: 'demo', target_project_name: `dest-${db}`, mode: 'copy' }, admin);
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toBe('Alias conflict in target project');
+    expect((await env.api('POST', '/v1/settings/transfer', { source_project_name: 'demo', target_project_name: 'nowhere', mode: 'move' }, admin)).status).toBe(
+      404,
+    );
+    expect(
+      (await env.api('POST', '/v1/settings/transfer', { source_project_name: 'demo', target_project_name: `dest-${db}`, mode: 'move' }, alice)).status,
+    ).toBe(403);
+  });
+
   it('refuses bad input with clear messages and stores nothing', async () => {
     const before = await env.platform.infra.store.db.selectFrom('integrations').select('id').execute();
     const sched = (values: Record<string, unknown>, alias = 'bad') =>
@@ -267,6 +337,31 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
     expect(project.status).toBe(403);
     const after = await env.platform.infra.store.db.selectFrom('integrations').select('id').execute();
     expect(after.length).toBe(before.length);
+  });
+
+  it('a tick runs once however often it is fired, and a late tick is recorded as missed, not run', async () => {
+    const r = await env.api('POST', '/v1/settings/user', {
+      project_name: 'demo',
+      alias: 'hourly',
+      credential_type: 'Scheduler',
+      credential_values: cv({ schedule: '0 * * * *', is_enabled: true, resource_type: 'workflow', resource_id: wf }),
+    });
+    expect(r.status, r.text).toBe(200);
+    const id = (await env.api('GET', '/v1/settings/user?per_page=100')).body.data.find((s: any) => s.alias === 'hourly').id;
+    const scheduler = (env.platform.services as any).triggers.scheduler;
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    expect(await Promise.all([scheduler.fire(id, now), scheduler.fire(id, now), scheduler.fire(id, now)]).then((o) => o.sort())).toEqual([
+      'duplicate',
+      'duplicate',
+      'started',
+    ]);
+    expect(await scheduler.fire(id, new Date(Date.now() - 10 * 60_000))).toBe('missed');
+    const ticks = await env.platform.infra.store.db.selectFrom('schedule_ticks').selectAll().where('integration_id', '=', id).orderBy('tick_at').execute();
+    expect(ticks.map((t) => [t.outcome, !!t.run_id])).toEqual([
+      ['missed', false],
+      ['started', true],
+    ]);
+    expect((await env.api('DELETE', `/v1/settings/user/${id}`)).status).toBe(200);
   });
 
   it('a schedule fires its workflow at its ticks, as its owner, tagged with the schedule', async () => {
