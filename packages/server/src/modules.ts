@@ -49,6 +49,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     toolkitCatalog: undefined,
     contextCatalog: (project, user) => knowledge.services.service.contextFor(user, project),
     contextTools: knowledge.services.contextTools,
+    integrations: { get: (id) => integrations.services.integrations.ref(id) },
   });
   knowledge.services.setAssistantsUsing(assistantsUsing(assistants.services.assistants));
   const workflows = workflowsModule(infra, {

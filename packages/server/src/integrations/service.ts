@@ -205,6 +205,12 @@ export class IntegrationService {
     return r ? this.decode(r) : undefined;
   }
 
+  /** Who an integration belongs to, without decrypting it (assistants' per-user tool mappings). */
+  async ref(id: string): Promise<{ id: string; setting_type: SettingType; user_id: string; project_name: string } | undefined> {
+    const r = await this.deps.db.selectFrom('integrations').select(['id', 'setting_type', 'user_id', 'project_name']).where('id', '=', id).executeTakeFirst();
+    return r && { id: r.id, setting_type: r.setting_type as SettingType, user_id: r.user_id, project_name: r.project_name };
+  }
+
   async byWebhookId(webhookId: string): Promise<Integration | undefined> {
     const r = await this.deps.db.selectFrom('integrations').selectAll().where('webhook_id', '=', webhookId).executeTakeFirst();
     return r ? this.decode(r) : undefined;

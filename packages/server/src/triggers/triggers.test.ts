@@ -98,6 +98,29 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
     expect(missing.body.error.message).toBe('Credential not found');
   });
 
+  it("assistants' per-user tool mappings accept the caller's own integrations only", async () => {
+    const a = await env.api('POST', '/v1/assistants', {
+      name: 'Mapped',
+      description: 'd',
+      system_prompt: 's',
+      llm_model_type: 'test-model',
+      project: 'demo',
+      shared: true,
+    });
+    expect(a.status, a.text).toBe(200);
+    const mine = (await env.api('GET', '/v1/settings/user?per_page=100')).body.data.find((s: any) => s.alias === 'llm-key');
+    const ok = await env.api('POST', `/v1/assistants/${a.body.assistantId}/users/mapping`, { tools_config: [{ name: 'Git', integration_id: mine.id }] });
+    expect(ok.status, ok.text).toBe(200);
+    const other = await env.api(
+      'POST',
+      `/v1/assistants/${a.body.assistantId}/users/mapping`,
+      { tools_config: [{ name: 'Git', integration_id: mine.id }] },
+      bob,
+    );
+    expect(other.status).toBe(403);
+    expect(other.body.error.message).toBe('Integration is not accessible');
+  });
+
   it('a correctly signed webhook starts the workflow as its owner; wrong, replayed, unknown and disabled are refused', async () => {
     const hook = await webhook('deploy-hook', { webhook_id: `wh-${db}`, is_enabled: true, resource_type: 'workflow', resource_id: wf, webhook_secret: SECRET });
     expect(hook.credential_values.find((v: any) => v.key === 'webhook_secret').value).toBe('**********');
