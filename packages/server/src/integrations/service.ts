@@ -22,13 +22,16 @@ import type { AuditLog } from '../audit/audit.js';
 import type { MembershipStore } from '../projects/memberships.js';
 import { newRowId } from '../store/ids.js';
 import { fromBool, fromJson, toBool, toJson } from '../store/json.js';
-import { escapeLike } from '../store/like.js';
+import { escapeLike, like } from '../store/like.js';
 import type { Database } from '../store/schema.js';
 import { Keyring, KeyringError } from './keyring.js';
 import { MASKED_VALUE, TRIGGER_TYPES, isSecretKey, maskValues, stringValue, type CredentialValue } from './kinds.js';
 import type { IntegrationsTable } from './tables.js';
 
 export type SettingType = 'user' | 'project';
+
+/** Aliases of integrations the platform keeps for itself (never listed), as the reference. */
+const INTERNAL_PREFIX = '__internal__';
 
 export const INVALID_SETTING_DATA_MSG =
   'Invalid setting data. Please provide a non-empty, unique alias for the setting and ensure all required fields are filled correctly. If the problem persists, contact support.';
@@ -282,7 +285,7 @@ export class IntegrationService {
     if (type === 'project') {
       if (!user.isAdmin) q = user.adminProjects.length ? q.where('project_name', 'in', user.adminProjects) : q.where(sql<boolean>`1 = 0`);
     } else {
-      q = q.where('user_id', '=', user.id).where('alias', 'not like', '\\_\\_internal\\_\\_%');
+      q = q.where('user_id', '=', user.id).where(like(sql.ref('alias'), `${escapeLike(INTERNAL_PREFIX)}%`, true));
     }
     const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined || v === null || v === '' ? [] : [String(v)]);
     const types = list(filters.credential_type);
@@ -290,7 +293,7 @@ export class IntegrationService {
     const projects = list(filters.project_name ?? filters.project);
     if (projects.length) q = q.where('project_name', 'in', projects);
     const search = typeof filters.search === 'string' ? filters.search : typeof filters.alias === 'string' ? filters.alias : '';
-    if (search) q = q.where(sql<boolean>`lower(alias) like ${`%${escapeLike(search.toLowerCase())}%`} escape '\\'`);
+    if (search) q = q.where(like(sql`lower(alias)`, `%${escapeLike(search.toLowerCase())}%`));
     const createdBy = typeof filters.created_by === 'string' ? filters.created_by : '';
     if (createdBy) q = q.where('user_id', '=', createdBy);
     const { n } = await q.select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -316,7 +319,7 @@ export class IntegrationService {
       .selectAll()
       .where('setting_type', '=', 'user')
       .where('user_id', '=', user.id)
-      .where('alias', 'not like', '\\_\\_internal\\_\\_%')
+      .where(like(sql.ref('alias'), `${escapeLike(INTERNAL_PREFIX)}%`, true))
       .orderBy('date', 'desc')
       .execute();
     let pq = this.deps.db.selectFrom('integrations').selectAll().where('setting_type', '=', 'project');

@@ -81,6 +81,11 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
       alias: 'llm-key',
     });
     expect(Object.fromEntries(got.values.map((v: any) => [v.key, v.value]))).toEqual({ url: 'http://127.0.0.1:1', api_key: 'sk-PLAINTEXT-abc123' });
+    const searched = await env.api('GET', `/v1/settings/user?filters=${encodeURIComponent(JSON.stringify({ search: 'LLM-k' }))}`);
+    expect(searched.body.data.map((x: any) => x.alias)).toEqual(['llm-key']);
+    const none = await env.api('GET', `/v1/settings/user?filters=${encodeURIComponent(JSON.stringify({ search: 'llm_%' }))}`);
+    expect(none.body.data).toEqual([]);
+    expect((await env.api('GET', '/v1/settings/user?filters=not-json')).status).toBe(400);
     // Not readable in the database.
     const rows = await env.platform.infra.store.db.selectFrom('integrations').selectAll().execute();
     expect(JSON.stringify(rows)).not.toContain('sk-PLAINTEXT');
