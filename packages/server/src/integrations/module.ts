@@ -10,6 +10,7 @@ import type { MembershipStore } from '../projects/memberships.js';
 import { generatedKeyWarning, keyringOf, type Keyring } from './keyring.js';
 import { integrationRoutes } from './routes.js';
 import { IntegrationService } from './service.js';
+import { validateGit, validateLiteLlm } from './validators.js';
 import { builtInTesters, type KindTester } from './tester.js';
 
 export interface IntegrationsServices {
@@ -28,6 +29,8 @@ export function integrationsModule(infra: Infra, deps: { memberships: Membership
     );
   }
   const integrations = new IntegrationService({ db: infra.store.db, keyring, memberships: deps.memberships, audit: infra.audit });
+  integrations.useValidator('Git', validateGit);
+  integrations.useValidator('LiteLLM', validateLiteLlm);
   const testers = new Map<string, KindTester>(Object.entries(builtInTesters));
   return {
     name: 'integrations',

@@ -363,6 +363,22 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
       alice,
     );
     expect(project.status).toBe(403);
+    const git = await env.api('POST', '/v1/settings/user', {
+      project_name: 'demo',
+      alias: 'g',
+      credential_type: 'Git',
+      credential_values: cv({ url: 'https://git.example.com' }),
+    });
+    expect(git.status).toBe(422);
+    expect(git.body.error.message).toBe("PAT authentication requires 'token'");
+    const lite = await env.api('POST', '/v1/settings/user', {
+      project_name: 'demo',
+      alias: 'l',
+      credential_type: 'LiteLLM',
+      credential_values: cv({ url: 'x', api_key: '  ' }),
+    });
+    expect(lite.status).toBe(422);
+    expect(lite.body.error.message).toBe('LiteLLM API key cannot be empty');
     const after = await env.platform.infra.store.db.selectFrom('integrations').select('id').execute();
     expect(after.length).toBe(before.length);
   });
