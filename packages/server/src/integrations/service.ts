@@ -13,10 +13,9 @@
  *   unique across the installation. Kinds with checks of their own (Scheduler, Webhook, LiteLLM, Git)
  *   are checked before anything is stored.
  */
-import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuthUser } from '../api/auth.js';
-import { ApiError, badRequest, conflict, forbidden } from '../api/errors.js';
+import { ApiError, conflict, forbidden } from '../api/errors.js';
 import { pageOf, type Page } from '../api/pagination.js';
 import type { AuditLog } from '../audit/audit.js';
 import type { MembershipStore } from '../projects/memberships.js';
@@ -679,8 +678,3 @@ export class IntegrationService {
     return { rotated, unreadable };
   }
 }
-
-/** A short fingerprint of a secret, for logs that must tell two values apart without showing them. */
-export const fingerprint = (secret: string): string => createHash('sha256').update(secret).digest('hex').slice(0, 8);
-
-export { badRequest };
