@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from '../../test/helpers.js';
 import { alice, bob, startWorkflowEnv, type WorkflowEnv } from '../../test/workflows-harness.js';
-import { signWebhook } from './webhooks.js';
+import { testServiceUrl } from '../../test/services.js';
+import { signWebhook, WindowCounter } from './webhooks.js';
 
 const ONE = `
 assistants:
@@ -446,5 +447,30 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
     const count = (await q()).length;
     await sleep(2500);
     expect((await q()).length).toBeLessThanOrEqual(count + 1);
+  });
+});
+
+describe('webhook rate limit and replay memory on Redis (shared by every process)', () => {
+  const url = testServiceUrl('redis');
+  it.skipIf(!url)('counts per window and remembers signatures once', async () => {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(url!);
+    const ns = `wh-test-${Date.now()}`;
+    try {
+      const a = new WindowCounter(redis, ns);
+      const b = new WindowCounter(redis, ns); // another process
+      expect((await a.hit('w', 2, 60))[0]).toBe(true);
+      expect((await b.hit('w', 2, 60))[0]).toBe(true);
+      const [allowed, retry] = await a.hit('w', 2, 60);
+      expect(allowed).toBe(false);
+      expect(retry).toBeGreaterThan(0);
+      expect(await redis.ttl(`${ns}:w`)).toBeGreaterThan(0);
+      expect(await a.first('sig', 60)).toBe(true);
+      expect(await b.first('sig', 60)).toBe(false);
+    } finally {
+      const keys = await redis.keys(`${ns}:*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+    }
   });
 });

@@ -59,6 +59,8 @@ const safeEqual = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+const RATE_LUA = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n";
+
 /** A fixed window per key, in Redis when there is one (every process shares it), else in memory. */
 export class WindowCounter {
   private readonly local = new Map<string, { count: number; until: number }>();
@@ -71,8 +73,8 @@ export class WindowCounter {
   async hit(key: string, max: number, windowSeconds: number): Promise<[boolean, number]> {
     if (this.redis) {
       const k = `${this.namespace}:${key}`;
-      const n = await this.redis.incr(k);
-      if (n === 1) await this.redis.expire(k, windowSeconds);
+      // One script: the counter never outlives its window even if this process dies mid-way.
+      const n = Number(await this.redis.eval(RATE_LUA, 1, k, String(windowSeconds)));
       if (n <= max) return [true, 0];
       return [false, Math.max(await this.redis.ttl(k), 1)];
     }
