@@ -12,6 +12,7 @@ import { register as registerLogin } from './commands/login.js';
 import { register as registerAssistants } from './commands/assistants.js';
 import { register as registerWorkflows } from './commands/workflows.js';
 import { register as registerExecutions } from './commands/executions.js';
+import { register as registerSecrets } from './commands/secrets.js';
 import { CliError } from './errors.js';
 
 const program = new Command();
@@ -29,6 +30,7 @@ registerLogin(program);
 registerAssistants(program);
 registerWorkflows(program);
 registerExecutions(program);
+registerSecrets(program);
 
 // Usage errors (unknown option, missing argument...) exit with 2; help and version with 0.
 const overrideExit = (c: Command): void => {

@@ -6,3 +6,4 @@ export { openIdentityAdmin, type IdentityAdminSession } from './identity/admin-s
 export type { UserRecord, ClientRecord } from './identity/repo.js';
 export type { KeyInfo } from './identity/keys.js';
 export { DEFAULT_LOCAL_MODEL_SPEC } from './llm/service.js';
+export { rotateSecretKey, type RotationResult } from './integrations/rotate.js';

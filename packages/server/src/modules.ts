@@ -13,6 +13,8 @@ import { demoModule } from './demo/module.js';
 import { filesModule } from './files/module.js';
 import { healthModule } from './health/routes.js';
 import { identityModule } from './identity/module.js';
+import { integrationsModule } from './integrations/module.js';
+import { toolCredentials } from './integrations/tool-credentials.js';
 import { knowledgeModule, type KnowledgeModuleOptions } from './knowledge/module.js';
 import { assistantsUsing } from './knowledge/assistants-using.js';
 import { llmModule } from './llm/routes.js';
@@ -26,6 +28,7 @@ import { skillsModule } from './skills/module.js';
 import { skillAssistants } from './skills/assistant-link.js';
 import { toolkitsModule } from './toolkits/module.js';
 import { providersModule } from './providers/module.js';
+import { triggersModule } from './triggers/module.js';
 import { workflowsModule, type WorkflowsModuleDeps } from './workflows/module.js';
 
 /** Replacements of what the modules would build themselves (tests and benchmarks). */
@@ -37,12 +40,15 @@ export interface ModuleOverrides {
 export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   const identity = identityModule(infra);
   const files = filesModule(infra);
+  const integrations = integrationsModule(infra, { memberships: identity.services.memberships });
   const conversations = conversationsModule(infra, { files: files.services });
   const tasks = tasksModule(infra);
   const categories = categoriesModule(infra);
   const knowledge = knowledgeModule(infra, overrides.knowledge);
   const skills = skillsModule(infra);
   const toolkits = toolkitsModule(infra);
+  // Toolkit credentials come from the integrations store (besides those given inline).
+  toolkits.services.useCredentials(toolCredentials(integrations.services.integrations));
   const assistants = assistantsModule(infra, {
     conversations: conversations.services,
     tasks: tasks.services,
@@ -62,6 +68,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
       ];
     },
     contributions: (a, user) => skills.services.contributions(a, user),
+    integrations: { get: (id) => integrations.services.integrations.ref(id) },
   });
   skills.services.useAssistants(skillAssistants(assistants.services.assistants));
   assistants.services.assistants.skillInfo = async (ids, user) =>
@@ -86,6 +93,13 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   });
   const users = userAdminModule(infra, { identity: identity.services, projects: projects.services });
   const runtimeConfig = runtimeConfigModule(infra);
+  const triggers = triggersModule(infra, {
+    integrations: integrations.services,
+    workflows: workflows.services,
+    assistants: assistants.services,
+    tasks: tasks.services,
+    identity: identity.services.repo,
+  });
   const services = {
     identity: identity.services,
     files: files.services,
@@ -100,6 +114,8 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     knowledge: knowledge.services,
     skills: skills.services,
     toolkits: toolkits.services,
+    integrations: integrations.services,
+    triggers: triggers.services,
   };
   const modules: Module[] = [
     healthModule(infra),
@@ -110,6 +126,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     projects,
     users,
     runtimeConfig,
+    integrations,
     mcpModule(infra),
     files,
     categories,
@@ -121,6 +138,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     conversations,
     tasks,
     workflows,
+    triggers,
     demoModule(infra, {
       assistants: assistants.services.assistants,
       workflows: workflows.services,

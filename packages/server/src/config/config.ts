@@ -279,6 +279,21 @@ export const configSchema = z.object({
   assistantMaxDelegationDepth: int(1, 5).default(2),
   /** Encryption key of sensitive prompt-variable values (any string); unset: a key kept in the database. */
   secretKey: z.string().min(16, 'at least 16 characters').optional(),
+  // ── integrations, webhooks, schedules (see docs/triggers.md) ──
+  /** Earlier values of CODEMIE_SECRET_KEY (comma-separated): still decrypt, re-encrypted at start-up. */
+  secretKeyPrevious: z.string().optional(),
+  /** Webhook invocations allowed per webhook id and window (429 + Retry-After beyond). */
+  webhookRateLimitEnabled: bool.default(true),
+  webhookRateLimitMaxRequests: int(1, 1_000_000).default(10),
+  webhookRateLimitWindowSeconds: int(1, 86_400).default(60),
+  /** Signed webhook deliveries (X-Codemie-Timestamp) older or newer than this are refused (replay protection). */
+  webhookSignatureToleranceSeconds: int(1, 86_400).default(300),
+  /** Whether this process fires schedules (off: it serves the API only). */
+  schedulerEnabled: bool.default(true),
+  /** Shortest interval between two ticks of a schedule (the reference: an hour). Below 60, six-field (seconds) expressions are allowed. */
+  scheduleMinIntervalSeconds: int(1, 86_400).default(3600),
+  /** A tick fired more than this late (every process was down) is recorded as missed and not run. */
+  scheduleMissedGraceSeconds: int(1, 86_400).default(60),
   /** Teams bot project feature mappings (`/v1/assistants/projects/mapping`); off: 403 "Feature not available". */
   featureTeamsBot: bool.default(false),
   /** Provider organization and URL in assistants' A2A agent cards. */
@@ -379,6 +394,14 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_MCP_ALLOWED_COMMANDS: 'mcpAllowedCommands',
   CODEMIE_ASSISTANT_MAX_DELEGATION_DEPTH: 'assistantMaxDelegationDepth',
   CODEMIE_SECRET_KEY: 'secretKey',
+  CODEMIE_SECRET_KEY_PREVIOUS: 'secretKeyPrevious',
+  WEBHOOK_RATE_LIMIT_ENABLED: 'webhookRateLimitEnabled',
+  WEBHOOK_RATE_LIMIT_MAX_REQUESTS: 'webhookRateLimitMaxRequests',
+  WEBHOOK_RATE_LIMIT_WINDOW_SECONDS: 'webhookRateLimitWindowSeconds',
+  CODEMIE_WEBHOOK_SIGNATURE_TOLERANCE_SECONDS: 'webhookSignatureToleranceSeconds',
+  CODEMIE_SCHEDULER_ENABLED: 'schedulerEnabled',
+  CODEMIE_SCHEDULE_MIN_INTERVAL_SECONDS: 'scheduleMinIntervalSeconds',
+  CODEMIE_SCHEDULE_MISSED_GRACE_SECONDS: 'scheduleMissedGraceSeconds',
   CODEMIE_FEATURE_TEAMS_BOT: 'featureTeamsBot',
   A2A_PROVIDER_ORGANIZATION: 'a2aProviderOrganization',
   A2A_PROVIDER_URL: 'a2aProviderUrl',
@@ -415,7 +438,7 @@ export class ConfigError extends Error {
 }
 
 /** Settings whose values never appear in error messages. */
-const SECRET_KEYS = new Set<string>(['adminPassword', 'keycloakAdminClientSecret']);
+const SECRET_KEYS = new Set<string>(['adminPassword', 'keycloakAdminClientSecret', 'secretKey', 'secretKeyPrevious']);
 
 const keyToEnv = Object.fromEntries(Object.entries(ENV_KEYS).map(([env, key]) => [key, env]));
 

@@ -44,8 +44,20 @@ export async function newSigningKeyRow(): Promise<Database['idp_signing_keys']> 
   };
 }
 
+/** Encryption of the private keys at rest (integrations/keyring.ts: CODEMIE_SECRET_KEY). */
+export interface KeySealer {
+  seal(plain: string): string;
+  open(sealed: string): string;
+  /** Sealed under an earlier key (re-encrypted at the next reload). */
+  isStale?(sealed: string): boolean;
+}
+
+/** Sealed private keys start with the keyring's prefix; plaintext ones are JWK JSON. */
+const isPlainJwk = (v: string) => v.trimStart().startsWith('{');
+
 export class SigningKeys {
   private keys = new Map<string, LoadedKey>();
+  private sealer: KeySealer | undefined;
   private activeKid: string | undefined;
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
@@ -58,6 +70,41 @@ export class SigningKeys {
     private readonly unknownKidCooldownMs = 5_000,
   ) {}
 
+  /**
+   * Private keys are stored sealed from now on; keys stored in plaintext by earlier versions are
+   * sealed at the next reload (the migration path).
+   */
+  useSealer(sealer: KeySealer): void {
+    this.sealer = sealer;
+  }
+
+  private privateText(stored: string): string {
+    if (isPlainJwk(stored)) return stored;
+    if (!this.sealer) throw new Error('The signing key is encrypted but no CODEMIE_SECRET_KEY keyring is configured');
+    return this.sealer.open(stored);
+  }
+
+  private async sealPlaintextKeys(): Promise<void> {
+    if (!this.sealer) return;
+    const rows = await this.db.selectFrom('idp_signing_keys').select(['kid', 'private_jwk']).execute();
+    for (const r of rows) {
+      const plain = isPlainJwk(r.private_jwk);
+      if (!plain && !this.sealer.isStale?.(r.private_jwk)) continue;
+      let text: string;
+      try {
+        text = plain ? r.private_jwk : this.sealer.open(r.private_jwk);
+      } catch {
+        continue; // sealed by a key this process does not have: left for one that has it
+      }
+      await this.db
+        .updateTable('idp_signing_keys')
+        .set({ private_jwk: this.sealer.seal(text) })
+        .where('kid', '=', r.kid)
+        .where('private_jwk', '=', r.private_jwk)
+        .execute();
+    }
+  }
+
   /** Reloads the key set from the database (single-flight). */
   reload(): Promise<void> {
     this.loading ??= this.doReload().finally(() => (this.loading = undefined));
@@ -65,6 +112,7 @@ export class SigningKeys {
   }
 
   private async doReload(): Promise<void> {
+    await this.sealPlaintextKeys();
     const rows = await this.db.selectFrom('idp_signing_keys').selectAll().orderBy('created_at', 'desc').execute();
     const now = Date.now();
     const next = new Map<string, LoadedKey>();
@@ -80,7 +128,7 @@ export class SigningKeys {
         info: { kid: r.kid, alg: r.alg, createdAt: r.created_at, retiredAt: r.retired_at, published, active: isActive },
         publicJwk,
         publicKey: old?.publicKey ?? ((await importJWK(publicJwk, r.alg)) as CryptoKey),
-        privateKey: isActive ? (old?.privateKey ?? ((await importJWK(fromJson<JWK>(r.private_jwk, {}), r.alg)) as CryptoKey)) : undefined,
+        privateKey: isActive ? (old?.privateKey ?? ((await importJWK(fromJson<JWK>(this.privateText(r.private_jwk), {}), r.alg)) as CryptoKey)) : undefined,
       });
     }
     this.keys = next;
@@ -131,6 +179,7 @@ export class SigningKeys {
   /** Creates a new active key and retires the others; returns the new kid. */
   async rotate(): Promise<string> {
     const row = await newSigningKeyRow();
+    if (this.sealer) row.private_jwk = this.sealer.seal(row.private_jwk);
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('idp_signing_keys').set({ retired_at: row.created_at }).where('retired_at', 'is', null).execute();
       await trx.insertInto('idp_signing_keys').values(row).execute();

@@ -6,6 +6,7 @@ import type { Store } from '../store/db.js';
 import { TokenVerifier, CLOCK_LEEWAY_SECONDS } from '../auth/verifier.js';
 import { IdentityRepo } from './repo.js';
 import { SigningKeys } from './keys.js';
+import { keyringOf } from '../integrations/keyring.js';
 import type { Redis } from 'ioredis';
 import { MemoryLoginThrottle, RedisLoginThrottle, type LoginThrottle } from './throttle.js';
 import { TokenService } from './tokens.js';
@@ -44,6 +45,9 @@ export function createIdentityRuntime(config: Config, store: Store, opts: Runtim
   const repo = new IdentityRepo(store.db, memberships);
   // Retired keys stay published while tokens they signed can still be valid.
   const keys = new SigningKeys(store.db, config.accessTokenTtl + CLOCK_LEEWAY_SECONDS + 60);
+  // Private keys encrypted at rest with the integrations' keyring, when every process can have the
+  // same key: CODEMIE_SECRET_KEY is set, or the database is the SQLite file beside the key file.
+  if (config.secretKey || store.dialect === 'sqlite') keys.useSealer(keyringOf(config));
   const throttle: LoginThrottle = opts.redis
     ? new RedisLoginThrottle(opts.redis, config.redisPrefix, config.loginMaxFailures, config.loginLockoutSeconds, opts.onRedisError)
     : new MemoryLoginThrottle(config.loginMaxFailures, config.loginLockoutSeconds);

@@ -610,6 +610,11 @@ export class WorkflowService {
     });
   }
 
+  /** The project of a workflow (undefined when there is none): triggers check their target with it. */
+  async projectOf(id: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('workflows').select('project').where('id', '=', id).executeTakeFirst())?.project;
+  }
+
   /** Workflows per project (the projects domain's counters and its delete guard). */
   async countByProject(projects: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
