@@ -74,6 +74,42 @@ describe.each(DB_KINDS)('toolkits over HTTP (%s)', (db) => {
     expect(badBody.statusCode).toBe(422);
   });
 
+  it('the SQL tool takes its credentials from a stored integration of the caller (integrations store)', async () => {
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    const saved = await req('POST', '/v1/settings/user', {
+      project_name: 'demo',
+      alias: 'reports-db',
+      credential_type: 'SQL',
+      credential_values: [
+        { key: 'dialect', value: 'postgres' },
+        { key: 'host', value: url.hostname },
+        { key: 'port', value: url.port || '5432' },
+        { key: 'username', value: decodeURIComponent(url.username) },
+        { key: 'password', value: decodeURIComponent(url.password) },
+        { key: 'database_name', value: url.pathname.slice(1) },
+      ],
+    });
+    expect(saved.statusCode, saved.body).toBe(200);
+    const r = await req('POST', '/v1/tools/sql/invoke', {
+      project: 'demo',
+      tool_args: { sql_query: "select 40 + 2 as answer, 'from the integration' as source" },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().error).toBeNull();
+    expect(r.json().output).toContain('42');
+    expect(r.json().output).toContain('from the integration');
+    // another user of the project does not get alice's own integration
+    const bob = testAuthHeaders({ id: 'bob', username: 'bob', name: 'Bob', projects: ['demo'] });
+    const other = await p.app.inject({
+      method: 'POST',
+      url: '/v1/tools/sql/invoke',
+      headers: bob,
+      payload: { project: 'demo', tool_args: { sql_query: 'select 1' } },
+    });
+    expect(other.json().output).toBeNull();
+    expect(other.json().error).toBeTruthy();
+  });
+
   it('an assistant with the file toolkit writes a file in its workspace, reads it back, and cannot read outside it', async () => {
     writeFileSync(path.join(p.config.dataDir, 'outside.txt'), 'platform secret');
     const created = await req('POST', '/v1/assistants', {
