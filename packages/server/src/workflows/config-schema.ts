@@ -40,7 +40,10 @@ export const toolNodeSchema = z
     tool: z.string().min(1),
     tool_args: z.record(z.string(), z.unknown()).optional(),
     integration_alias: z.string().nullish(),
-    tool_result_json_pointer: z.string().regex(/^(\/.*)?$/, 'must be a JSON pointer like /a/b').nullish(),
+    tool_result_json_pointer: z
+      .string()
+      .regex(/^(\/.*)?$/, 'must be a JSON pointer like /a/b')
+      .nullish(),
     trace: z.boolean().optional(),
     mcp_server: mcpServer.nullish(),
     resolve_dynamic_values_in_response: z.boolean().optional(),
@@ -64,7 +67,10 @@ export const nextSchema = z
   .object({
     state_id: z.string().min(1).optional(),
     state_ids: z.array(z.string().min(1)).min(1).optional(),
-    condition: z.object({ expression: z.string().min(1), then: z.string().min(1), otherwise: z.string().min(1) }).strict().optional(),
+    condition: z
+      .object({ expression: z.string().min(1), then: z.string().min(1), otherwise: z.string().min(1) })
+      .strict()
+      .optional(),
     switch: z
       .object({
         cases: z.array(z.object({ condition: z.string().min(1), state_id: z.string().min(1) }).strict()).min(1),

@@ -27,12 +27,7 @@ export class ExpressionError extends Error {
   }
 }
 
-type Tok =
-  | { t: 'num'; v: number }
-  | { t: 'str'; v: string }
-  | { t: 'name'; v: string }
-  | { t: 'op'; v: string }
-  | { t: 'eof' };
+type Tok = { t: 'num'; v: number } | { t: 'str'; v: string } | { t: 'name'; v: string } | { t: 'op'; v: string } | { t: 'eof' };
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is']);
 const METHODS = new Set(['lower', 'upper', 'strip', 'startswith', 'endswith']);
@@ -291,7 +286,8 @@ function describe(t: Tok): string {
 /** Parses an expression; throws ExpressionError naming the problem. */
 export function parseExpression(src: string): Node {
   if (typeof src !== 'string' || !src.trim()) throw new ExpressionError('empty expression');
-  if (src.length > MAX_EXPRESSION_LENGTH) throw new ExpressionError(`the expression is ${src.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are accepted`);
+  if (src.length > MAX_EXPRESSION_LENGTH)
+    throw new ExpressionError(`the expression is ${src.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are accepted`);
   return new Parser(tokenize(src)).parse();
 }
 
@@ -397,7 +393,11 @@ export function evaluateNode(n: Node, vars: Record<string, unknown>): unknown {
     case 'index':
       return member(evaluateNode(n.obj, vars), evaluateNode(n.idx, vars));
     case 'call':
-      return callFn(n.fn, n.recv ? evaluateNode(n.recv, vars) : undefined, n.args.map((a) => evaluateNode(a, vars)));
+      return callFn(
+        n.fn,
+        n.recv ? evaluateNode(n.recv, vars) : undefined,
+        n.args.map((a) => evaluateNode(a, vars)),
+      );
     case 'not':
       return !truthy(evaluateNode(n.e, vars));
     case 'neg': {

@@ -13,6 +13,7 @@ import type { AssistantConfig, StateConfig, ToolNodeConfig, WorkflowYaml } from 
 import { executionAuthUser, type AssistantLookup, type ExecutionUser } from './seams.js';
 import { asText, jsonPointer, render, renderDeep, tryParseJson } from './template.js';
 import { zeroUsage, type ThoughtRecord } from './model.js';
+import { outputSchemaText } from './validate.js';
 
 /** A failure of a state; `retryable` false for 401/403/404-class errors and configuration errors. */
 export class StateError extends Error {
@@ -137,7 +138,7 @@ async function runAssistantNode(deps: NodeDeps, run: NodeRun, a: AssistantConfig
     message = run.input && !(last && last.content === run.input) ? run.input : 'Proceed.';
   }
   const messages: ChatMessage[] = [...run.history, { role: 'user', content: message }];
-  const outputSchema = run.state.output_schema ? (JSON.parse(run.state.output_schema) as Record<string, unknown>) : null;
+  const outputSchema = run.state.output_schema ? (JSON.parse(outputSchemaText(run.state.output_schema)) as Record<string, unknown>) : null;
 
   let tools: AgentTool[] | undefined;
   if (a.datasource_ids?.length) {

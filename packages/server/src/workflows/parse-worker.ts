@@ -2,7 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 import { ApiError } from '../api/errors.js';
 import type { ParseReply } from './config-parser.js';
-import { parseWorkflowYaml, type WorkflowLimits } from './validate.js';
+import { parseWorkflowYaml, WorkflowConfigError, type WorkflowLimits } from './validate.js';
 
 const port = parentPort!;
 port.on('message', ({ id, src, limits }: { id: number; src: string; limits: WorkflowLimits }) => {
@@ -12,7 +12,16 @@ port.on('message', ({ id, src, limits }: { id: number; src: string; limits: Work
   } catch (err) {
     reply =
       err instanceof ApiError
-        ? { id, error: { status: err.status, message: err.message, details: err.details, help: err.help ?? null } }
+        ? {
+            id,
+            error: {
+              status: err.status,
+              message: err.message,
+              details: err.details,
+              help: err.help ?? null,
+              structured: err instanceof WorkflowConfigError ? err.structured : null,
+            },
+          }
         : { id, crash: err instanceof Error ? err.message : String(err) };
   }
   port.postMessage(reply);

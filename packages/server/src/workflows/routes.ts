@@ -31,7 +31,12 @@ const workflowBody = z
   })
   .meta({ id: 'WorkflowCreate' });
 
-const listQuery = pageQuery(10).extend({
+/** The reference puts no bound on per_page; ours is generous (its UI asks for 200 and more). */
+export const MAX_PER_PAGE = 1000;
+
+const errorFormatQuery = z.object({ error_format: z.enum(['string', 'json']).default('string') });
+
+const listQuery = pageQuery(10, MAX_PER_PAGE).extend({
   filters: z.string().max(2000).optional(),
   project: z.string().max(200).optional(),
   filter_by_user: z.string().optional(),
@@ -116,11 +121,12 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       path: '/workflows',
       tags,
       summary: 'Create a workflow (yaml_config is validated)',
+      query: errorFormatQuery,
       body: workflowBody,
       responses: { 200: workflowSavedSchema },
       errors: [400, 403],
-      async handler({ body, user }) {
-        const row = await svc.create(user, body);
+      async handler({ body, query, user }) {
+        const row = await svc.create(user, body, query.error_format);
         return { message: 'Workflow created successfully', data: svc.toWire(row, user) };
       },
     }),
@@ -130,11 +136,12 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       tags,
       summary: 'Update a workflow',
       params: idParams,
+      query: errorFormatQuery,
       body: workflowBody,
       responses: { 200: workflowSavedSchema },
       errors: [400, 403, 404],
-      async handler({ params, body, user }) {
-        const row = await svc.update(user, params.workflow_id, body);
+      async handler({ params, body, query, user }) {
+        const row = await svc.update(user, params.workflow_id, body, query.error_format);
         return { message: 'Workflow updated successfully', data: svc.toWire(row, user) };
       },
     }),
@@ -201,7 +208,7 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       tags: etags,
       summary: 'List executions',
       params: idParams,
-      query: pageQuery(10).extend({ filter_by_project: z.string().optional() }),
+      query: pageQuery(10, MAX_PER_PAGE).extend({ filter_by_project: z.string().optional() }),
       responses: { 200: pageSchema(executionSchema) },
       errors: [403, 404],
       async handler({ params, query, user }) {
@@ -251,7 +258,7 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       tags: etags,
       summary: 'States of an execution, with thoughts',
       params: execParams,
-      query: pageQuery(10),
+      query: pageQuery(10, MAX_PER_PAGE),
       responses: { 200: pageSchema(stateSchema) },
       errors: [403, 404],
       handler: ({ params, query, user }) => svc.listStates(user, params.workflow_id, params.execution_id, query.page, query.per_page),
@@ -272,7 +279,7 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       tags: etags,
       summary: 'Transitions between the states of an execution',
       params: execParams,
-      query: pageQuery(10),
+      query: pageQuery(10, MAX_PER_PAGE),
       responses: { 200: pageSchema(transitionSchema) },
       errors: [403, 404],
       async handler({ params, query: q, user }) {

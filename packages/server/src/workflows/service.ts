@@ -11,7 +11,9 @@ import { fromJson, toJson } from '../store/json.js';
 import { isManagerOf, requireExecution, requireProject, requireWorkflow, workflowAbilities } from './acl.js';
 import { initialCheckpoint, STATUS, zeroUsage, type Checkpoint } from './model.js';
 import { nowIso, type ExecutionRow, type StateRow, type WorkflowRow, type WorkflowStore } from './store.js';
-import { configError } from './validate.js';
+import { configError, formatConfigError } from './validate.js';
+
+export type ErrorFormat = 'string' | 'json';
 import type { WorkflowEngine } from './engine.js';
 import type { WorkflowYaml } from './config-schema.js';
 import { isPlainObject, tryParseJson } from './template.js';
@@ -78,24 +80,29 @@ export class WorkflowService {
   /** Parses the rows' documents (off the event loop) before toWire needs them; a bad one reads as null. */
   private async withConfigs<T extends WorkflowRow | WorkflowRow[]>(rows: T): Promise<T> {
     const list: WorkflowRow[] = Array.isArray(rows) ? rows : [rows];
-    await Promise.all(
-      list.map(async (r) => this.configs.set(r, r.yaml_config.trim() ? await this.engine.load(r.yaml_config).catch(() => null) : null)),
-    );
+    await Promise.all(list.map(async (r) => this.configs.set(r, r.yaml_config.trim() ? await this.engine.load(r.yaml_config).catch(() => null) : null)));
     return rows;
   }
 
-  private async validate(yaml: string): Promise<void> {
-    if (!yaml.trim()) return;
-    const cfg = await this.engine.load(yaml, true);
-    for (const a of cfg.assistants) {
-      if (!a.model) continue;
-      try {
-        this.llm.resolveModel(a.model);
-      } catch (err) {
-        throw configError(
-          `Assistant '${a.id}' uses model '${a.model}', which is not available: ${err instanceof ApiError ? String(err.details) : (err as Error).message}`,
-        );
-      }
+  /** Validates a document to save; `format` 'json' gives the reference's structured details on a 400. */
+  async validate(yaml: string, format: ErrorFormat = 'string'): Promise<WorkflowYaml | null> {
+    try {
+      if (!yaml.trim()) return null;
+      const cfg = await this.engine.load(yaml, true);
+      cfg.assistants.forEach((a) => {
+        if (!a.model) return;
+        try {
+          this.llm.resolveModel(a.model);
+        } catch (err) {
+          throw configError(
+            `Assistant '${a.id}' uses model '${a.model}', which is not available: ${err instanceof ApiError ? String(err.details) : (err as Error).message}`,
+            { type: 'resource_validation', short: 'Model not available', path: 'model' },
+          );
+        }
+      });
+      return cfg;
+    } catch (err) {
+      throw formatConfigError(err, format);
     }
   }
 
@@ -148,10 +155,10 @@ export class WorkflowService {
     };
   }
 
-  async create(user: AuthUser, input: WorkflowInput): Promise<WorkflowRow> {
+  async create(user: AuthUser, input: WorkflowInput, format: ErrorFormat = 'string'): Promise<WorkflowRow> {
     requireProject(user, input.project);
     if (input.mode === 'Autonomous') throw badRequest('Autonomous workflows are not supported', 'Only mode "Sequential" is supported.');
-    await this.validate(input.yaml_config);
+    await this.validate(input.yaml_config, format);
     const now = nowIso();
     const row: WorkflowRow = {
       id: newRowId(),
@@ -187,13 +194,13 @@ export class WorkflowService {
     return row;
   }
 
-  async update(user: AuthUser, id: string, input: WorkflowInput): Promise<WorkflowRow> {
+  async update(user: AuthUser, id: string, input: WorkflowInput, format: ErrorFormat = 'string'): Promise<WorkflowRow> {
     const row = await this.store.getWorkflow(id);
     if (!row) throw notFound('Workflow', id);
     requireWorkflow(user, row, 'write');
     if (input.project !== row.project) requireProject(user, input.project);
     if (input.mode === 'Autonomous') throw badRequest('Autonomous workflows are not supported', 'Only mode "Sequential" is supported.');
-    await this.validate(input.yaml_config);
+    await this.validate(input.yaml_config, format);
     const now = nowIso();
     const history = fromJson<unknown[]>(row.yaml_config_history, []);
     if (row.yaml_config !== input.yaml_config)
@@ -341,6 +348,12 @@ export class WorkflowService {
   async getExecution(user: AuthUser, workflowId: string, executionId: string, ability: 'read' | 'write' | 'delete' = 'read'): Promise<ExecutionRow> {
     const row = await this.store.getExecution(executionId);
     if (!row || row.workflow_id !== workflowId) throw notFound('Workflow execution', executionId);
+    // Executions are visible to those who may see their workflow (their own runs excepted): a
+    // project member refused an unshared workflow is refused its executions' inputs and outputs.
+    if (row.created_by_id !== user.id) {
+      const wf = await this.store.getWorkflow(workflowId);
+      if (wf) requireWorkflow(user, wf, 'read');
+    }
     requireExecution(user, row, ability);
     return row;
   }
@@ -586,6 +599,9 @@ export class WorkflowService {
 
   async deleteExecution(user: AuthUser, workflowId: string, executionId: string): Promise<void> {
     const row = await this.getExecution(user, workflowId, executionId, 'delete');
+    if (row.conversation_id) {
+      throw badRequest('Cannot delete workflow execution', 'This workflow execution is part of a conversation and cannot be deleted. ', '');
+    }
     if (row.overall_status === STATUS.inProgress) await this.runs.abort(executionId);
     await this.deleteExecutions(this.db.selectFrom('workflow_executions').select('id').where('id', '=', executionId));
   }
@@ -593,7 +609,8 @@ export class WorkflowService {
   async clearExecutions(user: AuthUser, workflowId: string): Promise<void> {
     const wf = await this.readable(user, workflowId);
     const all = isManagerOf(user, wf.project);
-    let q = this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', workflowId);
+    // As the reference: executions that belong to a conversation (chat mode) stay.
+    let q = this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', workflowId).where('conversation_id', 'is', null);
     if (!all) q = q.where('created_by_id', '=', user.id);
     const ids = (await q.execute()).map((r) => r.id);
     for (const id of ids) await this.runs.abort(id);
