@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { notFound } from '../api/errors.js';
 import { pageOf, pageQuery, parseFilters } from '../api/pagination.js';
 import { defineRoute, type Route } from '../api/route.js';
-import { boolQuery, messageSchema, pageSchema } from '../api/schemas.js';
+import { boolQuery, intQuery, messageSchema, pageSchema } from '../api/schemas.js';
 import type { Config } from '../config/config.js';
 import type { EventBus } from '../events/bus.js';
 import { extractPropagatedHeaders, limitsFromConfig } from '../mcp/headers.js';
@@ -66,6 +66,25 @@ const editOutputBody = z.object({ state_id: z.string().min(1), output: z.string(
 const requestChangesBody = z.object({ original_output: z.string(), request: z.string().min(1) });
 
 const idParams = z.object({ workflow_id: z.string().min(1).max(100) });
+const versionParams = idParams.extend({ version_number: intQuery() });
+const compareParams = idParams.extend({ v1: intQuery(), v2: intQuery() });
+
+const versionSchema = z
+  .object({
+    id: z.string(),
+    workflow_id: z.string(),
+    version_number: z.number().int(),
+    created_date: z.string(),
+    created_by: z.object({ user_id: z.string(), username: z.string(), name: z.string() }).nullable(),
+    name: z.string(),
+    description: z.string(),
+    mode: z.string(),
+    yaml_config: z.string(),
+    icon_url: z.string().nullable(),
+    start_hint: z.string().nullable(),
+    change_notes: z.string().nullable(),
+  })
+  .meta({ id: 'WorkflowVersion' });
 const execParams = idParams.extend({ execution_id: z.string().min(1).max(100) });
 const stateParams = execParams.extend({ state_id: z.string().min(1).max(100) });
 
@@ -157,6 +176,58 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
         await svc.remove(user, params.workflow_id);
         return { message: 'Specified workflow removed' };
       },
+    }),
+
+    // ---- versions (the reference's assistant versioning routes, for workflows) ----
+    defineRoute({
+      method: 'GET',
+      path: '/workflows/:workflow_id/versions',
+      tags,
+      summary: "A workflow's versions, newest first (one per save that changed it)",
+      params: idParams,
+      query: pageQuery(20, MAX_PER_PAGE),
+      responses: { 200: z.object({ versions: z.array(versionSchema), total_versions: z.number().int(), workflow_name: z.string(), workflow_id: z.string() }) },
+      errors: [403, 404],
+      handler: ({ params, query, user }) => svc.listVersions(user, params.workflow_id, query.page, query.per_page),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/workflows/:workflow_id/versions/:version_number',
+      tags,
+      summary: 'One version of a workflow',
+      params: versionParams,
+      responses: { 200: versionSchema },
+      errors: [403, 404],
+      handler: ({ params, user }) => svc.getVersion(user, params.workflow_id, params.version_number),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/workflows/:workflow_id/versions/:v1/compare/:v2',
+      tags,
+      summary: 'The differences between two versions (DeepDiff shape, yaml_config compared parsed) and a summary',
+      params: compareParams,
+      responses: {
+        200: z.object({
+          workflow_id: z.string(),
+          version1: versionSchema,
+          version2: versionSchema,
+          differences: z.record(z.string(), z.record(z.string(), z.unknown())),
+          change_summary: z.string(),
+        }),
+      },
+      errors: [403, 404],
+      handler: ({ params, user }) => svc.compareVersions(user, params.workflow_id, params.v1, params.v2),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/workflows/:workflow_id/versions/:version_number/rollback',
+      tags,
+      summary: 'Make a new version from an old one and apply it (restore)',
+      params: versionParams,
+      body: z.object({ change_notes: z.string().nullish() }).passthrough().nullish(),
+      responses: { 200: messageSchema },
+      errors: [400, 403, 404],
+      handler: async ({ params, user }) => ({ message: await svc.rollback(user, params.workflow_id, params.version_number) }),
     }),
 
     // ---- executions ----

@@ -23,6 +23,7 @@ import type { RunEvent } from '../turn/events.js';
 import type { z } from 'zod';
 import type { executionSchema, executionThoughtSchema, stateSchema, transitionSchema, workflowSchema } from './responses.js';
 import { newRowId } from '../store/ids.js';
+import { compareVersions, sameVersion, versionNotFound, versionToWire, WorkflowVersions, type VersionedFields } from './versions.js';
 
 /** Resolves attached `file_names` (400 unknown, 403 foreign); the files domain plugs in here. */
 export type FileResolver = (user: AuthUser, handles: string[]) => Promise<AttachedFile[]>;
@@ -62,7 +63,9 @@ export class WorkflowService {
     private readonly runs: RunQueue,
     private readonly llm: Pick<LlmService, 'resolveModel' | 'runAgent'>,
     private readonly files: FileResolver | null = null,
-  ) {}
+  ) {
+    this.versions = new WorkflowVersions(store.db);
+  }
 
   private async attach(user: AuthUser, handles: string[]): Promise<AttachedFile[]> {
     if (!handles.length) return [];
@@ -73,6 +76,8 @@ export class WorkflowService {
   private get db() {
     return this.store.db;
   }
+
+  readonly versions: WorkflowVersions;
 
   /** Parsed configs of the rows this service handed out, for toWire (which is synchronous). */
   private readonly configs = new WeakMap<WorkflowRow, WorkflowYaml | null>();
@@ -148,8 +153,8 @@ export class WorkflowService {
       max_iteration_key_output_limit: cfg?.max_iteration_key_output_limit ?? 200,
       bedrock: null,
       meta_config: null,
-      is_global: false,
-      categories: [],
+      is_global: row.is_global === 1,
+      categories: fromJson<string[]>(row.categories, []),
       unique_users_count: 0,
       guardrail_assignments: [],
     };
@@ -176,8 +181,14 @@ export class WorkflowService {
       updated_by: null,
       date: now,
       update_date: now,
+      is_global: 0,
+      categories: '[]',
+      version_count: 1,
     };
-    await this.db.insertInto('workflows').values(row).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('workflows').values(row).execute();
+      await this.versions.insert(trx, row.id, 1, row, userRef(user), now, null);
+    });
     return this.withConfigs(row);
   }
 
@@ -202,9 +213,9 @@ export class WorkflowService {
     if (input.mode === 'Autonomous') throw badRequest('Autonomous workflows are not supported', 'Only mode "Sequential" is supported.');
     await this.validate(input.yaml_config, format);
     const now = nowIso();
+    // yaml_config_history as the reference keeps it: the replaced document first (newest first).
     const history = fromJson<unknown[]>(row.yaml_config_history, []);
-    if (row.yaml_config !== input.yaml_config)
-      history.push({ yaml_config: row.yaml_config, date: row.update_date, created_by: fromJson(row.updated_by ?? row.created_by, null) });
+    if (row.yaml_config !== input.yaml_config) history.unshift({ yaml_config: row.yaml_config, date: now, created_by: userRef(user) });
     const fields = {
       name: input.name,
       description: input.description,
@@ -212,14 +223,94 @@ export class WorkflowService {
       mode: input.mode,
       shared: input.shared ? 1 : 0,
       yaml_config: input.yaml_config,
-      yaml_config_history: toJson(history.slice(-20)),
+      yaml_config_history: toJson(history.slice(0, 20)),
       icon_url: input.icon_url ?? row.icon_url,
       start_hint: input.start_hint ?? row.start_hint,
       updated_by: toJson(userRef(user)),
       update_date: now,
     };
-    await this.db.updateTable('workflows').set(fields).where('id', '=', id).execute();
-    return this.withConfigs({ ...row, ...fields });
+    return this.withConfigs(await this.write(row, fields, user, null));
+  }
+
+  /** Writes changed fields; a change to a versioned field makes a new version. */
+  private async write(
+    row: WorkflowRow,
+    fields: Partial<WorkflowRow> & { update_date: string },
+    user: AuthUser,
+    changeNotes: string | null,
+    forceVersion = false,
+  ): Promise<WorkflowRow> {
+    const next: WorkflowRow = { ...row, ...fields };
+    const versioned = forceVersion || !sameVersion(row, next);
+    if (versioned) next.version_count = row.version_count + 1;
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('workflows')
+        .set({ ...fields, version_count: next.version_count })
+        .where('id', '=', row.id)
+        .execute();
+      if (versioned) await this.versions.insert(trx, row.id, next.version_count, next, userRef(user), fields.update_date, changeNotes);
+    });
+    return next;
+  }
+
+  // ---- versions ----
+
+  async listVersions(user: AuthUser, id: string, page: number, perPage: number) {
+    const wf = await this.readable(user, id);
+    const rows = await this.versions.list(id, page, perPage);
+    return { versions: rows.map(versionToWire), total_versions: await this.versions.count(id), workflow_name: wf.name, workflow_id: wf.id };
+  }
+
+  async getVersion(user: AuthUser, id: string, n: number) {
+    await this.readable(user, id);
+    const v = await this.versions.get(id, n);
+    if (!v) throw versionNotFound(id, n);
+    return versionToWire(v);
+  }
+
+  async compareVersions(user: AuthUser, id: string, n1: number, n2: number) {
+    await this.readable(user, id);
+    const [v1, v2] = await Promise.all([this.versions.get(id, n1), this.versions.get(id, n2)]);
+    if (!v1) throw versionNotFound(id, n1);
+    if (!v2) throw versionNotFound(id, n2);
+    return compareVersions(v1, v2);
+  }
+
+  /** Makes a new version from version n and applies it (its document is validated again first). */
+  async rollback(user: AuthUser, id: string, n: number): Promise<string> {
+    const row = await this.store.getWorkflow(id);
+    if (!row) throw notFound('Workflow', id);
+    requireWorkflow(user, row, 'write');
+    if (n === row.version_count) {
+      throw badRequest('Cannot rollback to current version', `Version ${n} is already the current version`, 'Please select a different version to rollback to');
+    }
+    if (n < 1 || n > row.version_count) {
+      throw badRequest('Invalid version number', `Version ${n} does not exist. Valid range: 1 to ${row.version_count}`, 'Please verify the version number');
+    }
+    const v = await this.versions.get(id, n);
+    if (!v) throw versionNotFound(id, n);
+    await this.validate(v.yaml_config);
+    const now = nowIso();
+    const history = fromJson<unknown[]>(row.yaml_config_history, []);
+    if (row.yaml_config !== v.yaml_config) history.unshift({ yaml_config: row.yaml_config, date: now, created_by: userRef(user) });
+    const fields: VersionedFields = {
+      name: v.name,
+      description: v.description,
+      mode: v.mode,
+      yaml_config: v.yaml_config,
+      icon_url: v.icon_url,
+      start_hint: v.start_hint,
+    };
+    // The same document as the current one still counts as a new version (the rollback is recorded).
+    const written = await this.write(
+      row,
+      { ...fields, yaml_config_history: toJson(history.slice(0, 20)), updated_by: toJson(userRef(user)), update_date: now },
+      user,
+      `Rolled back to version ${n}`,
+      true,
+    );
+    return `Rolled back to version ${n}. Created new version ${written.version_count}`;
   }
 
   async remove(user: AuthUser, id: string): Promise<void> {
@@ -234,7 +325,10 @@ export class WorkflowService {
       .execute();
     for (const r of running) await this.runs.abort(r.id);
     await this.deleteExecutions(this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', id));
-    await this.db.deleteFrom('workflows').where('id', '=', id).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await this.versions.removeAll(trx, id);
+      await trx.deleteFrom('workflows').where('id', '=', id).execute();
+    });
   }
 
   async list(user: AuthUser, page: number, perPage: number, filters: Record<string, unknown>): Promise<Page<WorkflowRow>> {
