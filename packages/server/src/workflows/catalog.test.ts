@@ -73,4 +73,97 @@ describe.each(DB_KINDS)('workflow catalog (%s)', (db) => {
     expect((await env.api('DELETE', `/v1/workflows/${id}`)).status).toBe(200);
     expect((await env.api('GET', `/v1/workflows/${id}/versions`)).status).toBe(404);
   });
+
+  it('prebuilt templates: listed with filters, fetched by slug, and each one saves and runs', async () => {
+    const list = await env.api('GET', '/v1/workflows/prebuilt');
+    expect(list.status).toBe(200);
+    const slugs = list.body.map((t: { slug: string }) => t.slug);
+    expect(slugs).toEqual(
+      expect.arrayContaining([
+        'template-code-review-pipeline',
+        'template-document-batch-summariser',
+        'template-support-ticket-triage',
+        'template-research-brief',
+      ]),
+    );
+    expect(list.body[0]).toMatchObject({ id: null, project: 'demo', shared: true, mode: 'Sequential' });
+    expect(list.body.map((t: { name: string }) => t.name)).toEqual([...list.body.map((t: { name: string }) => t.name)].sort());
+    const support = await env.api('GET', `/v1/workflows/prebuilt?filters=${encodeURIComponent(JSON.stringify({ categories: ['support'] }))}`);
+    expect(support.body.map((t: { slug: string }) => t.slug)).toEqual(['template-support-ticket-triage']);
+    const byName = await env.api('GET', `/v1/workflows/prebuilt?filters=${encodeURIComponent(JSON.stringify({ search: 'code review' }))}`);
+    expect(byName.body.map((t: { slug: string }) => t.slug)).toEqual(['template-code-review-pipeline']);
+    expect((await env.api('GET', '/v1/workflows/prebuilt?filters=nope')).status).toBe(400);
+    const nf = await env.api('GET', '/v1/workflows/prebuilt/nope');
+    expect(nf.status).toBe(404);
+    expect(nf.body.error).toMatchObject({ message: 'Workflow template not found', details: "No workflow template found with the slug 'nope'." });
+
+    const create = async (slug: string) => {
+      const t = (await env.api('GET', `/v1/workflows/prebuilt/${slug}`)).body;
+      expect(t.states.length).toBeGreaterThan(1);
+      return env.createWorkflow(t.yaml_config, alice, { name: t.name, description: t.description });
+    };
+    const review = await create('template-code-review-pipeline');
+    const r = await env.execute(review, { user_input: 'x = 1/0' });
+    expect((await env.waitFor(review, r.execution_id, ['Succeeded', 'Failed'])).overall_status).toBe('Succeeded');
+
+    const triage = await create('template-support-ticket-triage');
+    env.llm.script({ text: '{"category": "question"}' });
+    const tr = await env.execute(triage, { user_input: 'How do I reset my password?' });
+    expect((await env.waitFor(triage, tr.execution_id, ['Succeeded', 'Failed'])).overall_status).toBe('Succeeded');
+    expect((await env.states(triage, tr.execution_id)).map((s: { name: string }) => s.name)).toEqual(['classify', 'question']);
+
+    const batch = await create('template-document-batch-summariser');
+    env.llm.script({ text: '{"documents": [{"text": "Doc A"}, {"text": "Doc B"}]}' });
+    const b = await env.execute(batch, { user_input: 'Doc A\n\nDoc B' });
+    expect((await env.waitFor(batch, b.execution_id, ['Succeeded', 'Failed'])).overall_status).toBe('Succeeded');
+    const names = (await env.states(batch, b.execution_id)).map((s: { name: string }) => s.name);
+    expect(names.filter((n: string) => n === 'summarise')).toHaveLength(2);
+    expect(names.at(-1)).toBe('digest');
+
+    const brief = await create('template-research-brief');
+    const rb = await env.execute(brief, { user_input: 'electric bikes' });
+    await env.waitFor(brief, rb.execution_id, ['Interrupted']);
+    expect((await env.api('PUT', `/v1/workflows/${brief}/executions/${rb.execution_id}/resume`, {})).status).toBe(200);
+    expect((await env.waitFor(brief, rb.execution_id, ['Succeeded', 'Failed'])).overall_status).toBe('Succeeded');
+  });
+
+  it('marketplace: validate, publish with categories (then every user sees it), unpublish', async () => {
+    const id = await env.createWorkflow(doc('ROLE market'), alice, { name: 'Market', shared: false });
+    const v = await env.api('POST', `/v1/workflows/${id}/marketplace/publish/validate`);
+    expect(v.body).toEqual({ message: `Workflow ${id} is ready to be published to marketplace`, inline_credentials: [], workflow_id: id });
+    expect((await env.api('POST', `/v1/workflows/${id}/marketplace/publish`, { categories: ['engineering'] }, bob)).status).toBe(404);
+    const badCat = await env.api('POST', `/v1/workflows/${id}/marketplace/publish`, { categories: ['no-such'] });
+    expect(badCat.status).toBe(400);
+    expect(badCat.body.error.message).toBe("Invalid category IDs: ['no-such']");
+    expect((await env.api('POST', `/v1/workflows/${id}/marketplace/publish`, { categories: [] })).status).toBe(422);
+    expect((await env.api('GET', `/v1/workflows/id/${id}`, undefined, eve)).status).toBe(403);
+
+    const pub = await env.api('POST', `/v1/workflows/${id}/marketplace/publish`, { categories: ['engineering', 'devops'] });
+    expect(pub.status).toBe(200);
+    expect(pub.body).toMatchObject({ id, is_global: true, categories: ['engineering', 'devops'] });
+    const seen = await env.api('GET', `/v1/workflows/id/${id}`, undefined, eve);
+    expect(seen.status).toBe(200);
+    expect(seen.body.user_abilities).toEqual(['read']);
+    const market = await env.api('GET', '/v1/workflows?scope=marketplace', undefined, eve);
+    expect(market.body.data.map((w: { id: string }) => w.id)).toContain(id);
+    const byCat = await env.api(
+      'GET',
+      `/v1/workflows?scope=marketplace&filters=${encodeURIComponent(JSON.stringify({ categories: ['devops'] }))}`,
+      undefined,
+      eve,
+    );
+    expect(byCat.body.data.map((w: { id: string }) => w.id)).toEqual([id]);
+    // eve may run it; her executions are hers
+    const ex = await env.execute(id, { user_input: 'hi' }, eve);
+    expect(ex.created_by.user_id).toBe('eve');
+
+    const un = await env.api('POST', `/v1/workflows/${id}/marketplace/unpublish`);
+    expect(un.body).toMatchObject({ is_global: false });
+    expect((await env.api('GET', `/v1/workflows/id/${id}`, undefined, eve)).status).toBe(403);
+
+    const stored = await env.createWorkflow(doc('x').replace('system_prompt: "x"', 'assistant_id: stored-1'), alice);
+    const refused = await env.api('POST', `/v1/workflows/${stored}/marketplace/publish/validate`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toBe('Marketplace workflows cannot use external (non-virtual) assistants or skills');
+  });
 });

@@ -69,6 +69,10 @@ const idParams = z.object({ workflow_id: z.string().min(1).max(100) });
 const versionParams = idParams.extend({ version_number: intQuery() });
 const compareParams = idParams.extend({ v1: intQuery(), v2: intQuery() });
 
+const prebuiltSchema = workflowSchema
+  .extend({ id: z.null(), date: z.null(), update_date: z.null(), slug: z.string(), video_link: z.string().nullable() })
+  .meta({ id: 'WorkflowTemplate' });
+
 const versionSchema = z
   .object({
     id: z.string(),
@@ -98,6 +102,7 @@ export interface WorkflowRouteDeps {
 
 export function workflowRoutes({ config, events, workflows: svc }: WorkflowRouteDeps): Route[] {
   const tags = ['workflows'];
+  const mtags = ['workflow marketplace'];
   const etags = ['workflow executions'];
   const streamDeps = {
     events,
@@ -121,9 +126,72 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
         const filters = parseFilters(q.filters, FILTERS_HELP);
         if (q.project !== undefined && filters.project === undefined) filters.project = q.project;
         if (q.filter_by_user === 'true' && filters.created_by === undefined) filters.created_by = user.id;
-        const page = await svc.list(user, q.page, q.per_page, filters);
+        const page = await svc.list(user, q.page, q.per_page, filters, q.scope);
         return { data: page.data.map((r) => svc.toWire(r, user)), pagination: page.pagination };
       },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/workflows/prebuilt',
+      tags,
+      summary: 'Prebuilt workflow templates shipped with the product',
+      query: z.object({ filters: z.string().max(2000).optional() }),
+      responses: { 200: z.array(prebuiltSchema) },
+      errors: [400],
+      handler: ({ query, user }) =>
+        svc.prebuilt(
+          user,
+          parseFilters(query.filters, 'Filters must be a valid encoded JSON object.', 'Please check the filters and ensure they are in the correct format.'),
+        ),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/workflows/prebuilt/:slug',
+      tags,
+      summary: 'One prebuilt workflow template',
+      params: z.object({ slug: z.string().min(1).max(300) }),
+      responses: { 200: prebuiltSchema },
+      errors: [404],
+      handler: ({ params, user }) => svc.prebuiltBySlug(user, params.slug),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/workflows/:workflow_id/marketplace/publish/validate',
+      tags: mtags,
+      summary: 'Check a workflow can be published (stored assistants refused; inline credentials listed)',
+      params: idParams,
+      responses: {
+        200: z.object({ message: z.string(), inline_credentials: z.array(z.record(z.string(), z.unknown())), workflow_id: z.string() }),
+      },
+      errors: [400, 403, 404],
+      handler: ({ params, user }) => svc.validateForMarketplace(user, params.workflow_id),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/workflows/:workflow_id/marketplace/publish',
+      tags: mtags,
+      summary: 'Publish a workflow to the marketplace (is_global, 1-3 categories)',
+      params: idParams,
+      body: z.object({
+        categories: z
+          .array(z.string().min(1).max(300))
+          .min(1)
+          .max(3)
+          .refine((c) => new Set(c).size === c.length, 'category IDs must be unique'),
+      }),
+      responses: { 200: workflowSchema },
+      errors: [400, 403, 404],
+      handler: async ({ params, body, user }) => svc.toWire(await svc.publish(user, params.workflow_id, body.categories), user),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/workflows/:workflow_id/marketplace/unpublish',
+      tags: mtags,
+      summary: 'Remove a workflow from the marketplace',
+      params: idParams,
+      responses: { 200: workflowSchema },
+      errors: [403, 404],
+      handler: async ({ params, user }) => svc.toWire(await svc.unpublish(user, params.workflow_id), user),
     }),
     defineRoute({
       method: 'GET',

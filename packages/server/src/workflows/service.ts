@@ -8,7 +8,7 @@ import type { LlmService } from '../llm/types.js';
 import { pageOf, type Page } from '../api/pagination.js';
 import type { RunQueue } from '../runs/queue.js';
 import { fromJson, toJson } from '../store/json.js';
-import { isManagerOf, requireExecution, requireProject, requireWorkflow, workflowAbilities } from './acl.js';
+import { denied, isManagerOf, requireExecution, requireProject, requireWorkflow, workflowAbilities } from './acl.js';
 import { initialCheckpoint, STATUS, zeroUsage, type Checkpoint } from './model.js';
 import { nowIso, type ExecutionRow, type StateRow, type WorkflowRow, type WorkflowStore } from './store.js';
 import { configError, formatConfigError } from './validate.js';
@@ -23,6 +23,7 @@ import type { RunEvent } from '../turn/events.js';
 import type { z } from 'zod';
 import type { executionSchema, executionThoughtSchema, stateSchema, transitionSchema, workflowSchema } from './responses.js';
 import { newRowId } from '../store/ids.js';
+import { PREBUILT_WORKFLOWS, type PrebuiltTemplate } from './prebuilt.js';
 import { compareVersions, sameVersion, versionNotFound, versionToWire, WorkflowVersions, type VersionedFields } from './versions.js';
 
 /** Resolves attached `file_names` (400 unknown, 403 foreign); the files domain plugs in here. */
@@ -254,6 +255,103 @@ export class WorkflowService {
     return next;
   }
 
+  // ---- prebuilt templates ----
+
+  /** The templates as the reference answers them (WorkflowConfigTemplate: the workflow's fields, slug, video_link). */
+  async prebuilt(user: AuthUser, filters: Record<string, unknown>) {
+    let list = PREBUILT_WORKFLOWS;
+    const name = filters.name ?? filters.search;
+    if (typeof name === 'string' && name) list = list.filter((t) => t.name.toLowerCase().includes(name.toLowerCase()));
+    const cats = Array.isArray(filters.categories) ? filters.categories.map(String) : [];
+    if (cats.length) list = list.filter((t) => t.categories.some((c) => cats.includes(c)));
+    // templates are created by nobody: a created_by filter matches none (as the reference)
+    if (typeof filters.created_by === 'string' && filters.created_by) list = [];
+    return Promise.all(list.map((t) => this.templateToWire(t, user)));
+  }
+
+  async prebuiltBySlug(user: AuthUser, slug: string) {
+    const t = PREBUILT_WORKFLOWS.find((x) => x.slug === slug);
+    if (!t)
+      throw new ApiError(
+        404,
+        'Workflow template not found',
+        `No workflow template found with the slug '${slug}'.`,
+        'Please check the workflow slug and ensure it is correct. ',
+      );
+    return this.templateToWire(t, user);
+  }
+
+  private async templateToWire(t: PrebuiltTemplate, user: AuthUser) {
+    const row: WorkflowRow = {
+      id: '',
+      name: t.name,
+      description: t.description,
+      project: user.projects[0] ?? user.adminProjects[0] ?? 'demo',
+      mode: t.mode,
+      shared: 1,
+      yaml_config: t.yaml_config,
+      yaml_config_history: '[]',
+      icon_url: t.icon_url,
+      start_hint: t.start_hint,
+      created_by_id: '',
+      created_by: 'null',
+      updated_by: null,
+      date: '',
+      update_date: '',
+      is_global: 0,
+      categories: toJson(t.categories),
+      version_count: 1,
+    };
+    const wire = this.toWire(await this.withConfigs(row), user);
+    return { ...wire, id: null, date: null, update_date: null, user_abilities: [], slug: t.slug, video_link: t.video_link };
+  }
+
+  // ---- marketplace (reference: routers/workflow_marketplace.py) ----
+
+  /** The workflow, for a marketplace action: 404 when unreadable, 403 when not writable. */
+  private async writableForMarket(user: AuthUser, id: string, action: string): Promise<WorkflowRow> {
+    const row = await this.store.getWorkflow(id);
+    if (!row || !workflowAbilities(user, row).includes('read')) throw notFound('Workflow', id);
+    if (!workflowAbilities(user, row).includes('write')) throw denied(action);
+    return row;
+  }
+
+  /** Refuses what cannot be published (stored assistants); lists inline credentials to confirm. */
+  async validateForMarketplace(user: AuthUser, id: string) {
+    const row = await this.writableForMarket(user, id, 'publish');
+    const cfg = row.yaml_config.trim() ? await this.engine.load(row.yaml_config) : null;
+    if (cfg?.assistants.some((a) => a.assistant_id) || cfg?.assistants.some((a) => a.skill_ids?.length)) {
+      throw badRequest('Marketplace workflows cannot use external (non-virtual) assistants or skills');
+    }
+    const inline_credentials = cfg ? inlineCredentials(cfg) : [];
+    return {
+      message: inline_credentials.length
+        ? 'Workflow contains inline credentials in MCP servers or assistant toolkits that will be shared with all users. Please confirm that you want to publish it.'
+        : `Workflow ${row.id} is ready to be published to marketplace`,
+      inline_credentials,
+      workflow_id: row.id,
+    };
+  }
+
+  async publish(user: AuthUser, id: string, categories: string[]): Promise<WorkflowRow> {
+    await this.validateForMarketplace(user, id);
+    const found = await this.db.selectFrom('categories').select('id').where('id', 'in', categories).execute();
+    const invalid = categories.filter((c) => !found.some((f) => f.id === c));
+    if (invalid.length) throw badRequest(`Invalid category IDs: [${invalid.map((c) => `'${c}'`).join(', ')}]`);
+    await this.db
+      .updateTable('workflows')
+      .set({ is_global: 1, categories: toJson(categories) })
+      .where('id', '=', id)
+      .execute();
+    return this.withConfigs((await this.store.getWorkflow(id))!);
+  }
+
+  async unpublish(user: AuthUser, id: string): Promise<WorkflowRow> {
+    await this.writableForMarket(user, id, 'unpublish');
+    await this.db.updateTable('workflows').set({ is_global: 0 }).where('id', '=', id).execute();
+    return this.withConfigs((await this.store.getWorkflow(id))!);
+  }
+
   // ---- versions ----
 
   async listVersions(user: AuthUser, id: string, page: number, perPage: number) {
@@ -331,9 +429,10 @@ export class WorkflowService {
     });
   }
 
-  async list(user: AuthUser, page: number, perPage: number, filters: Record<string, unknown>): Promise<Page<WorkflowRow>> {
+  async list(user: AuthUser, page: number, perPage: number, filters: Record<string, unknown>, scope?: string): Promise<Page<WorkflowRow>> {
     let q = this.db.selectFrom('workflows');
-    if (!user.isAdmin) {
+    if (scope === 'marketplace') q = q.where('is_global', '=', 1);
+    else if (!user.isAdmin) {
       q = q.where((eb) =>
         eb.or([
           eb('created_by_id', '=', user.id),
@@ -349,6 +448,8 @@ export class WorkflowService {
     if (typeof search === 'string' && search) q = q.where('name', 'like', `%${search.replace(/[%_]/g, '')}%`);
     if (typeof filters.created_by === 'string') q = q.where('created_by_id', '=', filters.created_by);
     if (typeof filters.shared === 'boolean') q = q.where('shared', '=', filters.shared ? 1 : 0);
+    const cats = Array.isArray(filters.categories) ? filters.categories.map(String).filter(Boolean) : [];
+    if (cats.length) q = q.where((eb) => eb.or(cats.map((c) => eb('categories', 'like', `%${JSON.stringify(c).replace(/[%_]/g, '')}%`))));
     const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
     const rows = await q
       .selectAll()
@@ -734,6 +835,32 @@ export class WorkflowService {
     for (const r of rows) out.set(r.project, Number(r.n));
     return out;
   }
+}
+
+/** MCP servers of the document that carry literal credentials (env values, headers), as the reference's collector reports them. */
+function inlineCredentials(cfg: WorkflowYaml): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  const servers = [
+    ...cfg.assistants.flatMap((a) => (a.mcp_servers ?? []).map((m) => ({ m, owner: a.name ?? a.id }))),
+    ...cfg.tools.flatMap((t) => (t.mcp_server ? [{ m: t.mcp_server, owner: t.id }] : [])),
+  ];
+  for (const { m, owner } of servers) {
+    const c = (m as { config?: { env?: Record<string, unknown>; headers?: Record<string, unknown> } | null }).config;
+    const env = Object.keys(c?.env ?? {});
+    const headers = Object.keys(c?.headers ?? {});
+    if (!env.length && !headers.length) continue;
+    out.push({
+      toolkit: null,
+      tool: null,
+      label: null,
+      mcp_server: (m as { name?: string }).name ?? null,
+      integration_alias: null,
+      credential_type: 'mcp_server',
+      env_vars: [...env, ...headers],
+      sub_assistant_name: owner,
+    });
+  }
+  return out;
 }
 
 export function stateToWire(r: StateRow): Omit<z.output<typeof stateSchema>, 'thoughts'> {
