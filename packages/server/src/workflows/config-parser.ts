@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../api/errors.js';
+import { allowedMcpCommands } from '../mcp/schemas.js';
 import type { WorkflowYaml } from './config-schema.js';
 import { configError, parseWorkflowYaml, WorkflowConfigError, type StructuredConfigError, type WorkflowLimits } from './validate.js';
 
@@ -96,7 +97,8 @@ export class WorkflowConfigParser {
       job.reject(configError(`yaml_config took longer than ${Math.round(timeoutMs / 1000)} s to validate; make it smaller or simpler.`));
       void this.close().then(() => this.pump());
     }, timeoutMs);
-    worker.postMessage({ id: job.id, src: job.src, limits: job.limits });
+    // the worker's copy of the MCP schemas needs the operator's command allow-list (CODEMIE_MCP_ALLOWED_COMMANDS)
+    worker.postMessage({ id: job.id, src: job.src, limits: job.limits, allowedCommands: [...allowedMcpCommands()] });
   }
 
   private start(): Worker | null {

@@ -46,9 +46,14 @@ describe('yaml_config validation', () => {
     expect(problem('states:\n  - id: a\n   bad: indent\n')).toMatch(/YAML syntax error at line 3/);
   });
 
-  it('reports unknown keys with the state and line', () => {
-    const d = problem(base.replace('    task: Say hi', '    task: Say hi\n    taks: typo'));
-    expect(d).toContain("Unknown key 'taks'");
+  it('accepts and drops keys it does not know, as the reference (its schema allows additional properties)', () => {
+    const cfg = parseWorkflowYaml(base.replace('    task: Say hi', '    task: Say hi\n    taks: typo\n    mcp_servers: []'));
+    expect(cfg.states[0]).not.toHaveProperty('taks');
+    expect(cfg.states[0].task).toBe('Say hi');
+  });
+
+  it('reports a value of the wrong type with the state and line', () => {
+    const d = problem(base.replace('    task: Say hi', '    task: [1, 2]'));
     expect(d).toContain("state 'first'");
     expect(d).toContain('line 10');
   });
@@ -101,7 +106,7 @@ describe('yaml_config validation', () => {
     expect(problem(base.replace('assistant_id: a\n    next:\n      state_id: end', 'assistant_id: zz\n    next:\n      state_id: end'))).toMatch(
       /references assistant 'zz'/,
     );
-    expect(problem(base.replace('    system_prompt: You help.\n', ''))).toMatch(/needs either assistant_id/);
+    expect(problem(base.replace('    system_prompt: You help.\n', ''))).toMatch(/at least one of 'assistant_id' or 'system_prompt' must be set/);
     expect(problem(base.replace('      state_id: second', '      state_id: second\n      state_ids: [second]'))).toMatch(
       /'state_id' and 'state_ids' cannot be set at the same time/,
     );

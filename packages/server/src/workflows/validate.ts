@@ -15,6 +15,7 @@ import { ApiError } from '../api/errors.js';
 import { workflowYamlSchema, type WorkflowYaml, type StateConfig } from './config-schema.js';
 import { ExpressionError, parseExpression } from './expression.js';
 import { schemaShapeProblem } from '../llm/json-schema.js';
+import { customNodeOf, SUPPORTED_CUSTOM_NODES, transformConfigProblem } from './transform.js';
 
 export const CONFIG_ERROR_HELP =
   'Fix the yaml_config and save again. See docs/workflows.md for the YAML reference (states, next, condition, switch, iter_key, interrupt_before).';
@@ -339,9 +340,10 @@ function checkGraph(cfg: WorkflowYaml, loc: Locator): void {
   dup('state', cfg.states, 'states');
   dup('assistant', cfg.assistants, 'assistants');
   dup('tool', cfg.tools, 'tools');
+  dup('custom node', cfg.custom_nodes, 'custom_nodes');
   cfg.assistants.forEach((a, i) => {
     if (!a.assistant_id && !a.system_prompt) {
-      throw configError(`Assistant '${a.id}'${at(loc.line(['assistants', i]))} needs either assistant_id (an existing assistant) or an inline system_prompt`, {
+      throw configError(`In 'assistants[${i}]': at least one of 'assistant_id' or 'system_prompt' must be set (assistant '${a.id}'${at(loc.line(['assistants', i]))})`, {
         type: 'schema_validation',
         short: 'Invalid value',
         path: 'assistant_id',
@@ -364,8 +366,24 @@ function checkGraph(cfg: WorkflowYaml, loc: Locator): void {
         details: 'Must set one of: assistant_id or tool_id or custom_node_id',
       });
     }
-    if (s.custom_node_id)
-      throw fail(i, 'custom_node_id', `${where(i, 'custom_node_id')}: custom nodes are not supported by this platform (use an assistant or a tool state)`);
+    if (s.custom_node_id) {
+      const node = customNodeOf(cfg, s);
+      if (!node) {
+        throw fail(i, 'custom_node_id', `${where(i, 'custom_node_id')} references custom node '${s.custom_node_id}', which is not defined in the custom_nodes section`, {
+          ...crossRef,
+          details: `Custom_node '${s.custom_node_id}' not found`,
+        });
+      }
+      const kind = node.custom_node_id ?? '';
+      if (!(SUPPORTED_CUSTOM_NODES as readonly string[]).includes(kind)) {
+        throw fail(i, 'custom_node_id', `${where(i, 'custom_node_id')}: custom node '${node.id}' is of kind '${kind}', which this platform does not run (supported: ${SUPPORTED_CUSTOM_NODES.join(', ')})`, {
+          type: 'resource_validation',
+          short: 'Unsupported custom node',
+        });
+      }
+      const problemText = transformConfigProblem(node.config);
+      if (problemText) throw fail(i, 'custom_node_id', `Custom node '${node.id}': ${problemText}`, { short: 'Invalid value', path: 'config' });
+    }
     if (s.assistant_id && !assistants.has(s.assistant_id)) {
       throw fail(i, 'assistant_id', `${where(i, 'assistant_id')} references assistant '${s.assistant_id}', which is not defined in the assistants section`, {
         ...crossRef,
