@@ -29,7 +29,7 @@ export class ExpressionError extends Error {
 
 type Tok = { t: 'num'; v: number } | { t: 'str'; v: string } | { t: 'name'; v: string } | { t: 'op'; v: string } | { t: 'eof' };
 
-const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is']);
+const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else']);
 const METHODS = new Set(['lower', 'upper', 'strip', 'startswith', 'endswith', 'get', 'split', 'replace', 'keys', 'values', 'join']);
 const FUNCTIONS = new Set(['len', 'str', 'int', 'float', 'bool', 'abs', 'min', 'max', 'sum', 'round', 'sorted']);
 
@@ -101,6 +101,7 @@ export type Node =
   | { k: 'not'; e: Node }
   | { k: 'neg'; e: Node }
   | { k: 'bool'; op: 'and' | 'or'; l: Node; r: Node }
+  | { k: 'if'; cond: Node; then: Node; otherwise: Node }
   | { k: 'bin'; op: '+' | '-' | '*' | '/' | '%'; l: Node; r: Node }
   | { k: 'cmp'; first: Node; rest: Array<{ op: string; e: Node }> };
 
@@ -145,7 +146,16 @@ class Parser {
     return n;
   }
   private or(): Node {
-    return this.nested(() => this.orChain());
+    return this.nested(() => {
+      const body = this.orChain();
+      if (!this.isKw('if')) return body;
+      // Python's conditional expression: `a if condition else b`
+      this.p++;
+      const cond = this.orChain();
+      if (!this.isKw('else')) throw new ExpressionError(`expected 'else' but found ${describe(this.peek())}`);
+      this.p++;
+      return { k: 'if', cond, then: body, otherwise: this.or() };
+    });
   }
   private orChain(): Node {
     let l = this.and();
@@ -247,7 +257,10 @@ class Parser {
         n = { k: 'index', obj: n, idx };
       } else if (this.isOp('(')) {
         if (n.k === 'name' && FUNCTIONS.has(n.n)) n = { k: 'call', fn: n.n, args: this.args() };
-        else throw new ExpressionError(`function calls are not allowed${n.k === 'name' ? `: ${n.n}()` : ''} (allowed: ${[...FUNCTIONS].map((f) => `${f}()`).join(', ')})`);
+        else
+          throw new ExpressionError(
+            `function calls are not allowed${n.k === 'name' ? `: ${n.n}()` : ''} (allowed: ${[...FUNCTIONS].map((f) => `${f}()`).join(', ')})`,
+          );
       } else return n;
     }
   }
@@ -510,6 +523,8 @@ export function evaluateNode(n: Node, vars: Record<string, unknown>): unknown {
       if (typeof v !== 'number') throw new ExpressionError(`bad operand type for unary -: '${typeName(v)}'`);
       return -v;
     }
+    case 'if':
+      return truthy(evaluateNode(n.cond, vars)) ? evaluateNode(n.then, vars) : evaluateNode(n.otherwise, vars);
     case 'bin':
       return arith(n.op, evaluateNode(n.l, vars), evaluateNode(n.r, vars));
     case 'bool': {

@@ -195,7 +195,15 @@ function runCustomNode(run: NodeRun): NodeOutcome {
   const node = customNodeOf(run.cfg, run.state)!;
   const { task: _task, user_input, ...context } = run.vars;
   const ref: ThoughtRef = { id: randomUUID(), parentId: null, author: node.name ?? node.id, kind: 'tool', input: run.input };
-  const thought: ThoughtRecord = { id: ref.id, parent_id: null, author_name: ref.author, author_type: 'Tool', input_text: run.input, content: '', error: false };
+  const thought: ThoughtRecord = {
+    id: ref.id,
+    parent_id: null,
+    author_name: ref.author,
+    author_type: 'Tool',
+    input_text: run.input,
+    content: '',
+    error: false,
+  };
   run.emit({ type: 'thought-start', thought: ref });
   let output: string;
   try {

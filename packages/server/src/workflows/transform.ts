@@ -14,31 +14,29 @@ import { evaluateNode, ExpressionError, parseExpression, truthy } from './expres
 import { isPlainObject, tryParseJson } from './template.js';
 import type { ChatMessage } from '../llm/types.js';
 
-const mappingSchema = z
-  .object({
-    output_field: z.string().min(1),
-    type: z.enum(['extract', 'array_map', 'condition', 'template', 'constant', 'script']),
-    source_path: z.string().optional(),
-    default: z.unknown().optional(),
-    condition: z.string().optional(),
-    then_value: z.unknown().optional(),
-    else_value: z.unknown().optional(),
-    template: z.string().optional(),
-    value: z.unknown().optional(),
-    script: z.string().optional(),
-    item_field: z.string().optional(),
-    filter_condition: z.string().optional(),
-  });
+const mappingSchema = z.object({
+  output_field: z.string().min(1),
+  type: z.enum(['extract', 'array_map', 'condition', 'template', 'constant', 'script']),
+  source_path: z.string().optional(),
+  default: z.unknown().optional(),
+  condition: z.string().optional(),
+  then_value: z.unknown().optional(),
+  else_value: z.unknown().optional(),
+  template: z.string().optional(),
+  value: z.unknown().optional(),
+  script: z.string().optional(),
+  item_field: z.string().optional(),
+  filter_condition: z.string().optional(),
+});
 
-export const transformConfigSchema = z
-  .object({
-    input_source: z.enum(['context_store', 'messages', 'user_input', 'state_schema', 'combined']).default('context_store'),
-    input_key: z.string().nullish(),
-    mappings: z.array(mappingSchema).min(1),
-    output_schema: z.record(z.string(), z.unknown()).nullish(),
-    on_error: z.enum(['fail', 'skip', 'default', 'partial']).default('fail'),
-    default_output: z.record(z.string(), z.unknown()).default({}),
-  });
+export const transformConfigSchema = z.object({
+  input_source: z.enum(['context_store', 'messages', 'user_input', 'state_schema', 'combined']).default('context_store'),
+  input_key: z.string().nullish(),
+  mappings: z.array(mappingSchema).min(1),
+  output_schema: z.record(z.string(), z.unknown()).nullish(),
+  on_error: z.enum(['fail', 'skip', 'default', 'partial']).default('fail'),
+  default_output: z.record(z.string(), z.unknown()).default({}),
+});
 
 export type TransformConfig = z.infer<typeof transformConfigSchema>;
 type Mapping = z.infer<typeof mappingSchema>;
@@ -123,7 +121,17 @@ function templateParts(src: string): Array<{ raw: string; piece: Piece }> {
 }
 
 const show = (v: unknown): string =>
-  v === null || v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 'True' : 'False') : typeof v === 'number' ? String(v) : JSON.stringify(v);
+  v === null || v === undefined
+    ? ''
+    : typeof v === 'string'
+      ? v
+      : typeof v === 'boolean'
+        ? v
+          ? 'True'
+          : 'False'
+        : typeof v === 'number'
+          ? String(v)
+          : JSON.stringify(v);
 
 function evalPiece(p: Piece, vars: Record<string, unknown>): unknown {
   if (p.kind === 'ternary') return truthy(evaluateNode(parseExpression(p.cond), vars)) ? evalPiece(p.then, vars) : evalPiece(p.otherwise, vars);
@@ -192,7 +200,10 @@ function renderTemplate(src: string, vars: Record<string, unknown>): string {
 /** Dot notation with list indexes (`pull_request.labels.0.name`, `items[0].id`). */
 function extractPath(data: unknown, path: string): unknown {
   let v: unknown = data;
-  for (const seg of path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean)) {
+  for (const seg of path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean)) {
     if (Array.isArray(v) && /^\d+$/.test(seg)) v = v[Number(seg)];
     else if (isPlainObject(v) && Object.prototype.hasOwnProperty.call(v, seg)) v = v[seg];
     else return undefined;

@@ -55,7 +55,7 @@ describe('yaml_config validation', () => {
   it('reports a value of the wrong type with the state and line', () => {
     const d = problem(base.replace('    task: Say hi', '    task: [1, 2]'));
     expect(d).toContain("state 'first'");
-    expect(d).toContain('line 10');
+    expect(d).toContain('line 9');
   });
 
   it('reports a missing next', () => {

@@ -343,12 +343,15 @@ function checkGraph(cfg: WorkflowYaml, loc: Locator): void {
   dup('custom node', cfg.custom_nodes, 'custom_nodes');
   cfg.assistants.forEach((a, i) => {
     if (!a.assistant_id && !a.system_prompt) {
-      throw configError(`In 'assistants[${i}]': at least one of 'assistant_id' or 'system_prompt' must be set (assistant '${a.id}'${at(loc.line(['assistants', i]))})`, {
-        type: 'schema_validation',
-        short: 'Invalid value',
-        path: 'assistant_id',
-        line: loc.line(['assistants', i]),
-      });
+      throw configError(
+        `In 'assistants[${i}]': at least one of 'assistant_id' or 'system_prompt' must be set (assistant '${a.id}'${at(loc.line(['assistants', i]))})`,
+        {
+          type: 'schema_validation',
+          short: 'Invalid value',
+          path: 'assistant_id',
+          line: loc.line(['assistants', i]),
+        },
+      );
     }
   });
   const states = new Map(cfg.states.map((s) => [s.id, s]));
@@ -369,17 +372,27 @@ function checkGraph(cfg: WorkflowYaml, loc: Locator): void {
     if (s.custom_node_id) {
       const node = customNodeOf(cfg, s);
       if (!node) {
-        throw fail(i, 'custom_node_id', `${where(i, 'custom_node_id')} references custom node '${s.custom_node_id}', which is not defined in the custom_nodes section`, {
-          ...crossRef,
-          details: `Custom_node '${s.custom_node_id}' not found`,
-        });
+        throw fail(
+          i,
+          'custom_node_id',
+          `${where(i, 'custom_node_id')} references custom node '${s.custom_node_id}', which is not defined in the custom_nodes section`,
+          {
+            ...crossRef,
+            details: `Custom_node '${s.custom_node_id}' not found`,
+          },
+        );
       }
       const kind = node.custom_node_id ?? '';
       if (!(SUPPORTED_CUSTOM_NODES as readonly string[]).includes(kind)) {
-        throw fail(i, 'custom_node_id', `${where(i, 'custom_node_id')}: custom node '${node.id}' is of kind '${kind}', which this platform does not run (supported: ${SUPPORTED_CUSTOM_NODES.join(', ')})`, {
-          type: 'resource_validation',
-          short: 'Unsupported custom node',
-        });
+        throw fail(
+          i,
+          'custom_node_id',
+          `${where(i, 'custom_node_id')}: custom node '${node.id}' is of kind '${kind}', which this platform does not run (supported: ${SUPPORTED_CUSTOM_NODES.join(', ')})`,
+          {
+            type: 'resource_validation',
+            short: 'Unsupported custom node',
+          },
+        );
       }
       const problemText = transformConfigProblem(node.config);
       if (problemText) throw fail(i, 'custom_node_id', `Custom node '${node.id}': ${problemText}`, { short: 'Invalid value', path: 'config' });
