@@ -156,6 +156,13 @@ describe.each(DB_KINDS)('workflow catalog (%s)', (db) => {
     // eve may run it; her executions are hers
     const ex = await env.execute(id, { user_input: 'hi' }, eve);
     expect(ex.created_by.user_id).toBe('eve');
+    expect((await env.api('GET', `/v1/workflows/${id}/executions/${ex.execution_id}`, undefined, eve)).status).toBe(200);
+    for (
+      let i = 0;
+      i < 200 && (await env.api('GET', `/v1/workflows/${id}/executions/${ex.execution_id}`, undefined, eve)).body.overall_status === 'In Progress';
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 20));
 
     const un = await env.api('POST', `/v1/workflows/${id}/marketplace/unpublish`);
     expect(un.body).toMatchObject({ is_global: false });
@@ -165,5 +172,57 @@ describe.each(DB_KINDS)('workflow catalog (%s)', (db) => {
     const refused = await env.api('POST', `/v1/workflows/${stored}/marketplace/publish/validate`);
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toBe('Marketplace workflows cannot use external (non-virtual) assistants or skills');
+  });
+
+  it('generate: the model writes the YAML; an invalid answer is sent back with the error; never returned invalid', async () => {
+    const valid = [
+      '```yaml',
+      'name: Greeter',
+      'description: Says hello.',
+      'execution_config:',
+      '  assistants:',
+      '    - id: greeter',
+      '      system_prompt: You greet people.',
+      '  states:',
+      '    - id: greet',
+      '      assistant_id: greeter',
+      '      task: "Greet {{user_input}}"',
+      '      next:',
+      '        state_id: end',
+      '```',
+    ].join('\n');
+    const invalid = valid.replace('state_id: end', 'state_id: nowhere');
+    env.llm.reset();
+    env.llm.script({ text: invalid }, { text: valid });
+    const before = (await env.api('GET', '/v1/workflows?per_page=200')).body.pagination.total;
+    const r = await env.api('POST', '/v1/workflows/generate', { text: 'a workflow that greets the user' });
+    expect(r.status).toBe(200);
+    expect(r.body.workflow_id).toBeUndefined();
+    expect(r.body.workflow_config).toMatchObject({ name: 'Greeter', description: 'Says hello.', project: 'demo', mode: 'Sequential' });
+    expect(r.body.workflow_config.states.map((x: { id: string }) => x.id)).toEqual(['greet']);
+    const calls = env.llm.chatRequests().filter((c) => String(c.messages.find((m) => m.role === 'system')?.content).includes('execution_config'));
+    expect(calls).toHaveLength(2);
+    expect(JSON.stringify(calls[1].messages)).toContain("undefined state 'nowhere'");
+    expect((await env.api('GET', '/v1/workflows?per_page=200')).body.pagination.total).toBe(before);
+
+    // persist saves it; the saved document runs
+    env.llm.script({ text: valid });
+    const p = await env.api('POST', '/v1/workflows/generate', { text: 'greet', persist: true });
+    expect(p.status).toBe(200);
+    const saved = await env.api('GET', `/v1/workflows/id/${p.body.workflow_id}`);
+    expect(saved.body).toMatchObject({ name: 'Greeter', yaml_config: p.body.workflow_config.yaml_config });
+    const ex = await env.execute(p.body.workflow_id, { user_input: 'Ann' });
+    expect((await env.waitFor(p.body.workflow_id, ex.execution_id, ['Succeeded', 'Failed'])).overall_status).toBe('Succeeded');
+
+    // never valid: 500 naming the last problem, nothing saved
+    env.llm.reset();
+    env.llm.script({ text: 'not yaml: [' }, { text: invalid }, { text: invalid });
+    const count = (await env.api('GET', '/v1/workflows?per_page=200')).body.pagination.total;
+    const bad = await env.api('POST', '/v1/workflows/generate', { text: 'greet', persist: true });
+    expect(bad.status).toBe(500);
+    expect(bad.body.error.message).toBe('Workflow generation failed');
+    expect(bad.body.error.details).toContain("undefined state 'nowhere'");
+    expect((await env.api('GET', '/v1/workflows?per_page=200')).body.pagination.total).toBe(count);
+    expect((await env.api('POST', '/v1/workflows/generate', { text: '' })).status).toBe(422);
   });
 });

@@ -131,6 +131,40 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       },
     }),
     defineRoute({
+      method: 'POST',
+      path: '/workflows/generate',
+      tags,
+      summary: 'Generate a workflow from a description with the configured model (validated; retried when invalid; persist saves it)',
+      body: z
+        .object({
+          text: z.string().min(1).max(20_000),
+          llm_model: z.string().max(200).nullish(),
+          persist: z.boolean().default(false),
+          guardrail_ids: z.array(z.string()).max(50).nullish(),
+        })
+        .meta({ id: 'WorkflowGeneratorRequest' }),
+      responses: {
+        200: z.object({
+          workflow_config: z.object({
+            name: z.string(),
+            description: z.string(),
+            project: z.string().nullable(),
+            mode: z.string(),
+            yaml_config: z.string(),
+            shared: z.boolean(),
+            assistants: z.array(z.unknown()),
+            tools: z.array(z.unknown()),
+            states: z.array(z.unknown()),
+            supervisor_prompt: z.string(),
+            meta_config: z.null(),
+          }),
+          workflow_id: z.string().optional(),
+        }),
+      },
+      errors: [400, 403, 500, 502, 503, 504],
+      handler: ({ body, user, signal }) => svc.generate(user, body, signal),
+    }),
+    defineRoute({
       method: 'GET',
       path: '/workflows/prebuilt',
       tags,

@@ -24,6 +24,7 @@ import type { z } from 'zod';
 import type { executionSchema, executionThoughtSchema, stateSchema, transitionSchema, workflowSchema } from './responses.js';
 import { newRowId } from '../store/ids.js';
 import { PREBUILT_WORKFLOWS, type PrebuiltTemplate } from './prebuilt.js';
+import { generateWorkflow } from './generate.js';
 import { compareVersions, sameVersion, versionNotFound, versionToWire, WorkflowVersions, type VersionedFields } from './versions.js';
 
 /** Resolves attached `file_names` (400 unknown, 403 foreign); the files domain plugs in here. */
@@ -253,6 +254,59 @@ export class WorkflowService {
       if (versioned) await this.versions.insert(trx, row.id, next.version_count, next, userRef(user), fields.update_date, changeNotes);
     });
     return next;
+  }
+
+  // ---- generate ----
+
+  /** A workflow written by the model from a description, validated before it is returned (see generate.ts). */
+  async generate(user: AuthUser, body: { text: string; llm_model?: string | null; persist?: boolean }, signal: AbortSignal) {
+    const project = user.projects[0] ?? user.adminProjects[0] ?? null;
+    if (body.persist) {
+      if (!project) throw badRequest('Cannot save the generated workflow', 'You are not a member of any project.');
+      requireProject(user, project);
+    }
+    const model = this.llm.resolveModel(body.llm_model ?? null).base_name;
+    const wf = await generateWorkflow(
+      {
+        complete: async (_m, system, messages, sig) => {
+          for await (const ev of this.llm.runAgent({ model, system, messages, signal: sig })) {
+            if (ev.type === 'finish') return ev.text;
+            if (ev.type === 'error') throw new ApiError(ev.error.status >= 400 ? ev.error.status : 502, 'Workflow generation failed', ev.error.message);
+          }
+          throw new ApiError(502, 'Workflow generation failed', 'The model returned no answer.');
+        },
+        validate: async (yaml) => {
+          await this.validate(yaml);
+        },
+      },
+      body.text,
+      model,
+      signal,
+    );
+    const cfg = await this.engine.load(wf.yaml_config);
+    const workflow_config = {
+      name: wf.name,
+      description: wf.description,
+      project,
+      mode: 'Sequential',
+      yaml_config: wf.yaml_config,
+      shared: true,
+      assistants: cfg.assistants,
+      tools: cfg.tools,
+      states: cfg.states,
+      supervisor_prompt: '',
+      meta_config: null,
+    };
+    if (!body.persist) return { workflow_config };
+    const row = await this.create(user, {
+      name: wf.name,
+      description: wf.description,
+      project: project!,
+      yaml_config: wf.yaml_config,
+      shared: true,
+      mode: 'Sequential',
+    });
+    return { workflow_config, workflow_id: row.id };
   }
 
   // ---- prebuilt templates ----
