@@ -205,4 +205,25 @@ describe.each(DB_KINDS)('workflow reference contract (%s)', (db) => {
     const left = (await env.api('GET', `/v1/workflows/${id}/executions`)).body.data.map((e: { execution_id: string }) => e.execution_id);
     expect(left).toEqual([conv.execution_id]);
   });
+
+  it('chat mode: a conversation_id carries the earlier turns into the next run, as the reference', async () => {
+    const id = await env.createWorkflow(ONE);
+    const first = await env.execute(id, { user_input: 'my name is Ann', conversation_id: 'chat-1' });
+    await env.waitFor(id, first.execution_id, ['Succeeded']);
+    const second = await env.execute(id, { user_input: 'what is my name?', conversation_id: 'chat-1' });
+    const done = await env.waitFor(id, second.execution_id, ['Succeeded']);
+    expect(done.conversation_id).toBe('chat-1');
+    expect(done.prompt).toBe(
+      '# Previous Workflow Executions\n\n\n## Execution 1\n**User Input:** my name is Ann\n**Workflow Output:** Echo: Answer\n\n\n## Current Request\nwhat is my name?',
+    );
+    const sent = env.llm.chatRequests().at(-1)!;
+    expect(JSON.stringify(sent.messages)).toContain('my name is Ann');
+    // another user's run in a conversation of the same id sees none of it
+    const other = await env.execute(id, { user_input: 'hello', conversation_id: 'chat-1' }, bob);
+    expect(other.prompt).toBe('hello');
+    // '' starts a new conversation with a fresh id
+    const fresh = await env.execute(id, { user_input: 'hi', conversation_id: '' });
+    expect(fresh.conversation_id).toMatch(/^[0-9a-f-]{36}$/);
+    await env.waitFor(id, fresh.execution_id, ['Succeeded']);
+  });
 });

@@ -22,6 +22,7 @@ import { segmentFinalEvent } from './final-chunk.js';
 import type { RunEvent } from '../turn/events.js';
 import type { z } from 'zod';
 import type { executionSchema, executionThoughtSchema, stateSchema, transitionSchema, workflowSchema } from './responses.js';
+import { randomUUID } from 'node:crypto';
 import { newRowId } from '../store/ids.js';
 import { PREBUILT_WORKFLOWS, type PrebuiltTemplate } from './prebuilt.js';
 import { generateWorkflow } from './generate.js';
@@ -559,7 +560,11 @@ export class WorkflowService {
     const parsed = tryParseJson(input.user_input);
     const context: Record<string, unknown> = isPlainObject(parsed) ? { ...parsed } : {};
     if (attached.length) context.file_names = attached.map((f) => f.row.name);
-    const cp = initialCheckpoint(cfg.states[0].id, input.user_input, context);
+    // Chat mode (a conversation_id, '' for a new conversation): the run's input is the user's
+    // message after the earlier turns of this conversation with this workflow, as the reference.
+    const conversationId = input.conversation_id === '' ? randomUUID() : (input.conversation_id ?? null);
+    const prompt = conversationId ? await this.withChatHistory(user, wf.id, conversationId, input.user_input) : input.user_input;
+    const cp = initialCheckpoint(cfg.states[0].id, prompt, context);
     // Text files reach every assistant state through the LLM history's first user message.
     const block = filesPromptBlock(attached);
     if (block) cp.history = [{ role: 'user', content: `${input.user_input}${block}`.trim() }];
@@ -568,7 +573,7 @@ export class WorkflowService {
       workflow_id: wf.id,
       project: wf.project,
       name: wf.name,
-      prompt: input.user_input,
+      prompt,
       file_names: toJson(fileNames),
       overall_status: STATUS.inProgress,
       output: null,
@@ -578,7 +583,7 @@ export class WorkflowService {
       tokens_usage: toJson(zeroUsage()),
       session_id: input.session_id || id,
       tags: toJson(input.tags ?? []),
-      conversation_id: input.conversation_id ?? null,
+      conversation_id: conversationId,
       propagated_headers: input.propagatedHeaders ? toJson(input.propagatedHeaders) : null,
       yaml_config: wf.yaml_config,
       checkpoint: toJson(cp),
@@ -588,6 +593,41 @@ export class WorkflowService {
     };
     await this.db.insertInto('workflow_executions').values(row).execute();
     return row;
+  }
+
+  /**
+   * The reference's chat-mode input: the finished earlier executions of this conversation (the
+   * user's own, oldest first) as "# Previous Workflow Executions" markdown, then the new message.
+   */
+  private async withChatHistory(user: AuthUser, workflowId: string, conversationId: string, userInput: string): Promise<string> {
+    const earlier = await this.db
+      .selectFrom('workflow_executions')
+      .select(['id', 'prompt', 'output'])
+      .where('workflow_id', '=', workflowId)
+      .where('conversation_id', '=', conversationId)
+      .where('created_by_id', '=', user.id)
+      .where('overall_status', 'not in', [STATUS.inProgress, 'Not Started'])
+      .orderBy('date')
+      .orderBy('id')
+      .execute();
+    if (!earlier.length) return userInput;
+    const parts = ['# Previous Workflow Executions\n'];
+    for (const [i, e] of earlier.entries()) {
+      let output = e.output;
+      if (!output) {
+        const last = await this.db
+          .selectFrom('workflow_execution_states')
+          .select('output')
+          .where('execution_id', '=', e.id)
+          .orderBy('date', 'desc')
+          .orderBy('step', 'desc')
+          .executeTakeFirst();
+        output = last?.output ?? null;
+      }
+      parts.push(`\n## Execution ${i + 1}`, `**User Input:** ${e.prompt || 'N/A'}`, `**Workflow Output:** ${output || 'N/A'}\n`);
+    }
+    parts.push('\n## Current Request');
+    return `${parts.join('\n')}\n${userInput}`;
   }
 
   enqueue(id: string): Promise<void> {
