@@ -219,7 +219,7 @@ describe.each(DB_KINDS)('workflow catalog (%s)', (db) => {
     env.llm.script({ text: 'not yaml: [' }, { text: invalid }, { text: invalid });
     const count = (await env.api('GET', '/v1/workflows?per_page=200')).body.pagination.total;
     const bad = await env.api('POST', '/v1/workflows/generate', { text: 'greet', persist: true });
-    expect(bad.status).toBe(500);
+    expect(bad.status).toBe(502);
     expect(bad.body.error.message).toBe('Workflow generation failed');
     expect(bad.body.error.details).toContain("undefined state 'nowhere'");
     expect((await env.api('GET', '/v1/workflows?per_page=200')).body.pagination.total).toBe(count);

@@ -90,8 +90,10 @@ export async function generateWorkflow(deps: GenerateDeps, text: string, model: 
       { role: 'user', content: `That workflow is invalid: ${problem}\nAnswer again with the corrected YAML document only.` },
     );
   }
+  // 502: the upstream model did not deliver (the reference answers 500; a 5xx other than 502-504
+  // reads as a server bug here, see docs/workflows.md)
   throw new ApiError(
-    500,
+    502,
     'Workflow generation failed',
     `The model did not produce a valid workflow in ${GENERATE_ATTEMPTS} attempts. Last problem: ${last}`,
     'Rephrase the description (name the steps and how they connect) or choose another llm_model, and try again.',

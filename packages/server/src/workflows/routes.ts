@@ -161,7 +161,7 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
           workflow_id: z.string().optional(),
         }),
       },
-      errors: [400, 403, 500, 502, 503, 504],
+      errors: [400, 403, 502, 503, 504],
       handler: ({ body, user, signal }) => svc.generate(user, body, signal),
     }),
     defineRoute({
