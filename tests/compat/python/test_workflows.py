@@ -96,3 +96,22 @@ def test_workflow_execution_delete(client, workflow):
     res = client.workflows.executions(workflow.id).delete(execution_id)
     assert res["message"]
     assert execution_id not in [e.execution_id for e in client.workflows.executions(workflow.id).list()]
+
+
+def test_workflow_prebuilt_templates(client):
+    templates = client.workflows.get_prebuilt()
+    names = [t.name for t in templates]
+    assert "Code Review Pipeline" in names and names == sorted(names)
+    review = next(t for t in templates if t.name == "Code Review Pipeline")
+    assert isinstance(review, Workflow) and review.id is None
+    assert review.project and "states:" in review.yaml_config
+    assert "engineering" in review.categories
+
+
+def test_workflow_marketplace_publish_cycle(client, workflow):
+    checked = client.workflows.marketplace_validate(workflow.id)
+    assert checked["workflow_id"] == workflow.id and checked["inline_credentials"] == []
+    published = client.workflows.publish(workflow.id, categories=["devops"])
+    assert published["is_global"] is True and published["categories"] == ["devops"]
+    unpublished = client.workflows.unpublish(workflow.id)
+    assert unpublished["is_global"] is False

@@ -15,10 +15,12 @@ interface Owned {
 export const isManagerOf = (u: AuthUser, project: string) => u.isAdmin || u.adminProjects.includes(project);
 export const isProjectMember = (u: AuthUser, project: string) => u.isAdmin || u.projects.includes(project) || u.adminProjects.includes(project);
 
-export function workflowAbilities(u: AuthUser, wf: Owned & { shared: number }): Ability[] {
+export function workflowAbilities(u: AuthUser, wf: Owned & { shared: number; is_global?: number }): Ability[] {
   const owner = wf.created_by_id === u.id || isManagerOf(u, wf.project);
   if (owner) return ['read', 'write', 'delete'];
   if (wf.shared && u.projects.includes(wf.project)) return ['read'];
+  // Published to the marketplace: every user may see and run it.
+  if (wf.is_global) return ['read'];
   return [];
 }
 
@@ -32,7 +34,7 @@ export function denied(action: string) {
   return forbidden(`You do not have the necessary permissions to ${action} this entity.`);
 }
 
-export function requireWorkflow(u: AuthUser, wf: Owned & { shared: number }, ability: Ability): void {
+export function requireWorkflow(u: AuthUser, wf: Owned & { shared: number; is_global?: number }, ability: Ability): void {
   if (!workflowAbilities(u, wf).includes(ability)) throw denied(ability === 'read' ? 'view' : ability === 'write' ? 'update' : 'delete');
 }
 

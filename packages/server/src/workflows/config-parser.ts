@@ -15,10 +15,14 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../api/errors.js';
+import { allowedMcpCommands } from '../mcp/schemas.js';
 import type { WorkflowYaml } from './config-schema.js';
-import { configError, parseWorkflowYaml, type WorkflowLimits } from './validate.js';
+import { configError, parseWorkflowYaml, WorkflowConfigError, type StructuredConfigError, type WorkflowLimits } from './validate.js';
 
-export type ParseReply = { id: number; ok: WorkflowYaml } | { id: number; error: { status: number; message: string; details: unknown; help: string | null } } | { id: number; crash: string };
+export type ParseReply =
+  | { id: number; ok: WorkflowYaml }
+  | { id: number; error: { status: number; message: string; details: unknown; help: string | null; structured?: StructuredConfigError | null } }
+  | { id: number; crash: string };
 
 interface Job {
   id: number;
@@ -93,7 +97,8 @@ export class WorkflowConfigParser {
       job.reject(configError(`yaml_config took longer than ${Math.round(timeoutMs / 1000)} s to validate; make it smaller or simpler.`));
       void this.close().then(() => this.pump());
     }, timeoutMs);
-    worker.postMessage({ id: job.id, src: job.src, limits: job.limits });
+    // the worker's copy of the MCP schemas needs the operator's command allow-list (CODEMIE_MCP_ALLOWED_COMMANDS)
+    worker.postMessage({ id: job.id, src: job.src, limits: job.limits, allowedCommands: [...allowedMcpCommands()] });
   }
 
   private start(): Worker | null {
@@ -125,7 +130,12 @@ export class WorkflowConfigParser {
       this.current = null;
       if (this.timer) clearTimeout(this.timer);
       if ('ok' in m) job.resolve(m.ok);
-      else if ('error' in m) job.reject(new ApiError(m.error.status, m.error.message, m.error.details, m.error.help));
+      else if ('error' in m)
+        job.reject(
+          m.error.structured
+            ? new WorkflowConfigError(String(m.error.details), m.error.structured)
+            : new ApiError(m.error.status, m.error.message, m.error.details, m.error.help),
+        );
       else job.reject(new Error(m.crash));
       this.pump();
       if (!this.current) this.idleStop();

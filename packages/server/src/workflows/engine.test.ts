@@ -6,7 +6,9 @@ import { parseWorkflowYaml } from './validate.js';
 import type { StateConfig } from './config-schema.js';
 
 const state = (next: Record<string, unknown>): StateConfig =>
-  parseWorkflowYaml(`assistants: [{id: a, system_prompt: x}]\nstates:\n  - id: s\n    assistant_id: a\n    next: ${JSON.stringify({ state_id: 'end', ...next })}\n`).states[0];
+  parseWorkflowYaml(
+    `assistants: [{id: a, system_prompt: x}]\nstates:\n  - id: s\n    assistant_id: a\n    next: ${JSON.stringify({ state_id: 'end', ...next })}\n`,
+  ).states[0];
 
 describe('context store operations', () => {
   it('merges JSON object output and stores output_key', () => {
@@ -38,7 +40,16 @@ describe('routing', () => {
     expect(chooseNext(s, 'not json', {})).toEqual(['s']);
   });
   it('switch takes the first matching case, else default; a failing case counts as false', () => {
-    const s = state({ state_id: undefined, switch: { cases: [{ condition: 'missing > 1', state_id: 's' }, { condition: "kind == 'b'", state_id: 'end' }], default: 's' } });
+    const s = state({
+      state_id: undefined,
+      switch: {
+        cases: [
+          { condition: 'missing > 1', state_id: 's' },
+          { condition: "kind == 'b'", state_id: 'end' },
+        ],
+        default: 's',
+      },
+    });
     expect(chooseNext(s, '{"kind":"b"}', {})).toEqual(['end']);
     expect(chooseNext(s, '{"kind":"z"}', {})).toEqual(['s']);
   });
@@ -103,7 +114,9 @@ states:
   - {id: join, assistant_id: a, next: {state_id: end}}
 `);
     let cp = initialCheckpoint('plan', '', {});
-    cp = advance(chain, cp, [{ task: cp.frontier[0], rowId: 'p', result: { output: '{"items":[{"n":1},{"n":2}]}', next: ['s2'], iterItems: [{ n: 1 }, { n: 2 }], usage } }]);
+    cp = advance(chain, cp, [
+      { task: cp.frontier[0], rowId: 'p', result: { output: '{"items":[{"n":1},{"n":2}]}', next: ['s2'], iterItems: [{ n: 1 }, { n: 2 }], usage } },
+    ]);
     cp = advance(chain, cp, [
       { task: cp.frontier[0], rowId: 'a1', result: { output: 'A1', next: ['s3'], continueIteration: true, usage } },
       { task: cp.frontier[1], rowId: 'a2', result: { output: 'A2', next: ['s3'], continueIteration: true, usage } },

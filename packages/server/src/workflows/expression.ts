@@ -27,16 +27,11 @@ export class ExpressionError extends Error {
   }
 }
 
-type Tok =
-  | { t: 'num'; v: number }
-  | { t: 'str'; v: string }
-  | { t: 'name'; v: string }
-  | { t: 'op'; v: string }
-  | { t: 'eof' };
+type Tok = { t: 'num'; v: number } | { t: 'str'; v: string } | { t: 'name'; v: string } | { t: 'op'; v: string } | { t: 'eof' };
 
-const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is']);
-const METHODS = new Set(['lower', 'upper', 'strip', 'startswith', 'endswith']);
-const FUNCTIONS = new Set(['len']);
+const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else']);
+const METHODS = new Set(['lower', 'upper', 'strip', 'startswith', 'endswith', 'get', 'split', 'replace', 'keys', 'values', 'join']);
+const FUNCTIONS = new Set(['len', 'str', 'int', 'float', 'bool', 'abs', 'min', 'max', 'sum', 'round', 'sorted']);
 
 function tokenize(src: string): Tok[] {
   const out: Tok[] = [];
@@ -85,7 +80,7 @@ function tokenize(src: string): Tok[] {
       i += 2;
       continue;
     }
-    if ('<>()[],.-'.includes(c)) {
+    if ('<>()[],.-+*/%'.includes(c)) {
       out.push({ t: 'op', v: c });
       i++;
       continue;
@@ -106,6 +101,8 @@ export type Node =
   | { k: 'not'; e: Node }
   | { k: 'neg'; e: Node }
   | { k: 'bool'; op: 'and' | 'or'; l: Node; r: Node }
+  | { k: 'if'; cond: Node; then: Node; otherwise: Node }
+  | { k: 'bin'; op: '+' | '-' | '*' | '/' | '%'; l: Node; r: Node }
   | { k: 'cmp'; first: Node; rest: Array<{ op: string; e: Node }> };
 
 function checkName(n: string): void {
@@ -149,7 +146,16 @@ class Parser {
     return n;
   }
   private or(): Node {
-    return this.nested(() => this.orChain());
+    return this.nested(() => {
+      const body = this.orChain();
+      if (!this.isKw('if')) return body;
+      // Python's conditional expression: `a if condition else b`
+      this.p++;
+      const cond = this.orChain();
+      if (!this.isKw('else')) throw new ExpressionError(`expected 'else' but found ${describe(this.peek())}`);
+      this.p++;
+      return { k: 'if', cond, then: body, otherwise: this.or() };
+    });
   }
   private orChain(): Node {
     let l = this.and();
@@ -177,7 +183,7 @@ class Parser {
     return this.cmp();
   }
   private cmp(): Node {
-    const first = this.unary();
+    const first = this.sum();
     const rest: Array<{ op: string; e: Node }> = [];
     for (;;) {
       const t = this.peek();
@@ -199,9 +205,29 @@ class Parser {
         } else op = 'is';
       }
       if (!op) break;
-      rest.push({ op, e: this.unary() });
+      rest.push({ op, e: this.sum() });
     }
     return rest.length ? { k: 'cmp', first, rest } : first;
+  }
+  private sum(): Node {
+    let l = this.term();
+    for (let n = 1; this.isOp('+') || this.isOp('-'); n++) {
+      chained(n);
+      const op = (this.peek() as { v: '+' | '-' }).v;
+      this.p++;
+      l = { k: 'bin', op, l, r: this.term() };
+    }
+    return l;
+  }
+  private term(): Node {
+    let l = this.unary();
+    for (let n = 1; this.isOp('*') || this.isOp('/') || this.isOp('%'); n++) {
+      chained(n);
+      const op = (this.peek() as { v: '*' | '/' | '%' }).v;
+      this.p++;
+      l = { k: 'bin', op, l, r: this.unary() };
+    }
+    return l;
   }
   private unary(): Node {
     if (this.isOp('-')) {
@@ -231,7 +257,10 @@ class Parser {
         n = { k: 'index', obj: n, idx };
       } else if (this.isOp('(')) {
         if (n.k === 'name' && FUNCTIONS.has(n.n)) n = { k: 'call', fn: n.n, args: this.args() };
-        else throw new ExpressionError(`function calls are not allowed${n.k === 'name' ? `: ${n.n}()` : ''} (allowed: len())`);
+        else
+          throw new ExpressionError(
+            `function calls are not allowed${n.k === 'name' ? `: ${n.n}()` : ''} (allowed: ${[...FUNCTIONS].map((f) => `${f}()`).join(', ')})`,
+          );
       } else return n;
     }
   }
@@ -291,7 +320,8 @@ function describe(t: Tok): string {
 /** Parses an expression; throws ExpressionError naming the problem. */
 export function parseExpression(src: string): Node {
   if (typeof src !== 'string' || !src.trim()) throw new ExpressionError('empty expression');
-  if (src.length > MAX_EXPRESSION_LENGTH) throw new ExpressionError(`the expression is ${src.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are accepted`);
+  if (src.length > MAX_EXPRESSION_LENGTH)
+    throw new ExpressionError(`the expression is ${src.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are accepted`);
   return new Parser(tokenize(src)).parse();
 }
 
@@ -360,13 +390,93 @@ function compare(op: string, a: unknown, b: unknown): boolean {
   }
 }
 
-function callFn(fn: string, recv: unknown, args: unknown[]): unknown {
-  if (fn === 'len') {
-    const v = args[0];
-    if (typeof v === 'string' || Array.isArray(v)) return v.length;
-    if (v && typeof v === 'object') return Object.keys(v).length;
-    throw new ExpressionError(`object of type '${typeName(v)}' has no len()`);
+const num = (v: unknown, fn: string): number => {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string' && v.trim() && Number.isFinite(Number(v))) return Number(v);
+  throw new ExpressionError(`${fn}() argument must be a number, not '${typeName(v)}'`);
+};
+
+function pyStr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
+}
+
+function items(v: unknown, fn: string): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string') return [...v];
+  if (v && typeof v === 'object') return Object.keys(v);
+  throw new ExpressionError(`'${typeName(v)}' object is not iterable (${fn}())`);
+}
+
+function arith(op: string, a: unknown, b: unknown): unknown {
+  if (op === '+') {
+    if (typeof a === 'string' && typeof b === 'string') return a + b;
+    if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
   }
+  if (op === '*' && typeof a === 'string' && typeof b === 'number') return a.repeat(Math.max(0, Math.min(b, 10_000)));
+  if ((typeof a !== 'number' && typeof a !== 'boolean') || (typeof b !== 'number' && typeof b !== 'boolean')) {
+    throw new ExpressionError(`unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`);
+  }
+  const x = Number(a);
+  const y = Number(b);
+  if ((op === '/' || op === '%') && y === 0) throw new ExpressionError('division by zero');
+  switch (op) {
+    case '+':
+      return x + y;
+    case '-':
+      return x - y;
+    case '*':
+      return x * y;
+    case '/':
+      return x / y;
+    default:
+      return ((x % y) + y) % y;
+  }
+}
+
+function callFn(fn: string, recv: unknown, args: unknown[]): unknown {
+  if (recv === undefined) {
+    const v = args[0];
+    switch (fn) {
+      case 'len':
+        if (typeof v === 'string' || Array.isArray(v)) return v.length;
+        if (v && typeof v === 'object') return Object.keys(v).length;
+        throw new ExpressionError(`object of type '${typeName(v)}' has no len()`);
+      case 'str':
+        return pyStr(v);
+      case 'int':
+        return Math.trunc(num(v, fn));
+      case 'float':
+        return num(v, fn);
+      case 'bool':
+        return truthy(v);
+      case 'abs':
+        return Math.abs(num(v, fn));
+      case 'round':
+        return args.length > 1 ? Number(num(v, fn).toFixed(Math.max(0, Math.min(20, num(args[1], fn))))) : Math.round(num(v, fn));
+      case 'sum':
+        return items(v, fn).reduce<number>((acc, x) => acc + num(x, fn), 0);
+      case 'min':
+      case 'max': {
+        const list = args.length > 1 ? args : items(v, fn);
+        if (!list.length) throw new ExpressionError(`${fn}() arg is an empty sequence`);
+        return list.reduce((a, b) => (compare(fn === 'min' ? '<' : '>', b, a) ? b : a));
+      }
+      case 'sorted':
+        return [...items(v, fn)].sort((a, b) => (compare('<', a, b) ? -1 : compare('>', a, b) ? 1 : 0));
+    }
+    throw new ExpressionError(`unknown function ${fn}`);
+  }
+  if (recv && typeof recv === 'object' && !Array.isArray(recv)) {
+    const o = recv as Record<string, unknown>;
+    if (fn === 'get') return Object.prototype.hasOwnProperty.call(o, String(args[0])) ? o[String(args[0])] : (args[1] ?? null);
+    if (fn === 'keys') return Object.keys(o);
+    if (fn === 'values') return Object.values(o);
+  }
+  if (fn === 'join' && typeof recv === 'string') return items(args[0], fn).map(pyStr).join(recv);
   if (typeof recv !== 'string') throw new ExpressionError(`'${typeName(recv)}' has no method '${fn}'`);
   switch (fn) {
     case 'lower':
@@ -379,6 +489,10 @@ function callFn(fn: string, recv: unknown, args: unknown[]): unknown {
       return recv.startsWith(String(args[0] ?? ''));
     case 'endswith':
       return recv.endsWith(String(args[0] ?? ''));
+    case 'split':
+      return args[0] == null ? recv.split(/\s+/).filter(Boolean) : recv.split(String(args[0]));
+    case 'replace':
+      return recv.split(String(args[0] ?? '')).join(String(args[1] ?? ''));
   }
   throw new ExpressionError(`unknown function ${fn}`);
 }
@@ -397,7 +511,11 @@ export function evaluateNode(n: Node, vars: Record<string, unknown>): unknown {
     case 'index':
       return member(evaluateNode(n.obj, vars), evaluateNode(n.idx, vars));
     case 'call':
-      return callFn(n.fn, n.recv ? evaluateNode(n.recv, vars) : undefined, n.args.map((a) => evaluateNode(a, vars)));
+      return callFn(
+        n.fn,
+        n.recv ? evaluateNode(n.recv, vars) : undefined,
+        n.args.map((a) => evaluateNode(a, vars)),
+      );
     case 'not':
       return !truthy(evaluateNode(n.e, vars));
     case 'neg': {
@@ -405,6 +523,10 @@ export function evaluateNode(n: Node, vars: Record<string, unknown>): unknown {
       if (typeof v !== 'number') throw new ExpressionError(`bad operand type for unary -: '${typeName(v)}'`);
       return -v;
     }
+    case 'if':
+      return truthy(evaluateNode(n.cond, vars)) ? evaluateNode(n.then, vars) : evaluateNode(n.otherwise, vars);
+    case 'bin':
+      return arith(n.op, evaluateNode(n.l, vars), evaluateNode(n.r, vars));
     case 'bool': {
       const l = evaluateNode(n.l, vars);
       if (n.op === 'and') return truthy(l) ? evaluateNode(n.r, vars) : l;

@@ -31,7 +31,12 @@ states:
 function aliasBomb(): string {
   const names = 'abcdefghij'.split('');
   const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < names.length; i++) lines.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(',')}]`);
+  for (let i = 1; i < names.length; i++)
+    lines.push(
+      `${names[i]}: &${names[i]} [${Array(9)
+        .fill(`*${names[i - 1]}`)
+        .join(',')}]`,
+    );
   return `${lines.join('\n')}\nstates:\n  - id: s\n    assistant_id: a\n    next:\n      state_id: end\n`;
 }
 
@@ -57,18 +62,27 @@ describe('hostile workflow documents', () => {
   });
 
   it('a condition with 20 000 nested parentheses → 400 naming the nesting (was 500 "Maximum call stack size exceeded")', async () => {
-    await refused(withCondition(`${'('.repeat(20_000)}x${')'.repeat(20_000)}`), /bad condition expression .*…": the expression is (nested more than 100 levels deep|\d+ characters long)/);
+    await refused(
+      withCondition(`${'('.repeat(20_000)}x${')'.repeat(20_000)}`),
+      /bad condition expression .*…": the expression is (nested more than 100 levels deep|\d+ characters long)/,
+    );
     await refused(withCondition(`${'('.repeat(101)}x${')'.repeat(101)}`), /the expression is nested more than 100 levels deep/);
     await refused(withCondition(`x${' and x'.repeat(1001)}`), /chains more than 1000 operands/);
   });
 
   it('YAML nested thousands of levels deep → 400', async () => {
-    await refused(`${chain(1)}    tool_args: {x: ${'['.repeat(50_000)}${']'.repeat(50_000)}}\n`, /yaml_config is nested too deeply to be a workflow configuration\./);
+    await refused(
+      `${chain(1)}    tool_args: {x: ${'['.repeat(50_000)}${']'.repeat(50_000)}}\n`,
+      /yaml_config is nested too deeply to be a workflow configuration\./,
+    );
   });
 
   it("a state's output_schema nested 20 000 levels deep → 400 saying so (it reached the schema compiler at run time before)", async () => {
     const deep = `${'{"type":"object","properties":{"x":'.repeat(20_000)}{"type":"string"}${'}}'.repeat(20_000)}`;
-    await refused(chain(1).replace('    task: "t"\n', `    task: "t"\n    output_schema: '${deep}'\n`), /output_schema cannot be used: the schema is nested more than 64 levels deep/);
+    await refused(
+      chain(1).replace('    task: "t"\n', `    task: "t"\n    output_schema: '${deep}'\n`),
+      /output_schema cannot be used: the schema is nested more than 64 levels deep/,
+    );
   });
 
   it('a document larger than CODEMIE_WORKFLOW_MAX_BYTES, or with more states than CODEMIE_WORKFLOW_MAX_STATES → 400', async () => {

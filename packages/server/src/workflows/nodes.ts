@@ -13,6 +13,8 @@ import type { AssistantConfig, StateConfig, ToolNodeConfig, WorkflowYaml } from 
 import { executionAuthUser, type AssistantLookup, type ExecutionUser } from './seams.js';
 import { asText, jsonPointer, render, renderDeep, tryParseJson } from './template.js';
 import { zeroUsage, type ThoughtRecord } from './model.js';
+import { outputSchemaText } from './validate.js';
+import { customNodeOf, runTransform } from './transform.js';
 
 /** A failure of a state; `retryable` false for 401/403/404-class errors and configuration errors. */
 export class StateError extends Error {
@@ -58,6 +60,7 @@ export interface NodeOutcome {
 }
 
 export async function runNode(deps: NodeDeps, run: NodeRun): Promise<NodeOutcome> {
+  if (run.state.custom_node_id) return runCustomNode(run);
   if (run.state.tool_id)
     return runToolNode(
       deps,
@@ -137,7 +140,7 @@ async function runAssistantNode(deps: NodeDeps, run: NodeRun, a: AssistantConfig
     message = run.input && !(last && last.content === run.input) ? run.input : 'Proceed.';
   }
   const messages: ChatMessage[] = [...run.history, { role: 'user', content: message }];
-  const outputSchema = run.state.output_schema ? (JSON.parse(run.state.output_schema) as Record<string, unknown>) : null;
+  const outputSchema = run.state.output_schema ? (JSON.parse(outputSchemaText(run.state.output_schema)) as Record<string, unknown>) : null;
 
   let tools: AgentTool[] | undefined;
   if (a.datasource_ids?.length) {
@@ -185,6 +188,35 @@ async function runAssistantNode(deps: NodeDeps, run: NodeRun, a: AssistantConfig
   }
   if (r.code === 'llm_aborted' && run.signal.aborted) throw new StateError('aborted', false);
   throw new StateError(`${r.code}: ${r.message}`, !(isNonRetryableStatus(r.status) || r.code === 'llm_auth_failed'));
+}
+
+/** A custom node (transform_node): data mapping without an LLM call; its output is the mapped object. */
+function runCustomNode(run: NodeRun): NodeOutcome {
+  const node = customNodeOf(run.cfg, run.state)!;
+  const { task: _task, user_input, ...context } = run.vars;
+  const ref: ThoughtRef = { id: randomUUID(), parentId: null, author: node.name ?? node.id, kind: 'tool', input: run.input };
+  const thought: ThoughtRecord = {
+    id: ref.id,
+    parent_id: null,
+    author_name: ref.author,
+    author_type: 'Tool',
+    input_text: run.input,
+    content: '',
+    error: false,
+  };
+  run.emit({ type: 'thought-start', thought: ref });
+  let output: string;
+  try {
+    output = JSON.stringify(runTransform(node.config, { context, history: run.history, userInput: String(user_input ?? ''), input: run.input }));
+  } catch (err) {
+    thought.error = true;
+    thought.content = (err as Error).message;
+    run.emit({ type: 'thought-end', thought: ref, output: thought.content, error: true });
+    throw new StateError(`Custom node '${node.id}': ${(err as Error).message}`, false);
+  }
+  thought.content = output;
+  run.emit({ type: 'thought-end', thought: ref, output, error: false });
+  return { output, usage: zeroUsage(), thoughts: [thought] };
 }
 
 async function runToolNode(deps: NodeDeps, run: NodeRun, t: ToolNodeConfig): Promise<NodeOutcome> {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { notFound } from '../api/errors.js';
 import { pageOf, pageQuery, parseFilters } from '../api/pagination.js';
 import { defineRoute, type Route } from '../api/route.js';
-import { boolQuery, messageSchema, pageSchema } from '../api/schemas.js';
+import { boolQuery, intQuery, messageSchema, pageSchema } from '../api/schemas.js';
 import type { Config } from '../config/config.js';
 import type { EventBus } from '../events/bus.js';
 import { extractPropagatedHeaders, limitsFromConfig } from '../mcp/headers.js';
@@ -31,7 +31,12 @@ const workflowBody = z
   })
   .meta({ id: 'WorkflowCreate' });
 
-const listQuery = pageQuery(10).extend({
+/** The reference puts no bound on per_page; ours is generous (its UI asks for 200 and more). */
+export const MAX_PER_PAGE = 1000;
+
+const errorFormatQuery = z.object({ error_format: z.enum(['string', 'json']).default('string') });
+
+const listQuery = pageQuery(10, MAX_PER_PAGE).extend({
   filters: z.string().max(2000).optional(),
   project: z.string().max(200).optional(),
   filter_by_user: z.string().optional(),
@@ -61,6 +66,29 @@ const editOutputBody = z.object({ state_id: z.string().min(1), output: z.string(
 const requestChangesBody = z.object({ original_output: z.string(), request: z.string().min(1) });
 
 const idParams = z.object({ workflow_id: z.string().min(1).max(100) });
+const versionParams = idParams.extend({ version_number: intQuery() });
+const compareParams = idParams.extend({ v1: intQuery(), v2: intQuery() });
+
+const prebuiltSchema = workflowSchema
+  .extend({ id: z.null(), date: z.null(), update_date: z.null(), slug: z.string(), video_link: z.string().nullable() })
+  .meta({ id: 'WorkflowTemplate' });
+
+const versionSchema = z
+  .object({
+    id: z.string(),
+    workflow_id: z.string(),
+    version_number: z.number().int(),
+    created_date: z.string(),
+    created_by: z.object({ user_id: z.string(), username: z.string(), name: z.string() }).nullable(),
+    name: z.string(),
+    description: z.string(),
+    mode: z.string(),
+    yaml_config: z.string(),
+    icon_url: z.string().nullable(),
+    start_hint: z.string().nullable(),
+    change_notes: z.string().nullable(),
+  })
+  .meta({ id: 'WorkflowVersion' });
 const execParams = idParams.extend({ execution_id: z.string().min(1).max(100) });
 const stateParams = execParams.extend({ state_id: z.string().min(1).max(100) });
 
@@ -74,6 +102,7 @@ export interface WorkflowRouteDeps {
 
 export function workflowRoutes({ config, events, workflows: svc }: WorkflowRouteDeps): Route[] {
   const tags = ['workflows'];
+  const mtags = ['workflow marketplace'];
   const etags = ['workflow executions'];
   const streamDeps = {
     events,
@@ -97,9 +126,106 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
         const filters = parseFilters(q.filters, FILTERS_HELP);
         if (q.project !== undefined && filters.project === undefined) filters.project = q.project;
         if (q.filter_by_user === 'true' && filters.created_by === undefined) filters.created_by = user.id;
-        const page = await svc.list(user, q.page, q.per_page, filters);
+        const page = await svc.list(user, q.page, q.per_page, filters, q.scope);
         return { data: page.data.map((r) => svc.toWire(r, user)), pagination: page.pagination };
       },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/workflows/generate',
+      tags,
+      summary: 'Generate a workflow from a description with the configured model (validated; retried when invalid; persist saves it)',
+      body: z
+        .object({
+          text: z.string().min(1).max(20_000),
+          llm_model: z.string().max(200).nullish(),
+          persist: z.boolean().default(false),
+          guardrail_ids: z.array(z.string()).max(50).nullish(),
+        })
+        .meta({ id: 'WorkflowGeneratorRequest' }),
+      responses: {
+        200: z.object({
+          workflow_config: z.object({
+            name: z.string(),
+            description: z.string(),
+            project: z.string().nullable(),
+            mode: z.string(),
+            yaml_config: z.string(),
+            shared: z.boolean(),
+            assistants: z.array(z.unknown()),
+            tools: z.array(z.unknown()),
+            states: z.array(z.unknown()),
+            supervisor_prompt: z.string(),
+            meta_config: z.null(),
+          }),
+          workflow_id: z.string().optional(),
+        }),
+      },
+      errors: [400, 403, 502, 503, 504],
+      handler: ({ body, user, signal }) => svc.generate(user, body, signal),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/workflows/prebuilt',
+      tags,
+      summary: 'Prebuilt workflow templates shipped with the product',
+      query: z.object({ filters: z.string().max(2000).optional() }),
+      responses: { 200: z.array(prebuiltSchema) },
+      errors: [400],
+      handler: ({ query, user }) =>
+        svc.prebuilt(
+          user,
+          parseFilters(query.filters, 'Filters must be a valid encoded JSON object.', 'Please check the filters and ensure they are in the correct format.'),
+        ),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/workflows/prebuilt/:slug',
+      tags,
+      summary: 'One prebuilt workflow template',
+      params: z.object({ slug: z.string().min(1).max(300) }),
+      responses: { 200: prebuiltSchema },
+      errors: [404],
+      handler: ({ params, user }) => svc.prebuiltBySlug(user, params.slug),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/workflows/:workflow_id/marketplace/publish/validate',
+      tags: mtags,
+      summary: 'Check a workflow can be published (stored assistants refused; inline credentials listed)',
+      params: idParams,
+      responses: {
+        200: z.object({ message: z.string(), inline_credentials: z.array(z.record(z.string(), z.unknown())), workflow_id: z.string() }),
+      },
+      errors: [400, 403, 404],
+      handler: ({ params, user }) => svc.validateForMarketplace(user, params.workflow_id),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/workflows/:workflow_id/marketplace/publish',
+      tags: mtags,
+      summary: 'Publish a workflow to the marketplace (is_global, 1-3 categories)',
+      params: idParams,
+      body: z.object({
+        categories: z
+          .array(z.string().min(1).max(300))
+          .min(1)
+          .max(3)
+          .refine((c) => new Set(c).size === c.length, 'category IDs must be unique'),
+      }),
+      responses: { 200: workflowSchema },
+      errors: [400, 403, 404],
+      handler: async ({ params, body, user }) => svc.toWire(await svc.publish(user, params.workflow_id, body.categories), user),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/workflows/:workflow_id/marketplace/unpublish',
+      tags: mtags,
+      summary: 'Remove a workflow from the marketplace',
+      params: idParams,
+      responses: { 200: workflowSchema },
+      errors: [403, 404],
+      handler: async ({ params, user }) => svc.toWire(await svc.unpublish(user, params.workflow_id), user),
     }),
     defineRoute({
       method: 'GET',
@@ -116,11 +242,12 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       path: '/workflows',
       tags,
       summary: 'Create a workflow (yaml_config is validated)',
+      query: errorFormatQuery,
       body: workflowBody,
       responses: { 200: workflowSavedSchema },
       errors: [400, 403],
-      async handler({ body, user }) {
-        const row = await svc.create(user, body);
+      async handler({ body, query, user }) {
+        const row = await svc.create(user, body, query.error_format);
         return { message: 'Workflow created successfully', data: svc.toWire(row, user) };
       },
     }),
@@ -130,11 +257,12 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       tags,
       summary: 'Update a workflow',
       params: idParams,
+      query: errorFormatQuery,
       body: workflowBody,
       responses: { 200: workflowSavedSchema },
       errors: [400, 403, 404],
-      async handler({ params, body, user }) {
-        const row = await svc.update(user, params.workflow_id, body);
+      async handler({ params, body, query, user }) {
+        const row = await svc.update(user, params.workflow_id, body, query.error_format);
         return { message: 'Workflow updated successfully', data: svc.toWire(row, user) };
       },
     }),
@@ -150,6 +278,58 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
         await svc.remove(user, params.workflow_id);
         return { message: 'Specified workflow removed' };
       },
+    }),
+
+    // ---- versions (the reference's assistant versioning routes, for workflows) ----
+    defineRoute({
+      method: 'GET',
+      path: '/workflows/:workflow_id/versions',
+      tags,
+      summary: "A workflow's versions, newest first (one per save that changed it)",
+      params: idParams,
+      query: pageQuery(20, MAX_PER_PAGE),
+      responses: { 200: z.object({ versions: z.array(versionSchema), total_versions: z.number().int(), workflow_name: z.string(), workflow_id: z.string() }) },
+      errors: [403, 404],
+      handler: ({ params, query, user }) => svc.listVersions(user, params.workflow_id, query.page, query.per_page),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/workflows/:workflow_id/versions/:version_number',
+      tags,
+      summary: 'One version of a workflow',
+      params: versionParams,
+      responses: { 200: versionSchema },
+      errors: [403, 404],
+      handler: ({ params, user }) => svc.getVersion(user, params.workflow_id, params.version_number),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/workflows/:workflow_id/versions/:v1/compare/:v2',
+      tags,
+      summary: 'The differences between two versions (DeepDiff shape, yaml_config compared parsed) and a summary',
+      params: compareParams,
+      responses: {
+        200: z.object({
+          workflow_id: z.string(),
+          version1: versionSchema,
+          version2: versionSchema,
+          differences: z.record(z.string(), z.record(z.string(), z.unknown())),
+          change_summary: z.string(),
+        }),
+      },
+      errors: [403, 404],
+      handler: ({ params, user }) => svc.compareVersions(user, params.workflow_id, params.v1, params.v2),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/workflows/:workflow_id/versions/:version_number/rollback',
+      tags,
+      summary: 'Make a new version from an old one and apply it (restore)',
+      params: versionParams,
+      body: z.object({ change_notes: z.string().nullish() }).passthrough().nullish(),
+      responses: { 200: messageSchema },
+      errors: [400, 403, 404],
+      handler: async ({ params, user }) => ({ message: await svc.rollback(user, params.workflow_id, params.version_number) }),
     }),
 
     // ---- executions ----
@@ -201,7 +381,7 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       tags: etags,
       summary: 'List executions',
       params: idParams,
-      query: pageQuery(10).extend({ filter_by_project: z.string().optional() }),
+      query: pageQuery(10, MAX_PER_PAGE).extend({ filter_by_project: z.string().optional() }),
       responses: { 200: pageSchema(executionSchema) },
       errors: [403, 404],
       async handler({ params, query, user }) {
@@ -251,7 +431,7 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       tags: etags,
       summary: 'States of an execution, with thoughts',
       params: execParams,
-      query: pageQuery(10),
+      query: pageQuery(10, MAX_PER_PAGE),
       responses: { 200: pageSchema(stateSchema) },
       errors: [403, 404],
       handler: ({ params, query, user }) => svc.listStates(user, params.workflow_id, params.execution_id, query.page, query.per_page),
@@ -272,7 +452,7 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       tags: etags,
       summary: 'Transitions between the states of an execution',
       params: execParams,
-      query: pageQuery(10),
+      query: pageQuery(10, MAX_PER_PAGE),
       responses: { 200: pageSchema(transitionSchema) },
       errors: [403, 404],
       async handler({ params, query: q, user }) {

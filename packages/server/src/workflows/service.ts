@@ -8,10 +8,12 @@ import type { LlmService } from '../llm/types.js';
 import { pageOf, type Page } from '../api/pagination.js';
 import type { RunQueue } from '../runs/queue.js';
 import { fromJson, toJson } from '../store/json.js';
-import { isManagerOf, requireExecution, requireProject, requireWorkflow, workflowAbilities } from './acl.js';
+import { denied, isManagerOf, requireExecution, requireProject, requireWorkflow, workflowAbilities } from './acl.js';
 import { initialCheckpoint, STATUS, zeroUsage, type Checkpoint } from './model.js';
 import { nowIso, type ExecutionRow, type StateRow, type WorkflowRow, type WorkflowStore } from './store.js';
-import { configError } from './validate.js';
+import { configError, formatConfigError } from './validate.js';
+
+export type ErrorFormat = 'string' | 'json';
 import type { WorkflowEngine } from './engine.js';
 import type { WorkflowYaml } from './config-schema.js';
 import { isPlainObject, tryParseJson } from './template.js';
@@ -20,7 +22,11 @@ import { segmentFinalEvent } from './final-chunk.js';
 import type { RunEvent } from '../turn/events.js';
 import type { z } from 'zod';
 import type { executionSchema, executionThoughtSchema, stateSchema, transitionSchema, workflowSchema } from './responses.js';
+import { randomUUID } from 'node:crypto';
 import { newRowId } from '../store/ids.js';
+import { PREBUILT_WORKFLOWS, type PrebuiltTemplate } from './prebuilt.js';
+import { generateWorkflow } from './generate.js';
+import { compareVersions, sameVersion, versionNotFound, versionToWire, WorkflowVersions, type VersionedFields } from './versions.js';
 
 /** Resolves attached `file_names` (400 unknown, 403 foreign); the files domain plugs in here. */
 export type FileResolver = (user: AuthUser, handles: string[]) => Promise<AttachedFile[]>;
@@ -60,7 +66,9 @@ export class WorkflowService {
     private readonly runs: RunQueue,
     private readonly llm: Pick<LlmService, 'resolveModel' | 'runAgent'>,
     private readonly files: FileResolver | null = null,
-  ) {}
+  ) {
+    this.versions = new WorkflowVersions(store.db);
+  }
 
   private async attach(user: AuthUser, handles: string[]): Promise<AttachedFile[]> {
     if (!handles.length) return [];
@@ -72,30 +80,37 @@ export class WorkflowService {
     return this.store.db;
   }
 
+  readonly versions: WorkflowVersions;
+
   /** Parsed configs of the rows this service handed out, for toWire (which is synchronous). */
   private readonly configs = new WeakMap<WorkflowRow, WorkflowYaml | null>();
 
   /** Parses the rows' documents (off the event loop) before toWire needs them; a bad one reads as null. */
   private async withConfigs<T extends WorkflowRow | WorkflowRow[]>(rows: T): Promise<T> {
     const list: WorkflowRow[] = Array.isArray(rows) ? rows : [rows];
-    await Promise.all(
-      list.map(async (r) => this.configs.set(r, r.yaml_config.trim() ? await this.engine.load(r.yaml_config).catch(() => null) : null)),
-    );
+    await Promise.all(list.map(async (r) => this.configs.set(r, r.yaml_config.trim() ? await this.engine.load(r.yaml_config).catch(() => null) : null)));
     return rows;
   }
 
-  private async validate(yaml: string): Promise<void> {
-    if (!yaml.trim()) return;
-    const cfg = await this.engine.load(yaml, true);
-    for (const a of cfg.assistants) {
-      if (!a.model) continue;
-      try {
-        this.llm.resolveModel(a.model);
-      } catch (err) {
-        throw configError(
-          `Assistant '${a.id}' uses model '${a.model}', which is not available: ${err instanceof ApiError ? String(err.details) : (err as Error).message}`,
-        );
-      }
+  /** Validates a document to save; `format` 'json' gives the reference's structured details on a 400. */
+  async validate(yaml: string, format: ErrorFormat = 'string'): Promise<WorkflowYaml | null> {
+    try {
+      if (!yaml.trim()) return null;
+      const cfg = await this.engine.load(yaml, true);
+      cfg.assistants.forEach((a) => {
+        if (!a.model) return;
+        try {
+          this.llm.resolveModel(a.model);
+        } catch (err) {
+          throw configError(
+            `Assistant '${a.id}' uses model '${a.model}', which is not available: ${err instanceof ApiError ? String(err.details) : (err as Error).message}`,
+            { type: 'resource_validation', short: 'Model not available', path: 'model' },
+          );
+        }
+      });
+      return cfg;
+    } catch (err) {
+      throw formatConfigError(err, format);
     }
   }
 
@@ -141,17 +156,17 @@ export class WorkflowService {
       max_iteration_key_output_limit: cfg?.max_iteration_key_output_limit ?? 200,
       bedrock: null,
       meta_config: null,
-      is_global: false,
-      categories: [],
+      is_global: row.is_global === 1,
+      categories: fromJson<string[]>(row.categories, []),
       unique_users_count: 0,
       guardrail_assignments: [],
     };
   }
 
-  async create(user: AuthUser, input: WorkflowInput): Promise<WorkflowRow> {
+  async create(user: AuthUser, input: WorkflowInput, format: ErrorFormat = 'string'): Promise<WorkflowRow> {
     requireProject(user, input.project);
     if (input.mode === 'Autonomous') throw badRequest('Autonomous workflows are not supported', 'Only mode "Sequential" is supported.');
-    await this.validate(input.yaml_config);
+    await this.validate(input.yaml_config, format);
     const now = nowIso();
     const row: WorkflowRow = {
       id: newRowId(),
@@ -169,8 +184,14 @@ export class WorkflowService {
       updated_by: null,
       date: now,
       update_date: now,
+      is_global: 0,
+      categories: '[]',
+      version_count: 1,
     };
-    await this.db.insertInto('workflows').values(row).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('workflows').values(row).execute();
+      await this.versions.insert(trx, row.id, 1, row, userRef(user), now, null);
+    });
     return this.withConfigs(row);
   }
 
@@ -187,17 +208,17 @@ export class WorkflowService {
     return row;
   }
 
-  async update(user: AuthUser, id: string, input: WorkflowInput): Promise<WorkflowRow> {
+  async update(user: AuthUser, id: string, input: WorkflowInput, format: ErrorFormat = 'string'): Promise<WorkflowRow> {
     const row = await this.store.getWorkflow(id);
     if (!row) throw notFound('Workflow', id);
     requireWorkflow(user, row, 'write');
     if (input.project !== row.project) requireProject(user, input.project);
     if (input.mode === 'Autonomous') throw badRequest('Autonomous workflows are not supported', 'Only mode "Sequential" is supported.');
-    await this.validate(input.yaml_config);
+    await this.validate(input.yaml_config, format);
     const now = nowIso();
+    // yaml_config_history as the reference keeps it: the replaced document first (newest first).
     const history = fromJson<unknown[]>(row.yaml_config_history, []);
-    if (row.yaml_config !== input.yaml_config)
-      history.push({ yaml_config: row.yaml_config, date: row.update_date, created_by: fromJson(row.updated_by ?? row.created_by, null) });
+    if (row.yaml_config !== input.yaml_config) history.unshift({ yaml_config: row.yaml_config, date: now, created_by: userRef(user) });
     const fields = {
       name: input.name,
       description: input.description,
@@ -205,14 +226,244 @@ export class WorkflowService {
       mode: input.mode,
       shared: input.shared ? 1 : 0,
       yaml_config: input.yaml_config,
-      yaml_config_history: toJson(history.slice(-20)),
+      yaml_config_history: toJson(history.slice(0, 20)),
       icon_url: input.icon_url ?? row.icon_url,
       start_hint: input.start_hint ?? row.start_hint,
       updated_by: toJson(userRef(user)),
       update_date: now,
     };
-    await this.db.updateTable('workflows').set(fields).where('id', '=', id).execute();
-    return this.withConfigs({ ...row, ...fields });
+    return this.withConfigs(await this.write(row, fields, user, null));
+  }
+
+  /** Writes changed fields; a change to a versioned field makes a new version. */
+  private async write(
+    row: WorkflowRow,
+    fields: Partial<WorkflowRow> & { update_date: string },
+    user: AuthUser,
+    changeNotes: string | null,
+    forceVersion = false,
+  ): Promise<WorkflowRow> {
+    const next: WorkflowRow = { ...row, ...fields };
+    const versioned = forceVersion || !sameVersion(row, next);
+    if (versioned) next.version_count = row.version_count + 1;
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('workflows')
+        .set({ ...fields, version_count: next.version_count })
+        .where('id', '=', row.id)
+        .execute();
+      if (versioned) await this.versions.insert(trx, row.id, next.version_count, next, userRef(user), fields.update_date, changeNotes);
+    });
+    return next;
+  }
+
+  // ---- generate ----
+
+  /** A workflow written by the model from a description, validated before it is returned (see generate.ts). */
+  async generate(user: AuthUser, body: { text: string; llm_model?: string | null; persist?: boolean }, signal: AbortSignal) {
+    const project = user.projects[0] ?? user.adminProjects[0] ?? null;
+    if (body.persist) {
+      if (!project) throw badRequest('Cannot save the generated workflow', 'You are not a member of any project.');
+      requireProject(user, project);
+    }
+    const model = this.llm.resolveModel(body.llm_model ?? null).base_name;
+    const wf = await generateWorkflow(
+      {
+        complete: async (_m, system, messages, sig) => {
+          for await (const ev of this.llm.runAgent({ model, system, messages, signal: sig })) {
+            if (ev.type === 'finish') return ev.text;
+            if (ev.type === 'error') throw new ApiError(ev.error.status >= 400 ? ev.error.status : 502, 'Workflow generation failed', ev.error.message);
+          }
+          throw new ApiError(502, 'Workflow generation failed', 'The model returned no answer.');
+        },
+        validate: async (yaml) => {
+          await this.validate(yaml);
+        },
+      },
+      body.text,
+      model,
+      signal,
+    );
+    const cfg = await this.engine.load(wf.yaml_config);
+    const workflow_config = {
+      name: wf.name,
+      description: wf.description,
+      project,
+      mode: 'Sequential',
+      yaml_config: wf.yaml_config,
+      shared: true,
+      assistants: cfg.assistants,
+      tools: cfg.tools,
+      states: cfg.states,
+      supervisor_prompt: '',
+      meta_config: null,
+    };
+    if (!body.persist) return { workflow_config };
+    const row = await this.create(user, {
+      name: wf.name,
+      description: wf.description,
+      project: project!,
+      yaml_config: wf.yaml_config,
+      shared: true,
+      mode: 'Sequential',
+    });
+    return { workflow_config, workflow_id: row.id };
+  }
+
+  // ---- prebuilt templates ----
+
+  /** The templates as the reference answers them (WorkflowConfigTemplate: the workflow's fields, slug, video_link). */
+  async prebuilt(user: AuthUser, filters: Record<string, unknown>) {
+    let list = PREBUILT_WORKFLOWS;
+    const name = filters.name ?? filters.search;
+    if (typeof name === 'string' && name) list = list.filter((t) => t.name.toLowerCase().includes(name.toLowerCase()));
+    const cats = Array.isArray(filters.categories) ? filters.categories.map(String) : [];
+    if (cats.length) list = list.filter((t) => t.categories.some((c) => cats.includes(c)));
+    // templates are created by nobody: a created_by filter matches none (as the reference)
+    if (typeof filters.created_by === 'string' && filters.created_by) list = [];
+    return Promise.all(list.map((t) => this.templateToWire(t, user)));
+  }
+
+  async prebuiltBySlug(user: AuthUser, slug: string) {
+    const t = PREBUILT_WORKFLOWS.find((x) => x.slug === slug);
+    if (!t)
+      throw new ApiError(
+        404,
+        'Workflow template not found',
+        `No workflow template found with the slug '${slug}'.`,
+        'Please check the workflow slug and ensure it is correct. ',
+      );
+    return this.templateToWire(t, user);
+  }
+
+  private async templateToWire(t: PrebuiltTemplate, user: AuthUser) {
+    const row: WorkflowRow = {
+      id: '',
+      name: t.name,
+      description: t.description,
+      project: user.projects[0] ?? user.adminProjects[0] ?? 'demo',
+      mode: t.mode,
+      shared: 1,
+      yaml_config: t.yaml_config,
+      yaml_config_history: '[]',
+      icon_url: t.icon_url,
+      start_hint: t.start_hint,
+      created_by_id: '',
+      created_by: 'null',
+      updated_by: null,
+      date: '',
+      update_date: '',
+      is_global: 0,
+      categories: toJson(t.categories),
+      version_count: 1,
+    };
+    const wire = this.toWire(await this.withConfigs(row), user);
+    return { ...wire, id: null, date: null, update_date: null, user_abilities: [], slug: t.slug, video_link: t.video_link };
+  }
+
+  // ---- marketplace (reference: routers/workflow_marketplace.py) ----
+
+  /** The workflow, for a marketplace action: 404 when unreadable, 403 when not writable. */
+  private async writableForMarket(user: AuthUser, id: string, action: string): Promise<WorkflowRow> {
+    const row = await this.store.getWorkflow(id);
+    if (!row || !workflowAbilities(user, row).includes('read')) throw notFound('Workflow', id);
+    if (!workflowAbilities(user, row).includes('write')) throw denied(action);
+    return row;
+  }
+
+  /** Refuses what cannot be published (stored assistants); lists inline credentials to confirm. */
+  async validateForMarketplace(user: AuthUser, id: string) {
+    const row = await this.writableForMarket(user, id, 'publish');
+    const cfg = row.yaml_config.trim() ? await this.engine.load(row.yaml_config) : null;
+    if (cfg?.assistants.some((a) => a.assistant_id) || cfg?.assistants.some((a) => a.skill_ids?.length)) {
+      throw badRequest('Marketplace workflows cannot use external (non-virtual) assistants or skills');
+    }
+    const inline_credentials = cfg ? inlineCredentials(cfg) : [];
+    return {
+      message: inline_credentials.length
+        ? 'Workflow contains inline credentials in MCP servers or assistant toolkits that will be shared with all users. Please confirm that you want to publish it.'
+        : `Workflow ${row.id} is ready to be published to marketplace`,
+      inline_credentials,
+      workflow_id: row.id,
+    };
+  }
+
+  async publish(user: AuthUser, id: string, categories: string[]): Promise<WorkflowRow> {
+    await this.validateForMarketplace(user, id);
+    const found = await this.db.selectFrom('categories').select('id').where('id', 'in', categories).execute();
+    const invalid = categories.filter((c) => !found.some((f) => f.id === c));
+    if (invalid.length) throw badRequest(`Invalid category IDs: [${invalid.map((c) => `'${c}'`).join(', ')}]`);
+    await this.db
+      .updateTable('workflows')
+      .set({ is_global: 1, categories: toJson(categories) })
+      .where('id', '=', id)
+      .execute();
+    return this.withConfigs((await this.store.getWorkflow(id))!);
+  }
+
+  async unpublish(user: AuthUser, id: string): Promise<WorkflowRow> {
+    await this.writableForMarket(user, id, 'unpublish');
+    await this.db.updateTable('workflows').set({ is_global: 0 }).where('id', '=', id).execute();
+    return this.withConfigs((await this.store.getWorkflow(id))!);
+  }
+
+  // ---- versions ----
+
+  async listVersions(user: AuthUser, id: string, page: number, perPage: number) {
+    const wf = await this.readable(user, id);
+    const rows = await this.versions.list(id, page, perPage);
+    return { versions: rows.map(versionToWire), total_versions: await this.versions.count(id), workflow_name: wf.name, workflow_id: wf.id };
+  }
+
+  async getVersion(user: AuthUser, id: string, n: number) {
+    await this.readable(user, id);
+    const v = await this.versions.get(id, n);
+    if (!v) throw versionNotFound(id, n);
+    return versionToWire(v);
+  }
+
+  async compareVersions(user: AuthUser, id: string, n1: number, n2: number) {
+    await this.readable(user, id);
+    const [v1, v2] = await Promise.all([this.versions.get(id, n1), this.versions.get(id, n2)]);
+    if (!v1) throw versionNotFound(id, n1);
+    if (!v2) throw versionNotFound(id, n2);
+    return compareVersions(v1, v2);
+  }
+
+  /** Makes a new version from version n and applies it (its document is validated again first). */
+  async rollback(user: AuthUser, id: string, n: number): Promise<string> {
+    const row = await this.store.getWorkflow(id);
+    if (!row) throw notFound('Workflow', id);
+    requireWorkflow(user, row, 'write');
+    if (n === row.version_count) {
+      throw badRequest('Cannot rollback to current version', `Version ${n} is already the current version`, 'Please select a different version to rollback to');
+    }
+    if (n < 1 || n > row.version_count) {
+      throw badRequest('Invalid version number', `Version ${n} does not exist. Valid range: 1 to ${row.version_count}`, 'Please verify the version number');
+    }
+    const v = await this.versions.get(id, n);
+    if (!v) throw versionNotFound(id, n);
+    await this.validate(v.yaml_config);
+    const now = nowIso();
+    const history = fromJson<unknown[]>(row.yaml_config_history, []);
+    if (row.yaml_config !== v.yaml_config) history.unshift({ yaml_config: row.yaml_config, date: now, created_by: userRef(user) });
+    const fields: VersionedFields = {
+      name: v.name,
+      description: v.description,
+      mode: v.mode,
+      yaml_config: v.yaml_config,
+      icon_url: v.icon_url,
+      start_hint: v.start_hint,
+    };
+    // The same document as the current one still counts as a new version (the rollback is recorded).
+    const written = await this.write(
+      row,
+      { ...fields, yaml_config_history: toJson(history.slice(0, 20)), updated_by: toJson(userRef(user)), update_date: now },
+      user,
+      `Rolled back to version ${n}`,
+      true,
+    );
+    return `Rolled back to version ${n}. Created new version ${written.version_count}`;
   }
 
   async remove(user: AuthUser, id: string): Promise<void> {
@@ -227,12 +478,16 @@ export class WorkflowService {
       .execute();
     for (const r of running) await this.runs.abort(r.id);
     await this.deleteExecutions(this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', id));
-    await this.db.deleteFrom('workflows').where('id', '=', id).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await this.versions.removeAll(trx, id);
+      await trx.deleteFrom('workflows').where('id', '=', id).execute();
+    });
   }
 
-  async list(user: AuthUser, page: number, perPage: number, filters: Record<string, unknown>): Promise<Page<WorkflowRow>> {
+  async list(user: AuthUser, page: number, perPage: number, filters: Record<string, unknown>, scope?: string): Promise<Page<WorkflowRow>> {
     let q = this.db.selectFrom('workflows');
-    if (!user.isAdmin) {
+    if (scope === 'marketplace') q = q.where('is_global', '=', 1);
+    else if (!user.isAdmin) {
       q = q.where((eb) =>
         eb.or([
           eb('created_by_id', '=', user.id),
@@ -248,6 +503,8 @@ export class WorkflowService {
     if (typeof search === 'string' && search) q = q.where('name', 'like', `%${search.replace(/[%_]/g, '')}%`);
     if (typeof filters.created_by === 'string') q = q.where('created_by_id', '=', filters.created_by);
     if (typeof filters.shared === 'boolean') q = q.where('shared', '=', filters.shared ? 1 : 0);
+    const cats = Array.isArray(filters.categories) ? filters.categories.map(String).filter(Boolean) : [];
+    if (cats.length) q = q.where((eb) => eb.or(cats.map((c) => eb('categories', 'like', `%${JSON.stringify(c).replace(/[%_]/g, '')}%`))));
     const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
     const rows = await q
       .selectAll()
@@ -303,7 +560,11 @@ export class WorkflowService {
     const parsed = tryParseJson(input.user_input);
     const context: Record<string, unknown> = isPlainObject(parsed) ? { ...parsed } : {};
     if (attached.length) context.file_names = attached.map((f) => f.row.name);
-    const cp = initialCheckpoint(cfg.states[0].id, input.user_input, context);
+    // Chat mode (a conversation_id, '' for a new conversation): the run's input is the user's
+    // message after the earlier turns of this conversation with this workflow, as the reference.
+    const conversationId = input.conversation_id === '' ? randomUUID() : (input.conversation_id ?? null);
+    const prompt = conversationId ? await this.withChatHistory(user, wf.id, conversationId, input.user_input) : input.user_input;
+    const cp = initialCheckpoint(cfg.states[0].id, prompt, context);
     // Text files reach every assistant state through the LLM history's first user message.
     const block = filesPromptBlock(attached);
     if (block) cp.history = [{ role: 'user', content: `${input.user_input}${block}`.trim() }];
@@ -312,7 +573,7 @@ export class WorkflowService {
       workflow_id: wf.id,
       project: wf.project,
       name: wf.name,
-      prompt: input.user_input,
+      prompt,
       file_names: toJson(fileNames),
       overall_status: STATUS.inProgress,
       output: null,
@@ -322,7 +583,7 @@ export class WorkflowService {
       tokens_usage: toJson(zeroUsage()),
       session_id: input.session_id || id,
       tags: toJson(input.tags ?? []),
-      conversation_id: input.conversation_id ?? null,
+      conversation_id: conversationId,
       propagated_headers: input.propagatedHeaders ? toJson(input.propagatedHeaders) : null,
       yaml_config: wf.yaml_config,
       checkpoint: toJson(cp),
@@ -334,6 +595,41 @@ export class WorkflowService {
     return row;
   }
 
+  /**
+   * The reference's chat-mode input: the finished earlier executions of this conversation (the
+   * user's own, oldest first) as "# Previous Workflow Executions" markdown, then the new message.
+   */
+  private async withChatHistory(user: AuthUser, workflowId: string, conversationId: string, userInput: string): Promise<string> {
+    const earlier = await this.db
+      .selectFrom('workflow_executions')
+      .select(['id', 'prompt', 'output'])
+      .where('workflow_id', '=', workflowId)
+      .where('conversation_id', '=', conversationId)
+      .where('created_by_id', '=', user.id)
+      .where('overall_status', 'not in', [STATUS.inProgress, 'Not Started'])
+      .orderBy('date')
+      .orderBy('id')
+      .execute();
+    if (!earlier.length) return userInput;
+    const parts = ['# Previous Workflow Executions\n'];
+    for (const [i, e] of earlier.entries()) {
+      let output = e.output;
+      if (!output) {
+        const last = await this.db
+          .selectFrom('workflow_execution_states')
+          .select('output')
+          .where('execution_id', '=', e.id)
+          .orderBy('date', 'desc')
+          .orderBy('step', 'desc')
+          .executeTakeFirst();
+        output = last?.output ?? null;
+      }
+      parts.push(`\n## Execution ${i + 1}`, `**User Input:** ${e.prompt || 'N/A'}`, `**Workflow Output:** ${output || 'N/A'}\n`);
+    }
+    parts.push('\n## Current Request');
+    return `${parts.join('\n')}\n${userInput}`;
+  }
+
   enqueue(id: string): Promise<void> {
     return this.runs.enqueue(RUN_KIND, id);
   }
@@ -341,6 +637,12 @@ export class WorkflowService {
   async getExecution(user: AuthUser, workflowId: string, executionId: string, ability: 'read' | 'write' | 'delete' = 'read'): Promise<ExecutionRow> {
     const row = await this.store.getExecution(executionId);
     if (!row || row.workflow_id !== workflowId) throw notFound('Workflow execution', executionId);
+    // Executions are visible to those who may see their workflow (their own runs excepted): a
+    // project member refused an unshared workflow is refused its executions' inputs and outputs.
+    if (row.created_by_id !== user.id) {
+      const wf = await this.store.getWorkflow(workflowId);
+      if (wf) requireWorkflow(user, wf, 'read');
+    }
     requireExecution(user, row, ability);
     return row;
   }
@@ -586,6 +888,9 @@ export class WorkflowService {
 
   async deleteExecution(user: AuthUser, workflowId: string, executionId: string): Promise<void> {
     const row = await this.getExecution(user, workflowId, executionId, 'delete');
+    if (row.conversation_id) {
+      throw badRequest('Cannot delete workflow execution', 'This workflow execution is part of a conversation and cannot be deleted. ', '');
+    }
     if (row.overall_status === STATUS.inProgress) await this.runs.abort(executionId);
     await this.deleteExecutions(this.db.selectFrom('workflow_executions').select('id').where('id', '=', executionId));
   }
@@ -593,7 +898,8 @@ export class WorkflowService {
   async clearExecutions(user: AuthUser, workflowId: string): Promise<void> {
     const wf = await this.readable(user, workflowId);
     const all = isManagerOf(user, wf.project);
-    let q = this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', workflowId);
+    // As the reference: executions that belong to a conversation (chat mode) stay.
+    let q = this.db.selectFrom('workflow_executions').select('id').where('workflow_id', '=', workflowId).where('conversation_id', 'is', null);
     if (!all) q = q.where('created_by_id', '=', user.id);
     const ids = (await q.execute()).map((r) => r.id);
     for (const id of ids) await this.runs.abort(id);
@@ -628,6 +934,32 @@ export class WorkflowService {
     for (const r of rows) out.set(r.project, Number(r.n));
     return out;
   }
+}
+
+/** MCP servers of the document that carry literal credentials (env values, headers), as the reference's collector reports them. */
+function inlineCredentials(cfg: WorkflowYaml): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  const servers = [
+    ...cfg.assistants.flatMap((a) => (a.mcp_servers ?? []).map((m) => ({ m, owner: a.name ?? a.id }))),
+    ...cfg.tools.flatMap((t) => (t.mcp_server ? [{ m: t.mcp_server, owner: t.id }] : [])),
+  ];
+  for (const { m, owner } of servers) {
+    const c = (m as { config?: { env?: Record<string, unknown>; headers?: Record<string, unknown> } | null }).config;
+    const env = Object.keys(c?.env ?? {});
+    const headers = Object.keys(c?.headers ?? {});
+    if (!env.length && !headers.length) continue;
+    out.push({
+      toolkit: null,
+      tool: null,
+      label: null,
+      mcp_server: (m as { name?: string }).name ?? null,
+      integration_alias: null,
+      credential_type: 'mcp_server',
+      env_vars: [...env, ...headers],
+      sub_assistant_name: owner,
+    });
+  }
+  return out;
 }
 
 export function stateToWire(r: StateRow): Omit<z.output<typeof stateSchema>, 'thoughts'> {

@@ -90,17 +90,24 @@ export class WorkflowStore {
         .set(fields)
         .where('id', '=', id)
         .where('status', '=', 'In Progress')
-        .returning((eb) => eb.selectFrom('workflow_executions').select('overall_status').where('workflow_executions.id', '=', executionId).as('execution_status'));
+        .returning((eb) =>
+          eb.selectFrom('workflow_executions').select('overall_status').where('workflow_executions.id', '=', executionId).as('execution_status'),
+        );
     const row =
       thoughtRows.length && this.dialect === 'postgres'
-        ? await update(this.db.with('new_thoughts', (qc) => qc.insertInto('workflow_thoughts').values(thoughtRows)) as unknown as QueryCreator<Database>).executeTakeFirst()
+        ? await update(
+            this.db.with('new_thoughts', (qc) => qc.insertInto('workflow_thoughts').values(thoughtRows)) as unknown as QueryCreator<Database>,
+          ).executeTakeFirst()
         : await update(this.db).executeTakeFirst();
     return row ? { finished: true, executionStatus: row.execution_status ?? null } : { finished: false, executionStatus: null };
   }
 
   /** Updates an execution only while it has the expected status (an abort from the API wins). */
   async updateExecution(id: string, fields: Partial<ExecutionRow>, whenStatus?: string): Promise<boolean> {
-    let q = this.db.updateTable('workflow_executions').set({ ...fields, update_date: nowIso() }).where('id', '=', id);
+    let q = this.db
+      .updateTable('workflow_executions')
+      .set({ ...fields, update_date: nowIso() })
+      .where('id', '=', id);
     if (whenStatus) q = q.where('overall_status', '=', whenStatus);
     const r = await q.executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;

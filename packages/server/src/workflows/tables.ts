@@ -17,6 +17,29 @@ export interface WorkflowsTable {
   updated_by: string | null;
   date: string;
   update_date: string;
+  /** Published to the marketplace (0030). */
+  is_global: number;
+  /** JSON array of category ids (0030). */
+  categories: string;
+  /** The number of the current version (0030). */
+  version_count: number;
+}
+
+/** One saved version of a workflow (0030): written at creation and at every save that changes it. */
+export interface WorkflowVersionsTable {
+  id: string;
+  workflow_id: string;
+  version_number: number;
+  name: string;
+  description: string;
+  mode: string;
+  yaml_config: string;
+  icon_url: string | null;
+  start_hint: string | null;
+  /** JSON {user_id, username, name}. */
+  created_by: string;
+  change_notes: string | null;
+  date: string;
 }
 
 export interface WorkflowExecutionsTable {
@@ -89,6 +112,7 @@ export interface WorkflowTables {
   workflow_executions: WorkflowExecutionsTable;
   workflow_execution_states: WorkflowExecutionStatesTable;
   workflow_thoughts: WorkflowThoughtsTable;
+  workflow_versions: WorkflowVersionsTable;
 }
 
 declare module '../store/schema.js' {

@@ -12,6 +12,7 @@ import * as m0006 from './0006_audit.js';
 import * as m0007 from './0007_files.js';
 import * as m0010 from './0010_projects.js';
 import * as m0020 from './0020_assistant_marketplace.js';
+import * as m0030 from './0030_workflow_catalog.js';
 import * as m0040 from './0040_conversations.js';
 import * as m0060 from './0060_integrations.js';
 import * as m0070 from './0070_knowledge.js';
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0007_files': m0007,
   '0010_projects': m0010,
   '0020_assistant_marketplace': m0020,
+  '0030_workflow_catalog': m0030,
   '0040_conversations': m0040,
   '0060_integrations': m0060,
   '0070_knowledge': m0070,
