@@ -11,7 +11,7 @@ import { fromJson, toJson } from '../store/json.js';
 import { isManagerOf, requireExecution, requireProject, requireWorkflow, workflowAbilities } from './acl.js';
 import { initialCheckpoint, STATUS, zeroUsage, type Checkpoint } from './model.js';
 import { nowIso, type ExecutionRow, type StateRow, type WorkflowRow, type WorkflowStore } from './store.js';
-import { configError } from './validate.js';
+import { configError, nextTargets } from './validate.js';
 import type { WorkflowEngine } from './engine.js';
 import type { WorkflowYaml } from './config-schema.js';
 import { isPlainObject, tryParseJson } from './template.js';
@@ -21,6 +21,12 @@ import type { RunEvent } from '../turn/events.js';
 import type { z } from 'zod';
 import type { executionSchema, executionThoughtSchema, stateSchema, transitionSchema, workflowSchema } from './responses.js';
 import { newRowId } from '../store/ids.js';
+
+export interface WorkflowCheck {
+  valid: boolean;
+  errors: Array<{ message: string; line: number | null }>;
+  states: Array<{ id: string; next: string[]; interrupt_before: boolean }>;
+}
 
 /** Resolves attached `file_names` (400 unknown, 403 foreign); the files domain plugs in here. */
 export type FileResolver = (user: AuthUser, handles: string[]) => Promise<AttachedFile[]>;
@@ -84,8 +90,8 @@ export class WorkflowService {
     return rows;
   }
 
-  private async validate(yaml: string): Promise<void> {
-    if (!yaml.trim()) return;
+  private async validate(yaml: string): Promise<WorkflowYaml | undefined> {
+    if (!yaml.trim()) return undefined;
     const cfg = await this.engine.load(yaml, true);
     for (const a of cfg.assistants) {
       if (!a.model) continue;
@@ -96,6 +102,25 @@ export class WorkflowService {
           `Assistant '${a.id}' uses model '${a.model}', which is not available: ${err instanceof ApiError ? String(err.details) : (err as Error).message}`,
         );
       }
+    }
+    return cfg;
+  }
+
+  /**
+   * POST /v1/workflows/validate: the save-time checks as data, for editors that validate as the
+   * user types: the first problem with its line, or the graph of the states.
+   */
+  async check(yaml: string): Promise<WorkflowCheck> {
+    try {
+      const cfg = await this.validate(yaml);
+      if (!cfg) return { valid: false, errors: [{ message: 'yaml_config is empty', line: null }], states: [] };
+      const states = cfg.states.map((s) => ({ id: s.id, next: nextTargets(s), interrupt_before: !!s.interrupt_before }));
+      return { valid: true, errors: [], states };
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 400) throw err;
+      const message = typeof err.details === 'string' ? err.details : err.message;
+      const line = /\(line (\d+)\)/.exec(message);
+      return { valid: false, errors: [{ message, line: line ? Number(line[1]) : null }], states: [] };
     }
   }
 
