@@ -104,7 +104,10 @@ export function ChatPage({ route }: { route: string[] }) {
       .catch((e: Error) => setError(e.message));
   }, [convId]);
 
-  useEffect(() => bottom.current?.scrollIntoView?.({ block: 'end' }), [msgs]);
+  useEffect(() => {
+    // (Braces: newer browsers return a promise from scrollIntoView, and an effect may return only a clean-up function.)
+    bottom.current?.scrollIntoView?.({ block: 'end' });
+  }, [msgs]);
 
   const newChat = () => {
     setConvId(null);
