@@ -192,7 +192,7 @@ describe('web console in Chromium', () => {
 
   it('is usable at phone width, lists projects and users for the admin, and signs out', async () => {
     await page.getByRole('link', { name: 'Admin' }).click();
-    await page.getByRole('cell', { name: 'demo', exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'demo', exact: true }).first().waitFor();
     await page.getByRole('cell', { name: /^admin/ }).first().waitFor();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Menu' }).click();

@@ -74,6 +74,8 @@ export function ChatPage({ route }: { route: string[] }) {
   const [error, setError] = useState('');
   const ctrl = useRef<AbortController | null>(null);
   const bottom = useRef<HTMLDivElement>(null);
+  /** A conversation this page just created: its (empty) history is not loaded over the turn in progress. */
+  const created = useRef<string | null>(null);
 
   const loadConvs = () =>
     api<unknown>('/conversations')
@@ -95,7 +97,7 @@ export function ChatPage({ route }: { route: string[] }) {
   }, []);
 
   useEffect(() => {
-    if (!convId) return;
+    if (!convId || created.current === convId) return;
     api<{ history: Array<{ role: string; message: string; thoughts: Thought[] | null; assistantId: string | null }>; initial_assistant_id: string | null }>(`/conversations/${convId}`)
       .then((c) => {
         setMsgs(c.history.map((h) => ({ role: h.role.toLowerCase() === 'user' ? 'user' : 'assistant', text: h.message, thoughts: h.thoughts ?? [] })));
@@ -132,6 +134,7 @@ export function ChatPage({ route }: { route: string[] }) {
       if (!id) {
         const conv = await api<{ id: string }>('/conversations', { method: 'POST', body: { initial_assistant_id: assistantId } });
         id = conv.id;
+        created.current = id;
         setConvId(id);
         history.replaceState(null, '', `#/chat/${id}`);
       }
