@@ -30,6 +30,9 @@ export function listOf<T>(v: unknown): T[] {
   return Array.isArray(d) ? (d as T[]) : [];
 }
 
+/** The reference streams the answer itself as a thought of this author too; the console shows it as the answer. */
+const ANSWER_AUTHOR = 'Codemie Thoughts';
+
 /** Puts a streamed thought in place: the same id updates it, a parent id nests it. */
 function upsert(list: Thought[], t: Thought): Thought[] {
   const i = list.findIndex((x) => x.id === t.id);
@@ -100,7 +103,13 @@ export function ChatPage({ route }: { route: string[] }) {
     if (!convId || created.current === convId) return;
     api<{ history: Array<{ role: string; message: string; thoughts: Thought[] | null; assistantId: string | null }>; initial_assistant_id: string | null }>(`/conversations/${convId}`)
       .then((c) => {
-        setMsgs(c.history.map((h) => ({ role: h.role.toLowerCase() === 'user' ? 'user' : 'assistant', text: h.message, thoughts: h.thoughts ?? [] })));
+        setMsgs(
+          c.history.map((h) => ({
+            role: h.role.toLowerCase() === 'user' ? 'user' : 'assistant',
+            text: h.message,
+            thoughts: (h.thoughts ?? []).filter((t) => t.author_name !== ANSWER_AUTHOR),
+          })),
+        );
         if (c.initial_assistant_id) setAssistantId(c.initial_assistant_id);
       })
       .catch((e: Error) => setError(e.message));
@@ -142,7 +151,7 @@ export function ChatPage({ route }: { route: string[] }) {
         `/assistants/${assistantId}/model`,
         { body: { text: question, conversation_id: id, stream: true, ...(model ? { llm_model: model } : {}) }, signal: c.signal },
         (ch) => {
-          if (ch.thought) patchLast((m) => ({ ...m, thoughts: upsert(m.thoughts, ch.thought!) }));
+          if (ch.thought && ch.thought.author_name !== ANSWER_AUTHOR) patchLast((m) => ({ ...m, thoughts: upsert(m.thoughts, ch.thought!) }));
           if (ch.generated_chunk) patchLast((m) => ({ ...m, text: m.text + ch.generated_chunk }));
           if (ch.last) {
             const final = typeof ch.generated === 'string' ? ch.generated : ch.generated != null ? JSON.stringify(ch.generated, null, 2) : null;
