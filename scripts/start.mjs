@@ -4,7 +4,7 @@
 // node-flags.ts; V8 reads them only at start-up). Signals are passed on to it (each kind once)
 // and its exit code becomes ours.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
@@ -28,11 +28,20 @@ const newest = (p) => {
 const builtAt = existsSync(path.join(web, 'dist', 'index.html')) ? statSync(path.join(web, 'dist', 'index.html')).mtimeMs : 0;
 const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((f) => path.join(web, f)).filter(existsSync);
 if (process.argv[2] !== 'worker' && Math.max(...sources.map(newest)) > builtAt) {
+  // Built aside, then moved into place: a server already serving dist/ (or another start building) never sees half a build.
   const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
-  const webBuild = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: web, stdio: 'inherit' });
+  const out = path.join(web, `dist.building-${process.pid}`);
+  const webBuild = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', out, '--emptyOutDir'], { cwd: web, stdio: 'inherit' });
   if (webBuild.status !== 0) {
+    rmSync(out, { recursive: true, force: true });
     console.error('Building the web console failed; see the errors above.');
     process.exit(webBuild.status ?? 1);
+  }
+  rmSync(path.join(web, 'dist'), { recursive: true, force: true });
+  try {
+    renameSync(out, path.join(web, 'dist'));
+  } catch {
+    rmSync(out, { recursive: true, force: true }); // another start put its (equally fresh) build there first
   }
 }
 const env = { ...process.env };

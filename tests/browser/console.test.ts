@@ -67,15 +67,16 @@ describe('web console in Chromium', () => {
       throw new Error(`Chromium not found at ${chromiumPath}: install it (apt-get install -y chromium) or set CHROMIUM_PATH.`);
     }
     mkdirSync(artifacts, { recursive: true });
-    // The console as `npm start` builds it.
-    const build = spawnSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+    // The console as `npm start` builds it (into a directory of this test's own: other suites may run `npm start`).
+    const dist = path.join(tmp.dir, 'web');
+    const build = spawnSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'], {
       cwd: path.join(root, 'packages/web'),
       encoding: 'utf8',
     });
     if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
     llm = await startTestLlmServer();
     const { env } = writeTestModelsFile(llm, tmp.dir);
-    srv = await startServerProcess({ ...env, CODEMIE_DATA_DIR: tmp.dir, CODEMIE_SEED_DEMO: 'true', CODEMIE_ADMIN_PASSWORD: PASSWORD, CODEMIE_SCRYPT_N: '1024' });
+    srv = await startServerProcess({ ...env, CODEMIE_DATA_DIR: tmp.dir, CODEMIE_SEED_DEMO: 'true', CODEMIE_ADMIN_PASSWORD: PASSWORD, CODEMIE_SCRYPT_N: '1024', CODEMIE_CONSOLE_DIR: dist });
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.setDefaultTimeout(15_000);

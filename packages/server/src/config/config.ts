@@ -66,6 +66,8 @@ export const configSchema = z.object({
   consoleClientId: z.string().min(1).max(200).default('codemie-console'),
   /** Extra redirect URIs the embedded IdP accepts for the console client (besides `<base>/`). */
   consoleRedirectUris: csv.default([]),
+  /** Where the built console is (default: packages/web/dist of this checkout). */
+  consoleDir: z.string().min(1).optional(),
   /** Runs (workflow executions, background tasks) executed at once by this process. */
   workerConcurrency: int(1, 1000).default(20),
   /**
@@ -297,6 +299,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_CONSOLE_ISSUER: 'consoleIssuer',
   CODEMIE_CONSOLE_CLIENT_ID: 'consoleClientId',
   CODEMIE_CONSOLE_REDIRECT_URIS: 'consoleRedirectUris',
+  CODEMIE_CONSOLE_DIR: 'consoleDir',
   CODEMIE_ROLE: 'role',
   CODEMIE_SEED_DEMO: 'seedDemo',
   CODEMIE_LOCAL_MODEL: 'localModel',

@@ -14,6 +14,7 @@ import { defineRoute, RawBody } from '../api/route.js';
 import type { Infra } from '../infra.js';
 import type { Module } from '../module.js';
 import { requestBaseUrl } from '../identity/runtime.js';
+import { publicBaseUrl } from '../config/config.js';
 
 /** Where `npm run build -w packages/web` (run by `npm start`) writes the console. */
 export const CONSOLE_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
@@ -48,7 +49,7 @@ const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><t
 
 export function consoleModule(infra: Infra, opts: { dist?: string } = {}): Module<null> {
   const { config } = infra;
-  const dist = opts.dist ?? CONSOLE_DIST;
+  const dist = path.resolve(opts.dist ?? config.consoleDir ?? CONSOLE_DIST);
   const assetsDir = path.join(dist, 'assets');
   let index: string | undefined;
   const indexHtml = () => {
@@ -63,6 +64,15 @@ export function consoleModule(infra: Infra, opts: { dist?: string } = {}): Modul
   return {
     name: 'console',
     services: null,
+    started() {
+      if (config.role === 'worker') return;
+      const who = config.consoleIssuer ? `through ${config.consoleIssuer}` : `as admin: CODEMIE_ADMIN_PASSWORD, or the password printed at first start`;
+      process.stdout.write(
+        indexHtml()
+          ? `Web console: ${publicBaseUrl(config)}/  (sign in ${who})\n`
+          : `Web console: not built (run \`npm run build -w packages/web\`; \`npm start\` does it)\n`,
+      );
+    },
     routes: [
       defineRoute({
         method: 'GET',
