@@ -4,7 +4,8 @@
  * page (authorization code + PKCE), a streamed chat answer, a workflow written in the editor
  * (validated as typed), run, watched, interrupted and continued, the usage charts, phone width,
  * sign out. Screenshots go to test-artifacts/console/ (gitignored); with
- * CODEMIE_UPDATE_SCREENSHOT=1 the chat screenshot also replaces docs/images/console.png.
+ * CODEMIE_UPDATE_SCREENSHOT=1 the chat and workflow screenshots also replace docs/images/console.png and
+ * docs/images/console-workflow.png (the README's).
  *
  * Chromium: CHROMIUM_PATH, else /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it).
  * Without it the suite fails (never skips).
@@ -169,6 +170,7 @@ describe('web console in Chromium', () => {
     await expect(page.getByTestId('execution-output').textContent()).resolves.toContain('Echo:');
     await page.getByRole('list', { name: 'Executions' }).getByText('Succeeded').waitFor();
     await shot('04-workflow-succeeded');
+    if (process.env.CODEMIE_UPDATE_SCREENSHOT === '1') copyFileSync(path.join(artifacts, '04-workflow-succeeded.png'), path.join(root, 'docs/images/console-workflow.png'));
   });
 
   it('runs the seeded demo workflow and watches it finish', async () => {
