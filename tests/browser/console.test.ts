@@ -70,14 +70,25 @@ describe('web console in Chromium', () => {
     mkdirSync(artifacts, { recursive: true });
     // The console as `npm start` builds it (into a directory of this test's own: other suites may run `npm start`).
     const dist = path.join(tmp.dir, 'web');
-    const build = spawnSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'], {
-      cwd: path.join(root, 'packages/web'),
-      encoding: 'utf8',
-    });
+    const build = spawnSync(
+      process.execPath,
+      [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'],
+      {
+        cwd: path.join(root, 'packages/web'),
+        encoding: 'utf8',
+      },
+    );
     if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
     llm = await startTestLlmServer();
     const { env } = writeTestModelsFile(llm, tmp.dir);
-    srv = await startServerProcess({ ...env, CODEMIE_DATA_DIR: tmp.dir, CODEMIE_SEED_DEMO: 'true', CODEMIE_ADMIN_PASSWORD: PASSWORD, CODEMIE_SCRYPT_N: '1024', CODEMIE_CONSOLE_DIR: dist });
+    srv = await startServerProcess({
+      ...env,
+      CODEMIE_DATA_DIR: tmp.dir,
+      CODEMIE_SEED_DEMO: 'true',
+      CODEMIE_ADMIN_PASSWORD: PASSWORD,
+      CODEMIE_SCRYPT_N: '1024',
+      CODEMIE_CONSOLE_DIR: dist,
+    });
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.setDefaultTimeout(15_000);
@@ -89,7 +100,9 @@ describe('web console in Chromium', () => {
   const browserErrors: string[] = [];
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== 'fail' || !page) return;
-    await page.screenshot({ path: path.join(artifacts, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => undefined);
+    await page
+      .screenshot({ path: path.join(artifacts, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`), fullPage: true })
+      .catch(() => undefined);
     if (browserErrors.length) console.error(`browser errors:\n${browserErrors.join('\n')}`);
   });
 
@@ -135,7 +148,10 @@ describe('web console in Chromium', () => {
     await page.getByLabel('Message').fill('And again');
     await page.getByRole('button', { name: 'Send' }).click();
     await page.locator('.msg.assistant:not([data-streaming]) .text', { hasText: 'Second answer.' }).waitFor();
-    const sent = llm.requests.at(-1)!.messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))).join('\n');
+    const sent = llm.requests
+      .at(-1)!
+      .messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
+      .join('\n');
     expect(sent).toContain('Say hello');
     expect(sent).toContain('Hello from a streamed answer.');
     await page.getByRole('list', { name: 'Conversations' }).getByRole('button').first().waitFor();
@@ -170,7 +186,8 @@ describe('web console in Chromium', () => {
     await expect(page.getByTestId('execution-output').textContent()).resolves.toContain('Echo:');
     await page.getByRole('list', { name: 'Executions' }).getByText('Succeeded').waitFor();
     await shot('04-workflow-succeeded');
-    if (process.env.CODEMIE_UPDATE_SCREENSHOT === '1') copyFileSync(path.join(artifacts, '04-workflow-succeeded.png'), path.join(root, 'docs/images/console-workflow.png'));
+    if (process.env.CODEMIE_UPDATE_SCREENSHOT === '1')
+      copyFileSync(path.join(artifacts, '04-workflow-succeeded.png'), path.join(root, 'docs/images/console-workflow.png'));
   });
 
   it('runs the seeded demo workflow and watches it finish', async () => {
@@ -196,7 +213,10 @@ describe('web console in Chromium', () => {
   it('is usable at phone width, lists projects and users for the admin, and signs out', async () => {
     await page.getByRole('link', { name: 'Admin' }).click();
     await page.getByRole('cell', { name: 'demo', exact: true }).first().waitFor();
-    await page.getByRole('cell', { name: /^admin/ }).first().waitFor();
+    await page
+      .getByRole('cell', { name: /^admin/ })
+      .first()
+      .waitFor();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Menu' }).click();
     await page.getByRole('link', { name: 'Chat' }).click();

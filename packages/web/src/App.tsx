@@ -52,14 +52,23 @@ export function App() {
       });
   }, []);
 
-  if (phase === 'failed') return <main className="center"><p role="alert">The console could not start: {failure}</p></main>;
+  if (phase === 'failed')
+    return (
+      <main className="center">
+        <p role="alert">The console could not start: {failure}</p>
+      </main>
+    );
   if (!auth.signedIn) {
     return (
       <main className="center">
         <div className="card narrow">
           <h1>CodeMie</h1>
           {phase === 'loading' ? <p>Loading…</p> : null}
-          {auth.error ? <p role="alert" className="error">{auth.error}</p> : null}
+          {auth.error ? (
+            <p role="alert" className="error">
+              {auth.error}
+            </p>
+          ) : null}
           {phase === 'ready' ? (
             <>
               <p>You are signed out.</p>
@@ -73,7 +82,9 @@ export function App() {
   return (
     <div className="shell">
       <header className="top">
-        <button className="menu-toggle" aria-label="Menu" aria-expanded={menuOpen} onClick={() => setMenuOpen(!menuOpen)}>☰</button>
+        <button className="menu-toggle" aria-label="Menu" aria-expanded={menuOpen} onClick={() => setMenuOpen(!menuOpen)}>
+          ☰
+        </button>
         <strong className="brand">CodeMie</strong>
         <nav aria-label="Main" className={menuOpen ? 'open' : ''}>
           {PAGES.filter((p) => p.id !== 'admin' || auth.isAdmin).map((p) => (
@@ -82,8 +93,12 @@ export function App() {
             </a>
           ))}
         </nav>
-        <span className="who" title={auth.claims?.email}>{auth.claims?.preferred_username}</span>
-        <button className="secondary" onClick={() => void auth.signOut()}>Sign out</button>
+        <span className="who" title={auth.claims?.email}>
+          {auth.claims?.preferred_username}
+        </span>
+        <button className="secondary" onClick={() => void auth.signOut()}>
+          Sign out
+        </button>
       </header>
       <main className="content">
         {page === 'chat' && <ChatPage route={rest} />}

@@ -46,11 +46,7 @@ export async function api<T>(path: string, opts: { method?: string; body?: unkno
 }
 
 /** POSTs/PUTs and reads the answer as NDJSON StreamChunks, calling `onChunk` for each as it arrives. */
-export async function stream(
-  path: string,
-  opts: { method?: string; body?: unknown; signal?: AbortSignal },
-  onChunk: (c: StreamChunk) => void,
-): Promise<void> {
+export async function stream(path: string, opts: { method?: string; body?: unknown; signal?: AbortSignal }, onChunk: (c: StreamChunk) => void): Promise<void> {
   const res = await send(path, {
     method: opts.method ?? 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },

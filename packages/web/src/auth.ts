@@ -39,7 +39,11 @@ export interface Claims {
 const PENDING = 'codemie.console.pkce';
 const SIGNED_OUT = 'codemie.console.signed-out';
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 function randomString(bytes = 32): string {
   const a = new Uint8Array(bytes);
@@ -54,7 +58,12 @@ async function challengeOf(verifier: string): Promise<string> {
 
 function decodeJwt(token: string): Claims {
   const part = token.split('.')[1] ?? '';
-  const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+  const json = atob(
+    part
+      .replace(/-/g, '+')
+      .replace(/_/g, '/')
+      .padEnd(Math.ceil(part.length / 4) * 4, '='),
+  );
   return JSON.parse(decodeURIComponent(escape(json))) as Claims;
 }
 

@@ -23,7 +23,13 @@ describe('console config with an external issuer', () => {
   it('names the configured issuer and client', async () => {
     const res = await p.app.inject({ url: '/code-assistant-api/v1/console/config' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ issuer: 'https://kc.example.com/realms/codemie', client_id: 'my-console', scope: 'openid profile email', api_base: '/v1', embedded_idp: false });
+    expect(res.json()).toEqual({
+      issuer: 'https://kc.example.com/realms/codemie',
+      client_id: 'my-console',
+      scope: 'openid profile email',
+      api_base: '/v1',
+      embedded_idp: false,
+    });
   });
 });
 
@@ -36,7 +42,13 @@ describe.each(DB_KINDS)('console on %s', (db) => {
 
   it('config: the embedded IdP of this server and the console client, without a token', async () => {
     const res = await p.app.inject({ url: '/v1/console/config', headers: { host: 'codemie.test:8080' } });
-    expect(res.json()).toEqual({ issuer: 'http://codemie.test:8080/auth/realms/codemie', client_id: 'codemie-console', scope: 'openid profile email', api_base: '/v1', embedded_idp: true });
+    expect(res.json()).toEqual({
+      issuer: 'http://codemie.test:8080/auth/realms/codemie',
+      client_id: 'codemie-console',
+      scope: 'openid profile email',
+      api_base: '/v1',
+      embedded_idp: true,
+    });
   });
 
   it('serves the page at / (or says how to build it), and leaves the API and /docs alone', async () => {
@@ -55,7 +67,10 @@ describe.each(DB_KINDS)('console on %s', (db) => {
       method: 'POST',
       url: '/v1/workflows/validate',
       headers: me,
-      payload: { yaml_config: 'assistants:\n  - id: a\n    system_prompt: x\nstates:\n  - id: one\n    assistant_id: a\n    task: t\n    next:\n      state_id: missing\n' },
+      payload: {
+        yaml_config:
+          'assistants:\n  - id: a\n    system_prompt: x\nstates:\n  - id: one\n    assistant_id: a\n    task: t\n    next:\n      state_id: missing\n',
+      },
     });
     expect(bad.statusCode).toBe(200);
     const b = bad.json();

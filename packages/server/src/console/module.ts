@@ -105,8 +105,7 @@ export function consoleModule(infra: Infra, opts: { dist?: string } = {}): Modul
             tags: ['console'],
             summary: 'The web console (HTML)',
             responses: { 200: { contentType: 'text/html', description: 'The console page', schema: z.string() } },
-            handler: () =>
-              new RawBody('text/html; charset=utf-8', indexHtml() ?? NOT_BUILT, { ...security, 'cache-control': 'no-cache' }),
+            handler: () => new RawBody('text/html; charset=utf-8', indexHtml() ?? NOT_BUILT, { ...security, 'cache-control': 'no-cache' }),
           }),
         ],
         setup(app: FastifyInstance) {

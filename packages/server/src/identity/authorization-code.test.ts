@@ -22,7 +22,16 @@ describe.each(DB_KINDS)('authorization code + PKCE on %s', (db) => {
     p.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(body).toString() });
   const authorizeQuery = (over: Record<string, string | undefined> = {}, challenge = pkce().challenge) => {
     const q: Record<string, string> = {};
-    const all = { response_type: 'code', client_id: CLIENT, redirect_uri: redirect, state: 'st-1', scope: 'openid profile email', code_challenge: challenge, code_challenge_method: 'S256', ...over };
+    const all = {
+      response_type: 'code',
+      client_id: CLIENT,
+      redirect_uri: redirect,
+      state: 'st-1',
+      scope: 'openid profile email',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...over,
+    };
     for (const [k, v] of Object.entries(all)) if (v !== undefined) q[k] = v;
     return q;
   };
@@ -71,7 +80,13 @@ describe.each(DB_KINDS)('authorization code + PKCE on %s', (db) => {
   });
 
   it('refuses unknown clients, other clients and unlisted redirect URIs with an error page (never redirecting)', async () => {
-    for (const over of [{ client_id: 'nope' }, { client_id: 'codemie-sdk' }, { redirect_uri: 'https://evil.example/' }, { redirect_uri: `${redirect}x` }, { redirect_uri: undefined }]) {
+    for (const over of [
+      { client_id: 'nope' },
+      { client_id: 'codemie-sdk' },
+      { redirect_uri: 'https://evil.example/' },
+      { redirect_uri: `${redirect}x` },
+      { redirect_uri: undefined },
+    ]) {
       const res = await p.app.inject({ url: `${OIDC}/auth`, query: authorizeQuery(over) });
       expect(res.statusCode).toBe(400);
       expect(res.headers.location).toBeUndefined();

@@ -93,16 +93,14 @@ export function allowedRedirects(base: string, extra: string[]): string[] {
  * never redirect to an unchecked URI); other problems are returned as the OAuth error to send
  * back to the redirect URI.
  */
-export function checkAuthorizeRequest(
-  p: AuthorizeRequest,
-  consoleClientId: string,
-  redirects: string[],
-): { error: string; description: string } | null {
+export function checkAuthorizeRequest(p: AuthorizeRequest, consoleClientId: string, redirects: string[]): { error: string; description: string } | null {
   if (!p.client_id || p.client_id !== consoleClientId) throw new OAuthError(400, 'invalid_request', 'Client not found.');
   if (!p.redirect_uri || !redirects.includes(p.redirect_uri)) throw new OAuthError(400, 'invalid_request', 'Invalid parameter: redirect_uri');
-  if (p.response_type !== 'code') return { error: 'unsupported_response_type', description: 'Client is not allowed to initiate browser login with given response_type.' };
+  if (p.response_type !== 'code')
+    return { error: 'unsupported_response_type', description: 'Client is not allowed to initiate browser login with given response_type.' };
   if (!p.code_challenge) return { error: 'invalid_request', description: 'Missing parameter: code_challenge' };
-  if ((p.code_challenge_method ?? 'plain') !== 'S256') return { error: 'invalid_request', description: 'Invalid parameter: code challenge method is not configured one' };
+  if ((p.code_challenge_method ?? 'plain') !== 'S256')
+    return { error: 'invalid_request', description: 'Invalid parameter: code challenge method is not configured one' };
   if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(p.code_challenge)) return { error: 'invalid_request', description: 'Invalid parameter: code_challenge' };
   return null;
 }

@@ -343,7 +343,8 @@ function installLoginPage(app: FastifyInstance, config: Config, rt: IdentityRunt
     if (!p) return reply;
     const username = typeof form.username === 'string' ? form.username : '';
     const password = typeof form.password === 'string' ? form.password : '';
-    const page = (status: number, error: string) => sendHtml(reply, status, loginPage({ action: req.url.split('?')[0], realm: config.idpRealm, params: p, username, error }));
+    const page = (status: number, error: string) =>
+      sendHtml(reply, status, loginPage({ action: req.url.split('?')[0], realm: config.idpRealm, params: p, username, error }));
     let user;
     try {
       user = await rt.tokens.checkPassword(username, password);
@@ -370,7 +371,14 @@ function installLoginPage(app: FastifyInstance, config: Config, rt: IdentityRunt
       scope: p.scope ?? 'openid',
       sessionId,
     });
-    audit?.record({ event: 'login.succeeded', outcome: 'success', username: user.username, clientId: p.client_id ?? null, req, details: { grant_type: 'authorization_code' } });
+    audit?.record({
+      event: 'login.succeeded',
+      outcome: 'success',
+      username: user.username,
+      clientId: p.client_id ?? null,
+      req,
+      details: { grant_type: 'authorization_code' },
+    });
     return reply
       .header('cache-control', 'no-store')
       .redirect(withParams(p.redirect_uri!, { state: p.state, session_state: sessionId, iss: issuerFor(config, req), code }), 302);

@@ -14,7 +14,16 @@ interface Form {
   assistant_ids: string[];
 }
 
-const EMPTY: Form = { name: '', description: '', system_prompt: '', llm_model_type: '', project: 'demo', shared: true, conversation_starters: '', assistant_ids: [] };
+const EMPTY: Form = {
+  name: '',
+  description: '',
+  system_prompt: '',
+  llm_model_type: '',
+  project: 'demo',
+  shared: true,
+  conversation_starters: '',
+  assistant_ids: [],
+};
 
 export function AssistantsPage() {
   const [list, setList] = useState<Assistant[]>([]);
@@ -30,7 +39,9 @@ export function AssistantsPage() {
       .catch((e: Error) => setMessage(e.message));
   useEffect(() => {
     void load();
-    api<unknown>('/llm_models').then((v) => setModels(listOf(v))).catch(() => undefined);
+    api<unknown>('/llm_models')
+      .then((v) => setModels(listOf(v)))
+      .catch(() => undefined);
   }, []);
 
   const edit = async (id: string | null) => {
@@ -55,7 +66,10 @@ export function AssistantsPage() {
     const body = {
       ...form,
       llm_model_type: form.llm_model_type || null,
-      conversation_starters: form.conversation_starters.split('\n').map((s) => s.trim()).filter(Boolean),
+      conversation_starters: form.conversation_starters
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean),
     };
     try {
       if (editing === 'new') {
@@ -73,13 +87,16 @@ export function AssistantsPage() {
   }
 
   const shown = list.filter((a) => !search || `${a.name} ${a.description ?? ''}`.toLowerCase().includes(search.toLowerCase()));
-  const set = (k: keyof Form) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>) => setForm({ ...form, [k]: e.target.value });
+  const set = (k: keyof Form) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>) =>
+    setForm({ ...form, [k]: e.target.value });
   return (
     <div className="split">
       <aside className="card">
         <div className="row">
           <h2 style={{ flex: 1 }}>Assistants</h2>
-          <button className="secondary" onClick={() => void edit(null)}>New assistant</button>
+          <button className="secondary" onClick={() => void edit(null)}>
+            New assistant
+          </button>
         </div>
         <label htmlFor="a-search">Search</label>
         <input id="a-search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
@@ -118,13 +135,22 @@ export function AssistantsPage() {
                 <select id="a-model" value={form.llm_model_type} onChange={set('llm_model_type')}>
                   <option value="">Default model</option>
                   {models.map((m) => (
-                    <option key={m.base_name} value={m.base_name}>{m.label ?? m.base_name}</option>
+                    <option key={m.base_name} value={m.base_name}>
+                      {m.label ?? m.base_name}
+                    </option>
                   ))}
                 </select>
               </div>
               <div>
                 <label htmlFor="a-shared">
-                  <input id="a-shared" type="checkbox" style={{ width: 'auto' }} checked={form.shared} onChange={(e) => setForm({ ...form, shared: e.target.checked })} /> Shared with the project
+                  <input
+                    id="a-shared"
+                    type="checkbox"
+                    style={{ width: 'auto' }}
+                    checked={form.shared}
+                    onChange={(e) => setForm({ ...form, shared: e.target.checked })}
+                  />{' '}
+                  Shared with the project
                 </label>
               </div>
             </div>
@@ -137,13 +163,19 @@ export function AssistantsPage() {
               value={form.assistant_ids}
               onChange={(e) => setForm({ ...form, assistant_ids: [...e.target.selectedOptions].map((o) => o.value) })}
             >
-              {list.filter((a) => a.id !== editing).map((a) => (
-                <option key={a.id} value={a.id}>{a.name}</option>
-              ))}
+              {list
+                .filter((a) => a.id !== editing)
+                .map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.name}
+                  </option>
+                ))}
             </select>
             <div className="row" style={{ marginTop: '.8rem' }}>
               <button type="submit">Save</button>
-              <button type="button" className="secondary" onClick={() => setEditing(null)}>Cancel</button>
+              <button type="button" className="secondary" onClick={() => setEditing(null)}>
+                Cancel
+              </button>
             </div>
           </form>
         ) : (

@@ -38,7 +38,12 @@ function upsert(list: Thought[], t: Thought): Thought[] {
   const i = list.findIndex((x) => x.id === t.id);
   if (i >= 0) {
     const prev = list[i];
-    const merged = { ...prev, ...t, message: t.in_progress && prev.in_progress ? prev.message + t.message : t.message || prev.message, children: prev.children };
+    const merged = {
+      ...prev,
+      ...t,
+      message: t.in_progress && prev.in_progress ? prev.message + t.message : t.message || prev.message,
+      children: prev.children,
+    };
     return list.map((x, j) => (j === i ? merged : x));
   }
   if (t.parent_id) {
@@ -101,7 +106,9 @@ export function ChatPage({ route }: { route: string[] }) {
 
   useEffect(() => {
     if (!convId || created.current === convId) return;
-    api<{ history: Array<{ role: string; message: string; thoughts: Thought[] | null; assistantId: string | null }>; initial_assistant_id: string | null }>(`/conversations/${convId}`)
+    api<{ history: Array<{ role: string; message: string; thoughts: Thought[] | null; assistantId: string | null }>; initial_assistant_id: string | null }>(
+      `/conversations/${convId}`,
+    )
       .then((c) => {
         setMsgs(
           c.history.map((h) => ({
@@ -156,7 +163,12 @@ export function ChatPage({ route }: { route: string[] }) {
           if (ch.last) {
             const final = typeof ch.generated === 'string' ? ch.generated : ch.generated != null ? JSON.stringify(ch.generated, null, 2) : null;
             const err = ch.agent_error || ch.execution_error;
-            patchLast((m) => ({ ...m, text: final ?? m.text, streaming: false, error: err ? String(typeof err === 'string' ? err : JSON.stringify(err)) : undefined }));
+            patchLast((m) => ({
+              ...m,
+              text: final ?? m.text,
+              streaming: false,
+              error: err ? String(typeof err === 'string' ? err : JSON.stringify(err)) : undefined,
+            }));
           }
         },
       );
@@ -176,9 +188,18 @@ export function ChatPage({ route }: { route: string[] }) {
     <div className="split">
       <aside className="card">
         <label htmlFor="assistant">Assistant</label>
-        <select id="assistant" value={assistantId} onChange={(e) => { setAssistantId(e.target.value); newChat(); }}>
+        <select
+          id="assistant"
+          value={assistantId}
+          onChange={(e) => {
+            setAssistantId(e.target.value);
+            newChat();
+          }}
+        >
           {assistants.map((a) => (
-            <option key={a.id} value={a.id}>{a.name}</option>
+            <option key={a.id} value={a.id}>
+              {a.name}
+            </option>
           ))}
         </select>
         {models.length ? (
@@ -187,19 +208,29 @@ export function ChatPage({ route }: { route: string[] }) {
             <select id="model" value={model} onChange={(e) => setModel(e.target.value)}>
               <option value="">Assistant's default</option>
               {models.map((m) => (
-                <option key={m.base_name} value={m.base_name}>{m.label ?? m.base_name}</option>
+                <option key={m.base_name} value={m.base_name}>
+                  {m.label ?? m.base_name}
+                </option>
               ))}
             </select>
           </>
         ) : null}
         <div className="row" style={{ marginTop: '.8rem' }}>
-          <button className="secondary" onClick={newChat}>New chat</button>
+          <button className="secondary" onClick={newChat}>
+            New chat
+          </button>
         </div>
         <h3>Conversations</h3>
         <ul className="list" aria-label="Conversations">
           {convs.map((c) => (
             <li key={c.id}>
-              <button aria-current={c.id === convId} onClick={() => { setConvId(c.id); location.hash = `#/chat/${c.id}`; }}>
+              <button
+                aria-current={c.id === convId}
+                onClick={() => {
+                  setConvId(c.id);
+                  location.hash = `#/chat/${c.id}`;
+                }}
+              >
                 {c.name || 'Untitled'} <span className="muted">{c.date?.slice(0, 10)}</span>
               </button>
             </li>
@@ -209,12 +240,18 @@ export function ChatPage({ route }: { route: string[] }) {
       <section className="card" aria-label="Chat">
         <h2>{current?.name ?? 'Chat'}</h2>
         {current?.description ? <p className="muted">{current.description}</p> : null}
-        {error ? <p role="alert" className="error">{error}</p> : null}
+        {error ? (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        ) : null}
         <div className="messages" aria-live="polite">
           {msgs.length === 0 && current?.conversation_starters?.length ? (
             <div className="row">
               {current.conversation_starters.map((s) => (
-                <button key={s} className="secondary" onClick={() => setText(s)}>{s}</button>
+                <button key={s} className="secondary" onClick={() => setText(s)}>
+                  {s}
+                </button>
               ))}
             </div>
           ) : null}
@@ -243,9 +280,13 @@ export function ChatPage({ route }: { route: string[] }) {
             />
           </div>
           {busy ? (
-            <button type="button" className="secondary" onClick={() => ctrl.current?.abort()}>Stop</button>
+            <button type="button" className="secondary" onClick={() => ctrl.current?.abort()}>
+              Stop
+            </button>
           ) : (
-            <button type="submit" disabled={!assistantId}>Send</button>
+            <button type="submit" disabled={!assistantId}>
+              Send
+            </button>
           )}
         </form>
       </section>

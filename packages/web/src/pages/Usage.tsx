@@ -25,10 +25,18 @@ export function UsagePage() {
   const [error, setError] = useState('');
 
   useEffect(() => {
-    api<unknown>('/conversations').then((v) => setConvs(listOf<Conv>(v))).catch((e: Error) => setError(e.message));
+    api<unknown>('/conversations')
+      .then((v) => setConvs(listOf<Conv>(v)))
+      .catch((e: Error) => setError(e.message));
     (async () => {
       const wfs = listOf<Workflow>(await api<Page<Workflow>>('/workflows?per_page=100'));
-      const all = await Promise.all(wfs.map((w) => api<Page<Execution>>(`/workflows/${w.id}/executions?per_page=100`).then((p) => listOf<Execution>(p)).catch(() => [])));
+      const all = await Promise.all(
+        wfs.map((w) =>
+          api<Page<Execution>>(`/workflows/${w.id}/executions?per_page=100`)
+            .then((p) => listOf<Execution>(p))
+            .catch(() => []),
+        ),
+      );
       setExecs(all.flat());
     })().catch((e: Error) => setError(e.message));
   }, []);
@@ -44,12 +52,26 @@ export function UsagePage() {
     <div>
       <h2>Usage</h2>
       <p className="muted">Computed from your conversations and the workflow executions you can see (the analytics API is not on this server yet).</p>
-      {error ? <p role="alert" className="error">{error}</p> : null}
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
       <div className="grid2">
         {convs ? <BarChart title="Conversations started per day" data={perDay(convs.map((c) => c.very_first_msg_at ?? c.date))} /> : <p>Loading…</p>}
         {execs ? <BarChart title="Workflow executions per day" data={perDay(execs.map((e) => e.date))} /> : <p>Loading…</p>}
-        {execs ? <BarChart title="Workflow executions by status" data={statuses.map((s) => ({ label: s, value: execs.filter((e) => e.overall_status === s).length }))} /> : null}
-        {execs ? <BarChart title="Workflow tokens per day" data={days.map((d) => ({ label: d.slice(5), value: execs.filter((e) => e.date.slice(0, 10) === d).reduce((n, e) => n + tokens(e), 0) }))} /> : null}
+        {execs ? (
+          <BarChart
+            title="Workflow executions by status"
+            data={statuses.map((s) => ({ label: s, value: execs.filter((e) => e.overall_status === s).length }))}
+          />
+        ) : null}
+        {execs ? (
+          <BarChart
+            title="Workflow tokens per day"
+            data={days.map((d) => ({ label: d.slice(5), value: execs.filter((e) => e.date.slice(0, 10) === d).reduce((n, e) => n + tokens(e), 0) }))}
+          />
+        ) : null}
       </div>
     </div>
   );

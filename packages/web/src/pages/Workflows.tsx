@@ -59,13 +59,19 @@ export function Graph({ states, status }: { states: Check['states']; status: Rec
     const W = 150;
     const H = 44;
     const width = Math.max(1, ...layers.map((l) => l?.length ?? 0)) * (W + 30) + 20;
-    layers.forEach((l, d) => l?.forEach((id, i) => (pos[id] = { x: 10 + i * (W + 30) + ((width - 20 - l.length * (W + 30)) / 2), y: 10 + d * (H + 40) })));
+    layers.forEach((l, d) => l?.forEach((id, i) => (pos[id] = { x: 10 + i * (W + 30) + (width - 20 - l.length * (W + 30)) / 2, y: 10 + d * (H + 40) })));
     return { pos, W, H, width, height: layers.length * (H + 40) + 10 };
   }, [states]);
   if (!states.length) return null;
   const { pos, W, H } = layout;
   return (
-    <svg role="img" aria-label="Workflow graph" width="100%" viewBox={`0 0 ${layout.width} ${layout.height}`} style={{ maxHeight: '26rem', background: '#fff', border: '1px solid #d9dde3', borderRadius: 5 }}>
+    <svg
+      role="img"
+      aria-label="Workflow graph"
+      width="100%"
+      viewBox={`0 0 ${layout.width} ${layout.height}`}
+      style={{ maxHeight: '26rem', background: '#fff', border: '1px solid #d9dde3', borderRadius: 5 }}
+    >
       <defs>
         <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
           <path d="M 0 0 L 10 5 L 0 10 z" fill="#7a8594" />
@@ -80,7 +86,11 @@ export function Graph({ states, status }: { states: Check['states']; status: Rec
           return (
             <path
               key={`${s.id}->${n}`}
-              d={back ? `M ${a.x + W} ${a.y + H / 2} C ${a.x + W + 40} ${a.y + H / 2}, ${b.x + W + 40} ${b.y + H / 2}, ${b.x + W} ${b.y + H / 2}` : `M ${a.x + W / 2} ${a.y + H} L ${b.x + W / 2} ${b.y}`}
+              d={
+                back
+                  ? `M ${a.x + W} ${a.y + H / 2} C ${a.x + W + 40} ${a.y + H / 2}, ${b.x + W + 40} ${b.y + H / 2}, ${b.x + W} ${b.y + H / 2}`
+                  : `M ${a.x + W / 2} ${a.y + H} L ${b.x + W / 2} ${b.y}`
+              }
               fill="none"
               stroke="#7a8594"
               markerEnd="url(#arrow)"
@@ -90,8 +100,18 @@ export function Graph({ states, status }: { states: Check['states']; status: Rec
       )}
       {Object.entries(pos).map(([id, p]) => (
         <g key={id} data-state={id} data-status={status[id] ?? ''}>
-          <rect x={p.x} y={p.y} width={W} height={H} rx={id === 'end' ? 22 : 6} fill={COLORS[status[id]] ?? (id === 'end' ? '#eef0f3' : '#f7f8fa')} stroke="#7a8594" />
-          <text x={p.x + W / 2} y={p.y + 18} textAnchor="middle" fontSize="13" fontWeight="600">{id}</text>
+          <rect
+            x={p.x}
+            y={p.y}
+            width={W}
+            height={H}
+            rx={id === 'end' ? 22 : 6}
+            fill={COLORS[status[id]] ?? (id === 'end' ? '#eef0f3' : '#f7f8fa')}
+            stroke="#7a8594"
+          />
+          <text x={p.x + W / 2} y={p.y + 18} textAnchor="middle" fontSize="13" fontWeight="600">
+            {id}
+          </text>
           <text x={p.x + W / 2} y={p.y + 34} textAnchor="middle" fontSize="11" fill="#5f6b7a">
             {status[id] ?? (states.find((s) => s.id === id)?.interrupt_before ? 'asks before running' : '')}
           </text>
@@ -108,7 +128,9 @@ function YamlEditor({ value, onChange, badLine }: { value: string; onChange: (v:
     <div className="editor">
       <div className="gutter" aria-hidden="true">
         {Array.from({ length: lines }, (_, i) => (
-          <div key={i} className={badLine === i + 1 ? 'bad' : ''}>{i + 1}</div>
+          <div key={i} className={badLine === i + 1 ? 'bad' : ''}>
+            {i + 1}
+          </div>
         ))}
       </div>
       <textarea
@@ -154,7 +176,10 @@ export function WorkflowsPage({ route }: { route: string[] }) {
   const [running, setRunning] = useState(false);
   const [answer, setAnswer] = useState('');
 
-  const loadList = () => api<Page<Workflow>>('/workflows?per_page=100').then((p) => setList(listOf<Workflow>(p))).catch((e: Error) => setMessage(e.message));
+  const loadList = () =>
+    api<Page<Workflow>>('/workflows?per_page=100')
+      .then((p) => setList(listOf<Workflow>(p)))
+      .catch((e: Error) => setMessage(e.message));
   useEffect(() => void loadList(), []);
 
   const loadExecs = (id: string) => api<Page<Execution>>(`/workflows/${id}/executions?per_page=20`).then((p) => setExecs(listOf<Execution>(p)));
@@ -264,7 +289,10 @@ export function WorkflowsPage({ route }: { route: string[] }) {
     setOutput('');
     setExec(null);
     setMessage('');
-    const tagList = tags.split(',').map((t) => t.trim()).filter(Boolean);
+    const tagList = tags
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     await follow(`/workflows/${selected}/executions`, 'POST', { user_input: input, stream: true, tags: tagList }, selected);
   }
 
@@ -275,19 +303,35 @@ export function WorkflowsPage({ route }: { route: string[] }) {
     setAnswer('');
   }
 
-  const badLine = check && !check.valid ? check.errors[0]?.line ?? null : null;
+  const badLine = check && !check.valid ? (check.errors[0]?.line ?? null) : null;
   const execStatus = exec?.overall_status;
   return (
     <div className="split">
       <aside className="card">
         <div className="row">
           <h2 style={{ flex: 1 }}>Workflows</h2>
-          <button className="secondary" onClick={() => { location.hash = '#/workflows/new'; setSelected('new'); }}>New workflow</button>
+          <button
+            className="secondary"
+            onClick={() => {
+              location.hash = '#/workflows/new';
+              setSelected('new');
+            }}
+          >
+            New workflow
+          </button>
         </div>
         <ul className="list" aria-label="Workflows">
           {list.map((w) => (
             <li key={w.id}>
-              <button aria-current={w.id === selected} onClick={() => { location.hash = `#/workflows/${w.id}`; setSelected(w.id); }}>{w.name}</button>
+              <button
+                aria-current={w.id === selected}
+                onClick={() => {
+                  location.hash = `#/workflows/${w.id}`;
+                  setSelected(w.id);
+                }}
+              >
+                {w.name}
+              </button>
             </li>
           ))}
         </ul>
@@ -298,7 +342,8 @@ export function WorkflowsPage({ route }: { route: string[] }) {
               {execs.map((e) => (
                 <li key={e.execution_id}>
                   <button aria-current={e.execution_id === exec?.execution_id} onClick={() => selected && void refreshExec(e.execution_id, selected)}>
-                    <span className={`status ${e.overall_status}`}>{e.overall_status}</span> <span className="muted">{e.date?.slice(0, 19).replace('T', ' ')}</span>
+                    <span className={`status ${e.overall_status}`}>{e.overall_status}</span>{' '}
+                    <span className="muted">{e.date?.slice(0, 19).replace('T', ' ')}</span>
                   </button>
                 </li>
               ))}
@@ -323,7 +368,11 @@ export function WorkflowsPage({ route }: { route: string[] }) {
               <label htmlFor="yaml">YAML</label>
               <YamlEditor value={yaml} onChange={setYaml} badLine={badLine} />
               <p aria-live="polite" className={check?.valid ? 'muted' : 'error'} data-testid="validation">
-                {check ? (check.valid ? `Valid: ${check.states.length} state${check.states.length === 1 ? '' : 's'}` : `${check.errors[0]?.message ?? 'Invalid'}`) : ''}
+                {check
+                  ? check.valid
+                    ? `Valid: ${check.states.length} state${check.states.length === 1 ? '' : 's'}`
+                    : `${check.errors[0]?.message ?? 'Invalid'}`
+                  : ''}
               </p>
               <div className="row">
                 <button onClick={() => void save()}>Save</button>
@@ -340,18 +389,30 @@ export function WorkflowsPage({ route }: { route: string[] }) {
                   <label htmlFor="wf-tags">Tags (comma-separated)</label>
                   <input id="wf-tags" value={tags} onChange={(e) => setTags(e.target.value)} />
                   <div className="row" style={{ marginTop: '.6rem' }}>
-                    <button onClick={() => void run()} disabled={running}>Run</button>
+                    <button onClick={() => void run()} disabled={running}>
+                      Run
+                    </button>
                     {running && exec ? (
-                      <button className="secondary" onClick={() => void api(`/workflows/${selected}/executions/${exec.execution_id}/abort`, { method: 'PUT' })}>Abort</button>
+                      <button className="secondary" onClick={() => void api(`/workflows/${selected}/executions/${exec.execution_id}/abort`, { method: 'PUT' })}>
+                        Abort
+                      </button>
                     ) : null}
-                    {execStatus ? <span className={`status ${execStatus}`} data-testid="execution-status">{execStatus}</span> : running ? <span className="status InProgress">Running</span> : null}
+                    {execStatus ? (
+                      <span className={`status ${execStatus}`} data-testid="execution-status">
+                        {execStatus}
+                      </span>
+                    ) : running ? (
+                      <span className="status InProgress">Running</span>
+                    ) : null}
                   </div>
                   {execStatus === 'Interrupted' && !running ? (
                     <div className="card" style={{ marginTop: '.6rem' }}>
                       <p>The workflow is waiting for you before the next state.</p>
                       <label htmlFor="wf-answer">Your answer (optional)</label>
                       <textarea id="wf-answer" rows={2} value={answer} onChange={(e) => setAnswer(e.target.value)} />
-                      <button onClick={() => void resume()} style={{ marginTop: '.5rem' }}>Continue</button>
+                      <button onClick={() => void resume()} style={{ marginTop: '.5rem' }}>
+                        Continue
+                      </button>
                     </div>
                   ) : null}
                   {thoughts.length ? <h3>Thoughts</h3> : null}
@@ -361,7 +422,9 @@ export function WorkflowsPage({ route }: { route: string[] }) {
                   {output ? (
                     <>
                       <h3>Output</h3>
-                      <pre className="out" data-testid="execution-output">{output}</pre>
+                      <pre className="out" data-testid="execution-output">
+                        {output}
+                      </pre>
                     </>
                   ) : null}
                 </>
@@ -372,7 +435,9 @@ export function WorkflowsPage({ route }: { route: string[] }) {
           </div>
         </section>
       ) : (
-        <section className="card"><p>Pick a workflow, or create one.</p></section>
+        <section className="card">
+          <p>Pick a workflow, or create one.</p>
+        </section>
       )}
     </div>
   );
