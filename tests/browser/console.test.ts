@@ -155,6 +155,18 @@ describe('web console in Chromium', () => {
     expect(sent).toContain('Say hello');
     expect(sent).toContain('Hello from a streamed answer.');
     await page.getByRole('list', { name: 'Conversations' }).getByRole('button').first().waitFor();
+
+    // Stop: the generation is aborted up to the model.
+    llm.script({ chunks: ['Partial ', 'answer ', 'never ', 'finished.'], delayMs: 2000 });
+    await page.getByLabel('Message').fill('Tell a long story');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('.msg.assistant[data-streaming="true"] .text', { hasText: 'Partial' }).waitFor();
+    const atModel = llm.chatRequests().at(-1)!;
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.locator('.msg.assistant .error', { hasText: 'Stopped.' }).waitFor();
+    await atModel.done;
+    expect(atModel.clientClosed).toBe(true);
+    await page.getByRole('button', { name: 'Send' }).waitFor();
   });
 
   it('writes a workflow (validated as typed, the error at its line), runs it, answers the interrupt, watches it finish', async () => {
