@@ -169,6 +169,37 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Send' }).waitFor();
   });
 
+  it('creates an assistant with a sub-assistant; in the chat its tool call shows as a thought, then the answer', async () => {
+    await page.getByRole('link', { name: 'Assistants' }).click();
+    await page.getByRole('button', { name: 'New assistant' }).click();
+    await page.getByLabel('Name').fill('Router');
+    await page.getByLabel('System prompt').fill('Delegate greetings to Hello.');
+    await page.getByLabel('Sub-assistants').selectOption({ label: 'Hello' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Assistant created.' }).waitFor();
+    await page
+      .getByRole('list', { name: 'Assistants' })
+      .getByRole('button', { name: /Router/ })
+      .waitFor();
+
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await page.getByLabel('Assistant').selectOption({ label: 'Router' });
+    llm.script(
+      (req) => (req.tools.length ? { toolCalls: [{ name: req.tools[0]!.function.name, arguments: { task: 'Greet the user' } }] } : undefined),
+      { text: 'Hi from the sub-assistant.' },
+      { text: 'Router done: the sub-assistant said hi.', chunks: ['Router done: ', 'the sub-assistant said hi.'], delayMs: 300 },
+    );
+    await page.getByLabel('Message').fill('Greet me');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const thought = page.locator('.msg.assistant details.thought', { hasText: 'Hello' }).first();
+    await thought.waitFor();
+    await page.locator('.msg.assistant:not([data-streaming]) .text', { hasText: 'Router done: the sub-assistant said hi.' }).waitFor();
+    expect(await page.locator('.msg.assistant details.thought').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('Hi from the sub-assistant.')]),
+    );
+    await shot('02b-sub-assistant');
+  });
+
   it('writes a workflow (validated as typed, the error at its line), runs it, answers the interrupt, watches it finish', async () => {
     await page.getByRole('link', { name: 'Workflows' }).click();
     await page.getByRole('button', { name: 'New workflow' }).click();
