@@ -88,6 +88,8 @@ describe('web console in Chromium', () => {
       CODEMIE_ADMIN_PASSWORD: PASSWORD,
       CODEMIE_SCRYPT_N: '1024',
       CODEMIE_CONSOLE_DIR: dist,
+      // Short-lived access tokens: the console refreshes them (5 s after sign-in at this TTL).
+      CODEMIE_ACCESS_TOKEN_TTL: '30',
     });
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
@@ -121,11 +123,17 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Invalid username or password');
     await page.getByLabel('Password').fill(PASSWORD);
+    const refreshed = page.waitForResponse(
+      (r) => r.url().endsWith('/protocol/openid-connect/token') && (r.request().postData() ?? '').includes('grant_type=refresh_token'),
+      { timeout: 60_000 },
+    );
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
     expect(new URL(page.url()).search).toBe(''); // the code left the address bar
     await expect(page.locator('.who').textContent()).resolves.toBe('admin');
     await shot('01-signed-in');
+    // The access token (30 s here) is refreshed before it expires, with the refresh token.
+    expect((await refreshed).status()).toBe(200);
   });
 
   it('chats with the demo assistant: the answer streams in, the conversation continues', async () => {
