@@ -93,7 +93,7 @@ describe('web console in Chromium', () => {
     });
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000); // generous: CI shares two cores among suites
     page.on('console', (m) => m.type() === 'error' && browserErrors.push(m.text()));
     page.on('pageerror', (e) => browserErrors.push(e.message));
   }, 120_000);
