@@ -248,6 +248,29 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Run' }).click();
     await page.getByTestId('execution-status').filter({ hasText: 'Succeeded' }).waitFor();
     await page.locator('g[data-state="check"][data-status="Succeeded"]').waitFor();
+
+    // An execution started elsewhere (the API), opened from the list while it runs, is followed to its end.
+    const form = new URLSearchParams({ grant_type: 'password', client_id: 'codemie-sdk', username: 'admin', password: PASSWORD });
+    const { access_token } = (await (await fetch(`${srv.url}/auth/realms/codemie/protocol/openid-connect/token`, { method: 'POST', body: form })).json()) as {
+      access_token: string;
+    };
+    const wfId = new URL(page.url()).hash.split('/')[2]!;
+    llm.script({ text: 'slow plan', firstTokenDelayMs: 6000 }, { text: 'checked' });
+    const started = await fetch(`${srv.url}/v1/workflows/${wfId}/executions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user_input: 'from the API' }),
+    });
+    expect(started.status).toBe(200);
+    await page.getByRole('list', { name: 'Workflows' }).getByRole('button', { name: 'Browser workflow' }).click();
+    await page.getByRole('list', { name: 'Workflows' }).getByRole('button', { name: 'Hello workflow' }).click();
+    await page
+      .getByRole('list', { name: 'Executions' })
+      .getByRole('button', { name: /In Progress/ })
+      .click();
+    await page.getByTestId('execution-status').filter({ hasText: 'In Progress' }).waitFor();
+    await page.getByTestId('execution-status').filter({ hasText: 'Succeeded' }).waitFor();
+    await expect(page.getByTestId('execution-output').textContent()).resolves.toContain('checked');
   });
 
   it('shows usage charts with the runs just made', async () => {

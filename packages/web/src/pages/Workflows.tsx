@@ -265,6 +265,13 @@ export function WorkflowsPage({ route }: { route: string[] }) {
     return e;
   }
 
+  // An execution opened from the list while it is still running (started elsewhere, or before a reload) is polled until it ends.
+  useEffect(() => {
+    if (running || !exec?.overall_status || exec.overall_status !== 'In Progress' || !selected || selected === 'new') return;
+    const t = setTimeout(() => void refreshExec(exec.execution_id, selected).catch(() => undefined), 1000);
+    return () => clearTimeout(t);
+  }, [exec, running, selected]);
+
   async function follow(path: string, method: string, body: unknown, wfId: string) {
     setRunning(true);
     let id: string | null = null;
