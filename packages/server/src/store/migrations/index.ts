@@ -14,6 +14,8 @@ import * as m0010 from './0010_projects.js';
 import * as m0020 from './0020_assistant_marketplace.js';
 import * as m0040 from './0040_conversations.js';
 import * as m0070 from './0070_knowledge.js';
+import * as m0080 from './0080_skills.js';
+import * as m0081 from './0081_providers.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -27,6 +29,8 @@ const migrations: Record<string, Migration> = {
   '0020_assistant_marketplace': m0020,
   '0040_conversations': m0040,
   '0070_knowledge': m0070,
+  '0080_skills': m0080,
+  '0081_providers': m0081,
 };
 
 export const migrationProvider: MigrationProvider = {
