@@ -142,7 +142,18 @@ export class Auth {
     location.assign(u.toString());
   }
 
-  private async exchange(form: Record<string, string>): Promise<void> {
+  /** The token request in flight, if any: sign-out waits for it, so a refresh cannot sign the user back in. */
+  private inflight: Promise<void> | null = null;
+
+  private exchange(form: Record<string, string>): Promise<void> {
+    const p = this.doExchange(form).finally(() => {
+      if (this.inflight === p) this.inflight = null;
+    });
+    this.inflight = p;
+    return p;
+  }
+
+  private async doExchange(form: Record<string, string>): Promise<void> {
     const res = await fetch(this.endpoints.token_endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -167,6 +178,11 @@ export class Auth {
 
   /** Swaps the refresh token for new tokens; false when the session is gone. */
   async refreshNow(): Promise<boolean> {
+    // One refresh at a time: the IdP rotates refresh tokens, and a reused one ends the whole session.
+    if (this.inflight) {
+      await this.inflight.catch(() => undefined);
+      return this.signedIn;
+    }
     if (!this.refresh) return false;
     await this.exchange({ grant_type: 'refresh_token', refresh_token: this.refresh });
     return this.signedIn;
@@ -181,6 +197,7 @@ export class Auth {
 
   /** Ends the session at the identity provider and forgets the tokens. */
   async signOut(): Promise<void> {
+    await this.inflight?.catch(() => undefined);
     const refresh = this.refresh;
     this.clear();
     sessionStorage.setItem(SIGNED_OUT, '1');
