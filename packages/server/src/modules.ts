@@ -9,6 +9,7 @@ import { auditModule } from './audit/routes.js';
 import { categoriesModule } from './categories/module.js';
 import { conversationsModule } from './conversations/module.js';
 import { serviceDirectory } from './conversations/directory.js';
+import { consoleModule } from './console/module.js';
 import { demoModule } from './demo/module.js';
 import { filesModule } from './files/module.js';
 import { healthModule } from './health/routes.js';
@@ -144,6 +145,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
       workflows: workflows.services,
       generatedAdminPassword: () => identity.services.generatedAdminPassword,
     }),
+    consoleModule(infra),
   ];
   return { modules, services };
 }

@@ -60,6 +60,14 @@ export const configSchema = z.object({
   /** Public base URL (used in OpenAPI servers and printed hints); derived from host/port when unset. */
   publicUrl: z.string().url().optional(),
   corsOrigins: csv.default([]),
+  /** Web console (docs/console.md): the OIDC issuer it signs in with (default: the embedded IdP of this server). */
+  consoleIssuer: z.string().url().optional(),
+  /** The console's public OAuth client (authorization code + PKCE). */
+  consoleClientId: z.string().min(1).max(200).default('codemie-console'),
+  /** Extra redirect URIs the embedded IdP accepts for the console client (besides `<base>/`). */
+  consoleRedirectUris: csv.default([]),
+  /** Where the built console is (default: packages/web/dist of this checkout). */
+  consoleDir: z.string().min(1).optional(),
   /** Runs (workflow executions, background tasks) executed at once by this process. */
   workerConcurrency: int(1, 1000).default(20),
   /**
@@ -328,6 +336,10 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
   CODEMIE_PUBLIC_URL: 'publicUrl',
   CODEMIE_CORS_ORIGINS: 'corsOrigins',
+  CODEMIE_CONSOLE_ISSUER: 'consoleIssuer',
+  CODEMIE_CONSOLE_CLIENT_ID: 'consoleClientId',
+  CODEMIE_CONSOLE_REDIRECT_URIS: 'consoleRedirectUris',
+  CODEMIE_CONSOLE_DIR: 'consoleDir',
   CODEMIE_ROLE: 'role',
   CODEMIE_SEED_DEMO: 'seedDemo',
   CODEMIE_LOCAL_MODEL: 'localModel',

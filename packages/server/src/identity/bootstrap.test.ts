@@ -48,7 +48,11 @@ describe.each(DB_KINDS)('identity bootstrap on %s', (db) => {
     expect(me.json()).toMatchObject({ username: 'admin', is_admin: true, applications: ['demo'] });
     const adminId = me.json().user_id;
     const clients = await first!.services.identity.admin.listClients();
-    expect(clients.map((c) => [c.clientId, c.publicClient, c.directAccessGrants])).toEqual([['codemie-sdk', true, true]]);
+    // The SDK's client, and the web console's (authorization code + PKCE only).
+    expect(clients.map((c) => [c.clientId, c.publicClient, c.directAccessGrants])).toEqual([
+      ['codemie-console', true, false],
+      ['codemie-sdk', true, true],
+    ]);
     await first!.close();
 
     const write2 = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);

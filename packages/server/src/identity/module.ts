@@ -76,9 +76,24 @@ export function identityModule(infra: Infra): Module<IdentityServices> {
         memberships: rt.memberships,
       });
       services.generatedAdminPassword = boot.generatedPassword;
+      await ensureConsoleClient(rt, config.idpRealm, config.consoleClientId);
       await rt.keys.ensureActive();
       // Expired refresh tokens are useless; drop them now and then.
       await rt.repo.purgeRefreshTokens(new Date().toISOString());
     },
   };
+}
+
+/**
+ * The web console's public client (authorization code + PKCE, no direct access grants), created
+ * on any start where it is missing, so installations older than the console get it too.
+ */
+async function ensureConsoleClient(rt: IdentityRuntime, realm: string, clientId: string): Promise<void> {
+  if (await rt.repo.clientById(realm, clientId)) return;
+  try {
+    await rt.repo.insertClient({ realm, clientId, publicClient: true, secretHash: null, directAccessGrants: false, serviceAccounts: false });
+  } catch (err) {
+    // Another process starting at the same time created it.
+    if (!(await rt.repo.clientById(realm, clientId))) throw err;
+  }
 }

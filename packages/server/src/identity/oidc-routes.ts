@@ -12,6 +12,8 @@ import { OAuthError, type OAuthParams } from './tokens.js';
 import type { AuditLog } from '../audit/audit.js';
 import { requestBaseUrl, type IdentityRuntime } from './runtime.js';
 import { TokenRejected } from '../auth/verifier.js';
+import { randomUUID } from 'node:crypto';
+import { AUTHORIZE_PARAMS, allowedRedirects, checkAuthorizeRequest, errorPage, loginPage, withParams, type AuthorizeRequest } from './authorize.js';
 
 const realmParams = z.object({ realm: z.string().min(1).max(200) });
 
@@ -58,10 +60,12 @@ const userinfoSchema = z.object({
 
 const discoverySchema = z.object({
   issuer: z.string(),
+  authorization_endpoint: z.string(),
   token_endpoint: z.string(),
   jwks_uri: z.string(),
   userinfo_endpoint: z.string(),
   end_session_endpoint: z.string(),
+  code_challenge_methods_supported: z.array(z.string()),
   grant_types_supported: z.array(z.string()),
   response_types_supported: z.array(z.string()),
   subject_types_supported: z.array(z.string()),
@@ -156,13 +160,14 @@ export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog)
         req.log.error({ err }, 'identity endpoint failed');
         return reply.code(500).send({ error: 'server_error', error_description: 'Unexpected error' });
       });
+      installLoginPage(app, config, rt, audit);
     },
     routes: [
       defineRoute({
         ...common,
         method: 'POST',
         path: `${base}/protocol/openid-connect/token`,
-        summary: 'OAuth2 token endpoint (password, client_credentials, refresh_token)',
+        summary: 'OAuth2 token endpoint (authorization_code with PKCE, password, client_credentials, refresh_token)',
         form: true,
         body: oauthForm,
         responses: { 200: tokenResponse },
@@ -243,12 +248,14 @@ export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog)
           const oidc = `${issuer}/protocol/openid-connect`;
           return {
             issuer,
+            authorization_endpoint: `${oidc}/auth`,
             token_endpoint: `${oidc}/token`,
             jwks_uri: `${oidc}/certs`,
             userinfo_endpoint: `${oidc}/userinfo`,
             end_session_endpoint: `${oidc}/logout`,
-            grant_types_supported: ['password', 'client_credentials', 'refresh_token'],
-            response_types_supported: ['token'],
+            code_challenge_methods_supported: ['S256'],
+            grant_types_supported: ['authorization_code', 'password', 'client_credentials', 'refresh_token'],
+            response_types_supported: ['code', 'token'],
             subject_types_supported: ['public'],
             id_token_signing_alg_values_supported: ['RS256'],
             token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
@@ -277,4 +284,103 @@ export function oidcScope(config: Config, rt: IdentityRuntime, audit?: AuditLog)
       }),
     ],
   };
+}
+
+/** HTML answers of the login page: no framing, nothing loaded from elsewhere, never cached. */
+function sendHtml(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-frame-options', 'DENY')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+    .header('referrer-policy', 'no-referrer')
+    .send(html);
+}
+
+/**
+ * The browser endpoints of the authorization-code grant (authorize.ts): GET shows the login page,
+ * POST checks the password and redirects with a code. Plain Fastify routes (HTML, not JSON), left
+ * out of the OpenAPI document.
+ */
+function installLoginPage(app: FastifyInstance, config: Config, rt: IdentityRuntime, audit?: AuditLog): void {
+  const path = '/auth/realms/:realm/protocol/openid-connect/auth';
+  const pick = (src: Record<string, unknown> | undefined): AuthorizeRequest => {
+    const out: Record<string, string> = {};
+    for (const k of AUTHORIZE_PARAMS) if (typeof src?.[k] === 'string') out[k] = src[k] as string;
+    return out;
+  };
+  /** Validates the request; answers the error page or error redirect itself and returns null, or the request. */
+  const prepare = (req: FastifyRequest, reply: FastifyReply, p: AuthorizeRequest): AuthorizeRequest | null => {
+    const realm = (req.params as { realm: string }).realm;
+    if (realm !== config.idpRealm) {
+      sendHtml(reply, 404, errorPage(`Realm '${realm}' does not exist`));
+      return null;
+    }
+    let problem;
+    try {
+      problem = checkAuthorizeRequest(p, config.consoleClientId, allowedRedirects(requestBaseUrl(config, req), config.consoleRedirectUris));
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      sendHtml(reply, 400, errorPage(err.description));
+      return null;
+    }
+    if (problem) {
+      reply.redirect(withParams(p.redirect_uri!, { error: problem.error, error_description: problem.description, state: p.state }), 302);
+      return null;
+    }
+    return p;
+  };
+  const opts = { config: { public: true }, schema: { hide: true } };
+  app.get(path, opts, async (req, reply) => {
+    const p = prepare(req, reply, pick(req.query as Record<string, unknown>));
+    if (!p) return reply;
+    return sendHtml(reply, 200, loginPage({ action: req.url.split('?')[0], realm: config.idpRealm, params: p }));
+  });
+  app.post(path, opts, async (req, reply) => {
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    const p = prepare(req, reply, pick(form));
+    if (!p) return reply;
+    const username = typeof form.username === 'string' ? form.username : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    const page = (status: number, error: string) =>
+      sendHtml(reply, status, loginPage({ action: req.url.split('?')[0], realm: config.idpRealm, params: p, username, error }));
+    let user;
+    try {
+      user = await rt.tokens.checkPassword(username, password);
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      audit?.record({
+        event: 'login.failed',
+        outcome: 'failure',
+        username: username || null,
+        clientId: p.client_id ?? null,
+        req,
+        details: { grant_type: 'authorization_code', error: err.error, status: err.status },
+      });
+      if (err.status === 429) return page(429, 'Too many failed attempts. Try again later.');
+      if (err.description === 'Account disabled') return page(400, 'Account is disabled, contact your administrator.');
+      return page(401, 'Invalid username or password.');
+    }
+    const sessionId = randomUUID();
+    const code = await rt.codes.create({
+      userId: user.id,
+      clientId: p.client_id!,
+      redirectUri: p.redirect_uri!,
+      codeChallenge: p.code_challenge!,
+      scope: p.scope ?? 'openid',
+      sessionId,
+    });
+    audit?.record({
+      event: 'login.succeeded',
+      outcome: 'success',
+      username: user.username,
+      clientId: p.client_id ?? null,
+      req,
+      details: { grant_type: 'authorization_code' },
+    });
+    return reply
+      .header('cache-control', 'no-store')
+      .redirect(withParams(p.redirect_uri!, { state: p.state, session_state: sessionId, iss: issuerFor(config, req), code }), 302);
+  });
 }

@@ -12,12 +12,15 @@ import { MemoryLoginThrottle, RedisLoginThrottle, type LoginThrottle } from './t
 import { TokenService } from './tokens.js';
 import { IdentityAdmin, type AdminAuditHook } from './admin.js';
 import { MembershipStore } from '../projects/memberships.js';
+import { AuthCodes } from './authorize.js';
 
 export interface IdentityRuntime {
   embedded: boolean;
   repo: IdentityRepo;
   keys: SigningKeys;
   tokens: TokenService;
+  /** One-time codes of the authorization-code grant. */
+  codes: AuthCodes;
   admin: IdentityAdmin;
   verifier: TokenVerifier;
   throttle: LoginThrottle;
@@ -51,7 +54,8 @@ export function createIdentityRuntime(config: Config, store: Store, opts: Runtim
   const throttle: LoginThrottle = opts.redis
     ? new RedisLoginThrottle(opts.redis, config.redisPrefix, config.loginMaxFailures, config.loginLockoutSeconds, opts.onRedisError)
     : new MemoryLoginThrottle(config.loginMaxFailures, config.loginLockoutSeconds);
-  const tokens = new TokenService(repo, keys, throttle, config);
+  const codes = new AuthCodes(store.db);
+  const tokens = new TokenService(repo, keys, throttle, config, codes);
   const admin = new IdentityAdmin(repo, config.idpRealm, config.scryptN, opts.audit);
   const verifier = new TokenVerifier({
     trustedIssuers: config.trustedIssuers,
@@ -59,7 +63,7 @@ export function createIdentityRuntime(config: Config, store: Store, opts: Runtim
     embedded: embedded ? { realm: config.idpRealm, keys } : undefined,
     jwksCooldownMs: opts.jwksCooldownMs,
   });
-  return { embedded, repo, keys, tokens, admin, verifier, throttle, memberships };
+  return { embedded, repo, keys, tokens, codes, admin, verifier, throttle, memberships };
 }
 
 /** How to get a token, for 401 details. */

@@ -172,7 +172,7 @@ describe.each(DB_KINDS)('embedded IdP token endpoint on %s', (db) => {
     ],
     ['missing client_id', { grant_type: 'password', username: 'dave', password: 'x' }, 400, 'invalid_client', 'Missing client_id parameter'],
     ['missing grant_type', { client_id: 'codemie-sdk' }, 400, 'invalid_request', 'Missing form parameter: grant_type'],
-    ['unsupported grant', { grant_type: 'authorization_code', client_id: 'codemie-sdk' }, 400, 'unsupported_grant_type', 'Unsupported grant_type'],
+    ['unsupported grant', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'codemie-sdk' }, 400, 'unsupported_grant_type', 'Unsupported grant_type'],
     [
       'client_credentials on a public client',
       { grant_type: 'client_credentials', client_id: 'codemie-sdk' },
@@ -254,7 +254,7 @@ describe.each(DB_KINDS)('embedded IdP token endpoint on %s', (db) => {
     expect(disc.issuer).toMatch(/\/auth\/realms\/codemie$/);
     expect(disc.token_endpoint).toBe(`${disc.issuer}/protocol/openid-connect/token`);
     expect(disc.jwks_uri).toBe(`${disc.issuer}/protocol/openid-connect/certs`);
-    expect(disc.grant_types_supported).toEqual(['password', 'client_credentials', 'refresh_token']);
+    expect(disc.grant_types_supported).toEqual(['authorization_code', 'password', 'client_credentials', 'refresh_token']);
     const jwks = (await p.app.inject({ url: '/auth/realms/codemie/protocol/openid-connect/certs' })).json();
     const t = (await pw('alice')).json().access_token;
     const kid = decodeProtectedHeader(t).kid;

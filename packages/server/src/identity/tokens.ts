@@ -12,6 +12,7 @@ import type { SigningKeys } from './keys.js';
 import type { LoginThrottle } from './throttle.js';
 import { dummyHash, generateSecret, sha256, verifySecret } from './secrets.js';
 import { ACCESS_TOKEN_TYP } from '../auth/verifier.js';
+import { pkceMatches, type AuthCodes } from './authorize.js';
 
 /** A Keycloak-style OAuth error: `{error, error_description}` with its HTTP status. */
 export class OAuthError extends Error {
@@ -74,6 +75,8 @@ export class TokenService {
     private readonly keys: SigningKeys,
     private readonly throttle: LoginThrottle,
     private readonly cfg: IdentityConfig,
+    /** One-time codes of the authorization-code grant (authorize.ts). */
+    private readonly codes?: AuthCodes,
   ) {}
 
   get realm(): string {
@@ -85,10 +88,11 @@ export class TokenService {
   async token(issuer: string, p: OAuthParams): Promise<TokenResponse> {
     const grant = p.grant_type;
     if (!grant) throw new OAuthError(400, 'invalid_request', 'Missing form parameter: grant_type');
-    if (!['password', 'client_credentials', 'refresh_token'].includes(grant)) {
+    if (!['password', 'client_credentials', 'refresh_token', 'authorization_code'].includes(grant)) {
       throw new OAuthError(400, 'unsupported_grant_type', 'Unsupported grant_type');
     }
     const client = await this.authenticateClient(p);
+    if (grant === 'authorization_code') return this.codeGrant(issuer, client, p);
     if (grant === 'password') return this.passwordGrant(issuer, client, p);
     if (grant === 'client_credentials') return this.clientCredentialsGrant(issuer, client, p);
     return this.refreshGrant(issuer, client, p);
@@ -99,6 +103,20 @@ export class TokenService {
     if (!p.username) throw new OAuthError(400, 'invalid_request', 'Missing parameter: username');
     const user = await this.checkPassword(p.username, p.password ?? '');
     return this.issue(issuer, user, client.clientId, p.scope, true);
+  }
+
+  /** authorization_code with PKCE: the code is single-use and bound to its client, redirect URI and challenge. */
+  private async codeGrant(issuer: string, client: ClientRecord, p: OAuthParams): Promise<TokenResponse> {
+    if (!p.code) throw new OAuthError(400, 'invalid_request', 'Missing parameter: code');
+    const grant = this.codes ? await this.codes.redeem(p.code) : undefined;
+    if (!grant) throw new OAuthError(400, 'invalid_grant', 'Code not valid');
+    if (grant.clientId !== client.clientId) throw new OAuthError(400, 'invalid_grant', 'Auth error');
+    if (grant.redirectUri !== p.redirect_uri) throw new OAuthError(400, 'invalid_grant', 'Incorrect redirect_uri');
+    if (!p.code_verifier) throw new OAuthError(400, 'invalid_grant', 'PKCE code verifier not specified');
+    if (!pkceMatches(p.code_verifier, grant.codeChallenge)) throw new OAuthError(400, 'invalid_grant', 'PKCE verification failed: Invalid code verifier');
+    const user = await this.repo.userById(grant.userId);
+    if (!user || !user.enabled) throw new OAuthError(400, 'invalid_grant', 'User disabled');
+    return this.issue(issuer, user, client.clientId, grant.scope, true, grant.sessionId);
   }
 
   private async clientCredentialsGrant(issuer: string, client: ClientRecord, p: OAuthParams): Promise<TokenResponse> {

@@ -252,6 +252,23 @@ export function workflowRoutes({ config, events, workflows: svc }: WorkflowRoute
       },
     }),
     defineRoute({
+      method: 'POST',
+      path: '/workflows/validate',
+      tags,
+      summary: 'Validate a yaml_config without saving it (the first problem with its line, or the graph of the states)',
+      body: z.object({ yaml_config: z.string().max(5_000_000) }).meta({ id: 'WorkflowValidateRequest' }),
+      responses: {
+        200: z
+          .object({
+            valid: z.boolean(),
+            errors: z.array(z.object({ message: z.string(), line: z.number().int().nullable() })),
+            states: z.array(z.object({ id: z.string(), next: z.array(z.string()), interrupt_before: z.boolean() })),
+          })
+          .meta({ id: 'WorkflowValidation' }),
+      },
+      handler: ({ body }) => svc.check(body.yaml_config),
+    }),
+    defineRoute({
       method: 'PUT',
       path: '/workflows/:workflow_id',
       tags,

@@ -11,7 +11,7 @@ import { fromJson, toJson } from '../store/json.js';
 import { denied, isManagerOf, requireExecution, requireProject, requireWorkflow, workflowAbilities } from './acl.js';
 import { initialCheckpoint, STATUS, zeroUsage, type Checkpoint } from './model.js';
 import { nowIso, type ExecutionRow, type StateRow, type WorkflowRow, type WorkflowStore } from './store.js';
-import { configError, formatConfigError } from './validate.js';
+import { configError, formatConfigError, nextTargets } from './validate.js';
 
 export type ErrorFormat = 'string' | 'json';
 import type { WorkflowEngine } from './engine.js';
@@ -27,6 +27,12 @@ import { newRowId } from '../store/ids.js';
 import { PREBUILT_WORKFLOWS, type PrebuiltTemplate } from './prebuilt.js';
 import { generateWorkflow } from './generate.js';
 import { compareVersions, sameVersion, versionNotFound, versionToWire, WorkflowVersions, type VersionedFields } from './versions.js';
+
+export interface WorkflowCheck {
+  valid: boolean;
+  errors: Array<{ message: string; line: number | null }>;
+  states: Array<{ id: string; next: string[]; interrupt_before: boolean }>;
+}
 
 /** Resolves attached `file_names` (400 unknown, 403 foreign); the files domain plugs in here. */
 export type FileResolver = (user: AuthUser, handles: string[]) => Promise<AttachedFile[]>;
@@ -111,6 +117,24 @@ export class WorkflowService {
       return cfg;
     } catch (err) {
       throw formatConfigError(err, format);
+    }
+  }
+
+  /**
+   * POST /v1/workflows/validate: the save-time checks as data, for editors that validate as the
+   * user types: the first problem with its line, or the graph of the states.
+   */
+  async check(yaml: string): Promise<WorkflowCheck> {
+    try {
+      const cfg = await this.validate(yaml);
+      if (!cfg) return { valid: false, errors: [{ message: 'yaml_config is empty', line: null }], states: [] };
+      const states = cfg.states.map((s) => ({ id: s.id, next: nextTargets(s), interrupt_before: !!s.interrupt_before }));
+      return { valid: true, errors: [], states };
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 400) throw err;
+      const message = typeof err.details === 'string' ? err.details : err.message;
+      const line = /\(line (\d+)\)/.exec(message);
+      return { valid: false, errors: [{ message, line: line ? Number(line[1]) : null }], states: [] };
     }
   }
 
