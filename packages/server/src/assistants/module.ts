@@ -76,6 +76,7 @@ export function assistantsModule(infra: Infra, deps: AssistantsModuleDeps): Modu
     maxDelegationDepth: infra.config.assistantMaxDelegationDepth,
     log: infra.log,
     contextTools: deps.contextTools,
+    accounting: infra.usage,
   });
   const background = { assistants, calls, tasks: deps.tasks, runs: infra.runs, log: infra.log };
   // The creator of a workflow execution must own the assistant, or it must be shared (or published).

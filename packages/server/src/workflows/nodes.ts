@@ -55,6 +55,8 @@ export interface NodeOutcome {
   thoughts: ThoughtRecord[];
   /** The user message sent (kept in the LLM history). */
   message?: string;
+  /** The model that ran the state (usage accounting). */
+  model?: string;
 }
 
 export async function runNode(deps: NodeDeps, run: NodeRun): Promise<NodeOutcome> {
@@ -181,7 +183,7 @@ async function runAssistantNode(deps: NodeDeps, run: NodeRun, a: AssistantConfig
     const end: RunEvent = { type: 'thought-end', thought: agent, output, error: false };
     records.add(end);
     run.emit(end);
-    return { output, usage: r.usage, thoughts: records.list, message };
+    return { output, usage: r.usage, thoughts: records.list, message, model };
   }
   if (r.code === 'llm_aborted' && run.signal.aborted) throw new StateError('aborted', false);
   throw new StateError(`${r.code}: ${r.message}`, !(isNonRetryableStatus(r.status) || r.code === 'llm_auth_failed'));

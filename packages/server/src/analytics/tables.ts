@@ -1,0 +1,94 @@
+/** Usage accounting and budgets (analytics/): one row per unit of work, budgets and their limit events. */
+
+/** What a usage record describes. */
+export type UsageKind = 'assistant' | 'workflow' | 'workflow_state' | 'tool' | 'webhook' | 'datasource';
+
+export interface UsageRecordsTable {
+  /** The idempotency key of the unit of work (e.g. `assistant:<request>`, `wf_state:<row>`): one row per unit. */
+  id: string;
+  /** ISO 8601, UTC (compares as text on both databases). */
+  date: string;
+  kind: UsageKind;
+  user_id: string;
+  /** The user's e-mail (or username): what the reference shows in user columns. */
+  user_name: string;
+  project: string;
+  assistant_id: string | null;
+  assistant_name: string | null;
+  workflow_id: string | null;
+  workflow_name: string | null;
+  execution_id: string | null;
+  conversation_id: string | null;
+  model: string | null;
+  tool_name: string | null;
+  /** mcp | toolkit | agent | datasource | ... */
+  tool_type: string | null;
+  mcp_server: string | null;
+  webhook_alias: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cached_tokens: number;
+  money_spent: number;
+  latency_ms: number;
+  /** success | error | aborted | interrupted */
+  status: string;
+  error_class: string | null;
+}
+
+export interface ProjectBudgetsTable {
+  budget_id: string;
+  project_name: string;
+  budget_category: string;
+  name: string;
+  description: string | null;
+  soft_budget: number;
+  max_budget: number;
+  budget_duration: string;
+  allocation_mode: string;
+  /** JSON array of model names, or null (every model). */
+  models: string | null;
+  /** JSON object user_id → { soft, max } of overridden member allocations. */
+  overrides: string;
+  /** Start of the current period (ISO); the period resets at start + duration. */
+  period_start: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+/** A soft-limit warning or a hard-limit refusal, once per user, budget and period. */
+export interface BudgetEventsTable {
+  id: string;
+  date: string;
+  kind: 'soft' | 'hard';
+  budget_id: string;
+  project: string;
+  user_id: string;
+  user_name: string;
+  /** What the user had spent in the period when the limit was met. */
+  spent: number;
+  limit_value: number;
+}
+
+export interface CostCentersTable {
+  id: string;
+  name: string;
+  description: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+export interface CostCenterProjectsTable {
+  cost_center_id: string;
+  project_name: string;
+}
+
+declare module '../store/schema.js' {
+  interface Database {
+    usage_records: UsageRecordsTable;
+    project_budgets: ProjectBudgetsTable;
+    budget_events: BudgetEventsTable;
+    cost_centers: CostCentersTable;
+    cost_center_projects: CostCenterProjectsTable;
+  }
+}
