@@ -4,6 +4,7 @@
  */
 import type { Infra } from './infra.js';
 import type { Module } from './module.js';
+import { analyticsModule } from './analytics/module.js';
 import { assistantsModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
 import { categoriesModule } from './categories/module.js';
@@ -67,6 +68,10 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   });
   const users = userAdminModule(infra, { identity: identity.services, projects: projects.services });
   const runtimeConfig = runtimeConfigModule(infra);
+  const analytics = analyticsModule(infra, {
+    members: async (project) => (await identity.services.memberships.members(project)).map((m) => m.userId),
+    canonicalProject: (name) => identity.services.memberships.canonicalName(name),
+  });
   const services = {
     identity: identity.services,
     files: files.services,
@@ -79,6 +84,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     users: users.services,
     runtimeConfig: runtimeConfig.services,
     knowledge: knowledge.services,
+    analytics: analytics.services,
   };
   const modules: Module[] = [
     healthModule(infra),
@@ -97,6 +103,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     conversations,
     tasks,
     workflows,
+    analytics,
     demoModule(infra, {
       assistants: assistants.services.assistants,
       workflows: workflows.services,

@@ -70,25 +70,10 @@ export interface BudgetEventsTable {
   limit_value: number;
 }
 
-export interface CostCentersTable {
-  id: string;
-  name: string;
-  description: string | null;
-  created_by: string;
-  created_at: string;
-}
-
-export interface CostCenterProjectsTable {
-  cost_center_id: string;
-  project_name: string;
-}
-
 declare module '../store/schema.js' {
   interface Database {
     usage_records: UsageRecordsTable;
     project_budgets: ProjectBudgetsTable;
     budget_events: BudgetEventsTable;
-    cost_centers: CostCentersTable;
-    cost_center_projects: CostCenterProjectsTable;
   }
 }

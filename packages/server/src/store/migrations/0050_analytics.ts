@@ -1,4 +1,4 @@
-/** Usage accounting, project budgets, budget limit events, cost centers (analytics/tables.ts). */
+/** Usage accounting, project budgets and budget limit events (analytics/tables.ts). */
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -67,23 +67,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('limit_value', 'double precision', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('budget_events_kind_date_idx').on('budget_events').columns(['kind', 'date']).execute();
-
-  await db.schema
-    .createTable('cost_centers')
-    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
-    .addColumn('name', 'varchar(200)', (c) => c.notNull().unique())
-    .addColumn('description', 'text')
-    .addColumn('created_by', 'varchar(300)', (c) => c.notNull())
-    .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
-    .execute();
-  await db.schema
-    .createTable('cost_center_projects')
-    .addColumn('cost_center_id', 'varchar(36)', (c) => c.notNull())
-    .addColumn('project_name', 'varchar(200)', (c) => c.notNull())
-    .addPrimaryKeyConstraint('cost_center_projects_pk', ['cost_center_id', 'project_name'])
-    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const t of ['cost_center_projects', 'cost_centers', 'budget_events', 'project_budgets', 'usage_records']) await db.schema.dropTable(t).execute();
+  for (const t of ['budget_events', 'project_budgets', 'usage_records']) await db.schema.dropTable(t).execute();
 }
