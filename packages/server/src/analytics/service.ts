@@ -67,6 +67,17 @@ const byDesc = (key: string, tie: string) => (a: Row, b: Row) => n(b[key]) - n(a
 export class AnalyticsService {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Users' e-mails by id (the reference resolves user columns to e-mails); the stored name when unknown. */
+  private async names(rows: Row[]): Promise<void> {
+    const ids = [...new Set(rows.map((r) => r.user_id).filter((x): x is string => typeof x === 'string'))];
+    const found = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      for (const u of await this.db.selectFrom('idp_users').select(['id', 'email']).where('id', 'in', part).execute()) if (u.email) found.set(u.id, u.email);
+    }
+    for (const r of rows) if (typeof r.user_id === 'string' && found.has(r.user_id)) r.user_name = found.get(r.user_id);
+  }
+
   private async rows<T = Row>(viewer: AuthUser, f: Filters, select: RawBuilder<unknown>, extra: RawBuilder<unknown>[], groupBy: RawBuilder<unknown> | null): Promise<T[]> {
     const where = usageWhere(viewer, f, extra);
     const q = groupBy ? sql<T>`select ${select} from usage_records where ${where} group by ${groupBy}` : sql<T>`select ${select} from usage_records where ${where}`;
@@ -120,8 +131,9 @@ export class AnalyticsService {
     const started = performance.now();
     const f = parseFilters(q);
     const extra = q.search && viewer.isAdmin ? [sql`lower(user_name) like ${`%${q.search.toLowerCase()}%`}`] : [];
-    const rows = await this.rows<{ user_id: string; name: string }>(viewer, f, sql`user_id, max(user_name) as name`, extra, sql`user_id`);
-    const users = rows.map((r) => ({ id: r.user_id, name: r.name })).sort((a, b) => a.name.localeCompare(b.name));
+    const rows = await this.rows(viewer, f, sql`user_id, max(user_name) as user_name`, extra, sql`user_id`);
+    await this.names(rows);
+    const users = rows.map((r) => ({ id: String(r.user_id), name: String(r.user_name) })).sort((a, b) => a.name.localeCompare(b.name));
     return { data: { users, total_count: users.length }, metadata: metadata(f, started) };
   }
 
@@ -133,7 +145,7 @@ export class AnalyticsService {
     const rows = await this.rows(
       viewer,
       f,
-      sql`${key} as k, max(user_name) as user_name, count(distinct ${by === 'user' ? sql`project` : sql`user_id`}) as uniq,
+      sql`${key} as k, max(user_id) as user_id, max(user_name) as user_name, count(distinct ${by === 'user' ? sql`project` : sql`user_id`}) as uniq,
         coalesce(sum(case when kind = 'assistant' then money_spent else 0 end), 0) as assistant_cost,
         coalesce(sum(case when kind = 'workflow_state' then money_spent else 0 end), 0) as workflow_cost,
         coalesce(sum(case when kind = 'datasource' then money_spent else 0 end), 0) as datasource_cost,
@@ -144,6 +156,7 @@ export class AnalyticsService {
       [],
       key,
     );
+    await this.names(rows);
     const label = by === 'user' ? 'user_email' : 'project_name';
     const out = rows.map((r) => ({
       [label]: by === 'user' ? r.user_name : r.k,
@@ -187,7 +200,8 @@ export class AnalyticsService {
     const started = performance.now();
     const f = parseFilters(q);
     const key = by === 'user' ? sql`user_id` : sql`project`;
-    const rows = await this.rows(viewer, f, sql`${key} as k, max(user_name) as user_name, coalesce(sum(money_spent), 0) as cost`, [], key);
+    const rows = await this.rows(viewer, f, sql`${key} as k, max(user_id) as user_id, max(user_name) as user_name, coalesce(sum(money_spent), 0) as cost`, [], key);
+    if (by === 'user') await this.names(rows);
     const label = by === 'user' ? 'user_email' : 'project_name';
     const out = rows.map((r) => ({ [label]: by === 'user' ? r.user_name : r.k, total_cost_usd: r4(n(r.cost)) }));
     out.sort(byDesc('total_cost_usd', label));
@@ -436,6 +450,7 @@ export class AnalyticsService {
       [sql`kind = 'tool'`, sql`mcp_server is not null`],
       sql`user_id, mcp_server`,
     );
+    await this.names(groups);
     const out = groups.map((g) => ({ user_name: g.user_name, mcp_name: g.name, total_requests: n(g.calls) }));
     out.sort((a, b) => b.total_requests - a.total_requests || String(a.user_name).localeCompare(String(b.user_name)) || String(a.mcp_name).localeCompare(String(b.mcp_name)));
     const columns: Column[] = [
@@ -456,6 +471,7 @@ export class AnalyticsService {
       [sql`kind = 'webhook'`],
       sql`user_id, project, webhook_alias`,
     );
+    await this.names(groups);
     const out = groups.map((g) => ({ user_id: g.user_name, project: g.project, webhook_alias: g.alias, total_invocations: n(g.calls) }));
     out.sort((a, b) => b.total_invocations - a.total_invocations || String(a.webhook_alias).localeCompare(String(b.webhook_alias)));
     const columns: Column[] = [
@@ -473,6 +489,7 @@ export class AnalyticsService {
     const f = parseFilters(q);
     const where = usageWhere(viewer, f, [sql`kind = ${kind}`]);
     const groups = (await sql<Row>`select user_id, max(user_name) as user_name, max(spent) as spent from budget_events where ${where} group by user_id`.execute(this.db)).rows;
+    await this.names(groups);
     const out = groups.map((g) => ({ user_email: g.user_name, max_spent: r2(n(g.spent)) }));
     out.sort(byDesc('max_spent', 'user_email'));
     const columns: Column[] = [

@@ -349,12 +349,12 @@ export class WorkflowEngine {
       for (;;) {
         if (signal.aborted) throw new AbortedError();
         if (!cp.frontier.length) {
+          await accountRun('success');
           await store.updateExecution(
             executionId,
             { overall_status: STATUS.succeeded, output: cp.lastOutput, checkpoint: toJson(cp), tokens_usage: toJson(usage) },
             STATUS.inProgress,
           );
-          await accountRun('success');
           finishStream({ output: cp.lastOutput });
           await events.end(channel);
           return;
@@ -394,21 +394,21 @@ export class WorkflowEngine {
       if (reason === 'shutdown') return; // stays In Progress: recovery continues it from the last finished state
       if (err instanceof SupersededError) return;
       if (reason === 'user' || err instanceof AbortedError) {
+        await accountRun('aborted');
         await store.markRunningStates(executionId, STATUS.aborted, 'Aborted by the user');
         // The API may have set Aborted already: the usage so far is written either way.
         if (!(await store.updateExecution(executionId, { overall_status: STATUS.aborted, tokens_usage: toJson(usage) }, STATUS.inProgress))) {
           await store.updateExecution(executionId, { tokens_usage: toJson(usage) });
         }
-        await accountRun('aborted');
         finishStream({ output: 'Workflow execution has been aborted', error: { code: 'aborted', message: 'Workflow execution has been aborted' } });
         await events.end(channel);
         return;
       }
       const message = err instanceof ApiError ? `${err.message}: ${String(err.details)}` : err instanceof Error ? err.message : String(err);
       if (!(err instanceof StateError)) log.error({ err, executionId }, 'workflow execution failed');
+      await accountRun('error', err instanceof StateError ? 'WorkflowError' : ((err as Error)?.name ?? 'Error'));
       await store.markRunningStates(executionId, STATUS.failed, message);
       await store.updateExecution(executionId, { overall_status: STATUS.failed, output: message, tokens_usage: toJson(usage) }, STATUS.inProgress);
-      await accountRun('error', err instanceof StateError ? 'WorkflowError' : ((err as Error)?.name ?? 'Error'));
       publish({
         type: 'thought-end',
         thought: {

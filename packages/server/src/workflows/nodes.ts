@@ -192,7 +192,14 @@ async function runAssistantNode(deps: NodeDeps, run: NodeRun, a: AssistantConfig
 async function runToolNode(deps: NodeDeps, run: NodeRun, t: ToolNodeConfig): Promise<NodeOutcome> {
   if (!t.mcp_server) throw new StateError(`Tool '${t.id}' has no mcp_server: only MCP tools can be called directly on this platform`, false);
   const args = renderDeep({ ...(t.tool_args ?? {}), ...(run.state.tool_args ?? {}) }, run.vars) as Record<string, unknown>;
-  const ref: ThoughtRef = { id: randomUUID(), parentId: null, author: t.tool, kind: 'tool', input: JSON.stringify(args) };
+  const ref: ThoughtRef = {
+    id: randomUUID(),
+    parentId: null,
+    author: t.tool,
+    kind: 'tool',
+    input: JSON.stringify(args),
+    metadata: { tool_name: t.tool, mcp_server: t.mcp_server.name },
+  };
   const thought: ThoughtRecord = { id: ref.id, parent_id: null, author_name: t.tool, author_type: 'Tool', input_text: ref.input, content: '', error: false };
   run.emit({ type: 'thought-start', thought: ref });
   let toolset;
