@@ -97,8 +97,8 @@ export class ProjectBudgets {
       return {
         user_id: userId,
         allocation_mode: o ? 'override' : b.allocation_mode,
-        allocated_soft_budget: round(o ? o.allocated_soft_budget : eachSoft),
-        allocated_max_budget: round(o ? o.allocated_max_budget : each),
+        allocated_soft_budget: o ? o.allocated_soft_budget : eachSoft,
+        allocated_max_budget: o ? o.allocated_max_budget : each,
         sync_status: null,
         budget_id: b.budget_id,
       };
@@ -106,7 +106,7 @@ export class ProjectBudgets {
   }
 
   private async view(b: ProjectBudgetsTable) {
-    const allocs = await this.allocations(b);
+    const allocs = (await this.allocations(b)).map((a) => ({ ...a, allocated_soft_budget: round(a.allocated_soft_budget), allocated_max_budget: round(a.allocated_max_budget) }));
     const period = currentPeriod(b, Date.now());
     return {
       budget_id: b.budget_id,
@@ -233,7 +233,7 @@ export class ProjectBudgets {
   async members(user: AuthUser, id: string) {
     const b = await this.row(id);
     if (!this.canRead(user, b.project_name)) throw forbidden('Access denied', 'Only administrators, auditors and the project\'s admins see its budgets');
-    return { data: await this.allocations(b) };
+    return { data: (await this.view(b)).member_allocations };
   }
 
   async override(user: AuthUser, id: string, userId: string, body: Override) {
