@@ -97,6 +97,18 @@ const inList = (col: string, xs: string[]) =>
     sql`, `,
   )})`;
 
+/** The filters and the viewer's access, without the time range (conditions on user_id, user_name, project). */
+export function scopeParts(viewer: AuthUser, f: Filters): RawBuilder<unknown>[] {
+  const parts: RawBuilder<unknown>[] = [];
+  if (f.users) parts.push(sql`(${inList('user_id', f.users)} or ${inList('user_name', f.users)})`);
+  if (f.projects) parts.push(inList('project', f.projects));
+  if (!seesAll(viewer)) {
+    const own = sql`user_id = ${viewer.id}`;
+    parts.push(viewer.adminProjects.length ? sql`(${own} or ${inList('project', viewer.adminProjects)})` : own);
+  }
+  return parts;
+}
+
 /** The WHERE clause of a usage query: time range, filters, the viewer's access, and extra conditions. */
 export function usageWhere(viewer: AuthUser, f: Filters, extra: RawBuilder<unknown>[] = [], dateCol = 'date', userCols = ['user_id', 'user_name'], projectCol = 'project'): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [sql`${sql.ref(dateCol)} >= ${f.start.toISOString()}`, sql`${sql.ref(dateCol)} <= ${f.end.toISOString()}`];

@@ -10,12 +10,13 @@
  * The recorder also carries the budget check (`checkBudget`), set by the analytics module: other
  * domains call it before they start a model call, without depending on the analytics module.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { createHash } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { Dialect } from '../store/db.js';
 import type { TokenUsage } from '../llm/types.js';
 import { createWriteBatcher, type WriteBatcher } from '../store/write-batch.js';
-import type { UsageKind, UsageRecordsTable } from './tables.js';
+import type { UsageKind, UsageRecordsTable, UsageRollupTable } from './tables.js';
 
 export interface UsageActor {
   id: string;
@@ -89,25 +90,69 @@ export function usageRow(i: UsageInput): UsageRecordsTable {
   };
 }
 
+type RollupKey = Omit<UsageRollupTable, 'calls' | 'input_tokens' | 'output_tokens' | 'cached_tokens' | 'money_spent' | 'latency_ms' | 'last_date'>;
+
+/** The rollup row a record belongs to: its hour and grouping columns ('' for absent values). */
+export function rollupKey(r: UsageRecordsTable): RollupKey {
+  const k = {
+    bucket: r.date.slice(0, 13),
+    kind: r.kind,
+    project: r.project,
+    user_id: r.user_id,
+    user_name: r.user_name,
+    assistant_id: r.assistant_id ?? '',
+    assistant_name: r.assistant_name ?? '',
+    workflow_id: r.workflow_id ?? '',
+    workflow_name: r.workflow_name ?? '',
+    model: r.model ?? '',
+    tool_name: r.tool_name ?? '',
+    tool_type: r.tool_type ?? '',
+    mcp_server: r.mcp_server ?? '',
+    webhook_alias: r.webhook_alias ?? '',
+    status: r.status,
+    error_class: r.error_class ?? '',
+    conversation_id: r.kind === 'assistant' ? (r.conversation_id ?? '') : '',
+  };
+  const { user_name: _n, assistant_name: _a, workflow_name: _w, ...identity } = k;
+  const id = createHash('sha1').update(JSON.stringify(Object.values(identity))).digest('hex');
+  return { id, ...k };
+}
+
 export class UsageRecorder {
   private readonly writes: WriteBatcher<Database>;
   private guard: BudgetCheck | undefined;
 
-  constructor(private readonly db: Kysely<Database>, dialect: Dialect) {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {
     this.writes = createWriteBatcher(db, dialect);
   }
 
   /**
    * Writes the rows (the same key again replaces its row: the last attempt of a unit of work is
-   * what it cost). In `trx` when given, so the usage commits with the work it describes.
+   * what it cost) and their hourly rollup. In `trx` when given, so the usage commits with the
+   * work it describes. `fresh`: the keys are new (a random id), no earlier row to replace.
    */
-  async record(inputs: UsageInput | UsageInput[], trx?: Transaction<Database> | Kysely<Database>): Promise<void> {
+  async record(inputs: UsageInput | UsageInput[], trx?: Transaction<Database> | Kysely<Database>, opts: { fresh?: boolean } = {}): Promise<void> {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     if (!list.length) return;
     // One row per key within one write (the last wins), as the database would keep it.
     const rows = [...new Map(list.map((i) => [i.key, usageRow(i)])).values()];
-    const write = (db: Transaction<Database> | Kysely<Database>) =>
-      db
+    const fresh = opts.fresh ?? false;
+    const write = async (db: Transaction<Database> | Kysely<Database>) => {
+      const old = fresh
+        ? []
+        : await db
+            .selectFrom('usage_records')
+            .selectAll()
+            .where(
+              'id',
+              'in',
+              rows.map((r) => r.id),
+            )
+            .execute();
+      await db
         .insertInto('usage_records')
         .values(rows)
         .onConflict((oc) =>
@@ -124,8 +169,50 @@ export class UsageRecorder {
           })),
         )
         .execute();
+      await this.rollup(db, old, rows);
+    };
     if (trx) await write(trx);
     else await this.writes.run((t) => write(t));
+  }
+
+  /** Applies the rows' difference to the hourly rollup: the replaced rows out, the new rows in. */
+  private async rollup(db: Transaction<Database> | Kysely<Database>, old: UsageRecordsTable[], rows: UsageRecordsTable[]): Promise<void> {
+    const deltas = new Map<string, UsageRollupTable>();
+    const apply = (r: UsageRecordsTable, sign: 1 | -1) => {
+      const k = rollupKey(r);
+      let d = deltas.get(k.id);
+      if (!d) deltas.set(k.id, (d = { ...k, calls: 0, input_tokens: 0, output_tokens: 0, cached_tokens: 0, money_spent: 0, latency_ms: 0, last_date: '' }));
+      d.calls += sign;
+      d.input_tokens += sign * Number(r.input_tokens);
+      d.output_tokens += sign * Number(r.output_tokens);
+      d.cached_tokens += sign * Number(r.cached_tokens);
+      d.money_spent += sign * Number(r.money_spent);
+      d.latency_ms += sign * Number(r.latency_ms);
+      if (sign > 0 && r.date > d.last_date) d.last_date = r.date;
+    };
+    for (const r of old) apply(r, -1);
+    for (const r of rows) apply(r, 1);
+    const values = [...deltas.values()].filter((d) => d.calls || d.money_spent || d.input_tokens || d.output_tokens || d.latency_ms);
+    if (!values.length) return;
+    const greatest = this.dialect === 'postgres' ? 'greatest' : 'max';
+    await db
+      .insertInto('usage_rollup')
+      .values(values)
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({
+          calls: sql`usage_rollup.calls + excluded.calls`,
+          input_tokens: sql`usage_rollup.input_tokens + excluded.input_tokens`,
+          output_tokens: sql`usage_rollup.output_tokens + excluded.output_tokens`,
+          cached_tokens: sql`usage_rollup.cached_tokens + excluded.cached_tokens`,
+          money_spent: sql`usage_rollup.money_spent + excluded.money_spent`,
+          latency_ms: sql`usage_rollup.latency_ms + excluded.latency_ms`,
+          last_date: sql`${sql.raw(greatest)}(usage_rollup.last_date, excluded.last_date)`,
+          user_name: sql`excluded.user_name`,
+        }),
+      )
+      .execute();
+    // A key that lost its last record (a replaced record moved to another key) leaves no row behind.
+    if (old.length) await db.deleteFrom('usage_rollup').where('id', 'in', values.map((v) => v.id)).where('calls', '<=', 0).execute();
   }
 
   /** Installs the budget check (the analytics module). */

@@ -6,7 +6,9 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { AuthUser } from '../api/auth.js';
 import type { Database } from '../store/schema.js';
-import { filtersApplied, parseFilters, usageWhere, type FilterQuery, type Filters } from './filters.js';
+import { filtersApplied, parseFilters, scopeParts, usageWhere, type FilterQuery, type Filters } from './filters.js';
+
+const HOUR = 3_600_000;
 
 export interface Column {
   id: string;
@@ -78,9 +80,38 @@ export class AnalyticsService {
     for (const r of rows) if (typeof r.user_id === 'string' && found.has(r.user_id)) r.user_name = found.get(r.user_id);
   }
 
+  /**
+   * The usage in the range as rows of the rollup's shape: whole hours from the rollup, the partial
+   * hours at the edges from the records themselves (exact either way).
+   */
+  private source(viewer: AuthUser, f: Filters): RawBuilder<unknown> {
+    const scope = scopeParts(viewer, f);
+    const start = f.start.toISOString();
+    const end = f.end.toISOString();
+    // The first whole hour at or after the start; the hour the end falls in (not whole).
+    const firstHour = new Date(Math.ceil(f.start.getTime() / HOUR) * HOUR);
+    const lastHour = new Date(Math.floor(f.end.getTime() / HOUR) * HOUR);
+    const and = (parts: RawBuilder<unknown>[]) => (parts.length ? sql.join(parts, sql` and `) : sql`1 = 1`);
+    const raw = (cond: RawBuilder<unknown>) => sql`select kind, project, user_id, user_name, assistant_id, assistant_name, workflow_id, workflow_name, model, tool_name,
+        tool_type, mcp_server, webhook_alias, status, error_class, case when kind = 'assistant' then conversation_id end as conversation_id, 1 as calls,
+        input_tokens, output_tokens, cached_tokens, money_spent, latency_ms, date as last_date
+      from usage_records where ${and([...scope, cond])}`;
+    if (firstHour >= lastHour) return sql`(${raw(sql`date >= ${start} and date <= ${end}`)})`;
+    const bucket = (d: Date) => d.toISOString().slice(0, 13);
+    const rolled = sql`select kind, project, user_id, user_name, nullif(assistant_id, '') as assistant_id, nullif(assistant_name, '') as assistant_name,
+        nullif(workflow_id, '') as workflow_id, nullif(workflow_name, '') as workflow_name, nullif(model, '') as model, nullif(tool_name, '') as tool_name,
+        nullif(tool_type, '') as tool_type, nullif(mcp_server, '') as mcp_server, nullif(webhook_alias, '') as webhook_alias, status,
+        nullif(error_class, '') as error_class, nullif(conversation_id, '') as conversation_id, calls, input_tokens, output_tokens, cached_tokens,
+        money_spent, latency_ms, last_date
+      from usage_rollup where ${and([...scope, sql`bucket >= ${bucket(firstHour)} and bucket < ${bucket(lastHour)}`])}`;
+    const edges = sql`((date >= ${start} and date < ${firstHour.toISOString()}) or (date >= ${lastHour.toISOString()} and date <= ${end}))`;
+    return sql`(${rolled} union all ${raw(edges)})`;
+  }
+
   private async rows<T = Row>(viewer: AuthUser, f: Filters, select: RawBuilder<unknown>, extra: RawBuilder<unknown>[], groupBy: RawBuilder<unknown> | null): Promise<T[]> {
-    const where = usageWhere(viewer, f, extra);
-    const q = groupBy ? sql<T>`select ${select} from usage_records where ${where} group by ${groupBy}` : sql<T>`select ${select} from usage_records where ${where}`;
+    const where = extra.length ? sql.join(extra, sql` and `) : sql`1 = 1`;
+    const src = this.source(viewer, f);
+    const q = groupBy ? sql<T>`select ${select} from ${src} src where ${where} group by ${groupBy}` : sql<T>`select ${select} from ${src} src where ${where}`;
     return (await q.execute(this.db)).rows;
   }
 
@@ -94,9 +125,9 @@ export class AnalyticsService {
         coalesce(sum(case when ${PLATFORM_KINDS} then money_spent else 0 end), 0) as platform,
         coalesce(sum(input_tokens), 0) as input, coalesce(sum(output_tokens), 0) as output, coalesce(sum(cached_tokens), 0) as cached,
         count(distinct case when kind = 'assistant' then assistant_id end) as assistants,
-        count(distinct case when kind = 'workflow' then execution_id end) as workflows,
-        coalesce(sum(case when kind = 'tool' and mcp_server is not null then 1 else 0 end), 0) as mcps,
-        coalesce(sum(case when kind = 'webhook' then 1 else 0 end), 0) as webhooks`,
+        coalesce(sum(case when kind = 'workflow' then calls else 0 end), 0) as workflows,
+        coalesce(sum(case when kind = 'tool' and mcp_server is not null then calls else 0 end), 0) as mcps,
+        coalesce(sum(case when kind = 'webhook' then calls else 0 end), 0) as webhooks`,
       [],
       null,
     );
@@ -227,11 +258,11 @@ export class AnalyticsService {
     const groups = await this.rows(
       viewer,
       f,
-      sql`coalesce(assistant_id, '') as id, max(assistant_name) as name, count(distinct conversation_id) as chats, count(*) as messages,
-        count(distinct user_id) as users, coalesce(sum(case when status = 'success' then 1 else 0 end), 0) as ok,
-        coalesce(sum(case when status = 'error' then 1 else 0 end), 0) as errors,
+      sql`coalesce(assistant_id, '') as id, max(assistant_name) as name, count(distinct conversation_id) as chats, sum(calls) as messages,
+        count(distinct user_id) as users, coalesce(sum(case when status = 'success' then calls else 0 end), 0) as ok,
+        coalesce(sum(case when status = 'error' then calls else 0 end), 0) as errors,
         coalesce(sum(input_tokens + output_tokens + cached_tokens), 0) as tokens, coalesce(sum(money_spent), 0) as cost,
-        coalesce(avg(latency_ms), 0) as latency, max(case when status = 'error' then date end) as last_error`,
+        coalesce(sum(latency_ms), 0) as latency, max(case when status = 'error' then last_date end) as last_error`,
       kind,
       sql`coalesce(assistant_id, '')`,
     );
@@ -239,7 +270,7 @@ export class AnalyticsService {
     const perChat = await this.rows<{ id: string; c: unknown }>(
       viewer,
       f,
-      sql`coalesce(assistant_id, '') as id, count(*) as c`,
+      sql`coalesce(assistant_id, '') as id, sum(calls) as c`,
       kind,
       sql`coalesce(assistant_id, ''), conversation_id`,
     );
@@ -263,7 +294,7 @@ export class AnalyticsService {
         total_tokens: n(g.tokens),
         total_cost_usd: r4(n(g.cost)),
         cost_per_op_usd: ops ? r5(n(g.cost) / ops) : 0,
-        avg_time_seconds: r2(n(g.latency) / 1000),
+        avg_time_seconds: ops ? r2(n(g.latency) / ops / 1000) : 0,
         last_error_timestamp: (g.last_error as string | null) ?? null,
       };
     });
@@ -299,8 +330,8 @@ export class AnalyticsService {
         count(distinct case when kind = 'assistant' then conversation_id end) as conversations,
         coalesce(sum(money_spent), 0) as cost, count(distinct user_id) as users,
         count(distinct case when kind = 'tool' then tool_name end) as tools,
-        coalesce(sum(case when kind = 'tool' and status = 'error' then 1 else 0 end), 0) as tool_errors,
-        max(case when kind = 'tool' and status = 'error' then date || '|' || coalesce(error_class, '') end) as last_error`,
+        coalesce(sum(case when kind = 'tool' and status = 'error' then calls else 0 end), 0) as tool_errors,
+        max(case when kind = 'tool' and status = 'error' then last_date || '|' || coalesce(error_class, '') end) as last_error`,
       [sql`kind in ('assistant', 'tool')`, sql`assistant_id is not null`],
       sql`coalesce(assistant_id, '')`,
     );
@@ -332,12 +363,12 @@ export class AnalyticsService {
     const groups = await this.rows(
       viewer,
       f,
-      sql`workflow_id as id, max(workflow_name) as name, count(distinct execution_id) as runs,
-        count(distinct case when kind = 'workflow' and status = 'success' then execution_id end) as ok,
-        count(distinct case when kind = 'workflow' and status = 'error' then execution_id end) as failed,
-        count(distinct case when kind = 'workflow' and status = 'aborted' then execution_id end) as aborted,
+      sql`workflow_id as id, max(workflow_name) as name, coalesce(sum(case when kind = 'workflow' then calls else 0 end), 0) as runs,
+        coalesce(sum(case when kind = 'workflow' and status = 'success' then calls else 0 end), 0) as ok,
+        coalesce(sum(case when kind = 'workflow' and status = 'error' then calls else 0 end), 0) as failed,
+        coalesce(sum(case when kind = 'workflow' and status = 'aborted' then calls else 0 end), 0) as aborted,
         coalesce(sum(money_spent), 0) as cost, coalesce(sum(input_tokens + output_tokens), 0) as tokens,
-        avg(case when kind = 'workflow' then latency_ms end) as latency, count(distinct user_id) as users, max(date) as last_run`,
+        coalesce(sum(case when kind = 'workflow' then latency_ms else 0 end), 0) as latency, count(distinct user_id) as users, max(last_date) as last_run`,
       [sql`kind in ('workflow', 'workflow_state')`, sql`workflow_id is not null`],
       sql`workflow_id`,
     );
@@ -353,7 +384,7 @@ export class AnalyticsService {
         total_cost_usd: r4(n(g.cost)),
         avg_cost_usd: runs ? r5(n(g.cost) / runs) : 0,
         total_tokens: n(g.tokens),
-        avg_time_seconds: r2(n(g.latency) / 1000),
+        avg_time_seconds: runs ? r2(n(g.latency) / runs / 1000) : 0,
         users: n(g.users),
         last_run: g.last_run as string,
       };
@@ -382,10 +413,10 @@ export class AnalyticsService {
     const groups = await this.rows(
       viewer,
       f,
-      sql`tool_name as name, max(tool_type) as type, count(*) as calls, count(distinct user_id) as users,
+      sql`tool_name as name, max(tool_type) as type, sum(calls) as calls, count(distinct user_id) as users,
         count(distinct coalesce(assistant_id, workflow_id)) as assistants, coalesce(sum(input_tokens + output_tokens), 0) as tokens,
-        coalesce(sum(case when status = 'error' then 1 else 0 end), 0) as errors,
-        max(case when status = 'error' then date || '|' || coalesce(error_class, '') end) as last_error`,
+        coalesce(sum(case when status = 'error' then calls else 0 end), 0) as errors,
+        max(case when status = 'error' then last_date || '|' || coalesce(error_class, '') end) as last_error`,
       [sql`kind = 'tool'`],
       sql`tool_name`,
     );
@@ -417,7 +448,7 @@ export class AnalyticsService {
     const started = performance.now();
     const f = parseFilters(q);
     // Model calls that did not fail (the reference leaves errors out).
-    const groups = await this.rows(viewer, f, sql`model as name, count(*) as calls`, [PLATFORM_KINDS, sql`model is not null`, sql`status <> 'error'`], sql`model`);
+    const groups = await this.rows(viewer, f, sql`model as name, sum(calls) as calls`, [PLATFORM_KINDS, sql`model is not null`, sql`status <> 'error'`], sql`model`);
     const out = groups.map((g) => ({ model_name: g.name, total_requests: n(g.calls) }));
     out.sort(byDesc('total_requests', 'model_name'));
     const columns: Column[] = [
@@ -430,7 +461,7 @@ export class AnalyticsService {
   async mcpServers(viewer: AuthUser, q: PageQuery) {
     const started = performance.now();
     const f = parseFilters(q);
-    const groups = await this.rows(viewer, f, sql`mcp_server as name, count(*) as calls`, [sql`kind = 'tool'`, sql`mcp_server is not null`], sql`mcp_server`);
+    const groups = await this.rows(viewer, f, sql`mcp_server as name, sum(calls) as calls`, [sql`kind = 'tool'`, sql`mcp_server is not null`], sql`mcp_server`);
     const out = groups.map((g) => ({ mcp_name: g.name, total_requests: n(g.calls) }));
     out.sort(byDesc('total_requests', 'mcp_name'));
     const columns: Column[] = [
@@ -446,7 +477,7 @@ export class AnalyticsService {
     const groups = await this.rows(
       viewer,
       f,
-      sql`user_id, max(user_name) as user_name, mcp_server as name, count(*) as calls`,
+      sql`user_id, max(user_name) as user_name, mcp_server as name, sum(calls) as calls`,
       [sql`kind = 'tool'`, sql`mcp_server is not null`],
       sql`user_id, mcp_server`,
     );
@@ -467,7 +498,7 @@ export class AnalyticsService {
     const groups = await this.rows(
       viewer,
       f,
-      sql`user_id, max(user_name) as user_name, project, webhook_alias as alias, count(*) as calls`,
+      sql`user_id, max(user_name) as user_name, project, webhook_alias as alias, sum(calls) as calls`,
       [sql`kind = 'webhook'`],
       sql`user_id, project, webhook_alias`,
     );

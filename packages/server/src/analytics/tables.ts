@@ -73,7 +73,43 @@ export interface BudgetEventsTable {
 declare module '../store/schema.js' {
   interface Database {
     usage_records: UsageRecordsTable;
+    usage_rollup: UsageRollupTable;
     project_budgets: ProjectBudgetsTable;
     budget_events: BudgetEventsTable;
   }
+}
+
+/**
+ * Hourly rollup of usage_records, kept exact in the same transaction as every record write:
+ * one row per hour and grouping key ('' for an absent key value), with counts and sums.
+ */
+export interface UsageRollupTable {
+  /** sha1 of the bucket and the key columns. */
+  id: string;
+  /** 'YYYY-MM-DDTHH' (UTC): the hour's prefix of the records' ISO dates. */
+  bucket: string;
+  kind: string;
+  project: string;
+  user_id: string;
+  user_name: string;
+  assistant_id: string;
+  assistant_name: string;
+  workflow_id: string;
+  workflow_name: string;
+  model: string;
+  tool_name: string;
+  tool_type: string;
+  mcp_server: string;
+  webhook_alias: string;
+  status: string;
+  error_class: string;
+  /** Assistant calls only (chats are counted per conversation); '' for other kinds. */
+  conversation_id: string;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_tokens: number;
+  money_spent: number;
+  latency_ms: number;
+  last_date: string;
 }

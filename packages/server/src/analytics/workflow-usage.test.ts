@@ -73,8 +73,8 @@ describe.each(DB_KINDS)('workflow usage (%s)', (db) => {
   });
   afterAll(() => env?.close());
 
-  const rows = async (path: string, user = { ...alice, isAdmin: true }) => {
-    const r = await env.api('GET', `/v1/analytics/${path}?time_period=last_hour`, undefined, user);
+  const rows = async (path: string, user = { ...alice, isAdmin: true }, period = 'last_hour') => {
+    const r = await env.api('GET', `/v1/analytics/${path}?time_period=${period}`, undefined, user);
     expect(r.status, r.text).toBe(200);
     return r.body.data.rows as Array<Record<string, unknown>>;
   };
@@ -139,10 +139,20 @@ describe.each(DB_KINDS)('workflow usage (%s)', (db) => {
 
   it('writing a unit of work again replaces its row (a retried or taken-over state is counted once)', async () => {
     const usage = env.platform.infra.usage;
-    const base = { key: 'wf_state:retry-test', kind: 'workflow_state' as const, user: { id: 'zed', username: 'zed' }, project: 'demo', workflowId: 'w-retry', workflowName: 'Retry', executionId: 'e-retry', model: 'test-model', status: 'success' as const };
+    const base = { key: 'wf_state:retry-test', kind: 'workflow_state' as const, user: { id: 'zed', username: 'zed' }, project: 'demo', workflowId: 'w-retry', workflowName: 'Retry', executionId: 'e-retry', model: 'test-model', status: 'success' as const, date: new Date(Date.now() - 3 * 3_600_000).toISOString() };
     await usage.record({ ...base, usage: { input_tokens: 10, output_tokens: 5, money_spent: 0.5 } });
     await usage.record({ ...base, usage: { input_tokens: 20, output_tokens: 7, money_spent: 0.75 } });
-    const r = (await rows('workflows')).find((x) => x.workflow_name === 'Retry');
-    expect(r).toMatchObject({ total_runs: 1, total_tokens: 27, total_cost_usd: 0.75 });
+    await usage.record({ ...base, key: 'workflow:e-retry', kind: 'workflow', status: 'error' });
+    await usage.record({ ...base, key: 'workflow:e-retry', kind: 'workflow', status: 'success' });
+    // Three hours ago: read from the hourly rollup (whole hours), not from the records.
+    const r = (await rows('workflows', { ...alice, isAdmin: true }, 'last_24_hours')).find((x) => x.workflow_name === 'Retry');
+    expect((await rows('workflows')).find((x) => x.workflow_name === 'Retry')).toBeUndefined();
+    expect(r).toMatchObject({ total_runs: 1, success: 1, failed: 0, total_tokens: 27, total_cost_usd: 0.75 });
+    // The rollup holds the same: no row left behind for the replaced outcome.
+    const rolled = await env.platform.infra.store.db.selectFrom('usage_rollup').select(['kind', 'status', 'calls', 'input_tokens']).where('workflow_id', '=', 'w-retry').orderBy('kind').execute();
+    expect(rolled.map((x) => [x.kind, x.status, Number(x.calls), Number(x.input_tokens)])).toEqual([
+      ['workflow', 'success', 1, 0],
+      ['workflow_state', 'success', 1, 20],
+    ]);
   });
 });

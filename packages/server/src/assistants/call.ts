@@ -385,7 +385,7 @@ export class AssistantCalls {
     const userText = p.resume ? p.resume.paused.userText : messages.length ? (body.text ?? '') : '';
     const usageRows = this.usageRows(p, result, toolCalls);
     if (!result.paused && body.save_history && !p.virtual && (opts.saveWhen?.(result) ?? true)) await this.saveTurn(p, result, userText, usageRows);
-    else await this.deps.accounting?.record(usageRows);
+    else await this.deps.accounting?.record(usageRows, undefined, { fresh: true });
     return result;
   }
 
@@ -595,7 +595,7 @@ export class AssistantCalls {
         status: r.interrupted ? 'interrupted' : r.success ? 'success' : 'error',
         ...(r.interrupted ? { messageRaw: INTERRUPTED_TEXT } : {}),
       },
-    ], usageRows.length ? (trx) => this.deps.accounting!.record(usageRows, trx) : undefined);
+    ], usageRows.length ? (trx) => this.deps.accounting!.record(usageRows, trx, { fresh: true }) : undefined);
   }
 }
 
