@@ -11,8 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { startTestPlatform, testAuthHeaders } from '../packages/server/test/helpers.js';
-import { usageRow, type UsageInput } from '../packages/server/src/analytics/recorder.js';
-import type { UsageRecordsTable } from '../packages/server/src/analytics/tables.js';
+import type { UsageInput } from '../packages/server/src/analytics/recorder.js';
 
 const db = process.argv.includes('--db') ? (process.argv[process.argv.indexOf('--db') + 1] as 'sqlite' | 'postgres') : 'sqlite';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
@@ -28,53 +27,97 @@ const rand = (n: number) => {
   rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
   return rnd % n;
 };
+const convStart = (c: number) => now - 3_600_000 - ((c * 7919) % (30 * DAY - 3_600_000));
 const when = () => new Date(now - rand(30 * DAY) - 60_000).toISOString();
 
-async function insert(rows: UsageRecordsTable[]) {
-  // 25 columns × 1000 rows: under SQLite's and PostgreSQL's bound-parameter limits.
-  await dbh.transaction().execute(async (trx) => {
-    for (let i = 0; i < rows.length; i += 1000) await trx.insertInto('usage_records').values(rows.slice(i, i + 1000)).execute();
-  });
+/** Through the recorder, as the platform writes them (records and their hourly rollup, one transaction per chunk). */
+async function insert(rows: UsageInput[]) {
+  await dbh.transaction().execute((trx) => p.infra.usage.record(rows, trx, { fresh: true }));
 }
 
 const seedStart = performance.now();
 const CHUNK = 20_000;
 let seq = 0;
 for (let done = 0; done < MESSAGES; done += CHUNK) {
-  const rows: UsageRecordsTable[] = [];
+  const rows: UsageInput[] = [];
   for (let i = 0; i < Math.min(CHUNK, MESSAGES - done); i++) {
-    const u = rand(2000);
-    const a = rand(400);
+    const conv = rand(MESSAGES / 8);
+    const u = conv % 2000;
+    const a = conv % 400;
     const base: Omit<UsageInput, 'key' | 'kind' | 'status'> = {
       user: { id: `u${u}`, email: `user${u}@example.com` },
       project: `project-${a % 50}`,
       assistantId: `a${a}`,
       assistantName: `Assistant ${a}`,
-      conversationId: `c${u}-${rand(40)}`,
+      conversationId: `c${conv}`,
       model: ['gpt-4o', 'claude-sonnet', 'gemini-pro'][a % 3],
-      date: when(),
+      // A conversation's messages within half an hour of its start.
+      date: new Date(convStart(conv) + rand(30 * 60_000)).toISOString(),
     };
-    rows.push(usageRow({ ...base, key: `assistant:${seq++}`, kind: 'assistant', usage: { input_tokens: 200 + rand(800), output_tokens: 50 + rand(300), money_spent: 0.001 * (1 + rand(20)) }, latencyMs: 500 + rand(4000), status: rand(50) ? 'success' : 'error', errorClass: null }));
-    if (!rand(5)) rows.push(usageRow({ ...base, key: `tool:${seq++}`, kind: 'tool', toolName: `tool_${rand(60)}`, toolType: 'mcp', mcpServer: `mcp-${rand(12)}`, latencyMs: rand(900), status: rand(30) ? 'success' : 'error', errorClass: 'ToolError' }));
+    rows.push({
+      ...base,
+      key: `assistant:${seq++}`,
+      kind: 'assistant',
+      usage: { input_tokens: 200 + rand(800), output_tokens: 50 + rand(300), money_spent: 0.001 * (1 + rand(20)) },
+      latencyMs: 500 + rand(4000),
+      status: rand(50) ? 'success' : 'error',
+      errorClass: null,
+    });
+    if (!rand(5))
+      rows.push({
+        ...base,
+        key: `tool:${seq++}`,
+        kind: 'tool',
+        toolName: `tool_${rand(60)}`,
+        toolType: 'mcp',
+        mcpServer: `mcp-${rand(12)}`,
+        latencyMs: rand(900),
+        status: rand(30) ? 'success' : 'error',
+        errorClass: 'ToolError',
+      });
   }
   await insert(rows);
 }
 for (let done = 0; done < EXECUTIONS; done += CHUNK / 4) {
-  const rows: UsageRecordsTable[] = [];
+  const rows: UsageInput[] = [];
   for (let i = 0; i < Math.min(CHUNK / 4, EXECUTIONS - done); i++) {
     const u = rand(2000);
     const w = rand(200);
     const e = `e${done + i}`;
-    const base = { user: { id: `u${u}`, email: `user${u}@example.com` }, project: `project-${w % 50}`, workflowId: `w${w}`, workflowName: `Workflow ${w}`, executionId: e, date: when() };
-    rows.push(usageRow({ ...base, key: `workflow:${e}`, kind: 'workflow', latencyMs: 2000 + rand(20_000), status: rand(20) ? 'success' : 'error' }));
+    const base = {
+      user: { id: `u${u}`, email: `user${u}@example.com` },
+      project: `project-${w % 50}`,
+      workflowId: `w${w}`,
+      workflowName: `Workflow ${w}`,
+      executionId: e,
+      date: when(),
+    };
+    rows.push({ ...base, key: `workflow:${e}`, kind: 'workflow', latencyMs: 2000 + rand(20_000), status: rand(20) ? 'success' : 'error' });
     for (const s of ['s1', 's2'])
-      rows.push(usageRow({ ...base, key: `wf_state:${e}:${s}`, kind: 'workflow_state', model: 'gpt-4o', usage: { input_tokens: 300 + rand(500), output_tokens: 100 + rand(200), money_spent: 0.002 }, latencyMs: 1000 + rand(5000), status: 'success' }));
+      rows.push({
+        ...base,
+        key: `wf_state:${e}:${s}`,
+        kind: 'workflow_state',
+        model: 'gpt-4o',
+        usage: { input_tokens: 300 + rand(500), output_tokens: 100 + rand(200), money_spent: 0.002 },
+        latencyMs: 1000 + rand(5000),
+        status: 'success',
+      });
   }
   await insert(rows);
 }
-const [{ n }] = await dbh.selectFrom('usage_records').select((eb) => eb.fn.countAll<number>().as('n')).execute();
-console.log(`${db}: seeded ${Number(n).toLocaleString()} usage rows (${MESSAGES.toLocaleString()} messages, ${EXECUTIONS.toLocaleString()} executions) in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`);
-if (db === 'postgres') await import('kysely').then(({ sql }) => sql`analyze usage_records`.execute(dbh));
+const [{ r }] = await dbh
+  .selectFrom('usage_rollup')
+  .select((eb) => eb.fn.countAll<number>().as('r'))
+  .execute();
+const [{ n }] = await dbh
+  .selectFrom('usage_records')
+  .select((eb) => eb.fn.countAll<number>().as('n'))
+  .execute();
+console.log(
+  `${db}: seeded ${Number(n).toLocaleString()} usage rows, ${Number(r).toLocaleString()} rollup rows (${MESSAGES.toLocaleString()} messages, ${EXECUTIONS.toLocaleString()} executions) in ${((performance.now() - seedStart) / 1000).toFixed(0)} s`,
+);
+if (db === 'postgres') await import('kysely').then(({ sql }) => sql`analyze`.execute(dbh));
 
 const admin = testAuthHeaders({ id: 'bench-admin', username: 'bench-admin', isAdmin: true, roles: ['admin'] });
 const plain = testAuthHeaders({ id: 'u7', username: 'u7', email: 'user7@example.com' });
@@ -101,7 +144,10 @@ console.log(`| endpoint | admin p50 | admin p95 | plain user p95 |`);
 console.log(`|---|---|---|---|`);
 for (const e of endpoints) {
   const times: Record<string, number[]> = { admin: [], plain: [] };
-  for (const [who, headers] of [['admin', admin], ['plain', plain]] as const) {
+  for (const [who, headers] of [
+    ['admin', admin],
+    ['plain', plain],
+  ] as const) {
     for (let i = 0; i < RUNS; i++) {
       const t = performance.now();
       const res = await p.app.inject({ method: 'GET', url: `/v1/analytics/${e}?time_period=last_30_days&per_page=20`, headers });
@@ -118,7 +164,21 @@ const N = 5000;
 const c0 = process.cpuUsage();
 const pending: Promise<void>[] = [];
 for (let i = 0; i < N; i++)
-  pending.push(rec.record({ key: `hot:${i}`, kind: 'assistant', user: { id: 'u1', email: 'u1@example.com' }, project: 'p', assistantId: 'a', assistantName: 'A', conversationId: 'c', model: 'm', usage: { input_tokens: 10, output_tokens: 5, money_spent: 0.01 }, latencyMs: 100, status: 'success' }));
+  pending.push(
+    rec.record({
+      key: `hot:${i}`,
+      kind: 'assistant',
+      user: { id: 'u1', email: 'u1@example.com' },
+      project: 'p',
+      assistantId: 'a',
+      assistantName: 'A',
+      conversationId: 'c',
+      model: 'm',
+      usage: { input_tokens: 10, output_tokens: 5, money_spent: 0.01 },
+      latencyMs: 100,
+      status: 'success',
+    }),
+  );
 await Promise.all(pending);
 const c1 = process.cpuUsage(c0);
 console.log(`recording: ${((c1.user + c1.system) / 1000 / N).toFixed(3)} ms CPU per call (${N} records, writes included)`);

@@ -70,11 +70,21 @@ export class ActivityEvents {
     if (q.entity_type?.length) kinds = kinds.filter((k) => q.entity_type!.includes(k.entity));
     const parts: RawBuilder<unknown>[] = [];
     if (!kinds.length) return sql`1 = 0`;
-    parts.push(sql`(${sql.join(kinds.map((k) => like(k.match)), sql` or `)})`);
+    parts.push(
+      sql`(${sql.join(
+        kinds.map((k) => like(k.match)),
+        sql` or `,
+      )})`,
+    );
     if (q.event_type?.length) {
       // The reference's names, and the stored names they stand for.
       const names = q.event_type.flatMap((t) => [t, ...KINDS.filter((k) => k.type === t).map((k) => k.match)]);
-      parts.push(sql`event in (${sql.join(names.map((x) => sql`${x}`), sql`, `)})`);
+      parts.push(
+        sql`event in (${sql.join(
+          names.map((x) => sql`${x}`),
+          sql`, `,
+        )})`,
+      );
     }
     return sql.join(parts, sql` and `);
   }
@@ -87,7 +97,16 @@ export class ActivityEvents {
     if (q.entity_id) where.push(sql`a.details like ${`%${q.entity_id.replace(/[%_]/g, '')}%`}`);
     const w = sql.join(where, sql` and `);
     const dir = q.sort_dir === 'asc' ? sql`asc` : sql`desc`;
-    type R = { id: string; date: string; event: string; user_id: string | null; username: string | null; details: string; email: string | null; name: string | null };
+    type R = {
+      id: string;
+      date: string;
+      event: string;
+      user_id: string | null;
+      username: string | null;
+      details: string;
+      email: string | null;
+      name: string | null;
+    };
     const select = sql`a.id, a.date, a.event, a.user_id, a.username, a.details, u.email, u.name from audit_log a left join idp_users u on u.id = a.user_id`;
     let rows: R[];
     let total: number;
@@ -108,7 +127,16 @@ export class ActivityEvents {
     };
   }
 
-  private item(r: { id: string; date: string; event: string; user_id: string | null; username: string | null; details: string; email: string | null; name: string | null }) {
+  private item(r: {
+    id: string;
+    date: string;
+    event: string;
+    user_id: string | null;
+    username: string | null;
+    details: string;
+    email: string | null;
+    name: string | null;
+  }) {
     const k = kindOf(r.event)!;
     const details = scrub(fromJson<Record<string, unknown>>(r.details, {})) as Record<string, unknown>;
     const id = k.idKey ? details[k.idKey] : r.user_id;

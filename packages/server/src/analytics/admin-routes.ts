@@ -58,7 +58,11 @@ const money = z.number().finite();
 const duration = z.string().regex(/^\d+[dhm]$/, "e.g. '30d'");
 
 const createBudget = z.object({
-  budget_id: z.string().min(1).max(100).regex(/^[a-zA-Z0-9_-]+$/),
+  budget_id: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[a-zA-Z0-9_-]+$/),
   project_name: z.string().min(1).max(100),
   budget_category: z.enum(BUDGET_CATEGORIES),
   name: z.string().min(1).max(128),
@@ -160,8 +164,14 @@ export function budgetRoutes(budgets: ProjectBudgets): Route[] {
       path: '/admin/project-budgets',
       tags,
       summary: 'Project budgets (of one project with `project_name`)',
-      query: z.object({ project_name: z.string().max(100).optional(), page: intQuery({ min: 0 }).default(0), per_page: intQuery({ min: 1, max: 100 }).default(20) }),
-      responses: { 200: z.object({ items: z.array(budgetSchema), total: z.number(), page: z.number(), per_page: z.number() }).meta({ id: 'ProjectBudgetPage' }) },
+      query: z.object({
+        project_name: z.string().max(100).optional(),
+        page: intQuery({ min: 0 }).default(0),
+        per_page: intQuery({ min: 1, max: 100 }).default(20),
+      }),
+      responses: {
+        200: z.object({ items: z.array(budgetSchema), total: z.number(), page: z.number(), per_page: z.number() }).meta({ id: 'ProjectBudgetPage' }),
+      },
       errors: [403],
       handler: ({ user, query }) => budgets.list(user, query),
     }),

@@ -45,7 +45,14 @@ describe.each(DB_KINDS)('analytics on %s', (db) => {
     for (const u of ['alice', 'bob', 'carol', 'dana', 'audrey']) h[u] = authHeaders(await passwordToken(p, u));
     h.admin = authHeaders(await adminToken(p));
     const mk = async (who: string, name: string, project: string) => {
-      const res = await inject('POST', '/v1/assistants', h[who]!, { name, description: 'd', system_prompt: 'Be brief.', llm_model_type: 'test-model', project, shared: true });
+      const res = await inject('POST', '/v1/assistants', h[who]!, {
+        name,
+        description: 'd',
+        system_prompt: 'Be brief.',
+        llm_model_type: 'test-model',
+        project,
+        shared: true,
+      });
       expect(res.statusCode, res.body).toBe(200);
       return res.json().assistantId as string;
     };
@@ -137,7 +144,15 @@ describe.each(DB_KINDS)('analytics on %s', (db) => {
     ]);
     expect(await rows('llms-usage', 'admin')).toEqual([{ model_name: 'test-model', total_requests: 5 }]);
     const act = await rows('users-activity', 'admin');
-    expect(act[0]).toMatchObject({ user_email: 'alice@example.com', unique_projects: 1, assistant_cost: 6, workflow_cost: 0, total_cost: 6, assistant_tokens: 450, llm_tokens: 450 });
+    expect(act[0]).toMatchObject({
+      user_email: 'alice@example.com',
+      unique_projects: 1,
+      assistant_cost: 6,
+      workflow_cost: 0,
+      total_cost: 6,
+      assistant_tokens: 450,
+      llm_tokens: 450,
+    });
     const proj = await rows('projects-activity', 'admin');
     expect(proj[0]).toMatchObject({ project_name: 'demo', unique_users: 2, assistant_cost: 8, total_cost: 8, assistant_tokens: 600 });
   });
@@ -170,14 +185,27 @@ describe.each(DB_KINDS)('analytics on %s', (db) => {
     expect(b.budget_id).toMatch(/^demo-platform-/);
     expect(b.member_allocations.map((a: Row) => a.allocated_max_budget)).toEqual([10, 10, 10, 10]);
     // Non-admins of demo cannot create budgets; a second platform budget for demo is a conflict.
-    expect((await inject('POST', '/v1/admin/project-budgets', h.alice!, { ...b, budget_id: 'x', soft_budget: 1, max_budget: 2, budget_duration: '1d' })).statusCode).toBe(403);
-    const dup = await inject('POST', '/v1/admin/project-budgets', h.admin!, { budget_id: 'again', project_name: 'demo', budget_category: 'platform', name: 'n', soft_budget: 0, max_budget: 1, budget_duration: '1d' });
+    expect(
+      (await inject('POST', '/v1/admin/project-budgets', h.alice!, { ...b, budget_id: 'x', soft_budget: 1, max_budget: 2, budget_duration: '1d' })).statusCode,
+    ).toBe(403);
+    const dup = await inject('POST', '/v1/admin/project-budgets', h.admin!, {
+      budget_id: 'again',
+      project_name: 'demo',
+      budget_category: 'platform',
+      name: 'n',
+      soft_budget: 0,
+      max_budget: 1,
+      budget_duration: '1d',
+    });
     expect(dup.statusCode).toBe(409);
 
     // Spending counts from the budget's period start (its creation). alice's allocation overridden to
     // $4 max, $1 soft: two more calls ($0 → $2 → $4; the second after reaching the soft limit), then refused.
     const aliceId = (await p.services.identity.admin.getUser('alice')).id;
-    const ov = await inject('PATCH', `/v1/admin/project-budgets/${b.budget_id}/members/${aliceId}`, h.admin!, { allocated_max_budget: 4, allocated_soft_budget: 1 });
+    const ov = await inject('PATCH', `/v1/admin/project-budgets/${b.budget_id}/members/${aliceId}`, h.admin!, {
+      allocated_max_budget: 4,
+      allocated_soft_budget: 1,
+    });
     expect(ov.statusCode, ov.body).toBe(200);
     expect(ov.json().member_allocations.find((a: Row) => a.user_id === aliceId)).toMatchObject({ allocation_mode: 'override', allocated_max_budget: 4 });
     expect((await call('alice', helper, 'six')).statusCode).toBe(200);
@@ -213,7 +241,12 @@ describe.each(DB_KINDS)('analytics on %s', (db) => {
       'budget.soft_limit.reached',
       'budget.project_budget.reset',
     ]);
-    expect(events.data[0]).toMatchObject({ domain: 'budget_management', entity_type: 'project_budget', entity_id: b.budget_id, actor_email: 'dana@example.com' });
+    expect(events.data[0]).toMatchObject({
+      domain: 'budget_management',
+      entity_type: 'project_budget',
+      entity_id: b.budget_id,
+      actor_email: 'dana@example.com',
+    });
     expect(events.pagination).toEqual({ page: 0, per_page: 50, total: 6, pages: 1 });
     const opts = await get('/v1/admin/activity-events/filter-options', 'audrey');
     expect(opts.domains).toContain('budget_management');

@@ -106,7 +106,11 @@ export class ProjectBudgets {
   }
 
   private async view(b: ProjectBudgetsTable) {
-    const allocs = (await this.allocations(b)).map((a) => ({ ...a, allocated_soft_budget: round(a.allocated_soft_budget), allocated_max_budget: round(a.allocated_max_budget) }));
+    const allocs = (await this.allocations(b)).map((a) => ({
+      ...a,
+      allocated_soft_budget: round(a.allocated_soft_budget),
+      allocated_max_budget: round(a.allocated_max_budget),
+    }));
     const period = currentPeriod(b, Date.now());
     return {
       budget_id: b.budget_id,
@@ -140,7 +144,7 @@ export class ProjectBudgets {
   async create(user: AuthUser, body: CreateBudgetBody) {
     const project = await this.d.canonicalProject(body.project_name);
     if (!project) throw notFound('Project not found', `Project '${body.project_name}' does not exist`);
-    if (!this.canManage(user, project)) throw forbidden('Access denied', 'Only administrators and the project\'s admins manage its budgets');
+    if (!this.canManage(user, project)) throw forbidden('Access denied', "Only administrators and the project's admins manage its budgets");
     if (body.soft_budget > body.max_budget) throw badRequest('Invalid budget', 'soft_budget cannot exceed max_budget');
     durationMs(body.budget_duration);
     const clash = await this.d.db
@@ -169,33 +173,45 @@ export class ProjectBudgets {
       updated_at: null,
     };
     await this.d.db.insertInto('project_budgets').values(row).execute();
-    this.event('budget.project_budget.created', user, { budget_id: row.budget_id, project: project, soft_budget: row.soft_budget, max_budget: row.max_budget, budget_duration: row.budget_duration });
+    this.event('budget.project_budget.created', user, {
+      budget_id: row.budget_id,
+      project: project,
+      soft_budget: row.soft_budget,
+      max_budget: row.max_budget,
+      budget_duration: row.budget_duration,
+    });
     return this.view(row);
   }
 
   async list(user: AuthUser, q: { project_name?: string; page: number; per_page: number }) {
     let base = this.d.db.selectFrom('project_budgets');
     if (q.project_name) {
-      if (!this.canRead(user, q.project_name)) throw forbidden('Access denied', 'Only administrators, auditors and the project\'s admins see its budgets');
+      if (!this.canRead(user, q.project_name)) throw forbidden('Access denied', "Only administrators, auditors and the project's admins see its budgets");
       base = base.where('project_name', '=', q.project_name);
     } else if (!user.isAdmin && !user.isAuditor) {
       if (!user.adminProjects.length) throw forbidden('Access denied', 'Only administrators, auditors and project admins see budgets');
       base = base.where('project_name', 'in', user.adminProjects);
     }
     const [{ n }] = await base.select((eb) => eb.fn.countAll<number>().as('n')).execute();
-    const rows = await base.selectAll().orderBy('created_at').orderBy('budget_id').limit(q.per_page).offset(q.page * q.per_page).execute();
+    const rows = await base
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('budget_id')
+      .limit(q.per_page)
+      .offset(q.page * q.per_page)
+      .execute();
     return { items: await Promise.all(rows.map((r) => this.view(r))), total: Number(n), page: q.page, per_page: q.per_page };
   }
 
   async get(user: AuthUser, id: string) {
     const b = await this.row(id);
-    if (!this.canRead(user, b.project_name)) throw forbidden('Access denied', 'Only administrators, auditors and the project\'s admins see its budgets');
+    if (!this.canRead(user, b.project_name)) throw forbidden('Access denied', "Only administrators, auditors and the project's admins see its budgets");
     return this.view(b);
   }
 
   async update(user: AuthUser, id: string, body: UpdateBudgetBody) {
     const b = await this.row(id);
-    if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', 'Only administrators and the project\'s admins manage its budgets');
+    if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', "Only administrators and the project's admins manage its budgets");
     if (!Object.values(body).some((v) => v !== undefined)) throw badRequest('Nothing to update', 'Give at least one field');
     if (body.budget_duration) durationMs(body.budget_duration);
     const next = {
@@ -209,13 +225,17 @@ export class ProjectBudgets {
     };
     if ((next.soft_budget ?? b.soft_budget) > (next.max_budget ?? b.max_budget)) throw badRequest('Invalid budget', 'soft_budget cannot exceed max_budget');
     await this.d.db.updateTable('project_budgets').set(next).where('budget_id', '=', id).execute();
-    this.event('budget.project_budget.updated', user, { budget_id: id, project: b.project_name, fields: Object.keys(body).filter((k) => (body as Record<string, unknown>)[k] !== undefined) });
+    this.event('budget.project_budget.updated', user, {
+      budget_id: id,
+      project: b.project_name,
+      fields: Object.keys(body).filter((k) => (body as Record<string, unknown>)[k] !== undefined),
+    });
     return this.view({ ...b, ...next });
   }
 
   async remove(user: AuthUser, id: string): Promise<void> {
     const b = await this.row(id);
-    if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', 'Only administrators and the project\'s admins manage its budgets');
+    if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', "Only administrators and the project's admins manage its budgets");
     await this.d.db.deleteFrom('project_budgets').where('budget_id', '=', id).execute();
     this.event('budget.project_budget.deleted', user, { budget_id: id, project: b.project_name });
   }
@@ -223,7 +243,7 @@ export class ProjectBudgets {
   /** Starts a new period now (spending so far no longer counts). */
   async reset(user: AuthUser, id: string) {
     const b = await this.row(id);
-    if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', 'Only administrators and the project\'s admins manage its budgets');
+    if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', "Only administrators and the project's admins manage its budgets");
     const now = new Date().toISOString();
     await this.d.db.updateTable('project_budgets').set({ period_start: now, updated_at: now }).where('budget_id', '=', id).execute();
     this.event('budget.project_budget.reset', user, { budget_id: id, project: b.project_name });
@@ -232,29 +252,44 @@ export class ProjectBudgets {
 
   async members(user: AuthUser, id: string) {
     const b = await this.row(id);
-    if (!this.canRead(user, b.project_name)) throw forbidden('Access denied', 'Only administrators, auditors and the project\'s admins see its budgets');
+    if (!this.canRead(user, b.project_name)) throw forbidden('Access denied', "Only administrators, auditors and the project's admins see its budgets");
     return { data: (await this.view(b)).member_allocations };
   }
 
   async override(user: AuthUser, id: string, userId: string, body: Override) {
     const b = await this.row(id);
-    if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', 'Only administrators and the project\'s admins manage its budgets');
-    if (!(await this.d.members(b.project_name)).includes(userId)) throw notFound('Member not found', `User '${userId}' is not a member of project '${b.project_name}'`);
-    if (body.allocated_soft_budget > body.allocated_max_budget) throw badRequest('Invalid allocation', 'allocated_soft_budget cannot exceed allocated_max_budget');
+    if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', "Only administrators and the project's admins manage its budgets");
+    if (!(await this.d.members(b.project_name)).includes(userId))
+      throw notFound('Member not found', `User '${userId}' is not a member of project '${b.project_name}'`);
+    if (body.allocated_soft_budget > body.allocated_max_budget)
+      throw badRequest('Invalid allocation', 'allocated_soft_budget cannot exceed allocated_max_budget');
     const overrides = { ...fromJson<Record<string, Override>>(b.overrides, {}), [userId]: body };
     const now = new Date().toISOString();
-    await this.d.db.updateTable('project_budgets').set({ overrides: toJson(overrides), updated_at: now }).where('budget_id', '=', id).execute();
-    this.event('budget.member_allocation.overridden', user, { budget_id: id, project: b.project_name, user_id: userId, allocated_max_budget: body.allocated_max_budget });
+    await this.d.db
+      .updateTable('project_budgets')
+      .set({ overrides: toJson(overrides), updated_at: now })
+      .where('budget_id', '=', id)
+      .execute();
+    this.event('budget.member_allocation.overridden', user, {
+      budget_id: id,
+      project: b.project_name,
+      user_id: userId,
+      allocated_max_budget: body.allocated_max_budget,
+    });
     return this.view({ ...b, overrides: toJson(overrides), updated_at: now });
   }
 
   async clearOverride(user: AuthUser, id: string, userId: string) {
     const b = await this.row(id);
-    if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', 'Only administrators and the project\'s admins manage its budgets');
+    if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', "Only administrators and the project's admins manage its budgets");
     const overrides = fromJson<Record<string, Override>>(b.overrides, {});
     delete overrides[userId];
     const now = new Date().toISOString();
-    await this.d.db.updateTable('project_budgets').set({ overrides: toJson(overrides), updated_at: now }).where('budget_id', '=', id).execute();
+    await this.d.db
+      .updateTable('project_budgets')
+      .set({ overrides: toJson(overrides), updated_at: now })
+      .where('budget_id', '=', id)
+      .execute();
     this.event('budget.member_allocation.override_cleared', user, { budget_id: id, project: b.project_name, user_id: userId });
     return this.view({ ...b, overrides: toJson(overrides), updated_at: now });
   }
@@ -291,7 +326,12 @@ export class ProjectBudgets {
         const spent = userSpent >= max ? userSpent : projectSpent;
         const limit = userSpent >= max ? max : b.max_budget;
         await this.limitEvent('hard', b, s.user.id, name, since, spent, limit);
-        throw new ApiError(400, BUDGET_EXCEEDED_MESSAGE, `Budget has been exceeded: Your current spending: ${round(spent)}, available budget: ${round(limit)}`, null);
+        throw new ApiError(
+          400,
+          BUDGET_EXCEEDED_MESSAGE,
+          `Budget has been exceeded: Your current spending: ${round(spent)}, available budget: ${round(limit)}`,
+          null,
+        );
       }
       if (soft > 0 && userSpent >= soft) await this.limitEvent('soft', b, s.user.id, name, since, userSpent, soft);
     }

@@ -110,9 +110,22 @@ export function scopeParts(viewer: AuthUser, f: Filters): RawBuilder<unknown>[] 
 }
 
 /** The WHERE clause of a usage query: time range, filters, the viewer's access, and extra conditions. */
-export function usageWhere(viewer: AuthUser, f: Filters, extra: RawBuilder<unknown>[] = [], dateCol = 'date', userCols = ['user_id', 'user_name'], projectCol = 'project'): RawBuilder<unknown> {
+export function usageWhere(
+  viewer: AuthUser,
+  f: Filters,
+  extra: RawBuilder<unknown>[] = [],
+  dateCol = 'date',
+  userCols = ['user_id', 'user_name'],
+  projectCol = 'project',
+): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [sql`${sql.ref(dateCol)} >= ${f.start.toISOString()}`, sql`${sql.ref(dateCol)} <= ${f.end.toISOString()}`];
-  if (f.users) parts.push(sql`(${sql.join(userCols.map((c) => inList(c, f.users!)), sql` or `)})`);
+  if (f.users)
+    parts.push(
+      sql`(${sql.join(
+        userCols.map((c) => inList(c, f.users!)),
+        sql` or `,
+      )})`,
+    );
   if (f.projects) parts.push(inList(projectCol, f.projects));
   if (!seesAll(viewer)) {
     const own = sql`${sql.ref(userCols[0]!)} = ${viewer.id}`;

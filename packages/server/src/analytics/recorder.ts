@@ -58,6 +58,9 @@ export interface BudgetSubject {
 
 export type BudgetCheck = (s: BudgetSubject) => Promise<void>;
 
+/** Rows per INSERT: 25 columns × 500 stays under SQLite's and PostgreSQL's bound-parameter limits. */
+const CHUNK = 500;
+
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
 
 export function usageRow(i: UsageInput): UsageRecordsTable {
@@ -114,7 +117,9 @@ export function rollupKey(r: UsageRecordsTable): RollupKey {
     conversation_id: r.kind === 'assistant' ? (r.conversation_id ?? '') : '',
   };
   const { user_name: _n, assistant_name: _a, workflow_name: _w, ...identity } = k;
-  const id = createHash('sha1').update(JSON.stringify(Object.values(identity))).digest('hex');
+  const id = createHash('sha1')
+    .update(JSON.stringify(Object.values(identity)))
+    .digest('hex');
   return { id, ...k };
 }
 
@@ -152,23 +157,24 @@ export class UsageRecorder {
               rows.map((r) => r.id),
             )
             .execute();
-      await db
-        .insertInto('usage_records')
-        .values(rows)
-        .onConflict((oc) =>
-          oc.column('id').doUpdateSet((eb) => ({
-            date: eb.ref('excluded.date'),
-            status: eb.ref('excluded.status'),
-            input_tokens: eb.ref('excluded.input_tokens'),
-            output_tokens: eb.ref('excluded.output_tokens'),
-            cached_tokens: eb.ref('excluded.cached_tokens'),
-            money_spent: eb.ref('excluded.money_spent'),
-            latency_ms: eb.ref('excluded.latency_ms'),
-            error_class: eb.ref('excluded.error_class'),
-            model: eb.ref('excluded.model'),
-          })),
-        )
-        .execute();
+      for (let i = 0; i < rows.length; i += CHUNK)
+        await db
+          .insertInto('usage_records')
+          .values(rows.slice(i, i + CHUNK))
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet((eb) => ({
+              date: eb.ref('excluded.date'),
+              status: eb.ref('excluded.status'),
+              input_tokens: eb.ref('excluded.input_tokens'),
+              output_tokens: eb.ref('excluded.output_tokens'),
+              cached_tokens: eb.ref('excluded.cached_tokens'),
+              money_spent: eb.ref('excluded.money_spent'),
+              latency_ms: eb.ref('excluded.latency_ms'),
+              error_class: eb.ref('excluded.error_class'),
+              model: eb.ref('excluded.model'),
+            })),
+          )
+          .execute();
       await this.rollup(db, old, rows);
     };
     if (trx) await write(trx);
@@ -195,24 +201,34 @@ export class UsageRecorder {
     const values = [...deltas.values()].filter((d) => d.calls || d.money_spent || d.input_tokens || d.output_tokens || d.latency_ms);
     if (!values.length) return;
     const greatest = this.dialect === 'postgres' ? 'greatest' : 'max';
-    await db
-      .insertInto('usage_rollup')
-      .values(values)
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet({
-          calls: sql`usage_rollup.calls + excluded.calls`,
-          input_tokens: sql`usage_rollup.input_tokens + excluded.input_tokens`,
-          output_tokens: sql`usage_rollup.output_tokens + excluded.output_tokens`,
-          cached_tokens: sql`usage_rollup.cached_tokens + excluded.cached_tokens`,
-          money_spent: sql`usage_rollup.money_spent + excluded.money_spent`,
-          latency_ms: sql`usage_rollup.latency_ms + excluded.latency_ms`,
-          last_date: sql`${sql.raw(greatest)}(usage_rollup.last_date, excluded.last_date)`,
-          user_name: sql`excluded.user_name`,
-        }),
-      )
-      .execute();
+    for (let i = 0; i < values.length; i += CHUNK)
+      await db
+        .insertInto('usage_rollup')
+        .values(values.slice(i, i + CHUNK))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({
+            calls: sql`usage_rollup.calls + excluded.calls`,
+            input_tokens: sql`usage_rollup.input_tokens + excluded.input_tokens`,
+            output_tokens: sql`usage_rollup.output_tokens + excluded.output_tokens`,
+            cached_tokens: sql`usage_rollup.cached_tokens + excluded.cached_tokens`,
+            money_spent: sql`usage_rollup.money_spent + excluded.money_spent`,
+            latency_ms: sql`usage_rollup.latency_ms + excluded.latency_ms`,
+            last_date: sql`${sql.raw(greatest)}(usage_rollup.last_date, excluded.last_date)`,
+            user_name: sql`excluded.user_name`,
+          }),
+        )
+        .execute();
     // A key that lost its last record (a replaced record moved to another key) leaves no row behind.
-    if (old.length) await db.deleteFrom('usage_rollup').where('id', 'in', values.map((v) => v.id)).where('calls', '<=', 0).execute();
+    if (old.length)
+      await db
+        .deleteFrom('usage_rollup')
+        .where(
+          'id',
+          'in',
+          values.map((v) => v.id),
+        )
+        .where('calls', '<=', 0)
+        .execute();
   }
 
   /** Installs the budget check (the analytics module). */

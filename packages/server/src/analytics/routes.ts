@@ -49,7 +49,14 @@ const summariesSchema = z
   .object({
     data: z.object({
       metrics: z.array(
-        z.object({ id: z.string(), label: z.string(), type: z.string(), value: z.unknown(), format: z.string().optional(), description: z.string().optional() }),
+        z.object({
+          id: z.string(),
+          label: z.string(),
+          type: z.string(),
+          value: z.unknown(),
+          format: z.string().optional(),
+          description: z.string().optional(),
+        }),
       ),
     }),
     metadata: metadataSchema,

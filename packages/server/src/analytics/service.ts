@@ -92,7 +92,9 @@ export class AnalyticsService {
     const firstHour = new Date(Math.ceil(f.start.getTime() / HOUR) * HOUR);
     const lastHour = new Date(Math.floor(f.end.getTime() / HOUR) * HOUR);
     const and = (parts: RawBuilder<unknown>[]) => (parts.length ? sql.join(parts, sql` and `) : sql`1 = 1`);
-    const raw = (cond: RawBuilder<unknown>) => sql`select kind, project, user_id, user_name, assistant_id, assistant_name, workflow_id, workflow_name, model, tool_name,
+    const raw = (
+      cond: RawBuilder<unknown>,
+    ) => sql`select kind, project, user_id, user_name, assistant_id, assistant_name, workflow_id, workflow_name, model, tool_name,
         tool_type, mcp_server, webhook_alias, status, error_class, case when kind = 'assistant' then conversation_id end as conversation_id, 1 as calls,
         input_tokens, output_tokens, cached_tokens, money_spent, latency_ms, date as last_date
       from usage_records where ${and([...scope, cond])}`;
@@ -104,11 +106,17 @@ export class AnalyticsService {
         nullif(error_class, '') as error_class, nullif(conversation_id, '') as conversation_id, calls, input_tokens, output_tokens, cached_tokens,
         money_spent, latency_ms, last_date
       from usage_rollup where ${and([...scope, sql`bucket >= ${bucket(firstHour)} and bucket < ${bucket(lastHour)}`])}`;
-    const edges = sql`((date >= ${start} and date < ${firstHour.toISOString()}) or (date >= ${lastHour.toISOString()} and date <= ${end}))`;
-    return sql`(${rolled} union all ${raw(edges)})`;
+    // The partial first and last hours, each an index range of its own.
+    return sql`(${rolled} union all ${raw(sql`date >= ${start} and date < ${firstHour.toISOString()}`)} union all ${raw(sql`date >= ${lastHour.toISOString()} and date <= ${end}`)})`;
   }
 
-  private async rows<T = Row>(viewer: AuthUser, f: Filters, select: RawBuilder<unknown>, extra: RawBuilder<unknown>[], groupBy: RawBuilder<unknown> | null): Promise<T[]> {
+  private async rows<T = Row>(
+    viewer: AuthUser,
+    f: Filters,
+    select: RawBuilder<unknown>,
+    extra: RawBuilder<unknown>[],
+    groupBy: RawBuilder<unknown> | null,
+  ): Promise<T[]> {
     const where = extra.length ? sql.join(extra, sql` and `) : sql`1 = 1`;
     const src = this.source(viewer, f);
     const q = groupBy ? sql<T>`select ${select} from ${src} src where ${where} group by ${groupBy}` : sql<T>`select ${select} from ${src} src where ${where}`;
@@ -134,7 +142,14 @@ export class AnalyticsService {
     const input = n(r?.input);
     const output = n(r?.output);
     const cached = n(r?.cached);
-    const metric = (id: string, label: string, value: number, format: string, description: string) => ({ id, label, type: 'number', value, format, description });
+    const metric = (id: string, label: string, value: number, format: string, description: string) => ({
+      id,
+      label,
+      type: 'number',
+      value,
+      format,
+      description,
+    });
     return {
       data: {
         metrics: [
@@ -231,7 +246,13 @@ export class AnalyticsService {
     const started = performance.now();
     const f = parseFilters(q);
     const key = by === 'user' ? sql`user_id` : sql`project`;
-    const rows = await this.rows(viewer, f, sql`${key} as k, max(user_id) as user_id, max(user_name) as user_name, coalesce(sum(money_spent), 0) as cost`, [], key);
+    const rows = await this.rows(
+      viewer,
+      f,
+      sql`${key} as k, max(user_id) as user_id, max(user_name) as user_name, coalesce(sum(money_spent), 0) as cost`,
+      [],
+      key,
+    );
     if (by === 'user') await this.names(rows);
     const label = by === 'user' ? 'user_email' : 'project_name';
     const out = rows.map((r) => ({ [label]: by === 'user' ? r.user_name : r.k, total_cost_usd: r4(n(r.cost)) }));
@@ -448,7 +469,13 @@ export class AnalyticsService {
     const started = performance.now();
     const f = parseFilters(q);
     // Model calls that did not fail (the reference leaves errors out).
-    const groups = await this.rows(viewer, f, sql`model as name, sum(calls) as calls`, [PLATFORM_KINDS, sql`model is not null`, sql`status <> 'error'`], sql`model`);
+    const groups = await this.rows(
+      viewer,
+      f,
+      sql`model as name, sum(calls) as calls`,
+      [PLATFORM_KINDS, sql`model is not null`, sql`status <> 'error'`],
+      sql`model`,
+    );
     const out = groups.map((g) => ({ model_name: g.name, total_requests: n(g.calls) }));
     out.sort(byDesc('total_requests', 'model_name'));
     const columns: Column[] = [
@@ -483,7 +510,10 @@ export class AnalyticsService {
     );
     await this.names(groups);
     const out = groups.map((g) => ({ user_name: g.user_name, mcp_name: g.name, total_requests: n(g.calls) }));
-    out.sort((a, b) => b.total_requests - a.total_requests || String(a.user_name).localeCompare(String(b.user_name)) || String(a.mcp_name).localeCompare(String(b.mcp_name)));
+    out.sort(
+      (a, b) =>
+        b.total_requests - a.total_requests || String(a.user_name).localeCompare(String(b.user_name)) || String(a.mcp_name).localeCompare(String(b.mcp_name)),
+    );
     const columns: Column[] = [
       { id: 'user_name', label: 'User', type: 'string' },
       { id: 'mcp_name', label: 'MCP Server', type: 'string' },
@@ -519,7 +549,9 @@ export class AnalyticsService {
     const started = performance.now();
     const f = parseFilters(q);
     const where = usageWhere(viewer, f, [sql`kind = ${kind}`]);
-    const groups = (await sql<Row>`select user_id, max(user_name) as user_name, max(spent) as spent from budget_events where ${where} group by user_id`.execute(this.db)).rows;
+    const groups = (
+      await sql<Row>`select user_id, max(user_name) as user_name, max(spent) as spent from budget_events where ${where} group by user_id`.execute(this.db)
+    ).rows;
     await this.names(groups);
     const out = groups.map((g) => ({ user_email: g.user_name, max_spent: r2(n(g.spent)) }));
     out.sort(byDesc('max_spent', 'user_email'));

@@ -116,7 +116,16 @@ describe.each(DB_KINDS)('workflow usage (%s)', (db) => {
     ]);
 
     expect(await rows('tools-usage')).toEqual([
-      { tool_name: 'lookup', tool_type: 'mcp', total_invocations: 4, unique_users: 2, unique_assistants: 1, total_tokens: 0, total_errors: 0, last_error_class: null },
+      {
+        tool_name: 'lookup',
+        tool_type: 'mcp',
+        total_invocations: 4,
+        unique_users: 2,
+        unique_assistants: 1,
+        total_tokens: 0,
+        total_errors: 0,
+        last_error_class: null,
+      },
     ]);
     expect(await rows('mcp-servers')).toEqual([
       { mcp_name: 'direct-mcp', total_requests: 2 },
@@ -139,7 +148,18 @@ describe.each(DB_KINDS)('workflow usage (%s)', (db) => {
 
   it('writing a unit of work again replaces its row (a retried or taken-over state is counted once)', async () => {
     const usage = env.platform.infra.usage;
-    const base = { key: 'wf_state:retry-test', kind: 'workflow_state' as const, user: { id: 'zed', username: 'zed' }, project: 'demo', workflowId: 'w-retry', workflowName: 'Retry', executionId: 'e-retry', model: 'test-model', status: 'success' as const, date: new Date(Date.now() - 3 * 3_600_000).toISOString() };
+    const base = {
+      key: 'wf_state:retry-test',
+      kind: 'workflow_state' as const,
+      user: { id: 'zed', username: 'zed' },
+      project: 'demo',
+      workflowId: 'w-retry',
+      workflowName: 'Retry',
+      executionId: 'e-retry',
+      model: 'test-model',
+      status: 'success' as const,
+      date: new Date(Date.now() - 3 * 3_600_000).toISOString(),
+    };
     await usage.record({ ...base, usage: { input_tokens: 10, output_tokens: 5, money_spent: 0.5 } });
     await usage.record({ ...base, usage: { input_tokens: 20, output_tokens: 7, money_spent: 0.75 } });
     await usage.record({ ...base, key: 'workflow:e-retry', kind: 'workflow', status: 'error' });
@@ -149,7 +169,12 @@ describe.each(DB_KINDS)('workflow usage (%s)', (db) => {
     expect((await rows('workflows')).find((x) => x.workflow_name === 'Retry')).toBeUndefined();
     expect(r).toMatchObject({ total_runs: 1, success: 1, failed: 0, total_tokens: 27, total_cost_usd: 0.75 });
     // The rollup holds the same: no row left behind for the replaced outcome.
-    const rolled = await env.platform.infra.store.db.selectFrom('usage_rollup').select(['kind', 'status', 'calls', 'input_tokens']).where('workflow_id', '=', 'w-retry').orderBy('kind').execute();
+    const rolled = await env.platform.infra.store.db
+      .selectFrom('usage_rollup')
+      .select(['kind', 'status', 'calls', 'input_tokens'])
+      .where('workflow_id', '=', 'w-retry')
+      .orderBy('kind')
+      .execute();
     expect(rolled.map((x) => [x.kind, x.status, Number(x.calls), Number(x.input_tokens)])).toEqual([
       ['workflow', 'success', 1, 0],
       ['workflow_state', 'success', 1, 20],

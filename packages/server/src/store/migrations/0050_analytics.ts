@@ -30,6 +30,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('error_class', 'varchar(200)')
     .execute();
   // Every endpoint filters by kind and time; access filters add project or user.
+  await db.schema.createIndex('usage_records_date_idx').on('usage_records').column('date').execute();
   await db.schema.createIndex('usage_records_kind_date_idx').on('usage_records').columns(['kind', 'date']).execute();
   await db.schema.createIndex('usage_records_project_date_idx').on('usage_records').columns(['project', 'date']).execute();
   await db.schema.createIndex('usage_records_user_date_idx').on('usage_records').columns(['user_id', 'date']).execute();
