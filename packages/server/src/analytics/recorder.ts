@@ -16,6 +16,7 @@ import type { Database } from '../store/schema.js';
 import type { Dialect } from '../store/db.js';
 import type { TokenUsage } from '../llm/types.js';
 import { createWriteBatcher, type WriteBatcher } from '../store/write-batch.js';
+import { compiledOnce, type CompiledOnce } from '../store/compiled-query.js';
 import type { UsageKind, UsageRecordsTable, UsageRollupTable } from './tables.js';
 
 export interface UsageActor {
@@ -60,6 +61,75 @@ export type BudgetCheck = (s: BudgetSubject) => Promise<void>;
 
 /** Rows per INSERT: 25 columns × 500 stays under SQLite's and PostgreSQL's bound-parameter limits. */
 const CHUNK = 500;
+/** Up to this many rows, one compiled statement per row (no query building on the hot path). */
+const SMALL = 20;
+
+const RECORD_COLUMNS = [
+  'id',
+  'date',
+  'kind',
+  'user_id',
+  'user_name',
+  'project',
+  'assistant_id',
+  'assistant_name',
+  'workflow_id',
+  'workflow_name',
+  'execution_id',
+  'conversation_id',
+  'model',
+  'tool_name',
+  'tool_type',
+  'mcp_server',
+  'webhook_alias',
+  'input_tokens',
+  'output_tokens',
+  'cached_tokens',
+  'money_spent',
+  'latency_ms',
+  'status',
+  'error_class',
+] as const satisfies ReadonlyArray<keyof UsageRecordsTable>;
+const ROLLUP_COLUMNS = [
+  'id',
+  'bucket',
+  'kind',
+  'project',
+  'user_id',
+  'user_name',
+  'assistant_id',
+  'assistant_name',
+  'workflow_id',
+  'workflow_name',
+  'model',
+  'tool_name',
+  'tool_type',
+  'mcp_server',
+  'webhook_alias',
+  'status',
+  'error_class',
+  'conversation_id',
+  'calls',
+  'input_tokens',
+  'output_tokens',
+  'cached_tokens',
+  'money_spent',
+  'latency_ms',
+  'last_date',
+] as const satisfies ReadonlyArray<keyof UsageRollupTable>;
+
+/** A record written again replaces what it measured (the last attempt is what the unit of work cost). */
+const replaced = {
+  date: sql<string>`excluded.date`,
+  status: sql<string>`excluded.status`,
+  input_tokens: sql<number>`excluded.input_tokens`,
+  output_tokens: sql<number>`excluded.output_tokens`,
+  cached_tokens: sql<number>`excluded.cached_tokens`,
+  money_spent: sql<number>`excluded.money_spent`,
+  latency_ms: sql<number>`excluded.latency_ms`,
+  error_class: sql<string | null>`excluded.error_class`,
+  model: sql<string | null>`excluded.model`,
+};
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
 
@@ -126,12 +196,53 @@ export function rollupKey(r: UsageRecordsTable): RollupKey {
 export class UsageRecorder {
   private readonly writes: WriteBatcher<Database>;
   private guard: BudgetCheck | undefined;
+  /** The one-row statements of the hot path, compiled once (a call writes one or a few rows). */
+  private readonly one: {
+    insert: CompiledOnce<unknown[], unknown>;
+    rollup: CompiledOnce<unknown[], unknown>;
+    old: CompiledOnce<[string], UsageRecordsTable>;
+  };
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
   ) {
     this.writes = createWriteBatcher(db, dialect);
+    const obj = (cols: readonly string[], vals: unknown[]) => Object.fromEntries(cols.map((c, i) => [c, vals[i]]));
+    this.one = {
+      insert: compiledOnce(
+        (...vals: unknown[]) =>
+          db
+            .insertInto('usage_records')
+            .values(obj(RECORD_COLUMNS, vals) as unknown as UsageRecordsTable)
+            .onConflict((oc) => oc.column('id').doUpdateSet(replaced)),
+        RECORD_COLUMNS.length,
+      ),
+      rollup: compiledOnce(
+        (...vals: unknown[]) =>
+          db
+            .insertInto('usage_rollup')
+            .values(obj(ROLLUP_COLUMNS, vals) as unknown as UsageRollupTable)
+            .onConflict((oc) => oc.column('id').doUpdateSet(this.added())),
+        ROLLUP_COLUMNS.length,
+      ),
+      old: compiledOnce((id: string) => db.selectFrom('usage_records').selectAll().where('id', '=', id), 1),
+    };
+  }
+
+  /** The rollup's ON CONFLICT update: the delta added to the stored sums. */
+  private added() {
+    const greatest = this.dialect === 'postgres' ? 'greatest' : 'max';
+    return {
+      calls: sql<number>`usage_rollup.calls + excluded.calls`,
+      input_tokens: sql<number>`usage_rollup.input_tokens + excluded.input_tokens`,
+      output_tokens: sql<number>`usage_rollup.output_tokens + excluded.output_tokens`,
+      cached_tokens: sql<number>`usage_rollup.cached_tokens + excluded.cached_tokens`,
+      money_spent: sql<number>`usage_rollup.money_spent + excluded.money_spent`,
+      latency_ms: sql<number>`usage_rollup.latency_ms + excluded.latency_ms`,
+      last_date: sql<string>`${sql.raw(greatest)}(usage_rollup.last_date, excluded.last_date)`,
+      user_name: sql<string>`excluded.user_name`,
+    };
   }
 
   /**
@@ -144,37 +255,35 @@ export class UsageRecorder {
     if (!list.length) return;
     // One row per key within one write (the last wins), as the database would keep it.
     const rows = [...new Map(list.map((i) => [i.key, usageRow(i)])).values()];
-    const fresh = opts.fresh ?? false;
+    const small = rows.length <= SMALL;
     const write = async (db: Transaction<Database> | Kysely<Database>) => {
-      const old = fresh
-        ? []
-        : await db
-            .selectFrom('usage_records')
-            .selectAll()
-            .where(
-              'id',
-              'in',
-              rows.map((r) => r.id),
-            )
+      let old: UsageRecordsTable[] = [];
+      if (!opts.fresh) {
+        old = small
+          ? (await Promise.all(rows.map((r) => this.one.old.run(db, [r.id])))).flatMap((r) => r.rows)
+          : await db
+              .selectFrom('usage_records')
+              .selectAll()
+              .where(
+                'id',
+                'in',
+                rows.map((r) => r.id),
+              )
+              .execute();
+      }
+      if (small)
+        for (const r of rows)
+          await this.one.insert.run(
+            db,
+            RECORD_COLUMNS.map((c) => r[c]),
+          );
+      else
+        for (let i = 0; i < rows.length; i += CHUNK)
+          await db
+            .insertInto('usage_records')
+            .values(rows.slice(i, i + CHUNK))
+            .onConflict((oc) => oc.column('id').doUpdateSet(replaced))
             .execute();
-      for (let i = 0; i < rows.length; i += CHUNK)
-        await db
-          .insertInto('usage_records')
-          .values(rows.slice(i, i + CHUNK))
-          .onConflict((oc) =>
-            oc.column('id').doUpdateSet((eb) => ({
-              date: eb.ref('excluded.date'),
-              status: eb.ref('excluded.status'),
-              input_tokens: eb.ref('excluded.input_tokens'),
-              output_tokens: eb.ref('excluded.output_tokens'),
-              cached_tokens: eb.ref('excluded.cached_tokens'),
-              money_spent: eb.ref('excluded.money_spent'),
-              latency_ms: eb.ref('excluded.latency_ms'),
-              error_class: eb.ref('excluded.error_class'),
-              model: eb.ref('excluded.model'),
-            })),
-          )
-          .execute();
       await this.rollup(db, old, rows);
     };
     if (trx) await write(trx);
@@ -200,24 +309,19 @@ export class UsageRecorder {
     for (const r of rows) apply(r, 1);
     const values = [...deltas.values()].filter((d) => d.calls || d.money_spent || d.input_tokens || d.output_tokens || d.latency_ms);
     if (!values.length) return;
-    const greatest = this.dialect === 'postgres' ? 'greatest' : 'max';
-    for (let i = 0; i < values.length; i += CHUNK)
-      await db
-        .insertInto('usage_rollup')
-        .values(values.slice(i, i + CHUNK))
-        .onConflict((oc) =>
-          oc.column('id').doUpdateSet({
-            calls: sql`usage_rollup.calls + excluded.calls`,
-            input_tokens: sql`usage_rollup.input_tokens + excluded.input_tokens`,
-            output_tokens: sql`usage_rollup.output_tokens + excluded.output_tokens`,
-            cached_tokens: sql`usage_rollup.cached_tokens + excluded.cached_tokens`,
-            money_spent: sql`usage_rollup.money_spent + excluded.money_spent`,
-            latency_ms: sql`usage_rollup.latency_ms + excluded.latency_ms`,
-            last_date: sql`${sql.raw(greatest)}(usage_rollup.last_date, excluded.last_date)`,
-            user_name: sql`excluded.user_name`,
-          }),
-        )
-        .execute();
+    if (values.length <= SMALL)
+      for (const v of values)
+        await this.one.rollup.run(
+          db,
+          ROLLUP_COLUMNS.map((c) => v[c]),
+        );
+    else
+      for (let i = 0; i < values.length; i += CHUNK)
+        await db
+          .insertInto('usage_rollup')
+          .values(values.slice(i, i + CHUNK))
+          .onConflict((oc) => oc.column('id').doUpdateSet(this.added()))
+          .execute();
     // A key that lost its last record (a replaced record moved to another key) leaves no row behind.
     if (old.length)
       await db
