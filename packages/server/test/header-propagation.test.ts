@@ -94,7 +94,7 @@ describe('header propagation (guide example)', () => {
     llm.script({ toolCalls: [{ name: 'rec-stdio_whoami', arguments: {} }] }, { text: 'ok' });
     const res = await guideCurl(true);
     const body = (await res.json()) as { thoughts: { author_name: string; message: string }[] };
-    const out = body.thoughts.find((t) => t.author_name === 'Rec Stdio Whoami')!.message;
+    const out = body.thoughts.find((t) => t.author_name === 'Rec-Stdio Whoami')!.message;
     expect(JSON.parse(out).meta.headers).toMatchObject({ 'x-tenant-id': 'acme-corp', 'x-correlation-id': 'trace-123', 'x-user-context': 'engineering-team' });
     expect(out).not.toContain('secret-cookie');
   });

@@ -5,6 +5,7 @@ import type { AssistantsTable } from './tables.js';
 import { fromBool, fromJson, toBool, toJson } from '../store/json.js';
 import { compiledOnce } from '../store/compiled-query.js';
 import { deepFreeze } from '../deep-freeze.js';
+import { trackCache } from '../metrics/caches.js';
 
 export interface AssistantRecord {
   id: string;
@@ -131,6 +132,7 @@ export class AssistantRepo {
     opts: { cacheRecords?: boolean } = {},
   ) {
     this.cache = opts.cacheRecords ? new Map() : null;
+    if (this.cache) trackCache('assistant_records', this, (r) => r.cache?.size ?? 0, AssistantRepo.CACHE_MAX);
   }
 
   async insert(a: AssistantRecord): Promise<void> {
@@ -187,12 +189,22 @@ export class AssistantRepo {
   /** The records with these ids that exist (any order). */
   async getMany(ids: string[]): Promise<AssistantRecord[]> {
     if (!ids.length) return [];
-    return (await this.db.selectFrom('assistants').selectAll().where('id', 'in', [...new Set(ids)]).execute()).map(fromRow);
+    return (
+      await this.db
+        .selectFrom('assistants')
+        .selectAll()
+        .where('id', 'in', [...new Set(ids)])
+        .execute()
+    ).map(fromRow);
   }
 
   /** Assistants whose sub-assistants include `id`. */
   async parentsOf(id: string): Promise<AssistantRecord[]> {
-    const rows = await this.db.selectFrom('assistants').selectAll().where(like('data', `%${likeEscape(id)}%`)).execute();
+    const rows = await this.db
+      .selectFrom('assistants')
+      .selectAll()
+      .where(like('data', `%${likeEscape(id)}%`))
+      .execute();
     return rows.map(fromRow).filter((a) => Array.isArray(a.data.assistant_ids) && (a.data.assistant_ids as unknown[]).includes(id));
   }
 
@@ -293,13 +305,22 @@ export class AssistantRepo {
     if (f.sortBy) {
       const dir = f.sortOrder ?? 'desc';
       if (f.sortBy === 'name') sorted = sorted.orderBy(sql`lower(name)`, dir).orderBy('name', dir);
-      else sorted = sorted.orderBy({ usage: 'unique_users_count', likes: 'unique_likes_count', dislikes: 'unique_dislikes_count' }[f.sortBy] as 'unique_users_count', dir);
+      else
+        sorted = sorted.orderBy(
+          { usage: 'unique_users_count', likes: 'unique_likes_count', dislikes: 'unique_dislikes_count' }[f.sortBy] as 'unique_users_count',
+          dir,
+        );
     } else if (f.scope === 'marketplace') {
       sorted = sorted.orderBy('unique_users_count', 'desc');
     } else if (f.scope === 'project_with_marketplace') {
       sorted = sorted.orderBy('is_global', 'asc').orderBy(sql`is_global * unique_users_count`, 'desc');
     }
-    const rows = await sorted.orderBy('update_date', 'desc').orderBy('id').limit(perPage).offset(page * perPage).execute();
+    const rows = await sorted
+      .orderBy('update_date', 'desc')
+      .orderBy('id')
+      .limit(perPage)
+      .offset(page * perPage)
+      .execute();
     return { rows: rows.map(fromRow), total: Number(n) };
   }
 

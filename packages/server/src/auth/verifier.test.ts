@@ -162,7 +162,9 @@ describe('bearer token verification', () => {
     async function embeddedSigned(claims: Record<string, unknown>, header: Record<string, unknown> = {}) {
       const { kid, alg, key } = await p.services.identity.keys.signingKey();
       const now = Math.floor(Date.now() / 1000);
-      const all: Record<string, unknown> = { typ: 'Bearer', sub: 'x', preferred_username: 'evil', iss: embeddedIss, iat: now, exp: now + 300, ...claims };
+      // The subject must be a user that exists: tokens of deleted (or never created) users are refused.
+      const sub = JSON.parse(Buffer.from((await adminToken(p)).split('.')[1], 'base64url').toString()).sub;
+      const all: Record<string, unknown> = { typ: 'Bearer', sub, preferred_username: 'evil', iss: embeddedIss, iat: now, exp: now + 300, ...claims };
       for (const k of Object.keys(all)) if (all[k] === undefined) delete all[k];
       return new SignJWT(all).setProtectedHeader({ alg, kid, typ: 'JWT', ...header }).sign(key);
     }

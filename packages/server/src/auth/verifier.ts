@@ -27,6 +27,7 @@ import {
   type ProtectedHeaderParameters,
 } from 'jose';
 import type { SigningKeys } from '../identity/keys.js';
+import { trackCache } from '../metrics/caches.js';
 
 export const ALLOWED_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'];
 export const CLOCK_LEEWAY_SECONDS = 30;
@@ -79,6 +80,7 @@ export class TokenVerifier {
   private readonly verified = new Map<string, { payload: JWTPayload; until: number }>();
 
   constructor(private readonly opts: VerifierOptions) {
+    trackCache('verified_tokens', this, (v) => v.verified.size, VERIFIED_MAX);
     this.trusted = new Map(opts.trustedIssuers.map((i) => [stripSlash(i), {}]));
     this.embeddedSuffix = opts.embedded ? `/auth/realms/${opts.embedded.realm}` : undefined;
   }
@@ -138,11 +140,13 @@ export class TokenVerifier {
       throw new TokenRejected(`Token is ${kind ?? `of type '${String(typ)}'`}, not an access token: send the access_token of the token response.`);
     }
     if (typ === undefined && !(typeof header.typ === 'string' && AT_JWT.test(header.typ))) {
-      throw new TokenRejected(`Token does not say it is an access token: expected the claim typ "${ACCESS_TOKEN_TYP}" (Keycloak) or the header typ "at+jwt" (RFC 9068).`);
+      throw new TokenRejected(
+        `Token does not say it is an access token: expected the claim typ "${ACCESS_TOKEN_TYP}" (Keycloak) or the header typ "at+jwt" (RFC 9068).`,
+      );
     }
     if (typeof payload.exp !== 'number') throw new TokenRejected('Token has no expiry (exp): access tokens must expire.');
     if (typeof payload.iat !== 'number') throw new TokenRejected('Token has no issue time (iat).');
-    if (payload.iat > Date.now() / 1000 + CLOCK_LEEWAY_SECONDS) throw new TokenRejected('Token is issued in the future (iat): check the issuer\'s clock.');
+    if (payload.iat > Date.now() / 1000 + CLOCK_LEEWAY_SECONDS) throw new TokenRejected("Token is issued in the future (iat): check the issuer's clock.");
   }
 
   private embeddedKeys(iss: string): JWTVerifyGetKey {

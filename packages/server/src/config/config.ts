@@ -117,6 +117,8 @@ export const configSchema = z.object({
   /** Frequency and presence penalties over the last 256 tokens, 0 to 1 (a call's own values win). */
   localModelFrequencyPenalty: z.coerce.number().min(0).max(1).default(0.3),
   localModelPresencePenalty: z.coerce.number().min(0).max(1).default(0.1),
+  /** Load the default local model into memory in the background at start, so the first call does not wait for it. */
+  localModelPreload: bool.default(true),
   /** Seed the demo assistant (and workflow) on first start and print ready-to-paste curls. */
   seedDemo: bool.default(true),
   /** `all` runs API and run workers in one process; `api` runs no workers; `worker` executes runs (its HTTP port serves health checks and metrics; keep it out of the load balancer). */
@@ -305,6 +307,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_LOCAL_MODEL_REPEAT_PENALTY: 'localModelRepeatPenalty',
   CODEMIE_LOCAL_MODEL_FREQUENCY_PENALTY: 'localModelFrequencyPenalty',
   CODEMIE_LOCAL_MODEL_PRESENCE_PENALTY: 'localModelPresencePenalty',
+  CODEMIE_LOCAL_MODEL_PRELOAD: 'localModelPreload',
   LANGFUSE_PUBLIC_KEY: 'langfusePublicKey',
   LANGFUSE_SECRET_KEY: 'langfuseSecretKey',
   LANGFUSE_HOST: 'langfuseHost',

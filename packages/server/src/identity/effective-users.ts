@@ -23,6 +23,7 @@ import { ApiError, unauthorized } from '../api/errors.js';
 import { deepFreeze } from '../deep-freeze.js';
 import type { Membership, MembershipStore } from '../projects/memberships.js';
 import { EXTERNAL_REALM, type IdentityRepo, type UserRecord } from './repo.js';
+import { trackCache } from '../metrics/caches.js';
 
 interface Entry {
   until: number;
@@ -64,6 +65,7 @@ export class EffectiveUsers {
   private readonly knownProjects = new Set<string>();
 
   constructor(private readonly opts: EffectiveUsersOptions) {
+    trackCache('effective_users', this, (e) => e.cache.size, CACHE_MAX);
     opts.memberships.onChange((ids) => this.invalidate(ids));
   }
 

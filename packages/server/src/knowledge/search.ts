@@ -8,6 +8,7 @@
 import { sql } from 'kysely';
 import type { KnowledgeStore, DatasourceRow } from './store.js';
 import { fromJson } from '../store/json.js';
+import { trackCache } from '../metrics/caches.js';
 
 export type SearchMode = 'fulltext' | 'vector' | 'hybrid';
 
@@ -54,6 +55,9 @@ interface VectorCache {
   norms: Float32Array;
 }
 
+/** Datasources whose vectors are kept in memory at once (PostgreSQL without pgvector). */
+const VECTOR_CACHE_MAX = 16;
+
 export class ChunkSearch {
   private readonly cache = new Map<string, VectorCache>();
 
@@ -61,7 +65,9 @@ export class ChunkSearch {
     private readonly store: KnowledgeStore,
     /** sqlite-vec is loaded into the SQLite connection. */
     private readonly sqliteVec: boolean,
-  ) {}
+  ) {
+    trackCache('datasource_vectors', this, (c) => c.cache.size, VECTOR_CACHE_MAX);
+  }
 
   async fulltext(dsId: string, query: string, limit: number): Promise<string[]> {
     const terms = queryTerms(query);
@@ -137,7 +143,7 @@ export class ChunkSearch {
     });
     const c = { key: version, ids: usable.map((r) => r.id), dims, mat, norms };
     this.cache.set(dsId, c);
-    while (this.cache.size > 16) this.cache.delete(this.cache.keys().next().value!);
+    while (this.cache.size > VECTOR_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
     return c;
   }
 

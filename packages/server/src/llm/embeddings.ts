@@ -4,11 +4,9 @@
  * The local model is listed always (unless CODEMIE_LOCAL_EMBEDDING_MODEL=off) and is the default
  * unless a configured one says `default: true`.
  */
-import { embedMany, type EmbeddingModel } from 'ai';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createAzure } from '@ai-sdk/azure';
-import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+// The AI SDK and its provider packages are loaded on a model's first call (as llm/providers.ts):
+// a server that embeds with the local model, or not at all, never pays for them.
+import type { EmbeddingModel } from 'ai';
 import { badRequest } from '../api/errors.js';
 import type { ModelConfig } from './models-config.js';
 import { toModelInfo } from './models-config.js';
@@ -37,23 +35,28 @@ export interface Embeddings {
   prepareLocal(): Promise<string> | null;
 }
 
-function createEmbeddingModel(m: ModelConfig, env: NodeJS.ProcessEnv): EmbeddingModel {
+async function createEmbeddingModel(m: ModelConfig, env: NodeJS.ProcessEnv): Promise<EmbeddingModel> {
   const common = {
     ...(m.apiKey ? { apiKey: m.apiKey } : {}),
     ...(m.base_url ? { baseURL: m.base_url } : {}),
     ...(m.headers ? { headers: m.headers } : {}),
   };
   switch (m.provider) {
-    case 'openai':
+    case 'openai': {
+      const { createOpenAI } = await import('@ai-sdk/openai');
       return createOpenAI(common).embedding(m.deployment_name);
-    case 'azure':
+    }
+    case 'azure': {
+      const { createAzure } = await import('@ai-sdk/azure');
       return createAzure({
         ...common,
         ...(m.resource_name ? { resourceName: m.resource_name } : {}),
         ...(m.api_version ? { apiVersion: m.api_version } : {}),
         ...(m.use_deployment_based_urls !== undefined ? { useDeploymentBasedUrls: m.use_deployment_based_urls } : {}),
       }).embedding(m.deployment_name);
+    }
     case 'bedrock': {
+      const { createAmazonBedrock } = await import('@ai-sdk/amazon-bedrock');
       const fromEnv = (name?: string) => (name ? env[name] : undefined);
       return createAmazonBedrock({
         ...(m.region ? { region: m.region } : {}),
@@ -64,10 +67,15 @@ function createEmbeddingModel(m: ModelConfig, env: NodeJS.ProcessEnv): Embedding
         ...(m.session_token_env ? { sessionToken: fromEnv(m.session_token_env) } : {}),
       }).embedding(m.deployment_name);
     }
-    case 'openai-compatible':
-      return createOpenAICompatible({ name: 'openai-compatible', baseURL: m.base_url!, ...(m.apiKey ? { apiKey: m.apiKey } : {}), ...(m.headers ? { headers: m.headers } : {}) }).embeddingModel(
-        m.deployment_name,
-      );
+    case 'openai-compatible': {
+      const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
+      return createOpenAICompatible({
+        name: 'openai-compatible',
+        baseURL: m.base_url!,
+        ...(m.apiKey ? { apiKey: m.apiKey } : {}),
+        ...(m.headers ? { headers: m.headers } : {}),
+      }).embeddingModel(m.deployment_name);
+    }
     default:
       throw new Error(`provider ${m.provider} serves no embeddings`);
   }
@@ -102,7 +110,7 @@ export function createEmbeddings(opts: EmbeddingsOptions): Embeddings {
   const defaultName = (enabled.find((m) => m.default) ?? enabled.find((m) => m.base_name === LOCAL_EMBEDDING_NAME) ?? enabled[0])?.base_name;
   const infos = all.map((m) => toModelInfo(m, m.base_name === defaultName));
   const byName = new Map(all.map((m) => [m.base_name, m]));
-  const sdkModels = new Map<string, EmbeddingModel>();
+  const sdkModels = new Map<string, Promise<EmbeddingModel>>();
 
   return {
     list: () => infos.map((i) => structuredClone(i)),
@@ -131,10 +139,12 @@ export function createEmbeddings(opts: EmbeddingsOptions): Embeddings {
       let model = sdkModels.get(name);
       if (!model) {
         model = createEmbeddingModel(m, env);
+        model.catch(() => sdkModels.delete(name));
         sdkModels.set(name, model);
       }
+      const { embedMany } = await import('ai');
       const r = await embedMany({
-        model,
+        model: await model,
         values: texts,
         maxRetries: opts.maxRetries,
         abortSignal: signal,

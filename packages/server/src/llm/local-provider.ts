@@ -226,11 +226,14 @@ export function localSupply(m: ModelConfig, log?: FastifyBaseLogger): LocalModel
   return s;
 }
 
-export function createLazyLocalModel(m: ModelConfig & { data_dir?: string }, settings: LocalSettings, log?: FastifyBaseLogger): LanguageModel {
-  type V3 = Extract<LanguageModel, { specificationVersion: 'v3' }>;
+type V3 = Extract<LanguageModel, { specificationVersion: 'v3' }>;
+/** The local model as the agent loop sees it, plus `preload()`: load it now rather than on the first call. */
+export type LazyLocalModel = V3 & { preload(): Promise<void> };
+
+export function createLazyLocalModel(m: ModelConfig & { data_dir?: string }, settings: LocalSettings, log?: FastifyBaseLogger): LazyLocalModel {
   const supply = localSupply(m, log);
-  let model: Promise<V3> | null = null;
-  const get = (): Promise<V3> => {
+  let model: Promise<V3 & { preload(): Promise<void> }> | null = null;
+  const get = (): Promise<V3 & { preload(): Promise<void> }> => {
     model ??= (async () => {
       const mod = await loadPackage();
       const file = await supply.fileForCall();
@@ -247,20 +250,21 @@ export function createLazyLocalModel(m: ModelConfig & { data_dir?: string }, set
         modelId: m.base_name,
         // One generation at a time: a request that has to wait says so in the log.
         onQueued: (waiting) => log?.info({ model: m.base_name, waiting }, `local model busy: a request waits for it (${waiting} waiting)`),
-      }) as unknown as V3;
+      }) as unknown as V3 & { preload(): Promise<void> };
     })().catch((err) => {
       model = null; // the file may be there later: try again on the next call
       throw err;
     });
     return model;
   };
-  const lazy: V3 = {
+  const lazy: LazyLocalModel = {
     specificationVersion: 'v3',
     provider: LOCAL_PROVIDER,
     modelId: m.base_name,
     supportedUrls: {},
     doGenerate: async (o) => (await get()).doGenerate(o),
     doStream: async (o) => (await get()).doStream(o),
+    preload: async () => (await get()).preload(),
   };
   return lazy;
 }

@@ -14,7 +14,7 @@ import { STATUS_CODES } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { APICallError } from '@ai-sdk/provider';
 import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3Prompt, LanguageModelV3StreamPart } from '@ai-sdk/provider';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import type { ModelConfig } from './models-config.js';
 
 /** A LanguageModelV3 whose stream parts can also be read without a ReadableStream (agent.ts prefers that). */
@@ -30,7 +30,18 @@ const USER_AGENT = 'codemie-open (openai-compatible)';
  * a margin), before typical servers drop them. No header/body timeouts: the agent loop's own
  * watchdog (CODEMIE_LLM_TIMEOUT_MS) aborts the call through its signal.
  */
-const dispatcher = new Agent({ connections: null, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0 });
+// undici is loaded with the first call of a model on this path (idle servers do not carry it).
+let dispatcher: Agent | undefined;
+let loading: Promise<Agent> | undefined;
+function theDispatcher(): Agent | Promise<Agent> {
+  return (
+    dispatcher ??
+    (loading ??= import('undici').then(({ Agent }) => {
+      dispatcher = new Agent({ connections: null, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0 });
+      return dispatcher;
+    }))
+  );
+}
 
 /** How many unread body pieces make us pause the socket until the consumer catches up. */
 const BODY_HIGH_WATER = 16;
@@ -312,8 +323,9 @@ export function createOpenAICompatibleModel(m: ModelConfig): IterableLanguageMod
   const post = async (payload: string, values: unknown, signal: AbortSignal): Promise<Exchange> => {
     let res: Exchange;
     try {
+      const d = dispatcher ?? (await theDispatcher());
       const ex = new Exchange(signal);
-      dispatcher.dispatch({ origin, path, method: 'POST', headers: staticHeaders, body: payload }, ex);
+      d.dispatch({ origin, path, method: 'POST', headers: staticHeaders, body: payload }, ex);
       res = await ex.head;
     } catch (e) {
       const err = e as NodeJS.ErrnoException;

@@ -8,7 +8,7 @@ import { LlmError } from './types.js';
 import { loadEmbeddingModels, loadModels, toModelInfo, type ModelConfig } from './models-config.js';
 import { createEmbeddings } from './embeddings.js';
 import { createLanguageModel } from './providers.js';
-import { DEFAULT_LOCAL_MODEL_NAME, DEFAULT_LOCAL_MODEL_SPEC, LOCAL_PROVIDER, localDeploymentName, localModelAliases, localModelName, localSettingsOf, localSupply } from './local-provider.js';
+import { DEFAULT_LOCAL_MODEL_NAME, DEFAULT_LOCAL_MODEL_SPEC, LOCAL_PROVIDER, localDeploymentName, localModelAliases, localModelName, localSettingsOf, localSupply, type LazyLocalModel } from './local-provider.js';
 import { runAgentLoop, type AgentSettings } from './agent.js';
 import { createOpenAICompatibleModel } from './openai-compatible-model.js';
 import { deepFreeze } from '../deep-freeze.js';
@@ -97,7 +97,17 @@ export function createLlmService(config: Config, log: FastifyBaseLogger, env: No
     prepare() {
       // The default local model's file is fetched now (in the background) rather than on the first call.
       const def = defaultName ? byName.get(defaultName) : undefined;
-      if (def?.provider === LOCAL_PROVIDER) localSupply(def, log).fetch({ announce: true }).catch(() => undefined);
+      if (def?.provider !== LOCAL_PROVIDER) return;
+      const fetched = localSupply(def, log).fetch({ announce: true });
+      // ...and loaded into memory (CODEMIE_LOCAL_MODEL_PRELOAD), so the first call does not wait for it either.
+      if (!config.localModelPreload) return void fetched.catch(() => undefined);
+      fetched
+        .then(async () => {
+          const started = Date.now();
+          await (languageModel(def) as LazyLocalModel).preload();
+          log.info({ model: def.base_name, ms: Date.now() - started }, `local model loaded: ${def.base_name}`);
+        })
+        .catch((err: Error) => log.warn({ model: def.base_name, err: err.message }, 'local model not preloaded (it loads on the first call)'));
     },
     runAgent(req: AgentRequest): AsyncIterable<AgentEvent> {
       const m = byName.get(req.model);

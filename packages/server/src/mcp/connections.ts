@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+// The MCP SDK (client, transports, its protocol schemas) is loaded on the first connection: a
+// server whose assistants use no MCP server never pays its start-up time and memory.
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { MCPServerConfig } from './schemas.js';
 import { fetchWithCallHeaders, withoutCallHeaders } from './call-headers.js';
@@ -37,7 +37,7 @@ export class McpConnection {
 
   /** The child process id of a stdio server (for tests and diagnostics). */
   get pid(): number | null {
-    return this.transport instanceof StdioClientTransport ? this.transport.pid : null;
+    return this.kind === 'stdio' ? ((this.transport as StdioClientTransport).pid ?? null) : null;
   }
 
   async close(): Promise<void> {
@@ -54,19 +54,20 @@ export function poolKey(c: MCPServerConfig): string {
     url: c.url ?? null,
     args: c.args,
     env: Object.entries(c.env).sort(),
-    headers: Object.entries(c.headers).map(([k, v]) => [k.toLowerCase(), v]).sort(),
+    headers: Object.entries(c.headers)
+      .map(([k, v]) => [k.toLowerCase(), v])
+      .sort(),
     type: transportKind(c),
     auth_token: c.auth_token ?? null,
   });
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-function makeTransport(c: MCPServerConfig, log: FastifyBaseLogger, serverName: string): Transport {
+async function makeTransport(c: MCPServerConfig, log: FastifyBaseLogger, serverName: string): Promise<Transport> {
   if (c.command) {
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
     const t = new StdioClientTransport({ command: c.command, args: c.args, env: c.env, stderr: 'pipe' });
-    t.stderr?.on('data', (chunk: Buffer) =>
-      log.debug({ mcpServer: serverName, stderr: chunk.toString('utf8').slice(0, 500) }, 'mcp server stderr'),
-    );
+    t.stderr?.on('data', (chunk: Buffer) => log.debug({ mcpServer: serverName, stderr: chunk.toString('utf8').slice(0, 500) }, 'mcp server stderr'));
     return t;
   }
   const headers: Record<string, string> = { ...c.headers };
@@ -75,7 +76,12 @@ function makeTransport(c: MCPServerConfig, log: FastifyBaseLogger, serverName: s
   }
   const url = new URL(c.url!);
   const opts = { requestInit: { headers }, fetch: fetchWithCallHeaders() };
-  return transportKind(c) === 'streamable-http' ? new StreamableHTTPClientTransport(url, opts) : new SSEClientTransport(url, opts);
+  if (transportKind(c) === 'streamable-http') {
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    return new StreamableHTTPClientTransport(url, opts);
+  }
+  const { SSEClientTransport } = await import('@modelcontextprotocol/sdk/client/sse.js');
+  return new SSEClientTransport(url, opts);
 }
 
 export async function connect(
@@ -83,8 +89,9 @@ export async function connect(
   serverName: string,
   opts: { log: FastifyBaseLogger; timeoutMs: number; pooled: boolean; key: string },
 ): Promise<McpConnection> {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
   const client = new Client({ name: 'codemie-open', version: VERSION }, { capabilities: {} });
-  const transport = makeTransport(c, opts.log, serverName);
+  const transport = await makeTransport(c, opts.log, serverName);
   const conn = new McpConnection(opts.key, serverName, transportKind(c), client, transport, opts.pooled);
   client.onclose = () => {
     conn.closed = true;
@@ -115,9 +122,7 @@ export class ConnectionPool {
   private readonly live = new Set<McpConnection>();
   private closing = false;
 
-  constructor(
-    private readonly opts: { log: FastifyBaseLogger; connectTimeoutMs: number; idleTimeoutMs: number },
-  ) {}
+  constructor(private readonly opts: { log: FastifyBaseLogger; connectTimeoutMs: number; idleTimeoutMs: number }) {}
 
   async acquire(c: MCPServerConfig, serverName: string): Promise<McpConnection> {
     if (this.closing) throw new Error('the MCP client is shutting down');

@@ -6,7 +6,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { AuthUser } from '../api/auth.js';
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -83,12 +82,7 @@ async function listAllTools(client: Client, timeoutMs: number, signal?: AbortSig
   return out;
 }
 
-export function createMcpService(deps: {
-  config: Config;
-  log: FastifyBaseLogger;
-  metrics?: Metrics;
-  db?: Kysely<Database>;
-}): McpService {
+export function createMcpService(deps: { config: Config; log: FastifyBaseLogger; metrics?: Metrics; db?: Kysely<Database> }): McpService {
   const { config, log, metrics, db } = deps;
   setAllowedMcpCommands(config.mcpAllowedCommands);
   const pool = new ConnectionPool({ log, connectTimeoutMs: config.mcpConnectTimeoutMs, idleTimeoutMs: config.mcpIdleTimeoutMs });
@@ -106,9 +100,7 @@ export function createMcpService(deps: {
     const resolved = resolveConfig(base, { headers: opts.propagatedHeaders, user: opts.user });
     const conn = await pool.acquire(resolved, details.name);
     try {
-      const allTools = await withCallHeaders(opts.propagatedHeaders, () =>
-        listAllTools(conn.client, config.mcpConnectTimeoutMs, opts.signal),
-      );
+      const allTools = await withCallHeaders(opts.propagatedHeaders, () => listAllTools(conn.client, config.mcpConnectTimeoutMs, opts.signal));
       const allow = details.tools ?? base.tools ?? null;
       const tools = allow ? allTools.filter((t) => allow.includes(t.name)) : allTools;
       return { conn, config: resolved, tools };
@@ -118,13 +110,7 @@ export function createMcpService(deps: {
     }
   }
 
-  function makeTool(
-    exposedName: string,
-    tool: ListedTool,
-    details: MCPServerDetails,
-    conn: McpConnection,
-    opts: OpenToolsetOptions,
-  ): AgentTool {
+  function makeTool(exposedName: string, tool: ListedTool, details: MCPServerDetails, conn: McpConnection, opts: OpenToolsetOptions): AgentTool {
     const server = details.name;
     return {
       name: exposedName,
@@ -150,15 +136,15 @@ export function createMcpService(deps: {
         };
         try {
           if (conn.closed) throw new Error('the connection to the server was closed');
-          const result = await withCallHeaders(headers, () =>
-            conn.client.callTool(params, undefined, { timeout: config.mcpToolTimeoutMs, signal }),
-          );
+          const result = await withCallHeaders(headers, () => conn.client.callTool(params, undefined, { timeout: config.mcpToolTimeoutMs, signal }));
           const text = truncateOutput(toolResultText(result), config.mcpMaxOutputChars);
           const isError = result.isError === true;
           metrics?.mcpToolCalls.inc({ server, outcome: isError ? 'tool_error' : 'ok' });
           log.debug({ ...logFields, ms: Date.now() - started, isError }, 'mcp tool call');
           return { output: isError ? `MCP tool '${tool.name}' returned an error: ${text}` : text, isError };
         } catch (err) {
+          // Loaded already: the call went through a client (connections.ts loads the SDK lazily).
+          const { ErrorCode, McpError } = await import('@modelcontextprotocol/sdk/types.js');
           let message: string;
           let outcome: string;
           if (signal?.aborted) {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error no types published
 import parsePrometheus from 'parse-prometheus-text-format';
 import { startTestPlatform, type TestPlatform } from '../../test/helpers.js';
+import { adminToken, authHeaders } from '../../test/identity-helpers.js';
 
 interface Family {
   name: string;
@@ -38,6 +39,22 @@ describe('metrics', () => {
       expect(res.body).toContain(`# TYPE ${name}`);
     }
     expect(byName.codemie_run_queue_depth.metrics[0].value).toBe('0');
+  });
+
+  it('shows every in-process cache with its entries and its bound', async () => {
+    const token = await adminToken(p);
+    expect((await p.app.inject({ url: '/v1/user', headers: authHeaders(token) })).statusCode).toBe(200);
+    const families = parsePrometheus((await p.app.inject({ method: 'GET', url: '/metrics' })).body) as Family[];
+    const series = (name: string) => Object.fromEntries(families.find((f) => f.name === name)!.metrics.map((m) => [m.labels!.cache, Number(m.value)]));
+    const entries = series('codemie_cache_entries');
+    const max = series('codemie_cache_max_entries');
+    // this platform's caches (other platforms started in this process may add theirs)
+    for (const cache of ['verified_tokens', 'effective_users', 'sqlite_statements', 'datasource_vectors']) {
+      expect(max[cache], cache).toBeGreaterThan(0);
+      expect(entries[cache], cache).toBeLessThanOrEqual(max[cache]!);
+    }
+    expect(entries.verified_tokens).toBeGreaterThanOrEqual(1);
+    expect(entries.sqlite_statements).toBeGreaterThan(0);
   });
 
   it('can move to a separate port', async () => {

@@ -4,6 +4,7 @@
  * are recorded by pattern (`/v1/assistants/:id/model`), never by concrete URL.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { cacheStats } from './caches.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -97,6 +98,26 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'codemie_cache_entries',
+      help: 'Entries held by each in-process cache',
+      labelNames: ['cache'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [cache, s] of cacheStats()) this.set({ cache }, s.entries);
+      },
+    });
+    new Gauge({
+      name: 'codemie_cache_max_entries',
+      help: 'The bound of each in-process cache (least recently stored entries go first beyond it)',
+      labelNames: ['cache'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [cache, s] of cacheStats()) this.set({ cache }, s.max);
+      },
+    });
+    new Gauge({
       name: 'codemie_runs_active',
       help: 'Runs executing in this process',
       registers: [this.registry],
@@ -106,7 +127,12 @@ export class Metrics {
     });
   }
 
-  recordLlmCall(model: string, outcome: 'ok' | 'error' | 'aborted', seconds: number, usage?: { input_tokens: number; output_tokens: number; money_spent: number }): void {
+  recordLlmCall(
+    model: string,
+    outcome: 'ok' | 'error' | 'aborted',
+    seconds: number,
+    usage?: { input_tokens: number; output_tokens: number; money_spent: number },
+  ): void {
     this.llmCalls.inc({ model, outcome });
     this.llmLatency.observe({ model }, seconds);
     if (usage) {

@@ -8,6 +8,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { trackCache } from '../metrics/caches.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -112,6 +113,7 @@ function withStatementCache(sqlite: import('better-sqlite3').Database, max = 500
   // Read once: process.env lookups are slow enough to show in a profile of the hot path.
   const debugSql = Boolean(process.env.DEBUG_SQL);
   const cache = new Map<string, import('better-sqlite3').Statement>();
+  trackCache('sqlite_statements', cache, (c) => c.size, max);
   return {
     close: () => void sqlite.close(),
     prepare(text: string) {

@@ -9,16 +9,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { A2A_VERSION_HEADER } from '@a2a-js/sdk';
-import {
-  DefaultExecutionEventBusManager,
-  DefaultRequestHandler,
-  JsonRpcTransportHandler,
-  ServerCallContext,
-  validateVersion,
-} from '@a2a-js/sdk/server';
-import { isV1JsonRpcMethod } from '@a2a-js/sdk/compat/v0_3';
-import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import type { Kysely } from 'kysely';
 import type { AuthUser } from '../../api/auth.js';
 import { ApiError, unauthorized } from '../../api/errors.js';
@@ -29,10 +19,12 @@ import { fromJson, toJson } from '../../store/json.js';
 import { access } from '../access.js';
 import type { AssistantRecord } from '../repo.js';
 import type { AssistantService } from '../service.js';
-import { agentCard, agentCardJson, type CardOptions } from './card.js';
-import { AssistantExecutor, type A2aRunner, type HistoryItem } from './executor.js';
-import { DbTaskStore } from './task-store.js';
-import { A2aCaller, ASSISTANT_STATE_KEY, CONTEXT_HISTORY_KEY } from './user.js';
+import type { CardOptions } from './card.js';
+import type { A2aRunner, HistoryItem } from './executor.js';
+
+// The A2A SDK is loaded with the first A2A request (./protocol.ts): most servers never get one.
+let protocol: Promise<typeof import('./protocol.js')> | undefined;
+const loadProtocol = () => (protocol ??= import('./protocol.js'));
 
 export interface A2aDeps {
   db: Kysely<Database>;
@@ -51,7 +43,12 @@ function notFound(id: string) {
 }
 
 function denied() {
-  return new ApiError(403, 'Access Denied', "You don't have permission to access this assistant.", 'Please ensure you have the correct permissions to use this assistant.');
+  return new ApiError(
+    403,
+    'Access Denied',
+    "You don't have permission to access this assistant.",
+    'Please ensure you have the correct permissions to use this assistant.',
+  );
 }
 
 /** `<scheme>://<host>[/code-assistant-api]/v1/a2a/assistants/<id>` (CODEMIE_PUBLIC_URL wins over the request's host). */
@@ -95,8 +92,7 @@ function trimmed(t: LegacyTask, historyLength: unknown): LegacyTask {
 
 export function a2aRoutes(deps: A2aDeps): Route[] {
   const tags = ['a2a'];
-  const executor = new AssistantExecutor(deps.run);
-  const buses = new DefaultExecutionEventBusManager();
+  let engine: ReturnType<Awaited<ReturnType<typeof loadProtocol>>['a2aEngine']> | undefined;
   const cardOptions = (req: FastifyRequest, id: string): CardOptions => ({
     url: endpointUrl(req, id, deps.publicUrl),
     organization: deps.organization,
@@ -109,14 +105,17 @@ export function a2aRoutes(deps: A2aDeps): Route[] {
     if (!user) {
       if (!a.is_global) throw unauthorized();
     } else if (!abilities(user, access(a)).includes('read')) throw denied();
-    return agentCardJson(a, cardOptions(req, a.id));
+    return (await loadProtocol()).agentCardJson(a, cardOptions(req, a.id));
   }
 
   async function legacySend(a: AssistantRecord, user: AuthUser, rpcId: unknown, params: Record<string, any>, signal: AbortSignal) {
     const taskId = typeof params.id === 'string' && params.id ? params.id : null;
     const message = params.message as LegacyMessage | undefined;
     if (!taskId || !message || !Array.isArray(message.parts)) {
-      return new Reply(400, { jsonrpc: '2.0', error: { code: -32600, message: 'Request payload validation error', data: [{ loc: ['params'], msg: 'id and message are required' }] } });
+      return new Reply(400, {
+        jsonrpc: '2.0',
+        error: { code: -32600, message: 'Request payload validation error', data: [{ loc: ['params'], msg: 'id and message are required' }] },
+      });
     }
     const modes = params.acceptedOutputModes;
     if (Array.isArray(modes) && modes.length && !modes.some((m) => m === 'text' || m === 'text/plain')) {
@@ -129,7 +128,14 @@ export function a2aRoutes(deps: A2aDeps): Route[] {
     const now = new Date().toISOString();
     const task: LegacyTask = row
       ? fromJson<LegacyTask>(row.data, null as never)
-      : { id: taskId, date: now, update_date: now, sessionId: String(params.sessionId ?? randomUUID().replace(/-/g, '')), status: { state: 'submitted', timestamp: now }, history: [] };
+      : {
+          id: taskId,
+          date: now,
+          update_date: now,
+          sessionId: String(params.sessionId ?? randomUUID().replace(/-/g, '')),
+          status: { state: 'submitted', timestamp: now },
+          history: [],
+        };
     const history: HistoryItem[] = task.history.map((m) => ({ role: m.role === 'agent' ? 'Assistant' : 'User', message: legacyText(m) }));
     task.history.push({ role: message.role === 'agent' ? 'agent' : 'user', parts: message.parts });
     let r: { ok: boolean; text: string };
@@ -192,7 +198,8 @@ export function a2aRoutes(deps: A2aDeps): Route[] {
       method: 'POST',
       path: '/a2a/assistants/:assistant_id',
       tags,
-      summary: 'A2A JSON-RPC endpoint of an assistant (v1.0 SendMessage/GetTask/ListTasks/CancelTask, v0.3 message/send/tasks/get/tasks/cancel, and tasks/send)',
+      summary:
+        'A2A JSON-RPC endpoint of an assistant (v1.0 SendMessage/GetTask/ListTasks/CancelTask, v0.3 message/send/tasks/get/tasks/cancel, and tasks/send)',
       startsRun: true,
       params: idParams,
       body: z.unknown(),
@@ -206,37 +213,15 @@ export function a2aRoutes(deps: A2aDeps): Route[] {
         const method = rpc.method;
         if (method === 'tasks/send' || method === 'message/send' || method === 'SendMessage') await admission.admit(a.project);
         if (method === 'tasks/send') return legacySend(a, user, rpc.id ?? null, rpc.params ?? {}, signal);
-        if (method === 'tasks/sendSubscribe') return { jsonrpc: '2.0', id: rpc.id ?? null, error: { code: -32004, message: 'This operation is not supported' } };
+        if (method === 'tasks/sendSubscribe')
+          return { jsonrpc: '2.0', id: rpc.id ?? null, error: { code: -32004, message: 'This operation is not supported' } };
         if (method === 'tasks/get') {
           const t = await legacyTask(a, user, rpc.params?.id);
           if (t) return { jsonrpc: '2.0', id: rpc.id ?? null, result: trimmed(t, rpc.params?.historyLength) };
         }
-        const card = agentCard(a, cardOptions(req, a.id));
-        const store = new DbTaskStore(deps.db, a.id);
-        const handler = new DefaultRequestHandler(card, store, executor, buses);
-        const requestedVersion = (req.headers[A2A_VERSION_HEADER.toLowerCase()] as string | undefined) || undefined;
-        const context = new ServerCallContext({
-          user: new A2aCaller(user),
-          requestedVersion,
-          state: new Map<string, unknown>([
-            ['headers', req.headers],
-            [ASSISTANT_STATE_KEY, a],
-            [CONTEXT_HISTORY_KEY, (contextId: string, taskId: string) => store.contextHistory(contextId, taskId, context)],
-          ]),
-        });
-        const v1 = isV1JsonRpcMethod(method);
-        try {
-          validateVersion(context.requestedVersion, card, 'JSONRPC');
-        } catch (err) {
-          const error = v1 ? JsonRpcTransportHandler.mapToJSONRPCError(err) : LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError(err);
-          return { jsonrpc: '2.0', id: (rpc.id as string | number | null) ?? null, error };
-        }
-        const out = v1 ? await new JsonRpcTransportHandler(handler).handle(rpc as Record<string, unknown>, context) : await new LegacyJsonRpcTransportHandler(handler).handle(rpc as Record<string, unknown>, context);
-        if (typeof (out as AsyncGenerator)[Symbol.asyncIterator] === 'function') {
-          // Streaming is not advertised (capabilities.streaming false); the SDK refuses it before this.
-          return { jsonrpc: '2.0', id: rpc.id ?? null, error: { code: -32004, message: 'This operation is not supported' } };
-        }
-        return out as Record<string, unknown>;
+        const proto = await loadProtocol();
+        engine ??= proto.a2aEngine(deps.db, deps.run);
+        return engine.handle(a, user, req, rpc, cardOptions(req, a.id));
       },
     }),
   ];
