@@ -214,6 +214,18 @@ describe.each(DB_KINDS)('analytics on %s', (db) => {
     expect(refused.statusCode).toBe(400);
     expect(refused.json().error.message).toBe('Your LLM usage budget has been exceeded. Please contact your administrator to increase the limit.');
     expect(refused.json().error.details).toBe('Budget has been exceeded: Your current spending: 4, available budget: 4');
+    // A workflow execution is refused the same way, before anything is stored.
+    const wf = await inject('POST', '/v1/workflows', h.alice!, {
+      name: 'Budgeted flow',
+      description: 'd',
+      project: 'demo',
+      yaml_config: "assistants:\n  - id: a\n    system_prompt: Be brief.\nstates:\n  - id: s\n    assistant_id: a\n    task: go\n    next:\n      state_id: end\n",
+    });
+    expect(wf.statusCode, wf.body).toBe(200);
+    const run = await inject('POST', `/v1/workflows/${wf.json().data.id}/executions`, h.alice!, { user_input: 'go' });
+    expect(run.statusCode).toBe(400);
+    expect(run.json().error.message).toBe('Your LLM usage budget has been exceeded. Please contact your administrator to increase the limit.');
+    expect((await inject('GET', `/v1/workflows/${wf.json().data.id}/executions`, h.alice!)).json().pagination.total).toBe(0);
     // Nothing ran or was counted for the refused call; bob still has budget (his second call is past his soft $0.50).
     expect((await rows('users-spending', 'admin'))[0]).toEqual({ user_email: 'alice@example.com', total_cost_usd: 10 });
     expect((await call('bob', helper, 'nine')).statusCode).toBe(200);

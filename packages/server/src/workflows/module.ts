@@ -44,7 +44,7 @@ export function workflowsModule(infra: Infra, deps: WorkflowsModuleDeps = {}): M
     accounting: infra.usage,
   });
   const files = deps.files;
-  const svc = new WorkflowService(store, engine, infra.runs, infra.llm, files ? (u, h) => files.resolve(u, h) : null);
+  const svc = new WorkflowService(store, engine, infra.runs, infra.llm, files ? (u, h) => files.resolve(u, h) : null, (b) => infra.usage.checkBudget(b));
   return {
     name: 'workflows',
     services: svc,
