@@ -22,10 +22,13 @@ const now = Date.now();
 
 const p = await startTestPlatform({ db, testAuth: true });
 const dbh = p.infra.store.db;
+// mulberry32: a small PRNG with well-mixed low bits (deterministic seed).
 let rnd = 42;
 const rand = (n: number) => {
-  rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
-  return rnd % n;
+  rnd = (rnd + 0x6d2b79f5) | 0;
+  let t = Math.imul(rnd ^ (rnd >>> 15), 1 | rnd);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return (((t ^ (t >>> 14)) >>> 0) % n) as number;
 };
 const convStart = (c: number) => now - 3_600_000 - ((c * 7919) % (30 * DAY - 3_600_000));
 const when = () => new Date(now - rand(30 * DAY) - 60_000).toISOString();

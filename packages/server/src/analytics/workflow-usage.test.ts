@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from '../../test/helpers.js';
 import { alice, bob, startWorkflowEnv, type WorkflowEnv } from '../../test/workflows-harness.js';
 import type { AgentTool } from '../llm/tool.js';
+import type { AuthUser } from '../api/auth.js';
 
 const TOOLED = `
 assistants:
@@ -73,7 +74,7 @@ describe.each(DB_KINDS)('workflow usage (%s)', (db) => {
   });
   afterAll(() => env?.close());
 
-  const rows = async (path: string, user = { ...alice, isAdmin: true }, period = 'last_hour') => {
+  const rows = async (path: string, user: Partial<AuthUser> = { ...alice, isAdmin: true }, period = 'last_hour') => {
     const r = await env.api('GET', `/v1/analytics/${path}?time_period=${period}`, undefined, user);
     expect(r.status, r.text).toBe(200);
     return r.body.data.rows as Array<Record<string, unknown>>;
