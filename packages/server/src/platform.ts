@@ -99,7 +99,10 @@ async function createInfra(config: Config, opts: PlatformOptions): Promise<Infra
     fairUse,
     redis,
     events: scaleOut
-      ? new scaleOut[1].RedisEventBus(config.redisUrl!, { prefix: config.redisPrefix, onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
+      ? new scaleOut[1].RedisEventBus(config.redisUrl!, {
+          prefix: config.redisPrefix,
+          onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error'),
+        })
       : new MemoryEventBus(),
     tracer: await createTracer(config, VERSION),
     audit: new AuditLog(store.db, log),

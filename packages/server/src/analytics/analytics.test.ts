@@ -219,7 +219,8 @@ describe.each(DB_KINDS)('analytics on %s', (db) => {
       name: 'Budgeted flow',
       description: 'd',
       project: 'demo',
-      yaml_config: "assistants:\n  - id: a\n    system_prompt: Be brief.\nstates:\n  - id: s\n    assistant_id: a\n    task: go\n    next:\n      state_id: end\n",
+      yaml_config:
+        'assistants:\n  - id: a\n    system_prompt: Be brief.\nstates:\n  - id: s\n    assistant_id: a\n    task: go\n    next:\n      state_id: end\n',
     });
     expect(wf.statusCode, wf.body).toBe(200);
     const run = await inject('POST', `/v1/workflows/${wf.json().data.id}/executions`, h.alice!, { user_input: 'go' });

@@ -578,24 +578,30 @@ export class AssistantCalls {
       isNew: p.newConversation,
       historyIndex: p.body.history_index,
     };
-    await this.deps.conversations.appendTurn(p.conversationId, p.user, init, (historyIndex) => [
-      { role: 'User', message: userText, historyIndex, date: asked, fileNames: p.body.file_names, assistantId: p.assistant.id },
-      {
-        role: 'Assistant',
-        message: r.interrupted ? r.text || INTERRUPTED_TEXT : typeof r.generated === 'string' ? r.generated : JSON.stringify(r.generated),
-        historyIndex,
-        date: now,
-        responseTime: r.timeElapsed,
-        inputTokens: r.usage.input_tokens,
-        outputTokens: r.usage.output_tokens,
-        cacheReadInputTokens: r.usage.cached_tokens,
-        moneySpent: r.usage.money_spent,
-        assistantId: p.assistant.id,
-        thoughts: r.thoughts,
-        status: r.interrupted ? 'interrupted' : r.success ? 'success' : 'error',
-        ...(r.interrupted ? { messageRaw: INTERRUPTED_TEXT } : {}),
-      },
-    ], usageRows.length ? (trx) => this.deps.accounting!.record(usageRows, trx, { fresh: true }) : undefined);
+    await this.deps.conversations.appendTurn(
+      p.conversationId,
+      p.user,
+      init,
+      (historyIndex) => [
+        { role: 'User', message: userText, historyIndex, date: asked, fileNames: p.body.file_names, assistantId: p.assistant.id },
+        {
+          role: 'Assistant',
+          message: r.interrupted ? r.text || INTERRUPTED_TEXT : typeof r.generated === 'string' ? r.generated : JSON.stringify(r.generated),
+          historyIndex,
+          date: now,
+          responseTime: r.timeElapsed,
+          inputTokens: r.usage.input_tokens,
+          outputTokens: r.usage.output_tokens,
+          cacheReadInputTokens: r.usage.cached_tokens,
+          moneySpent: r.usage.money_spent,
+          assistantId: p.assistant.id,
+          thoughts: r.thoughts,
+          status: r.interrupted ? 'interrupted' : r.success ? 'success' : 'error',
+          ...(r.interrupted ? { messageRaw: INTERRUPTED_TEXT } : {}),
+        },
+      ],
+      usageRows.length ? (trx) => this.deps.accounting!.record(usageRows, trx, { fresh: true }) : undefined,
+    );
   }
 }
 

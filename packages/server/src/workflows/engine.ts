@@ -339,9 +339,7 @@ export class WorkflowEngine {
     const usageBase = { user, project: exec.project, workflowId: exec.workflow_id, workflowName: exec.name, executionId };
     /** The execution's own row (no tokens: its states' rows hold them), written again by every segment that ends it. */
     const accountRun = (status: 'success' | 'error' | 'aborted', errorClass: string | null = null) =>
-      this.account([
-        { ...usageBase, key: `workflow:${executionId}`, kind: 'workflow', status, errorClass, latencyMs: Date.now() - Date.parse(exec.date) },
-      ]);
+      this.account([{ ...usageBase, key: `workflow:${executionId}`, kind: 'workflow', status, errorClass, latencyMs: Date.now() - Date.parse(exec.date) }]);
     try {
       const cfg = await this.load(exec.yaml_config);
       const states = new Map(cfg.states.map((s) => [s.id, s]));
@@ -569,7 +567,15 @@ export class WorkflowEngine {
         if (stateBase)
           await this.account([
             ...tools.rows(stateKey, stateBase),
-            { ...stateBase, key: stateKey, kind: 'workflow_state', model: outcome.model ?? null, usage: outcome.usage, latencyMs: performance.now() - stateStarted, status: 'success' },
+            {
+              ...stateBase,
+              key: stateKey,
+              kind: 'workflow_state',
+              model: outcome.model ?? null,
+              usage: outcome.usage,
+              latencyMs: performance.now() - stateStarted,
+              status: 'success',
+            },
           ]);
         if (signal.aborted) throw new AbortedError();
         const ctxAfter = applyOutput(cp.context, state, outcome.output, task.iteration !== undefined);
@@ -607,7 +613,11 @@ export class WorkflowEngine {
         const message = `State '${state.id}' failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${(err as Error).message}`;
         const completedAt = nowIso();
         await store.updateState(rowId, { status: STATUS.failed, error: message, completed_at: completedAt, update_date: completedAt });
-        if (stateBase) await this.account([...tools.rows(stateKey, stateBase), { ...stateBase, key: stateKey, kind: 'workflow_state', status: 'error', errorClass: 'StateError' }]);
+        if (stateBase)
+          await this.account([
+            ...tools.rows(stateKey, stateBase),
+            { ...stateBase, key: stateKey, kind: 'workflow_state', status: 'error', errorClass: 'StateError' },
+          ]);
         a.publish({ type: 'state-finish', state: stateRef(STATUS.failed, completedAt) });
         span.end({ level: 'ERROR', statusMessage: message });
         throw new StateError(message, false);

@@ -80,9 +80,7 @@ export class WorkflowService {
   /** Parses the rows' documents (off the event loop) before toWire needs them; a bad one reads as null. */
   private async withConfigs<T extends WorkflowRow | WorkflowRow[]>(rows: T): Promise<T> {
     const list: WorkflowRow[] = Array.isArray(rows) ? rows : [rows];
-    await Promise.all(
-      list.map(async (r) => this.configs.set(r, r.yaml_config.trim() ? await this.engine.load(r.yaml_config).catch(() => null) : null)),
-    );
+    await Promise.all(list.map(async (r) => this.configs.set(r, r.yaml_config.trim() ? await this.engine.load(r.yaml_config).catch(() => null) : null)));
     return rows;
   }
 

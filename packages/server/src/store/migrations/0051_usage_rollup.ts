@@ -2,8 +2,28 @@
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  let t = db.schema.createTable('usage_rollup').addColumn('id', 'varchar(40)', (c) => c.primaryKey()).addColumn('bucket', 'varchar(13)', (c) => c.notNull());
-  for (const col of ['kind', 'project', 'user_id', 'user_name', 'assistant_id', 'assistant_name', 'workflow_id', 'workflow_name', 'model', 'tool_name', 'tool_type', 'mcp_server', 'webhook_alias', 'status', 'error_class', 'conversation_id'])
+  let t = db.schema
+    .createTable('usage_rollup')
+    .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+    .addColumn('bucket', 'varchar(13)', (c) => c.notNull());
+  for (const col of [
+    'kind',
+    'project',
+    'user_id',
+    'user_name',
+    'assistant_id',
+    'assistant_name',
+    'workflow_id',
+    'workflow_name',
+    'model',
+    'tool_name',
+    'tool_type',
+    'mcp_server',
+    'webhook_alias',
+    'status',
+    'error_class',
+    'conversation_id',
+  ])
     t = t.addColumn(col, 'varchar(300)', (c) => c.notNull());
   t = t
     .addColumn('calls', 'bigint', (c) => c.notNull())
