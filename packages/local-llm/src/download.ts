@@ -6,7 +6,7 @@
  * caller removes it on failure and renames it into place on success.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,7 +21,11 @@ export interface DownloadOptions {
 }
 
 /** GET with the connect timeout; throws on network errors and non-2xx answers ("HTTP 404"). */
-export async function fetchWithTimeout(url: string, opts: Pick<DownloadOptions, 'connectTimeoutMs' | 'signal' | 'fetch' | 'headers'>, body?: AbortController): Promise<Response> {
+export async function fetchWithTimeout(
+  url: string,
+  opts: Pick<DownloadOptions, 'connectTimeoutMs' | 'signal' | 'fetch' | 'headers'>,
+  body?: AbortController,
+): Promise<Response> {
   const connect = new AbortController();
   const timer = setTimeout(() => connect.abort(new Error(`no response within ${Math.round(opts.connectTimeoutMs / 1000)} s`)), opts.connectTimeoutMs);
   const signals = [connect.signal, ...(opts.signal ? [opts.signal] : []), ...(body ? [body.signal] : [])];
@@ -69,7 +73,9 @@ export async function downloadTo(url: string, file: string, opts: DownloadOption
     },
   });
   try {
-    await pipeline(Readable.fromWeb(res.body as never), counter, createWriteStream(file), { signal: AbortSignal.any([stall.signal, ...(opts.signal ? [opts.signal] : [])]) });
+    await pipeline(Readable.fromWeb(res.body as never), counter, createWriteStream(file), {
+      signal: AbortSignal.any([stall.signal, ...(opts.signal ? [opts.signal] : [])]),
+    });
   } catch (err) {
     if (stall.signal.aborted) throw stall.signal.reason as Error;
     throw err;
@@ -78,4 +84,35 @@ export async function downloadTo(url: string, file: string, opts: DownloadOption
   }
   if (total !== undefined && received !== total) throw new Error(`incomplete download (${received} of ${total} bytes)`);
   return { received, total };
+}
+
+/**
+ * Removes what interrupted downloads of `target` left beside it: `<target>.<pid>[-<tag>].part`
+ * (and `.whl`, `.whl.part`) files of processes that are no longer running. A download in another
+ * live process (two servers on one data dir) is left alone.
+ */
+export async function removeStaleDownloads(target: string): Promise<string[]> {
+  const dir = path.dirname(target);
+  const base = path.basename(target);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(`${base}.`)) continue;
+    const m = /^\.(\d+)(?:-[0-9a-f]+)?\.(?:part|whl|whl\.part)$/.exec(name.slice(base.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    await rm(path.join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

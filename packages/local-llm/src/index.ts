@@ -12,4 +12,5 @@ export { resolveLocalModelFile, localModelLocation, DEFAULT_LOCAL_MODEL, type Re
 export { WHEEL_SOURCES, DEFAULT_PACKAGE_INDEX, type WheelSource } from './pypi.js';
 export { LocalModelUnavailableError, LocalModelContextLengthError, LocalModelBusyError, type LocalModelErrorCode } from './errors.js';
 export { disposeAllEngines, defaultThreads } from './engine.js';
+export { removeStaleDownloads } from './download.js';
 export { localModelSettingsFromEnv, type LocalModelSettings } from './settings.js';

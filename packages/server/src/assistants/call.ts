@@ -99,7 +99,20 @@ export interface CallDeps {
   contextTools?: (project: string, context: unknown) => Promise<AgentTool[]>;
   /** Usage accounting and the budget check (analytics/recorder.ts). */
   accounting?: UsageRecorder;
+  /** Tools of the assistant's toolkits and attached skills (toolkits/ and skills/, wired in modules.ts). */
+  assistantTools?: AssistantToolsProvider;
+  /** The assistant with what its attached skills contribute merged in (skills/, wired in modules.ts). */
+  contributions?: (a: AssistantRecord, user: AuthUser) => Promise<AssistantRecord>;
 }
+
+/** What a call's toolkit and skill tools are built for. */
+export interface AssistantToolsContext {
+  user: AuthUser;
+  conversationId: string;
+  propagatedHeaders: Record<string, string> | null;
+  requestId?: string;
+}
+export type AssistantToolsProvider = (a: AssistantRecord, ctx: AssistantToolsContext) => Promise<AgentTool[]>;
 
 export interface RunOptions {
   /** Whether to store the turn (background tasks skip it on shutdown). */
@@ -118,6 +131,8 @@ interface DelegationContext {
   subVersions: Record<string, number>;
   /** Tokens spent by delegations (added to the call's usage). */
   usage: TokenUsage;
+  /** The call's conversation (the workspace of the sub-assistants' toolkit tools). */
+  conversationId: string;
 }
 
 const ZERO: TokenUsage = { input_tokens: 0, output_tokens: 0, cached_tokens: 0, money_spent: 0 };
@@ -165,7 +180,7 @@ export class AssistantCalls {
   ): Promise<PreparedCall> {
     const hasHistory = Array.isArray(body.history) ? body.history.length > 0 : !!body.history;
     if (!body.text && !hasHistory) throw unprocessable('text: Field required', [{ loc: 'text', msg: 'Field required', type: 'missing' }]);
-    const assistant = body.version ? await this.deps.assistants.atVersion(record, body.version) : record;
+    const assistant = await this.withContributions(body.version ? await this.deps.assistants.atVersion(record, body.version) : record, user);
     const model = this.deps.llm.resolveModel(body.llm_model || assistant.llm_model_type);
     // A hard budget limit refuses the call before anything runs.
     await this.deps.accounting?.checkBudget({ user, project: assistant.project, model: model.base_name });
@@ -190,7 +205,7 @@ export class AssistantCalls {
       requestId,
       files,
       system,
-      tools: await this.contextToolsOf(assistant),
+      tools: await this.extraToolsOf(assistant, { user, conversationId, propagatedHeaders, requestId }),
       policy: policyOf(assistant, body),
       virtual: opts.virtual,
       uncounted: opts.uncounted,
@@ -199,7 +214,7 @@ export class AssistantCalls {
 
   /** A paused call continued: the user allowed or denied its pending tool calls. */
   async prepareResume(record: AssistantRecord, paused: PausedTurn, approved: boolean, user: AuthUser, requestId?: string): Promise<PreparedCall> {
-    const assistant = paused.version ? await this.deps.assistants.atVersion(record, paused.version) : record;
+    const assistant = await this.withContributions(paused.version ? await this.deps.assistants.atVersion(record, paused.version) : record, user);
     await this.deps.conversations.assertCanContinue(paused.conversationId, user);
     await this.deps.accounting?.checkBudget({ user, project: record.project, model: paused.body.llm_model || assistant.llm_model_type });
     const body: ChatBody = {
@@ -223,7 +238,7 @@ export class AssistantCalls {
       propagatedHeaders: paused.propagatedHeaders,
       requestId,
       system: await this.systemPrompt(assistant, paused.body.system_prompt, user, true),
-      tools: await this.contextToolsOf(assistant),
+      tools: await this.extraToolsOf(assistant, { user, conversationId: paused.conversationId, propagatedHeaders: paused.propagatedHeaders, requestId }),
       policy: paused.policy,
       uncounted: true,
       resume: { paused, approved },
@@ -261,6 +276,7 @@ export class AssistantCalls {
       depth: 0,
       subVersions: body.sub_assistants_versions ?? {},
       usage: { ...ZERO },
+      conversationId: p.conversationId,
     };
     if (!p.virtual && !p.uncounted && assistant.id) {
       this.deps.usage
@@ -409,6 +425,24 @@ export class AssistantCalls {
     return this.deps.contextTools && Array.isArray(context) && context.length ? this.deps.contextTools(a.project, context) : undefined;
   }
 
+  /** The configuration as it runs: with what its attached skills add (MCP servers, built-in subagents). */
+  private async withContributions(a: AssistantRecord, user: AuthUser): Promise<AssistantRecord> {
+    return this.deps.contributions ? this.deps.contributions(a, user) : a;
+  }
+
+  /** Knowledge-base search, toolkit and skill tools of the assistant. */
+  private async extraToolsOf(a: AssistantRecord, ctx: AssistantToolsContext): Promise<AgentTool[] | undefined> {
+    const context = await this.contextToolsOf(a);
+    const own = this.deps.assistantTools ? await this.deps.assistantTools(a, ctx) : [];
+    return context || own.length ? [...(context ?? []), ...own] : undefined;
+  }
+
+  /** A stored sub-assistant's own toolkit and skill tools (built-in subagents have none of their own). */
+  private async subAssistantTools(sub: AssistantRecord, ctx: DelegationContext): Promise<AgentTool[]> {
+    if (!sub.id || !this.deps.assistantTools) return [];
+    return this.deps.assistantTools(sub, { user: ctx.user, conversationId: ctx.conversationId, propagatedHeaders: ctx.propagatedHeaders, requestId: ctx.requestId });
+  }
+
   private async toolsFor(a: AssistantRecord, ctx: DelegationContext): Promise<TurnTool[]> {
     const tools: TurnTool[] = [];
     if (ctx.depth >= this.deps.maxDelegationDepth) return tools;
@@ -486,7 +520,7 @@ export class AssistantCalls {
       temperature: sub.temperature,
       topP: sub.top_p,
       mcpServers: (sub.data.mcp_servers as Array<Record<string, unknown>>) ?? [],
-      tools: await this.toolsFor(sub, nested),
+      tools: [...(await this.toolsFor(sub, nested)), ...(await this.subAssistantTools(sub, ctx))],
       needsApproval: approvalRule(policyOf(sub), isDelegation),
       propagatedHeaders: ctx.propagatedHeaders,
       user: ctx.user,

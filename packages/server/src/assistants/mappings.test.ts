@@ -162,7 +162,9 @@ describe.each(DB_KINDS)('mappings, catalogs, templates, export (%s)', (db) => {
       help: 'Please check the assistant slug and ensure it is correct. ',
     });
     expect((await req('GET', '/v1/assistants/builtin_subagents', bob)).json()).toEqual([{ id: 'GENERAL_PURPOSE_SUBAGENT', display_name: 'General Purpose' }]);
-    expect((await req('GET', '/v1/assistants/tools', bob)).json()).toEqual([]);
+    const kits = (await req('GET', '/v1/assistants/tools', bob)).json() as Array<{ toolkit: string; tools: Array<{ name: string }> }>;
+    expect(kits.map((k) => k.toolkit)).toEqual(['FileSystem', 'SQL', 'OpenAPI']);
+    expect(kits[0]!.tools.map((t) => t.name)).toContain('read_file_from_file_system');
     expect((await req('GET', '/v1/assistants/context?project_name=demo', bob)).json()).toEqual([]);
     const noProject = await req('GET', '/v1/assistants/context', bob);
     expect(noProject.statusCode).toBe(422);

@@ -14,7 +14,7 @@ import type { TaskService } from '../tasks/service.js';
 import type { MCPServerDetails } from '../mcp/schemas.js';
 import { a2aRoutes } from './a2a/routes.js';
 import { ApprovalStore } from './approvals.js';
-import { AssistantCalls, type CallDeps } from './call.js';
+import { AssistantCalls, type AssistantToolsProvider, type CallDeps } from './call.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { emptyContextCatalog, emptyToolkitCatalog, type ContextCatalog, type ToolkitCatalog } from './catalogs.js';
 import { recoverAssistantTasks, registerAssistantTasks } from './background.js';
@@ -51,6 +51,10 @@ export interface AssistantsModuleDeps {
   contextCatalog?: ContextCatalog;
   /** Search tools for an assistant's `context` (the knowledge domain). */
   contextTools?: CallDeps['contextTools'];
+  /** Tools of an assistant's toolkits and attached skills (the toolkits and skills domains). */
+  assistantTools?: AssistantToolsProvider;
+  /** The assistant with its attached skills' MCP servers and built-in subagents merged in. */
+  contributions?: CallDeps['contributions'];
   /** Integrations for per-user tool mappings (the integrations domain fills it). */
   integrations?: IntegrationLookup;
 }
@@ -77,6 +81,8 @@ export function assistantsModule(infra: Infra, deps: AssistantsModuleDeps): Modu
     log: infra.log,
     contextTools: deps.contextTools,
     accounting: infra.usage,
+    assistantTools: deps.assistantTools,
+    contributions: deps.contributions,
   });
   const background = { assistants, calls, tasks: deps.tasks, runs: infra.runs, log: infra.log };
   // The creator of a workflow execution must own the assistant, or it must be shared (or published).

@@ -351,6 +351,19 @@ export class AssistantRepo {
     };
   }
 
+  /** Assistants with skills attached (`data.skill_ids`), those naming `skillId` when given (the skills domain). */
+  async withSkills(skillId?: string): Promise<AssistantRecord[]> {
+    const rows = await this.db
+      .selectFrom('assistants')
+      .selectAll()
+      .where('data', 'like', skillId ? `%${skillId.replace(/[%_\\]/g, '')}%` : '%"skill_ids":["%')
+      .execute();
+    return rows.map(fromRow).filter((a) => {
+      const ids = a.data.skill_ids;
+      return Array.isArray(ids) && (skillId ? ids.includes(skillId) : ids.length > 0);
+    });
+  }
+
   /** Assistants per project (the projects domain's counters and its delete guard). */
   async countByProject(projects: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();

@@ -69,6 +69,8 @@ const FILTER_OPS: Record<string, '>=' | '<=' | '>' | '<' | '=' | '!='> = { '>=':
 export class AssistantService {
   readonly repo: AssistantRepo;
   readonly versions: VersionRepo;
+  /** The attached skills' basic info in the detail answer (the skills domain sets it in modules.ts). */
+  skillInfo: (ids: string[], user: AuthUser) => Promise<Array<{ id: string; name: string; description: string }>> = async () => [];
 
   constructor(
     db: Kysely<Database>,
@@ -352,8 +354,10 @@ export class AssistantService {
       .filter((s) => a.is_global || abilities(user, access(s)).includes('read'))
       .sort((x, y) => y.update_date.localeCompare(x.update_date))
       .map((s) => assistantResponse(s, user));
+    const skillIds = (a.data.skill_ids as string[] | undefined) ?? [];
     return {
       ...base,
+      skills: skillIds.length ? await this.skillInfo(skillIds, user) : [],
       nested_assistants: nested,
       categories: categories.map((c) => ({ id: c.id, name: c.name, description: c.description, date: c.date, update_date: c.update_date })),
       system_prompt_history: promptHistory(a, versions),

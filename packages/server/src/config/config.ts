@@ -211,6 +211,29 @@ export const configSchema = z.object({
     'x-forwarded-*',
     'x-real-ip',
   ]),
+  // ── built-in toolkits (see docs/toolkits.md) ──
+  /** One built-in tool call may take this long before it fails (as a tool error result). */
+  toolTimeoutMs: int(100, 3_600_000).default(60_000),
+  /** Built-in tool output longer than this (characters) is truncated with a note before it reaches the model. */
+  toolMaxOutputChars: int(100, 10_000_000).default(100_000),
+  /** Tools that POST /v1/tools/{name}/invoke refuses (403). */
+  httpBlockedTools: csv.default(['code_executor']),
+  /** Hosts the OpenAPI toolkit may call (`host`, `host:port`, `*.domain`); empty: none. */
+  openapiAllowedHosts: csv.default([]),
+  /** Largest OpenAPI response body read, bytes (larger: cut, with a note). */
+  openapiMaxResponseBytes: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  /** Largest OpenAPI spec accepted, bytes. */
+  openapiMaxSpecBytes: int(1024, 50 * 1024 * 1024).default(2 * 1024 * 1024),
+  /** Rows the SQL toolkit returns at most per query. */
+  sqlMaxRows: int(1, 100_000).default(1000),
+  /** How long one SQL toolkit query may run. */
+  sqlTimeoutMs: int(100, 600_000).default(30_000),
+  /** Directories whose SQLite files the SQL toolkit may open (read-only); empty: SQLite is refused. */
+  sqlSqliteDirs: csv.default([]),
+  /** The code executor: the Python interpreter, wall-clock limit, memory (MiB) and output limit. */
+  codeExecPython: z.string().min(1).default('python3'),
+  codeExecTimeoutMs: int(100, 600_000).default(30_000),
+  codeExecMemoryMb: int(16, 65_536).default(512),
   // ── files (see docs/workflows.md#files) ──
   /** Largest accepted upload (POST /v1/files/), bytes; larger → 413. */
   filesMaxBytes: int(1, 10 * 1024 * 1024 * 1024).default(100 * 1024 * 1024),
@@ -370,6 +393,18 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_FORWARDED_HEADERS_BLOCKLIST: 'forwardedHeadersBlocklist',
   CODEMIE_FORWARDED_HEADERS_MAX_COUNT: 'forwardedHeadersMaxCount',
   CODEMIE_FORWARDED_HEADERS_MAX_BYTES: 'forwardedHeadersMaxBytes',
+  CODEMIE_TOOL_TIMEOUT_MS: 'toolTimeoutMs',
+  CODEMIE_TOOL_MAX_OUTPUT_CHARS: 'toolMaxOutputChars',
+  CODEMIE_HTTP_BLOCKED_TOOLS: 'httpBlockedTools',
+  CODEMIE_OPENAPI_ALLOWED_HOSTS: 'openapiAllowedHosts',
+  CODEMIE_OPENAPI_MAX_RESPONSE_BYTES: 'openapiMaxResponseBytes',
+  CODEMIE_OPENAPI_MAX_SPEC_BYTES: 'openapiMaxSpecBytes',
+  CODEMIE_SQL_MAX_ROWS: 'sqlMaxRows',
+  CODEMIE_SQL_TIMEOUT_MS: 'sqlTimeoutMs',
+  CODEMIE_SQL_SQLITE_DIRS: 'sqlSqliteDirs',
+  CODEMIE_CODE_EXEC_PYTHON: 'codeExecPython',
+  CODEMIE_CODE_EXEC_TIMEOUT_MS: 'codeExecTimeoutMs',
+  CODEMIE_CODE_EXEC_MEMORY_MB: 'codeExecMemoryMb',
 };
 
 export class ConfigError extends Error {

