@@ -17,6 +17,7 @@ import type { AuditLog } from './audit/audit.js';
 import type { LlmService } from './llm/types.js';
 import type { McpService } from './mcp/service.js';
 import type { FairUse } from './limits/fair-use.js';
+import type { UsageRecorder } from './analytics/recorder.js';
 
 export interface Infra {
   config: Config;
@@ -41,6 +42,12 @@ export interface Infra {
   mcp: McpService;
   /** Fair-use limits (request rate, concurrent runs); see limits/fair-use.ts. */
   fairUse: FairUse;
+  /**
+   * Usage accounting (analytics/recorder.ts): `usage.record(rows, trx?)` writes one row per unit of
+   * work (assistant call, workflow state, tool call, webhook), idempotent by key; `usage.checkBudget`
+   * refuses a call over a hard budget limit.
+   */
+  usage: UsageRecorder;
   /** Short-command Redis connection (fair use, health check) when REDIS_URL is set. */
   redis?: Redis;
   /** Things to run, in reverse order, when the process shuts down. */

@@ -4,6 +4,7 @@
  */
 import type { Infra } from './infra.js';
 import type { Module } from './module.js';
+import { analyticsModule } from './analytics/module.js';
 import { assistantsModule } from './assistants/module.js';
 import { auditModule } from './audit/routes.js';
 import { categoriesModule } from './categories/module.js';
@@ -101,6 +102,10 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     tasks: tasks.services,
     identity: identity.services.repo,
   });
+  const analytics = analyticsModule(infra, {
+    members: async (project) => (await identity.services.memberships.members(project)).map((m) => m.userId),
+    canonicalProject: (name) => identity.services.memberships.canonicalName(name),
+  });
   const services = {
     identity: identity.services,
     files: files.services,
@@ -113,6 +118,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     users: users.services,
     runtimeConfig: runtimeConfig.services,
     knowledge: knowledge.services,
+    analytics: analytics.services,
     skills: skills.services,
     toolkits: toolkits.services,
     integrations: integrations.services,
@@ -140,6 +146,7 @@ export function buildModules(infra: Infra, overrides: ModuleOverrides = {}) {
     tasks,
     workflows,
     triggers,
+    analytics,
     demoModule(infra, {
       assistants: assistants.services.assistants,
       workflows: workflows.services,

@@ -19,6 +19,7 @@ import type { BullMqRunQueue } from './runs/bullmq-queue.js';
 import { Metrics } from './metrics/metrics.js';
 import { createTracer } from './trace/index.js';
 import { AuditLog } from './audit/audit.js';
+import { UsageRecorder } from './analytics/recorder.js';
 import { createLlmService } from './llm/service.js';
 import { instrumentLlm } from './llm/instrumented.js';
 import { createMcpService } from './mcp/service.js';
@@ -98,10 +99,14 @@ async function createInfra(config: Config, opts: PlatformOptions): Promise<Infra
     fairUse,
     redis,
     events: scaleOut
-      ? new scaleOut[1].RedisEventBus(config.redisUrl!, { prefix: config.redisPrefix, onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error') })
+      ? new scaleOut[1].RedisEventBus(config.redisUrl!, {
+          prefix: config.redisPrefix,
+          onError: (err) => log.warn({ err: err.message }, 'redis (events) connection error'),
+        })
       : new MemoryEventBus(),
     tracer: await createTracer(config, VERSION),
     audit: new AuditLog(store.db, log),
+    usage: new UsageRecorder(store.db, store.dialect),
     llm: instrumentLlm(llm, metrics),
     mcp,
     // Pooled MCP connections (and their stdio processes) close at shutdown.

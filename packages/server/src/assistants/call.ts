@@ -7,6 +7,8 @@
  * and calls resumed after the user approved a paused tool call (approvals.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import type { UsageInput, UsageRecorder } from '../analytics/recorder.js';
+import { ToolCallCollector } from '../analytics/collect.js';
 import type { AuthUser } from '../api/auth.js';
 import { ApiError, unprocessable } from '../api/errors.js';
 import { abilities } from '../auth/access.js';
@@ -95,6 +97,8 @@ export interface CallDeps {
   log?: { warn(obj: unknown, msg: string): void };
   /** Search tools for an assistant's `context` (knowledge/); throws the 500 "Assistant Error" for a missing datasource. */
   contextTools?: (project: string, context: unknown) => Promise<AgentTool[]>;
+  /** Usage accounting and the budget check (analytics/recorder.ts). */
+  accounting?: UsageRecorder;
   /** Tools of the assistant's toolkits and attached skills (toolkits/ and skills/, wired in modules.ts). */
   assistantTools?: AssistantToolsProvider;
   /** The assistant with what its attached skills contribute merged in (skills/, wired in modules.ts). */
@@ -178,6 +182,8 @@ export class AssistantCalls {
     if (!body.text && !hasHistory) throw unprocessable('text: Field required', [{ loc: 'text', msg: 'Field required', type: 'missing' }]);
     const assistant = await this.withContributions(body.version ? await this.deps.assistants.atVersion(record, body.version) : record, user);
     const model = this.deps.llm.resolveModel(body.llm_model || assistant.llm_model_type);
+    // A hard budget limit refuses the call before anything runs.
+    await this.deps.accounting?.checkBudget({ user, project: assistant.project, model: model.base_name });
     if (body.output_schema) {
       const check = validateJsonSchema(body.output_schema);
       if (!check.ok) throw unprocessable('Wrong JSON schema for structured output', check.errors.join('; '));
@@ -210,6 +216,7 @@ export class AssistantCalls {
   async prepareResume(record: AssistantRecord, paused: PausedTurn, approved: boolean, user: AuthUser, requestId?: string): Promise<PreparedCall> {
     const assistant = await this.withContributions(paused.version ? await this.deps.assistants.atVersion(record, paused.version) : record, user);
     await this.deps.conversations.assertCanContinue(paused.conversationId, user);
+    await this.deps.accounting?.checkBudget({ user, project: record.project, model: paused.body.llm_model || assistant.llm_model_type });
     const body: ChatBody = {
       stream: false,
       propagate_headers: false,
@@ -259,6 +266,7 @@ export class AssistantCalls {
     });
     const answer: ThoughtRef = { id: randomUUID(), parentId: null, author: ANSWER_AUTHOR, kind: 'answer', input: '' };
     const collected = new ThoughtCollector();
+    const toolCalls = new ToolCallCollector();
     if (p.resume) collected.thoughts.push(...p.resume.paused.thoughts);
     const delegation: DelegationContext = {
       user,
@@ -299,6 +307,7 @@ export class AssistantCalls {
       });
       for await (const ev of turn.events) {
         collected.add(ev);
+        toolCalls.add(ev);
         yield ev;
       }
       const r = await turn.result;
@@ -390,7 +399,9 @@ export class AssistantCalls {
       ...(result.success ? {} : { level: result.interrupted ? ('DEFAULT' as const) : ('ERROR' as const), statusMessage: result.errorCode ?? undefined }),
     });
     const userText = p.resume ? p.resume.paused.userText : messages.length ? (body.text ?? '') : '';
-    if (!result.paused && body.save_history && !p.virtual && (opts.saveWhen?.(result) ?? true)) await this.saveTurn(p, result, userText);
+    const usageRows = this.usageRows(p, result, toolCalls);
+    if (!result.paused && body.save_history && !p.virtual && (opts.saveWhen?.(result) ?? true)) await this.saveTurn(p, result, userText, usageRows);
+    else await this.deps.accounting?.record(usageRows, undefined, { fresh: true });
     return result;
   }
 
@@ -558,7 +569,37 @@ export class AssistantCalls {
     return [...history, ...(userContent ? [{ role: 'user' as const, content: userContent }] : [])];
   }
 
-  private async saveTurn(p: PreparedCall, r: CallResult, userText: string): Promise<void> {
+  /**
+   * The call's usage rows: its tool calls, and (when it did not pause) the call itself with the
+   * tokens and cost of the whole call, earlier segments and delegations included.
+   */
+  private usageRows(p: PreparedCall, r: CallResult, tools: ToolCallCollector): UsageInput[] {
+    if (!this.deps.accounting) return [];
+    const key = randomUUID();
+    const base = {
+      user: p.user,
+      project: p.assistant.project,
+      assistantId: p.assistant.id || null,
+      assistantName: p.assistant.name,
+      conversationId: p.conversationId,
+      model: p.model.base_name,
+    };
+    const rows = tools.rows(key, base);
+    if (!r.paused) {
+      rows.push({
+        ...base,
+        key: `assistant:${key}`,
+        kind: 'assistant',
+        usage: r.usage,
+        latencyMs: r.timeElapsed * 1000,
+        status: r.interrupted ? 'interrupted' : r.success ? 'success' : 'error',
+        errorClass: r.errorCode,
+      });
+    }
+    return rows;
+  }
+
+  private async saveTurn(p: PreparedCall, r: CallResult, userText: string, usageRows: UsageInput[] = []): Promise<void> {
     const at = Date.now();
     const now = new Date(at).toISOString();
     // The question is dated when it was asked, the answer when it was given.
@@ -571,24 +612,30 @@ export class AssistantCalls {
       isNew: p.newConversation,
       historyIndex: p.body.history_index,
     };
-    await this.deps.conversations.appendTurn(p.conversationId, p.user, init, (historyIndex) => [
-      { role: 'User', message: userText, historyIndex, date: asked, fileNames: p.body.file_names, assistantId: p.assistant.id },
-      {
-        role: 'Assistant',
-        message: r.interrupted ? r.text || INTERRUPTED_TEXT : typeof r.generated === 'string' ? r.generated : JSON.stringify(r.generated),
-        historyIndex,
-        date: now,
-        responseTime: r.timeElapsed,
-        inputTokens: r.usage.input_tokens,
-        outputTokens: r.usage.output_tokens,
-        cacheReadInputTokens: r.usage.cached_tokens,
-        moneySpent: r.usage.money_spent,
-        assistantId: p.assistant.id,
-        thoughts: r.thoughts,
-        status: r.interrupted ? 'interrupted' : r.success ? 'success' : 'error',
-        ...(r.interrupted ? { messageRaw: INTERRUPTED_TEXT } : {}),
-      },
-    ]);
+    await this.deps.conversations.appendTurn(
+      p.conversationId,
+      p.user,
+      init,
+      (historyIndex) => [
+        { role: 'User', message: userText, historyIndex, date: asked, fileNames: p.body.file_names, assistantId: p.assistant.id },
+        {
+          role: 'Assistant',
+          message: r.interrupted ? r.text || INTERRUPTED_TEXT : typeof r.generated === 'string' ? r.generated : JSON.stringify(r.generated),
+          historyIndex,
+          date: now,
+          responseTime: r.timeElapsed,
+          inputTokens: r.usage.input_tokens,
+          outputTokens: r.usage.output_tokens,
+          cacheReadInputTokens: r.usage.cached_tokens,
+          moneySpent: r.usage.money_spent,
+          assistantId: p.assistant.id,
+          thoughts: r.thoughts,
+          status: r.interrupted ? 'interrupted' : r.success ? 'success' : 'error',
+          ...(r.interrupted ? { messageRaw: INTERRUPTED_TEXT } : {}),
+        },
+      ],
+      usageRows.length ? (trx) => this.deps.accounting!.record(usageRows, trx, { fresh: true }) : undefined,
+    );
   }
 }
 

@@ -80,6 +80,7 @@ export function assistantsModule(infra: Infra, deps: AssistantsModuleDeps): Modu
     maxDelegationDepth: infra.config.assistantMaxDelegationDepth,
     log: infra.log,
     contextTools: deps.contextTools,
+    accounting: infra.usage,
     assistantTools: deps.assistantTools,
     contributions: deps.contributions,
   });

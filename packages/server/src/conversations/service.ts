@@ -187,7 +187,14 @@ export class ConversationService {
    * its first turn, else owner- and finish-checked; `messages` receives the turn's history index.
    * The answering assistant moves to the front of `assistant_ids`; `project` follows it.
    */
-  async appendTurn(id: string, user: AuthUser, init: TurnInit, messages: (historyIndex: number) => GeneratedMessage[]): Promise<void> {
+  /** `alsoInTrx`: more writes committed with the turn (the call's usage rows). */
+  async appendTurn(
+    id: string,
+    user: AuthUser,
+    init: TurnInit,
+    messages: (historyIndex: number) => GeneratedMessage[],
+    alsoInTrx?: (trx: Transaction<Database>) => Promise<void>,
+  ): Promise<void> {
     const at = now();
     await this.writes.run(async (trx) => {
       const existing = init.isNew ? undefined : (await this.q.ownerForWrite.run(trx, [id])).rows[0];
@@ -230,6 +237,7 @@ export class ConversationService {
           .insertInto('conversation_messages')
           .values(rows.map((r) => messageRow(r, 0)))
           .execute();
+      if (alsoInTrx) await alsoInTrx(trx);
     });
   }
 

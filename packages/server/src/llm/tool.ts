@@ -24,6 +24,8 @@ export interface AgentTool {
   inputSchema: Record<string, unknown>;
   /** The tool only reads (MCP `readOnlyHint`): an `approve_for_me` assistant runs it without asking. */
   readOnly?: boolean;
+  /** The MCP server the tool belongs to (usage analytics). */
+  mcpServer?: string;
   execute(args: Record<string, unknown>, ctx: ToolCallContext): Promise<ToolResult>;
 }
 

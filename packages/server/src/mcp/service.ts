@@ -117,6 +117,7 @@ export function createMcpService(deps: { config: Config; log: FastifyBaseLogger;
       description: (tool.description ?? '').trim() || `Tool '${tool.name}' of MCP server '${server}'`,
       inputSchema: tool.inputSchema && typeof tool.inputSchema === 'object' ? tool.inputSchema : { type: 'object', properties: {} },
       readOnly: tool.annotations?.readOnlyHint === true,
+      mcpServer: server,
       async execute(args, ctx): Promise<ToolResult> {
         const started = Date.now();
         const signals = [ctx.signal, opts.signal].filter((s): s is AbortSignal => !!s);

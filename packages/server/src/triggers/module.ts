@@ -56,6 +56,7 @@ export function triggersModule(infra: Infra, deps: TriggersModuleDeps): Module<T
     config,
     log,
     counter: new WindowCounter(infra.redis, 'codemie:webhook_rate_limit'),
+    usage: infra.usage,
   });
   const scheduler = new Scheduler({ db: infra.store.db, integrations, launcher, config, log });
 

@@ -183,6 +183,10 @@ describe.each(DB_KINDS)('integrations and triggers (%s)', (db) => {
       [400, 'webhook_disabled'],
     ]);
     expect(rec[0].run_id).toBe(okBody.data.run_id);
+    // ...and counted in the analytics: one webhook record per invocation of a known webhook, accepted or not.
+    const a = await env.api('GET', '/v1/analytics/webhooks-invocation?time_period=last_hour');
+    expect(a.status, a.text).toBe(200);
+    expect(a.text).toContain('"webhook_alias":"deploy-hook","total_invocations":6');
   });
 
   it('GitHub HMAC and the secure header are verified; the rate limit answers 429 with Retry-After', async () => {

@@ -40,6 +40,7 @@ import type { Database } from '../store/schema.js';
 import { stringValue, truthy, valueOf } from '../integrations/kinds.js';
 import type { Integration, IntegrationService } from '../integrations/service.js';
 import type { Launched, Launcher } from './launch.js';
+import type { UsageRecorder } from '../analytics/recorder.js';
 
 export const WEBHOOK_INVOKED_SUCCESSFULLY = 'Webhook invoked successfully';
 export const WEBHOOK_EVENT_FILTERED = 'Webhook received, event filtered out';
@@ -114,17 +115,20 @@ export interface WebhookDeps {
   config: Config;
   log: FastifyBaseLogger;
   counter: WindowCounter;
+  /** Usage accounting (analytics): an invocation of a known integration is one `webhook` record. */
+  usage?: Pick<UsageRecorder, 'record'>;
 }
 
 export class WebhookService {
   constructor(private readonly deps: WebhookDeps) {}
 
   private async record(webhookId: string, i: Integration | undefined, o: Outcome): Promise<void> {
+    const id = newRowId();
     try {
       await this.deps.db
         .insertInto('webhook_invocations')
         .values({
-          id: newRowId(),
+          id,
           webhook_id: webhookId.slice(0, 255),
           integration_id: i?.id ?? null,
           project_name: i?.projectName ?? null,
@@ -139,6 +143,18 @@ export class WebhookService {
           created_at: new Date().toISOString(),
         })
         .execute();
+      // Refusals of unknown ids have no owner or project: they stay in webhook_invocations only.
+      if (i && this.deps.usage) {
+        await this.deps.usage.record({
+          key: `webhook:${id}`,
+          kind: 'webhook',
+          user: { id: i.userId, username: i.owner?.username ?? i.createdBy.username },
+          project: i.projectName,
+          webhookAlias: i.alias,
+          status: o.status < 300 ? 'success' : 'error',
+          errorClass: o.status < 300 ? null : (o.cause ?? `http_${o.status}`).slice(0, 100),
+        });
+      }
     } catch (err) {
       this.deps.log.error({ err, webhookId }, 'could not record a webhook invocation');
     }

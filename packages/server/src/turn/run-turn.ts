@@ -211,7 +211,7 @@ export function runTurn(deps: TurnDeps, req: TurnRequest): Turn {
             author: tool?.thought?.author ?? author(toolName),
             kind: tool?.thought?.kind ?? 'tool',
             input: stringify(input),
-            metadata: { tool_name: toolName, tool_call_id: toolCallId },
+            metadata: { tool_name: toolName, tool_call_id: toolCallId, ...(tool?.mcpServer ? { mcp_server: tool.mcpServer } : {}) },
           };
           calls.set(toolCallId, t);
         }

@@ -9,6 +9,8 @@
  * after a crash, restart or take-over replays every finished row from its last written
  * checkpoint on, continues from its last finished state and never finishes a state twice.
  */
+import type { UsageInput, UsageRecorder } from '../analytics/recorder.js';
+import { ToolCallCollector } from '../analytics/collect.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventBus } from '../events/bus.js';
@@ -38,6 +40,8 @@ export interface EngineDeps extends NodeDeps {
   tracer: () => Tracer;
   /** Bounds of documents being saved (CODEMIE_WORKFLOW_MAX_BYTES / _MAX_STATES); stored documents are read without them. */
   limits?: WorkflowLimits;
+  /** Usage accounting (analytics/recorder.ts): a row per state and per execution. */
+  accounting?: UsageRecorder;
 }
 
 interface Done {
@@ -246,6 +250,16 @@ export class WorkflowEngine {
 
   constructor(private readonly deps: EngineDeps) {}
 
+  /** Usage rows; a failure to write them is logged, never fails the run. */
+  private async account(rows: UsageInput[]): Promise<void> {
+    if (!this.deps.accounting) return;
+    try {
+      await this.deps.accounting.record(rows);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not record workflow usage');
+    }
+  }
+
   private remember(yaml: string, cfg: WorkflowYaml): WorkflowYaml {
     if (this.parsed.size > 200) this.parsed.delete(this.parsed.keys().next().value!);
     this.parsed.set(yaml, cfg);
@@ -322,6 +336,10 @@ export class WorkflowEngine {
     let usage = fromJson<TokenUsage>(exec.tokens_usage, zeroUsage());
     const user: ExecutionUser = { id: exec.created_by_id, ...fromJson<{ username?: string; name?: string }>(exec.created_by, {}) } as ExecutionUser;
     const headers = fromJson<Record<string, string> | null>(exec.propagated_headers, null);
+    const usageBase = { user, project: exec.project, workflowId: exec.workflow_id, workflowName: exec.name, executionId };
+    /** The execution's own row (no tokens: its states' rows hold them), written again by every segment that ends it. */
+    const accountRun = (status: 'success' | 'error' | 'aborted', errorClass: string | null = null) =>
+      this.account([{ ...usageBase, key: `workflow:${executionId}`, kind: 'workflow', status, errorClass, latencyMs: Date.now() - Date.parse(exec.date) }]);
     try {
       const cfg = await this.load(exec.yaml_config);
       const states = new Map(cfg.states.map((s) => [s.id, s]));
@@ -329,6 +347,7 @@ export class WorkflowEngine {
       for (;;) {
         if (signal.aborted) throw new AbortedError();
         if (!cp.frontier.length) {
+          await accountRun('success');
           await store.updateExecution(
             executionId,
             { overall_status: STATUS.succeeded, output: cp.lastOutput, checkpoint: toJson(cp), tokens_usage: toJson(usage) },
@@ -353,7 +372,7 @@ export class WorkflowEngine {
           return;
         }
         const done = await mapLimit(cp.frontier, cfg.max_concurrency, (task) =>
-          this.runTask({ executionId, cfg, state: states.get(task.stateId)!, task, rows, cp, user, headers, signal, publish, trace }),
+          this.runTask({ executionId, cfg, state: states.get(task.stateId)!, task, rows, cp, user, headers, signal, publish, trace, usageBase }),
         );
         for (const d of done) usage = addUsage(usage, d.result.usage);
         cp = advance(cfg, cp, done);
@@ -373,6 +392,7 @@ export class WorkflowEngine {
       if (reason === 'shutdown') return; // stays In Progress: recovery continues it from the last finished state
       if (err instanceof SupersededError) return;
       if (reason === 'user' || err instanceof AbortedError) {
+        await accountRun('aborted');
         await store.markRunningStates(executionId, STATUS.aborted, 'Aborted by the user');
         // The API may have set Aborted already: the usage so far is written either way.
         if (!(await store.updateExecution(executionId, { overall_status: STATUS.aborted, tokens_usage: toJson(usage) }, STATUS.inProgress))) {
@@ -384,6 +404,7 @@ export class WorkflowEngine {
       }
       const message = err instanceof ApiError ? `${err.message}: ${String(err.details)}` : err instanceof Error ? err.message : String(err);
       if (!(err instanceof StateError)) log.error({ err, executionId }, 'workflow execution failed');
+      await accountRun('error', err instanceof StateError ? 'WorkflowError' : ((err as Error)?.name ?? 'Error'));
       await store.markRunningStates(executionId, STATUS.failed, message);
       await store.updateExecution(executionId, { overall_status: STATUS.failed, output: message, tokens_usage: toJson(usage) }, STATUS.inProgress);
       publish({
@@ -461,6 +482,7 @@ export class WorkflowEngine {
     signal: AbortSignal;
     publish: (ev: RunEvent) => void;
     trace: Observation;
+    usageBase?: Omit<UsageInput, 'key' | 'kind' | 'status'>;
   }): Promise<Done> {
     const { store } = this.deps;
     const { task, state, cp, signal } = a;
@@ -518,8 +540,12 @@ export class WorkflowEngine {
     const policy = state.retry_policy ?? a.cfg.retry_policy;
     const attempts = policy?.max_attempts ?? 1;
     let delay = (policy?.initial_interval ?? 0.5) * 1000;
+    const stateKey = `wf_state:${rowId}`;
     for (let attempt = 1; ; attempt++) {
+      const tools = new ToolCallCollector();
+      const stateBase = a.usageBase ? { ...a.usageBase, assistantName: state.assistant_id ?? null } : undefined;
       try {
+        const stateStarted = performance.now();
         const outcome = await runNode(this.deps, {
           cfg: a.cfg,
           state,
@@ -531,8 +557,26 @@ export class WorkflowEngine {
           propagatedHeaders: a.headers,
           signal,
           trace: { observation: span },
-          emit: (ev) => a.publish({ ...ev, stateRowId: rowId } as RunEvent),
+          emit: (ev) => {
+            tools.add(ev);
+            a.publish({ ...ev, stateRowId: rowId } as RunEvent);
+          },
         });
+        // Written before the state is marked finished: a state that is run again (a retry after a
+        // crash, a takeover) writes the same row again, so it is never counted twice nor lost.
+        if (stateBase)
+          await this.account([
+            ...tools.rows(stateKey, stateBase),
+            {
+              ...stateBase,
+              key: stateKey,
+              kind: 'workflow_state',
+              model: outcome.model ?? null,
+              usage: outcome.usage,
+              latencyMs: performance.now() - stateStarted,
+              status: 'success',
+            },
+          ]);
         if (signal.aborted) throw new AbortedError();
         const ctxAfter = applyOutput(cp.context, state, outcome.output, task.iteration !== undefined);
         const next = chooseNext(state, outcome.output, ctxAfter);
@@ -569,6 +613,11 @@ export class WorkflowEngine {
         const message = `State '${state.id}' failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${(err as Error).message}`;
         const completedAt = nowIso();
         await store.updateState(rowId, { status: STATUS.failed, error: message, completed_at: completedAt, update_date: completedAt });
+        if (stateBase)
+          await this.account([
+            ...tools.rows(stateKey, stateBase),
+            { ...stateBase, key: stateKey, kind: 'workflow_state', status: 'error', errorClass: 'StateError' },
+          ]);
         a.publish({ type: 'state-finish', state: stateRef(STATUS.failed, completedAt) });
         span.end({ level: 'ERROR', statusMessage: message });
         throw new StateError(message, false);

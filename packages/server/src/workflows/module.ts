@@ -41,9 +41,10 @@ export function workflowsModule(infra: Infra, deps: WorkflowsModuleDeps = {}): M
     openToolset: deps.openToolset ?? ((servers, o) => infra.mcp.openToolset(servers as MCPServerDetails[], o)),
     datasourceTools: deps.datasourceTools,
     limits: { maxBytes: infra.config.workflowMaxBytes, maxStates: infra.config.workflowMaxStates },
+    accounting: infra.usage,
   });
   const files = deps.files;
-  const svc = new WorkflowService(store, engine, infra.runs, infra.llm, files ? (u, h) => files.resolve(u, h) : null);
+  const svc = new WorkflowService(store, engine, infra.runs, infra.llm, files ? (u, h) => files.resolve(u, h) : null, (b) => infra.usage.checkBudget(b));
   return {
     name: 'workflows',
     services: svc,

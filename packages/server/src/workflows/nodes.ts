@@ -57,6 +57,8 @@ export interface NodeOutcome {
   thoughts: ThoughtRecord[];
   /** The user message sent (kept in the LLM history). */
   message?: string;
+  /** The model that ran the state (usage accounting). */
+  model?: string;
 }
 
 export async function runNode(deps: NodeDeps, run: NodeRun): Promise<NodeOutcome> {
@@ -184,7 +186,7 @@ async function runAssistantNode(deps: NodeDeps, run: NodeRun, a: AssistantConfig
     const end: RunEvent = { type: 'thought-end', thought: agent, output, error: false };
     records.add(end);
     run.emit(end);
-    return { output, usage: r.usage, thoughts: records.list, message };
+    return { output, usage: r.usage, thoughts: records.list, message, model };
   }
   if (r.code === 'llm_aborted' && run.signal.aborted) throw new StateError('aborted', false);
   throw new StateError(`${r.code}: ${r.message}`, !(isNonRetryableStatus(r.status) || r.code === 'llm_auth_failed'));
@@ -222,7 +224,14 @@ function runCustomNode(run: NodeRun): NodeOutcome {
 async function runToolNode(deps: NodeDeps, run: NodeRun, t: ToolNodeConfig): Promise<NodeOutcome> {
   if (!t.mcp_server) throw new StateError(`Tool '${t.id}' has no mcp_server: only MCP tools can be called directly on this platform`, false);
   const args = renderDeep({ ...(t.tool_args ?? {}), ...(run.state.tool_args ?? {}) }, run.vars) as Record<string, unknown>;
-  const ref: ThoughtRef = { id: randomUUID(), parentId: null, author: t.tool, kind: 'tool', input: JSON.stringify(args) };
+  const ref: ThoughtRef = {
+    id: randomUUID(),
+    parentId: null,
+    author: t.tool,
+    kind: 'tool',
+    input: JSON.stringify(args),
+    metadata: { tool_name: t.tool, mcp_server: t.mcp_server.name },
+  };
   const thought: ThoughtRecord = { id: ref.id, parent_id: null, author_name: t.tool, author_type: 'Tool', input_text: ref.input, content: '', error: false };
   run.emit({ type: 'thought-start', thought: ref });
   let toolset;

@@ -72,6 +72,8 @@ export class WorkflowService {
     private readonly runs: RunQueue,
     private readonly llm: Pick<LlmService, 'resolveModel' | 'runAgent'>,
     private readonly files: FileResolver | null = null,
+    /** The budget check before an execution starts (analytics/budgets.ts through infra.usage). */
+    private readonly checkBudget: ((s: { user: AuthUser; project: string }) => Promise<void>) | null = null,
   ) {
     this.versions = new WorkflowVersions(store.db);
   }
@@ -580,6 +582,8 @@ export class WorkflowService {
     const now = nowIso();
     const fileNames = [...new Set([...(input.file_names ?? []), ...(input.file_name ? [input.file_name] : [])])];
     const attached = await this.attach(user, fileNames);
+    // A hard budget limit refuses the execution before anything is stored.
+    await this.checkBudget?.({ user, project: wf.project });
     await admit?.(wf.project, id);
     const parsed = tryParseJson(input.user_input);
     const context: Record<string, unknown> = isPlainObject(parsed) ? { ...parsed } : {};

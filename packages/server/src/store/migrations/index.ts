@@ -14,6 +14,8 @@ import * as m0010 from './0010_projects.js';
 import * as m0020 from './0020_assistant_marketplace.js';
 import * as m0030 from './0030_workflow_catalog.js';
 import * as m0040 from './0040_conversations.js';
+import * as m0050 from './0050_analytics.js';
+import * as m0051 from './0051_usage_rollup.js';
 import * as m0060 from './0060_integrations.js';
 import * as m0070 from './0070_knowledge.js';
 import * as m0080 from './0080_skills.js';
@@ -31,6 +33,8 @@ const migrations: Record<string, Migration> = {
   '0020_assistant_marketplace': m0020,
   '0030_workflow_catalog': m0030,
   '0040_conversations': m0040,
+  '0050_analytics': m0050,
+  '0051_usage_rollup': m0051,
   '0060_integrations': m0060,
   '0070_knowledge': m0070,
   '0080_skills': m0080,
