@@ -331,4 +331,30 @@ describe('web console in Chromium', () => {
     await page.getByText('You are signed out.').waitFor();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
   });
+
+  it("signs in as a developer: the Usage page shows only their own usage, and the activity log says it is not theirs to see", async () => {
+    const form = new URLSearchParams({ grant_type: 'password', client_id: 'codemie-sdk', username: 'admin', password: PASSWORD });
+    const { access_token } = (await (await fetch(`${srv.url}/auth/realms/codemie/protocol/openid-connect/token`, { method: 'POST', body: form })).json()) as {
+      access_token: string;
+    };
+    const created = await fetch(`${srv.url}/v1/admin/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'dev@example.com', username: 'dev', password: PASSWORD, name: 'Dev' }),
+    });
+    expect(created.status).toBeLessThan(300);
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Username').fill('dev');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    await expect(page.locator('.who').textContent()).resolves.toBe('dev');
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('alert').filter({ hasText: 'You are not allowed to see the activity log' }).waitFor();
+    // The admin's model calls are not the developer's: nothing is theirs yet.
+    await page.locator('section', { hasText: 'Model calls by model: nothing in this period.' }).waitFor();
+    await expect(page.locator('[data-metric="total_tokens"]').getAttribute('data-value')).resolves.toBe('0');
+    await shot('07-usage-developer');
+  });
 }, 180_000);

@@ -68,7 +68,11 @@ function Status({ state }: { state: Loaded<unknown> }) {
 }
 
 const fmt = (v: unknown, format?: string) => {
-  if (typeof v === 'number') return format === 'currency' ? `$${v.toFixed(2)}` : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  if (typeof v === 'number') {
+    // Single calls cost fractions of a cent: small amounts keep four decimals.
+    if (format === 'currency') return `$${v.toFixed(v !== 0 && Math.abs(v) < 0.01 ? 4 : 2)}`;
+    return v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  }
   if (v === null || v === undefined) return '';
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 };
