@@ -286,7 +286,10 @@ describe('web console in Chromium', () => {
     await wfRow.waitFor();
     expect(Number(await wfRow.locator('td[data-col="total_runs"]').textContent())).toBeGreaterThanOrEqual(1);
     // The assistant created above, with the chat held with it.
-    await page.getByRole('table', { name: 'Assistants' }).getByRole('row', { name: /Router/ }).waitFor();
+    await page
+      .getByRole('table', { name: 'Assistants' })
+      .getByRole('row', { name: /Router/ })
+      .waitFor();
     const tokens = page.locator('[data-metric="total_tokens"]');
     await tokens.waitFor();
     expect(Number(await tokens.getAttribute('data-value'))).toBeGreaterThan(0);
@@ -332,7 +335,7 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 
-  it("signs in as a developer: the Usage page shows only their own usage, and the activity log says it is not theirs to see", async () => {
+  it('signs in as a developer: the Usage page shows only their own usage, and the activity log says it is not theirs to see', async () => {
     const form = new URLSearchParams({ grant_type: 'password', client_id: 'codemie-sdk', username: 'admin', password: PASSWORD });
     const { access_token } = (await (await fetch(`${srv.url}/auth/realms/codemie/protocol/openid-connect/token`, { method: 'POST', body: form })).json()) as {
       access_token: string;

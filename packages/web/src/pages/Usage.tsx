@@ -169,9 +169,7 @@ function ActivityLog() {
             <button className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - limit))}>
               Newer
             </button>
-            <span className="muted">
-              {p.pagination.total ? `${offset + 1}–${offset + p.data.length} of ${p.pagination.total}` : 'No events.'}
-            </span>
+            <span className="muted">{p.pagination.total ? `${offset + 1}–${offset + p.data.length} of ${p.pagination.total}` : 'No events.'}</span>
             <button className="secondary" disabled={offset + limit >= p.pagination.total} onClick={() => setOffset(offset + limit)}>
               Older
             </button>
@@ -198,7 +196,16 @@ export function UsagePage() {
     'tools-usage': useLoad<Tabular>(`/analytics/tools-usage?${q}&per_page=50`, 'tool usage'),
     'projects-spending': useLoad<Tabular>(`/analytics/projects-spending?${q}&per_page=50`, 'spending per project'),
   };
-  const shown = ['total_money_spent', 'total_tokens', 'total_input_tokens', 'total_output_tokens', 'unique_assistants_invoked', 'unique_workflows_invoked', 'mcps_invoked', 'webhooks_invoked'];
+  const shown = [
+    'total_money_spent',
+    'total_tokens',
+    'total_input_tokens',
+    'total_output_tokens',
+    'unique_assistants_invoked',
+    'unique_workflows_invoked',
+    'mcps_invoked',
+    'webhooks_invoked',
+  ];
   const metrics = (summaries.data?.data.metrics ?? []).filter((m) => shown.includes(m.id));
 
   return (
