@@ -320,7 +320,7 @@ describe('web console in Chromium', () => {
     await page.getByRole('link', { name: 'Usage' }).click();
     await page.getByRole('table', { name: 'Activity log' }).waitFor();
     // Nothing on the Usage page is wider than the phone (wide tables scroll inside their card).
-    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    const wide = await page.locator('html').evaluate((el) => el.scrollWidth);
     expect(wide).toBeLessThanOrEqual(390);
     await page.getByLabel('Time period').waitFor();
     await shot('06-phone-usage');
