@@ -2,7 +2,7 @@
  * The web console in a real browser: Debian's Chromium driven by playwright-core against a started
  * server (the built console, the embedded IdP, the scripted test LLM). Sign in through the login
  * page (authorization code + PKCE), a streamed chat answer, a workflow written in the editor
- * (validated as typed), run, watched, interrupted and continued, the usage charts, phone width,
+ * (validated as typed), run, watched, interrupted and continued, the usage analytics and activity log, phone width,
  * sign out. Screenshots go to test-artifacts/console/ (gitignored); with
  * CODEMIE_UPDATE_SCREENSHOT=1 the chat and workflow screenshots also replace docs/images/console.png and
  * docs/images/console-workflow.png (the README's).
@@ -273,14 +273,38 @@ describe('web console in Chromium', () => {
     await expect(page.getByTestId('execution-output').textContent()).resolves.toContain('checked');
   });
 
-  it('shows usage charts with the runs just made', async () => {
+  it('shows the analytics of the calls just made, and the activity log with this sign-in', async () => {
     await page.getByRole('link', { name: 'Usage' }).click();
-    const bar = page.locator('svg[aria-label="Workflow executions by status"] g[data-bar="Succeeded"]');
+    // The model the chats and workflow runs above called (the test LLM's default model), counted by the server.
+    const bar = page.locator('svg[aria-label="Model calls by model"] g[data-bar="test-model"]');
     await bar.waitFor();
-    expect(Number(await bar.getAttribute('data-value'))).toBeGreaterThanOrEqual(2);
-    const convs = page.locator('svg[aria-label="Conversations started per day"] g[data-bar]');
-    const values = await convs.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
-    expect(values.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+    const modelCalls = llm.chatRequests().length;
+    expect(Number(await bar.getAttribute('data-value'))).toBeGreaterThanOrEqual(5);
+    expect(Number(await bar.getAttribute('data-value'))).toBeLessThanOrEqual(modelCalls);
+    // The workflow written above, with its run (interrupted, then continued to Succeeded).
+    const wfRow = page.getByRole('table', { name: 'Workflows' }).getByRole('row', { name: /Browser workflow/ });
+    await wfRow.waitFor();
+    expect(Number(await wfRow.locator('td[data-col="total_runs"]').textContent())).toBeGreaterThanOrEqual(1);
+    // The assistant created above, with the chat held with it.
+    await page
+      .getByRole('table', { name: 'Assistants' })
+      .getByRole('row', { name: /Router/ })
+      .waitFor();
+    const tokens = page.locator('[data-metric="total_tokens"]');
+    await tokens.waitFor();
+    expect(Number(await tokens.getAttribute('data-value'))).toBeGreaterThan(0);
+    // The activity log lists this test's sign-in (authorization code) as the admin.
+    const login = page.getByRole('table', { name: 'Activity log' }).locator('tr[data-event="user.login"]', { hasText: 'admin' });
+    await login.first().waitFor();
+    // A filter the server applies: another time period reloads the same totals.
+    await page.getByLabel('Time period').selectOption('last_24_hours');
+    await bar.waitFor();
+    await page.getByLabel('Projects (comma-separated)').fill('no-such-project');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.locator('section', { hasText: 'Model calls by model: nothing in this period.' }).waitFor();
+    await page.getByLabel('Projects (comma-separated)').fill('');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await bar.waitFor();
     await shot('05-usage');
   });
 
@@ -293,6 +317,14 @@ describe('web console in Chromium', () => {
       .waitFor();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('table', { name: 'Activity log' }).waitFor();
+    // Nothing on the Usage page is wider than the phone (wide tables scroll inside their card).
+    const wide = await page.locator('html').evaluate((el) => el.scrollWidth);
+    expect(wide).toBeLessThanOrEqual(390);
+    await page.getByLabel('Time period').waitFor();
+    await shot('06-phone-usage');
+    await page.getByRole('button', { name: 'Menu' }).click();
     await page.getByRole('link', { name: 'Chat' }).click();
     await page.getByLabel('Message').waitFor();
     const box = await page.getByRole('button', { name: 'Send' }).boundingBox();
@@ -301,5 +333,31 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('You are signed out.').waitFor();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
+  it('signs in as a developer: the Usage page shows only their own usage, and the activity log says it is not theirs to see', async () => {
+    const form = new URLSearchParams({ grant_type: 'password', client_id: 'codemie-sdk', username: 'admin', password: PASSWORD });
+    const { access_token } = (await (await fetch(`${srv.url}/auth/realms/codemie/protocol/openid-connect/token`, { method: 'POST', body: form })).json()) as {
+      access_token: string;
+    };
+    const created = await fetch(`${srv.url}/v1/admin/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'dev@example.com', username: 'dev', password: PASSWORD, name: 'Dev' }),
+    });
+    expect(created.status).toBeLessThan(300);
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Username').fill('dev');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    await expect(page.locator('.who').textContent()).resolves.toBe('dev');
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('alert').filter({ hasText: 'You are not allowed to see the activity log' }).waitFor();
+    // The admin's model calls are not the developer's: nothing is theirs yet.
+    await page.locator('section', { hasText: 'Model calls by model: nothing in this period.' }).waitFor();
+    await expect(page.locator('[data-metric="total_tokens"]').getAttribute('data-value')).resolves.toBe('0');
+    await shot('07-usage-developer');
   });
 }, 180_000);

@@ -2,7 +2,7 @@
 export function BarChart({ title, data, unit = '' }: { title: string; data: Array<{ label: string; value: number }>; unit?: string }) {
   const W = 560;
   const H = 200;
-  const max = Math.max(1, ...data.map((d) => d.value));
+  const max = Math.max(0, ...data.map((d) => d.value)) || 1;
   const bw = data.length ? (W - 40) / data.length : 0;
   return (
     <figure style={{ margin: 0 }}>
