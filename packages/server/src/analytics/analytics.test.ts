@@ -198,6 +198,26 @@ describe.each(DB_KINDS)('analytics on %s', (db) => {
       budget_duration: '1d',
     });
     expect(dup.statusCode).toBe(409);
+    // Periods of zero length or past ten years are refused, and nothing is stored (found by the fuzzer: 500s).
+    for (const budget_duration of ['0d', '0m', '9854885654789147565301d', '3651d']) {
+      const bad = await inject('POST', '/v1/admin/project-budgets', h.admin!, {
+        ...dup.json(),
+        budget_id: 'bad',
+        project_name: 'demo',
+        budget_category: 'cli',
+        name: 'n',
+        soft_budget: 0,
+        max_budget: 1,
+        budget_duration,
+      });
+      expect(bad.statusCode, budget_duration).toBe(400);
+      expect(bad.json().error.message).toBe('Invalid budget_duration');
+    }
+    const patched = await inject('PATCH', `/v1/admin/project-budgets/${b.budget_id}`, h.admin!, { budget_duration: '0d' });
+    expect(patched.statusCode).toBe(400);
+    expect(
+      (await inject('GET', '/v1/admin/project-budgets?project_name=demo', h.admin!)).json().items.map((x: Row) => [x.budget_category, x.budget_duration]),
+    ).toEqual([['platform', '30d']]);
 
     // Spending counts from the budget's period start (its creation). alice's allocation overridden to
     // $4 max, $1 soft: two more calls ($0 → $2 → $4; the second after reaching the soft limit), then refused.

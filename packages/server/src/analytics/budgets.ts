@@ -57,8 +57,15 @@ export function durationMs(d: string): number {
   const m = /^(\d+)([dhm])$/.exec(d);
   if (!m) throw badRequest('Invalid budget_duration', `'${d}': expected a number followed by d, h or m (e.g. 30d)`);
   const unit = m[2] === 'd' ? 86_400_000 : m[2] === 'h' ? 3_600_000 : 60_000;
-  return Number(m[1]) * unit;
+  const ms = Number(m[1]) * unit;
+  // A period of zero length never ends, and one past ten years overflows the dates computed from it.
+  if (!(ms >= 60_000 && ms <= MAX_PERIOD_MS)) {
+    throw badRequest('Invalid budget_duration', `'${d}': the period must be at least 1m and at most 3650d`);
+  }
+  return ms;
 }
+
+const MAX_PERIOD_MS = 3650 * 86_400_000;
 
 /** The start of the period `now` falls in (periods follow each other from the budget's first one). */
 function currentPeriod(b: ProjectBudgetsTable, now: number): { start: number; end: number } {

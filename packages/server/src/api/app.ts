@@ -100,7 +100,8 @@ export async function buildApp(infra: Infra, modules: Module[], opts: BuildOptio
     } catch (err) {
       return done(err as Error, undefined);
     }
-    if (text.trim() === '') return done(null, undefined);
+    // Only JSON's own whitespace makes a body empty (a lone vertical tab is not JSON: 400).
+    if (/^[ \t\n\r]*$/.test(text)) return done(null, undefined);
     parseJson(req, text, (err, value) => {
       if (err) return done(err, undefined);
       const bad = mayHoldBadText(text) ? checkText(value) : null;

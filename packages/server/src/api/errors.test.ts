@@ -100,6 +100,17 @@ describe('error envelope', () => {
     expectEnvelope(res.json());
   });
 
+  it('a body of whitespace JSON does not know (a vertical tab) is not an empty body: 400, as any text that is not JSON', async () => {
+    for (const payload of ['\u000b', ' \u000c ', '\u00a0']) {
+      const res = await p.app.inject({ method: 'POST', url: '/v1/probe/echo', headers: { 'content-type': 'application/json' }, payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expectEnvelope(res.json());
+    }
+    // JSON's own whitespace alone is still no body
+    const ws = await p.app.inject({ method: 'POST', url: '/v1/probe/echo', headers: { 'content-type': 'application/json' }, payload: ' \t\r\n' });
+    expect(ws.statusCode).toBe(422);
+  });
+
   it('body over the limit → 413 envelope', async () => {
     const res = await p.app.inject({
       method: 'POST',
