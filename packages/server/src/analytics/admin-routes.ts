@@ -54,7 +54,10 @@ const filterOptions = z
   })
   .meta({ id: 'ActivityEventFilterOptions' });
 
-const money = z.number().finite();
+// Amounts are US dollars. The bound keeps per-member shares and sums exact in a double (and in the
+// reference's NUMERIC(18, 9) spend columns); a budget above a trillion dollars is a typo, not a budget.
+export const MAX_MONEY = 1e12;
+const money = z.number().finite().max(MAX_MONEY, 'at most 1000000000000 (USD)');
 const duration = z.string().regex(/^\d+[dhm]$/, "e.g. '30d'");
 
 const createBudget = z.object({

@@ -198,6 +198,22 @@ describe.each(DB_KINDS)('analytics on %s', (db) => {
       budget_duration: '1d',
     });
     expect(dup.statusCode).toBe(409);
+    // An amount too large to share out exactly is a 422 and stores nothing (the fuzzer once found a 500 here).
+    const huge = await inject('POST', '/v1/admin/project-budgets', h.admin!, {
+      budget_id: 'huge',
+      project_name: 'demo',
+      budget_category: 'cli',
+      name: 'n',
+      soft_budget: 1,
+      max_budget: 1.7976931348623157e308,
+      budget_duration: '1d',
+    });
+    expect(huge.statusCode).toBe(422);
+    expect(huge.body).toContain('max_budget');
+    expect((await inject('PATCH', `/v1/admin/project-budgets/${b.budget_id}`, h.admin!, { max_budget: 1.4e308 })).statusCode).toBe(422);
+    const listed = await inject('GET', '/v1/admin/project-budgets?project_name=demo', h.admin!);
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(JSON.stringify(listed.json())).not.toContain('huge');
     // Periods of zero length or past ten years are refused, and nothing is stored (found by the fuzzer: 500s).
     for (const budget_duration of ['0d', '0m', '9854885654789147565301d', '3651d']) {
       const bad = await inject('POST', '/v1/admin/project-budgets', h.admin!, {

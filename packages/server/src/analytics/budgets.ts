@@ -75,7 +75,8 @@ function currentPeriod(b: ProjectBudgetsTable, now: number): { start: number; en
   return { start: first + k * len, end: first + (k + 1) * len };
 }
 
-const round = (v: number) => Math.round(v * 1e6) / 1e6;
+// Six decimals, as the reference reports money; a value too large to scale is returned as it is.
+const round = (v: number) => (Math.abs(v) < 1e15 ? Math.round(v * 1e6) / 1e6 : v);
 
 export class ProjectBudgets {
   constructor(private readonly d: BudgetDeps) {}
