@@ -21,6 +21,7 @@ const arg = (name: string, d: number) => (process.argv.includes(`--${name}`) ? N
 const RUNS = arg('runs', 3);
 const IDLE_S = arg('idle-seconds', 10);
 const PRELOAD = process.argv.includes('--preload');
+const ENTRY = process.argv.includes('--entry') ? process.argv[process.argv.indexOf('--entry') + 1]! : serverEntry;
 
 function status(pid: number): { rss: number; anon: number; file: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -76,12 +77,12 @@ const bare = [
 ];
 try {
   // first start: seeds the database (not measured)
-  await measure([...serverNodeFlags(), serverEntry], env, '/v1/healthcheck');
+  await measure([...serverNodeFlags(), ENTRY], env, '/v1/healthcheck');
   const server: Awaited<ReturnType<typeof measure>>[] = [];
   const base: Awaited<ReturnType<typeof measure>>[] = [];
   for (let i = 0; i < RUNS; i++) {
     base.push(await measure(bare, {}, '/'));
-    server.push(await measure([...serverNodeFlags(), serverEntry], env, '/v1/healthcheck'));
+    server.push(await measure([...serverNodeFlags(), ENTRY], env, '/v1/healthcheck'));
     const s = server.at(-1)!;
     console.error(
       `run ${i + 1}: start → healthy ${s.startMs.toFixed(0)} ms, RSS ${s.rss.toFixed(0)} MB (anon ${s.anon.toFixed(0)}, file ${s.file.toFixed(0)}); bare node ${base.at(-1)!.startMs.toFixed(0)} ms, ${base.at(-1)!.rss.toFixed(0)} MB`,

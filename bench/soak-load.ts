@@ -28,10 +28,13 @@ interface PhaseStats {
   shed: number;
   errors: number;
   errorSamples: string[];
+  /** Streamed calls: time to the first body bytes (what a streaming user waits for). */
   firstByte: number[];
+  /** Non-stream calls and workflow starts: time to the whole response. */
+  latency: number[];
 }
 
-const newStats = (): PhaseStats => ({ ok: { stream: 0, plain: 0, workflow: 0 }, shed: 0, errors: 0, errorSamples: [], firstByte: [] });
+const newStats = (): PhaseStats => ({ ok: { stream: 0, plain: 0, workflow: 0 }, shed: 0, errors: 0, errorSamples: [], firstByte: [], latency: [] });
 
 function pick(): Kind {
   const { stream, plain, workflow } = plan.mix;
@@ -59,7 +62,8 @@ async function once(kind: Kind, stats: PhaseStats): Promise<void> {
       if (stats.errorSamples.length < 5) stats.errorSamples.push(`${kind} ${res.statusCode}`);
       return;
     }
-    stats.firstByte.push(first < 0 ? performance.now() - t0 : first);
+    if (kind === 'stream') stats.firstByte.push(first < 0 ? performance.now() - t0 : first);
+    else stats.latency.push(performance.now() - t0);
     stats.ok[kind]++;
   } catch (err) {
     stats.errors++;
@@ -98,6 +102,7 @@ for (const [i, phase] of plan.phases.entries()) {
   const s = current;
   const secs = (performance.now() - t0) / 1000;
   const fb = [...s.firstByte].sort((a, b) => a - b);
+  const lat = [...s.latency].sort((a, b) => a - b);
   const done = s.ok.stream + s.ok.plain + s.ok.workflow;
   process.stdout.write(
     `${JSON.stringify({
@@ -111,6 +116,8 @@ for (const [i, phase] of plan.phases.entries()) {
       errorSamples: s.errorSamples,
       firstByteP50: Math.round(pct(fb, 50)),
       firstByteP99: Math.round(pct(fb, 99)),
+      latencyP50: Math.round(pct(lat, 50)),
+      latencyP99: Math.round(pct(lat, 99)),
     })}\n`,
   );
 }

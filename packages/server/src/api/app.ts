@@ -139,7 +139,15 @@ export async function buildApp(infra: Infra, modules: Module[], opts: BuildOptio
   // Load shedding before fair use: a refused call costs nothing, not even a counter round trip.
   installShedding(
     app,
-    new LoadShedder({ maxInflight: config.maxInflightCalls, maxInflightPerUser: config.maxInflightCallsPerUser, retryAfterSeconds: 1 }, infra.metrics.registry),
+    new LoadShedder(
+      {
+        maxInflight: config.maxInflightCalls,
+        maxInflightPerUser: config.maxInflightCallsPerUser,
+        maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+        retryAfterSeconds: 1,
+      },
+      infra.metrics.registry,
+    ),
   );
   installFairUse(app, infra.fairUse);
   // The interactive docs are public like the spec they render.

@@ -52,6 +52,8 @@ export const configSchema = z.object({
   maxInflightCalls: int(0, 1_000_000).default(1000),
   /** The same bound for one user's calls in one process. */
   maxInflightCallsPerUser: int(0, 1_000_000).default(0),
+  /** Shed new calls while the event loop lags more than this (ms, p99 over the last half second; 0 = off). */
+  maxEventLoopDelayMs: int(0, 60_000).default(250),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Maximum accepted request body, in bytes. */
   bodyLimit: int(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
@@ -331,6 +333,7 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   CODEMIE_LIMIT_EXEMPT_ADMINS: 'limitExemptAdmins',
   CODEMIE_MAX_INFLIGHT_CALLS: 'maxInflightCalls',
   CODEMIE_MAX_INFLIGHT_CALLS_PER_USER: 'maxInflightCallsPerUser',
+  CODEMIE_MAX_EVENT_LOOP_DELAY_MS: 'maxEventLoopDelayMs',
   LOG_LEVEL: 'logLevel',
   CODEMIE_BODY_LIMIT: 'bodyLimit',
   CODEMIE_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',

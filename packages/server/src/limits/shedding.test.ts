@@ -105,3 +105,50 @@ describe('load shedding', () => {
     await inflight(0);
   }, 10_000);
 });
+
+describe('load shedding on event-loop delay', () => {
+  let q: TestPlatform;
+  let qAssistant = '';
+  beforeAll(async () => {
+    const { env } = writeTestModelsFile(llm, tmp.dir);
+    q = await startTestPlatform({ testAuth: true, listen: true, env: { ...env, CODEMIE_MAX_INFLIGHT_CALLS: '0', CODEMIE_MAX_EVENT_LOOP_DELAY_MS: '100' } });
+    const res = await fetch(`${q.url}/v1/assistants`, {
+      method: 'POST',
+      headers: { ...alice, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Plain', system_prompt: 'x', project: 'demo', shared: true, llm_model_type: 'test-model' }),
+    });
+    qAssistant = ((await res.json()) as { assistantId: string }).assistantId;
+  });
+  afterAll(() => q.stop());
+
+  const callQ = () =>
+    fetch(`${q.url}/v1/assistants/${qAssistant}/model`, {
+      method: 'POST',
+      headers: { ...alice, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'hi' }),
+    });
+
+  it('refuses new calls at once while the event loop lags, and takes them again when it has caught up', async () => {
+    llm.script({ text: 'before' });
+    expect((await callQ()).status).toBe(200);
+    // Block this process's event loop (the platform runs in it) for longer than the bound.
+    const until = Date.now() + 700;
+    while (Date.now() < until) {
+      /* busy */
+    }
+    await new Promise((r) => setTimeout(r, 20)); // the overdue delay window closes first
+    const refused = await callQ();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    const { error } = (await refused.json()) as { error: { message: string; details: string; help: string } };
+    expect(error.message).toBe('The server is at capacity');
+    expect(error.details).toMatch(/event loop is \d+ ms behind \(more than CODEMIE_MAX_EVENT_LOOP_DELAY_MS, 100 ms\)/);
+    expect(await q.infra.metrics.registry.getSingleMetricAsString('codemie_calls_shed_total')).toMatch(/scope="delay"} 1\b/);
+    // Two quiet windows later the process takes calls again.
+    await new Promise((r) => setTimeout(r, 1100));
+    llm.script({ text: 'after' });
+    const ok = await callQ();
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { generated: string }).generated).toBe('after');
+  });
+});

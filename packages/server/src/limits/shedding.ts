@@ -5,7 +5,13 @@
  * until the stream ends). Beyond the bound a new call is refused at once with 503 and Retry-After,
  * before it costs anything, so the calls already admitted keep their latency whatever the offered
  * load; without it, an overloaded process makes every caller wait, unboundedly.
+ *
+ * A count alone has to be sized to the hardware (and to what the calls do), so the process also
+ * watches its own event loop: while the loop's delay (p99 over the last half second, Node's
+ * built-in histogram) is over `maxEventLoopDelayMs`, the CPU is the queue every admitted call waits
+ * in, and new calls are refused the same way until it recovers. Calls already admitted run on.
  */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ApiError } from '../api/errors.js';
@@ -15,9 +21,22 @@ export interface SheddingSettings {
   maxInflight: number;
   /** Calls in flight of one user in this process; 0 = no bound. */
   maxInflightPerUser: number;
+  /** Event-loop delay (ms, p99 over the last window) above which new calls are refused; 0 = off. */
+  maxEventLoopDelayMs?: number;
+  /** Length of the delay window (ms). */
+  delayWindowMs?: number;
   /** Retry-After (seconds) of a refusal. */
   retryAfterSeconds: number;
 }
+
+export const overloaded = (retryAfter: number, delayMs: number, maxMs: number) =>
+  new ApiError(
+    503,
+    'The server is at capacity',
+    `This server's event loop is ${delayMs} ms behind (more than CODEMIE_MAX_EVENT_LOOP_DELAY_MS, ${maxMs} ms): it is taking no new calls until it catches up.`,
+    `Retry after ${retryAfter} s.`,
+    { 'retry-after': String(retryAfter) },
+  );
 
 export const atCapacity = (retryAfter: number, who: 'server' | 'user') =>
   new ApiError(
@@ -35,6 +54,10 @@ export class LoadShedder {
   private readonly perUser = new Map<string, number>();
   private readonly gauge: Gauge;
   private readonly shed: Counter<'scope'>;
+  private delay?: IntervalHistogram;
+  private timer?: NodeJS.Timeout;
+  /** p99 event-loop delay (ms) of the last full window, when over the bound; else 0. */
+  private lagging = 0;
 
   constructor(
     readonly settings: SheddingSettings,
@@ -51,10 +74,33 @@ export class LoadShedder {
     });
     this.shed = new Counter({
       name: 'codemie_calls_shed_total',
-      help: 'Calls refused with 503 because the process (scope=server) or the user (scope=user) was at its bound',
+      help: 'Calls refused with 503 because the process (scope=server) or the user (scope=user) was at its bound, or the event loop lagged (scope=delay)',
       labelNames: ['scope'],
       registers: [registry],
     });
+  }
+
+  /** Starts watching the event loop (once the app is ready: start-up work is not overload). */
+  start(): void {
+    const max = this.settings.maxEventLoopDelayMs ?? 0;
+    if (max <= 0 || this.timer) return;
+    const h = monitorEventLoopDelay({ resolution: 10 });
+    h.enable();
+    this.delay = h;
+    this.timer = setInterval(() => {
+      const p99 = Math.round(h.percentile(99) / 1e6);
+      this.lagging = p99 > max ? p99 : 0;
+      h.reset();
+    }, this.settings.delayWindowMs ?? 500);
+    this.timer.unref();
+  }
+
+  /** Stops watching the event loop (the process is closing). */
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.delay?.disable();
+    this.timer = undefined;
+    this.lagging = 0;
   }
 
   get active(): number {
@@ -64,6 +110,10 @@ export class LoadShedder {
   /** Takes a slot for a call of `userId`; returns its release, or throws the 503. */
   acquire(userId: string): () => void {
     const s = this.settings;
+    if (this.lagging) {
+      this.shed.inc({ scope: 'delay' });
+      throw overloaded(s.retryAfterSeconds, this.lagging, s.maxEventLoopDelayMs!);
+    }
     if (s.maxInflight > 0 && this.inflight >= s.maxInflight) {
       this.shed.inc({ scope: 'server' });
       throw atCapacity(s.retryAfterSeconds, 'server');
@@ -89,7 +139,16 @@ export class LoadShedder {
 
 /** Sheds run-starting requests (descriptors with `startsRun`) after authentication. */
 export function installShedding(app: FastifyInstance, shedder: LoadShedder): void {
-  if (shedder.settings.maxInflight <= 0 && shedder.settings.maxInflightPerUser <= 0) return;
+  const s = shedder.settings;
+  if (s.maxInflight <= 0 && s.maxInflightPerUser <= 0 && !(s.maxEventLoopDelayMs! > 0)) return;
+  app.addHook('onReady', (done) => {
+    shedder.start();
+    done();
+  });
+  app.addHook('onClose', (_app, done) => {
+    shedder.close();
+    done();
+  });
   app.addHook('onRequest', (req, reply, done) => {
     if (!req.user || !req.routeOptions.config?.startsRun) return done();
     let release: () => void;
