@@ -4,7 +4,7 @@
  * (the second and later starts: no seeding, no downloads), and RSS / heap after it idles.
  * Paired with a bare Node.js process that only listens, in the same run, as the baseline.
  *
- *   npm run build && npx tsx bench/footprint.ts [--runs 3] [--idle-seconds 10] [--preload]
+ *   npm run build && npx tsx bench/footprint.ts [--runs 3] [--idle-seconds 10] [--preload] [--entry <server module>]
  *
  * Without --preload the local model is not loaded at start (CODEMIE_LOCAL_MODEL_PRELOAD=false):
  * the figure is the server's own; with it, the loaded model's memory is included. The model file
