@@ -39,8 +39,13 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  // Only the last 4 MB are kept: a long bench logs far more than a string can hold.
+  const keep = (d: Buffer) => {
+    out += d;
+    if (out.length > 8_000_000) out = out.slice(-4_000_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://${env.HOST ?? '127.0.0.1'}:${port}`;
   const deadline = Date.now() + timeoutMs;
