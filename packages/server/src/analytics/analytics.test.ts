@@ -301,4 +301,113 @@ describe.each(DB_KINDS)('analytics on %s', (db) => {
     expect(opts.mapping.budget_management.entity_types).toEqual(['project_budget']);
     expect((await inject('GET', '/v1/admin/activity-events', h.alice!)).statusCode).toBe(403);
   });
+
+  /** A user alone in a new project, with a token and an assistant there. */
+  const soloProject = async (username: string, project: string) => {
+    await createUser(p, { username, projects: [project] });
+    h[username] = authHeaders(await passwordToken(p, username));
+    const res = await inject('POST', '/v1/assistants', h[username]!, {
+      name: `${username} bot`,
+      description: 'd',
+      system_prompt: 'Be brief.',
+      llm_model_type: 'test-model',
+      project,
+      shared: false,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return { id: (await p.services.identity.admin.getUser(username)).id, assistant: res.json().assistantId as string };
+  };
+  const budget = async (project: string, max: number, duration = '1d') => {
+    const res = await inject('POST', '/v1/admin/project-budgets', h.admin!, {
+      budget_id: `${project}-b`,
+      project_name: project,
+      budget_category: 'platform',
+      name: `${project} budget`,
+      soft_budget: 0,
+      max_budget: max,
+      budget_duration: duration,
+      allocation_mode: 'equal',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json().budget_id as string;
+  };
+
+  it('a budget period spanning several hours: whole hours from the rollup, edge hours from the records, the hard limit exact at the boundary', async () => {
+    const erin = await soloProject('erin', 'hours');
+    const id = await budget('hours', 10);
+    // The period started 5 h 20 min ago (set in the store before any check reads the budget).
+    const HOUR = 3_600_000;
+    const start = Date.now() - 5 * HOUR - 20 * 60_000;
+    await p.infra.store.db
+      .updateTable('project_budgets')
+      .set({ period_start: new Date(start).toISOString() })
+      .where('budget_id', '=', id)
+      .execute();
+    const at = (ms: number) => new Date(ms).toISOString();
+    const rec = (key: string, date: string, money: number) => ({
+      key: `test:${key}`,
+      kind: 'assistant' as const,
+      user: { id: erin.id, email: 'erin@example.com' },
+      project: 'hours',
+      date,
+      assistantId: erin.assistant,
+      model: 'test-model',
+      usage: { input_tokens: 1, output_tokens: 1, money_spent: money },
+      status: 'success' as const,
+    });
+    // $100 a minute before the period (not counted); $1.5 in the partial first hour; $2 in each of three
+    // whole hours (written one call at a time, and one replaced: the rollup keeps the last); $0.5 a minute ago.
+    await p.infra.usage.record(rec('before', at(start - 60_000), 100));
+    await p.infra.usage.record(rec('edge', at(start + 60_000), 1.5));
+    for (const k of [1, 2, 3]) await p.infra.usage.record(rec(`h${k}`, at(start + k * HOUR + 30 * 60_000), k === 2 ? 7 : 2));
+    await p.infra.usage.record(rec('h2', at(start + 2 * HOUR + 30 * 60_000), 2));
+    await p.infra.usage.record(rec('recent', at(Date.now() - 60_000), 0.5));
+    const rolled = await p.infra.store.db
+      .selectFrom('usage_rollup')
+      .select((eb) => eb.fn.sum<number>('money_spent').as('m'))
+      .where('project', '=', 'hours')
+      .executeTakeFirst();
+    expect(Number(rolled?.m)).toBe(108);
+    // $8 spent of $10: one more $2 call runs, reaching $10 exactly; the next is refused at exactly the limit.
+    expect((await call('erin', erin.assistant, 'one')).statusCode).toBe(200);
+    const refused = await call('erin', erin.assistant, 'two');
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.details).toBe('Budget has been exceeded: Your current spending: 10, available budget: 10');
+    // A cent more of budget and the call runs again (the patch takes effect on the next call).
+    expect((await inject('PATCH', `/v1/admin/project-budgets/${id}`, h.admin!, { max_budget: 10.01 })).statusCode).toBe(200);
+    expect((await call('erin', erin.assistant, 'three')).statusCode).toBe(200);
+    const again = await call('erin', erin.assistant, 'four');
+    expect(again.json().error.details).toBe('Budget has been exceeded: Your current spending: 12, available budget: 10.01');
+  });
+
+  it('a budget created, patched or deleted takes effect on the next call', async () => {
+    const finn = await soloProject('finn', 'live');
+    // No budget: the check reads (and caches) none.
+    expect((await call('finn', finn.assistant, 'a')).statusCode).toBe(200);
+    expect((await call('finn', finn.assistant, 'b')).statusCode).toBe(200);
+    // Created with $2: the period starts now, one $2 call runs, the next is refused.
+    const id = await budget('live', 2);
+    expect((await call('finn', finn.assistant, 'c')).statusCode).toBe(200);
+    expect((await call('finn', finn.assistant, 'd')).statusCode).toBe(400);
+    // Raised to $3: runs once more ($4 spent), then refused.
+    expect((await inject('PATCH', `/v1/admin/project-budgets/${id}`, h.admin!, { max_budget: 3 })).statusCode).toBe(200);
+    expect((await call('finn', finn.assistant, 'e')).statusCode).toBe(200);
+    const refused = await call('finn', finn.assistant, 'f');
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.details).toBe('Budget has been exceeded: Your current spending: 4, available budget: 3');
+    // Deleted: no limit any more.
+    expect((await inject('DELETE', `/v1/admin/project-budgets/${id}`, h.admin!)).statusCode).toBe(204);
+    expect((await call('finn', finn.assistant, 'g')).statusCode).toBe(200);
+    // A member override is a budget write too: a new $1 budget refuses once $2 are spent... unless finn's
+    // allocation is raised.
+    const id2 = await budget('live', 1);
+    expect((await call('finn', finn.assistant, 'h')).statusCode).toBe(200);
+    expect((await call('finn', finn.assistant, 'i')).statusCode).toBe(400);
+    const ov = await inject('PATCH', `/v1/admin/project-budgets/${id2}/members/${finn.id}`, h.admin!, { allocated_max_budget: 5, allocated_soft_budget: 0 });
+    expect(ov.statusCode, ov.body).toBe(200);
+    // finn's own allocation is $5 now, but the project's $1 max still applies to the project as a whole.
+    expect((await call('finn', finn.assistant, 'j')).statusCode).toBe(400);
+    expect((await inject('PATCH', `/v1/admin/project-budgets/${id2}`, h.admin!, { max_budget: 10 })).statusCode).toBe(200);
+    expect((await call('finn', finn.assistant, 'k')).statusCode).toBe(200);
+  });
 });

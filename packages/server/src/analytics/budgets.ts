@@ -8,15 +8,25 @@
  *   the reference's budget error, and a hard-limit event is kept (once per user, budget, period);
  * - at or over the soft allocation: a soft-limit event and an activity event, the call runs.
  * A period ends `budget_duration` after it started; the next call after that starts a new one.
+ *
+ * The check is on the path of every model call, so it stays cheap:
+ * - a project's budgets come from an in-process cache (bounded in entries, `budget_rules` in
+ *   /metrics), emptied for the project by every budget write in this process and otherwise at most
+ *   BUDGET_CACHE_MS old, so another node's budget writes take effect here within that time;
+ * - the period's spending is read like the analytics views (usageSource): whole hours from the
+ *   hourly rollup, the partial first and last hours from the records, so the cost grows with the
+ *   hours of the period, not with the calls made in it, and the sum is exact.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AuthUser } from '../api/auth.js';
 import { ApiError, badRequest, forbidden, notFound } from '../api/errors.js';
 import type { AuditLog } from '../audit/audit.js';
 import type { Database } from '../store/schema.js';
 import { fromJson, toJson } from '../store/json.js';
+import { trackCache } from '../metrics/caches.js';
 import type { BudgetSubject } from './recorder.js';
+import { usageSource } from './service.js';
 import type { ProjectBudgetsTable } from './tables.js';
 
 export const BUDGET_CATEGORIES = ['platform', 'cli', 'premium_models'] as const;
@@ -78,8 +88,41 @@ function currentPeriod(b: ProjectBudgetsTable, now: number): { start: number; en
 // Six decimals, as the reference reports money; a value too large to scale is returned as it is.
 const round = (v: number) => (Math.abs(v) < 1e15 ? Math.round(v * 1e6) / 1e6 : v);
 
+/** How long a project's budgets are taken from the cache before they are read again (other nodes' writes). */
+export const BUDGET_CACHE_MS = 5_000;
+/** Projects whose budgets are cached at most (the oldest read is dropped first). */
+const BUDGET_CACHE_MAX = 10_000;
+
 export class ProjectBudgets {
-  constructor(private readonly d: BudgetDeps) {}
+  /** Project → its budgets and when they were read (insertion order: oldest read first). */
+  private readonly cache = new Map<string, { at: number; budgets: ProjectBudgetsTable[] }>();
+  /** Bumped by every budget write: a read that started before a write does not fill the cache. */
+  private generation = 0;
+
+  constructor(private readonly d: BudgetDeps) {
+    trackCache('budget_rules', this, (b) => b.cache.size, BUDGET_CACHE_MAX);
+  }
+
+  /** A budget of `project` was written in this process: the next check reads the project's budgets again. */
+  private changed(project: string): void {
+    this.generation++;
+    const p = project.toLowerCase();
+    for (const k of this.cache.keys()) if (k.toLowerCase() === p) this.cache.delete(k);
+  }
+
+  /** The budgets of `project`, from the cache when read less than BUDGET_CACHE_MS ago. */
+  private async budgetsOf(project: string, now: number): Promise<ProjectBudgetsTable[]> {
+    const hit = this.cache.get(project);
+    if (hit && now - hit.at < BUDGET_CACHE_MS && hit.at <= now) return hit.budgets;
+    const gen = this.generation;
+    const budgets = await this.d.db.selectFrom('project_budgets').selectAll().where('project_name', '=', project).execute();
+    if (gen === this.generation) {
+      this.cache.delete(project);
+      if (this.cache.size >= BUDGET_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(project, { at: now, budgets });
+    }
+    return budgets;
+  }
 
   private canManage(user: AuthUser, project: string): boolean {
     return user.isAdmin || user.adminProjects.some((p) => p.toLowerCase() === project.toLowerCase());
@@ -181,6 +224,7 @@ export class ProjectBudgets {
       updated_at: null,
     };
     await this.d.db.insertInto('project_budgets').values(row).execute();
+    this.changed(project);
     this.event('budget.project_budget.created', user, {
       budget_id: row.budget_id,
       project: project,
@@ -233,6 +277,7 @@ export class ProjectBudgets {
     };
     if ((next.soft_budget ?? b.soft_budget) > (next.max_budget ?? b.max_budget)) throw badRequest('Invalid budget', 'soft_budget cannot exceed max_budget');
     await this.d.db.updateTable('project_budgets').set(next).where('budget_id', '=', id).execute();
+    this.changed(b.project_name);
     this.event('budget.project_budget.updated', user, {
       budget_id: id,
       project: b.project_name,
@@ -245,6 +290,7 @@ export class ProjectBudgets {
     const b = await this.row(id);
     if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', "Only administrators and the project's admins manage its budgets");
     await this.d.db.deleteFrom('project_budgets').where('budget_id', '=', id).execute();
+    this.changed(b.project_name);
     this.event('budget.project_budget.deleted', user, { budget_id: id, project: b.project_name });
   }
 
@@ -254,6 +300,7 @@ export class ProjectBudgets {
     if (!this.canManage(user, b.project_name)) throw forbidden('Access denied', "Only administrators and the project's admins manage its budgets");
     const now = new Date().toISOString();
     await this.d.db.updateTable('project_budgets').set({ period_start: now, updated_at: now }).where('budget_id', '=', id).execute();
+    this.changed(b.project_name);
     this.event('budget.project_budget.reset', user, { budget_id: id, project: b.project_name });
     return this.view({ ...b, period_start: now, updated_at: now });
   }
@@ -278,6 +325,7 @@ export class ProjectBudgets {
       .set({ overrides: toJson(overrides), updated_at: now })
       .where('budget_id', '=', id)
       .execute();
+    this.changed(b.project_name);
     this.event('budget.member_allocation.overridden', user, {
       budget_id: id,
       project: b.project_name,
@@ -298,14 +346,16 @@ export class ProjectBudgets {
       .set({ overrides: toJson(overrides), updated_at: now })
       .where('budget_id', '=', id)
       .execute();
+    this.changed(b.project_name);
     this.event('budget.member_allocation.override_cleared', user, { budget_id: id, project: b.project_name, user_id: userId });
     return this.view({ ...b, overrides: toJson(overrides), updated_at: now });
   }
 
   /** The budget check before a model call (installed as infra.usage's check). */
   async check(s: BudgetSubject): Promise<void> {
-    const budgets = await this.d.db.selectFrom('project_budgets').selectAll().where('project_name', '=', s.project).execute();
     const now = Date.now();
+    const budgets = await this.budgetsOf(s.project, now);
+    if (!budgets.length) return;
     for (const b of budgets) {
       // cli budgets cover the vendor's CLI, not platform calls; premium ones only their models.
       if (b.budget_category === 'cli') continue;
@@ -314,15 +364,13 @@ export class ProjectBudgets {
       if (models && models.length && s.model && !models.includes(s.model) && b.budget_category !== 'platform') continue;
       const period = currentPeriod(b, now);
       const since = new Date(period.start).toISOString();
-      const spentRows = await this.d.db
-        .selectFrom('usage_records')
-        .select((eb) => [
-          eb.fn.coalesce(eb.fn.sum<number>('money_spent'), eb.val(0)).as('project'),
-          eb.fn.coalesce(eb.fn.sum<number>(eb.case().when('user_id', '=', s.user.id).then(eb.ref('money_spent')).else(0).end()), eb.val(0)).as('user'),
-        ])
-        .where('project', '=', b.project_name)
-        .where('date', '>=', since)
-        .executeTakeFirst();
+      // The whole period (to its end: a record dated ahead of this node's clock counts too).
+      const src = usageSource([sql`project = ${b.project_name}`], new Date(period.start), new Date(period.end - 1));
+      const spentRows = (
+        await sql<{ project: number | string | null; user: number | string | null }>`select coalesce(sum(money_spent), 0) as project,
+            coalesce(sum(case when user_id = ${s.user.id} then money_spent else 0 end), 0) as ${sql.ref('user')}
+          from ${src} src`.execute(this.d.db)
+      ).rows[0];
       const projectSpent = Number(spentRows?.project ?? 0);
       const userSpent = Number(spentRows?.user ?? 0);
       const allocs = await this.allocations(b);

@@ -66,6 +66,37 @@ function median(xs: number[]): number {
 
 const byDesc = (key: string, tie: string) => (a: Row, b: Row) => n(b[key]) - n(a[key]) || String(a[tie]).localeCompare(String(b[tie]));
 
+/**
+ * The usage between `start` and `end` (both inclusive) matching `scope`, as rows of the rollup's
+ * shape: whole hours from the hourly rollup, the partial hours at the edges from the records
+ * themselves (exact either way). `scope`: conditions on columns both tables have (project, user_id,
+ * kind, ...). Used by every analytics view and by the budget check.
+ */
+export function usageSource(scope: RawBuilder<unknown>[], startAt: Date, endAt: Date): RawBuilder<unknown> {
+  const start = startAt.toISOString();
+  const end = endAt.toISOString();
+  // The first whole hour at or after the start; the hour the end falls in (not whole).
+  const firstHour = new Date(Math.ceil(startAt.getTime() / HOUR) * HOUR);
+  const lastHour = new Date(Math.floor(endAt.getTime() / HOUR) * HOUR);
+  const and = (parts: RawBuilder<unknown>[]) => (parts.length ? sql.join(parts, sql` and `) : sql`1 = 1`);
+  const raw = (
+    cond: RawBuilder<unknown>,
+  ) => sql`select kind, project, user_id, user_name, assistant_id, assistant_name, workflow_id, workflow_name, model, tool_name,
+      tool_type, mcp_server, webhook_alias, status, error_class, case when kind = 'assistant' then conversation_id end as conversation_id, 1 as calls,
+      input_tokens, output_tokens, cached_tokens, money_spent, latency_ms, date as last_date
+    from usage_records where ${and([...scope, cond])}`;
+  if (firstHour >= lastHour) return sql`(${raw(sql`date >= ${start} and date <= ${end}`)})`;
+  const bucket = (d: Date) => d.toISOString().slice(0, 13);
+  const rolled = sql`select kind, project, user_id, user_name, nullif(assistant_id, '') as assistant_id, nullif(assistant_name, '') as assistant_name,
+      nullif(workflow_id, '') as workflow_id, nullif(workflow_name, '') as workflow_name, nullif(model, '') as model, nullif(tool_name, '') as tool_name,
+      nullif(tool_type, '') as tool_type, nullif(mcp_server, '') as mcp_server, nullif(webhook_alias, '') as webhook_alias, status,
+      nullif(error_class, '') as error_class, nullif(conversation_id, '') as conversation_id, calls, input_tokens, output_tokens, cached_tokens,
+      money_spent, latency_ms, last_date
+    from usage_rollup where ${and([...scope, sql`bucket >= ${bucket(firstHour)} and bucket < ${bucket(lastHour)}`])}`;
+  // The partial first and last hours, each an index range of its own.
+  return sql`(${rolled} union all ${raw(sql`date >= ${start} and date < ${firstHour.toISOString()}`)} union all ${raw(sql`date >= ${lastHour.toISOString()} and date <= ${end}`)})`;
+}
+
 export class AnalyticsService {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -80,34 +111,8 @@ export class AnalyticsService {
     for (const r of rows) if (typeof r.user_id === 'string' && found.has(r.user_id)) r.user_name = found.get(r.user_id);
   }
 
-  /**
-   * The usage in the range as rows of the rollup's shape: whole hours from the rollup, the partial
-   * hours at the edges from the records themselves (exact either way).
-   */
   private source(viewer: AuthUser, f: Filters): RawBuilder<unknown> {
-    const scope = scopeParts(viewer, f);
-    const start = f.start.toISOString();
-    const end = f.end.toISOString();
-    // The first whole hour at or after the start; the hour the end falls in (not whole).
-    const firstHour = new Date(Math.ceil(f.start.getTime() / HOUR) * HOUR);
-    const lastHour = new Date(Math.floor(f.end.getTime() / HOUR) * HOUR);
-    const and = (parts: RawBuilder<unknown>[]) => (parts.length ? sql.join(parts, sql` and `) : sql`1 = 1`);
-    const raw = (
-      cond: RawBuilder<unknown>,
-    ) => sql`select kind, project, user_id, user_name, assistant_id, assistant_name, workflow_id, workflow_name, model, tool_name,
-        tool_type, mcp_server, webhook_alias, status, error_class, case when kind = 'assistant' then conversation_id end as conversation_id, 1 as calls,
-        input_tokens, output_tokens, cached_tokens, money_spent, latency_ms, date as last_date
-      from usage_records where ${and([...scope, cond])}`;
-    if (firstHour >= lastHour) return sql`(${raw(sql`date >= ${start} and date <= ${end}`)})`;
-    const bucket = (d: Date) => d.toISOString().slice(0, 13);
-    const rolled = sql`select kind, project, user_id, user_name, nullif(assistant_id, '') as assistant_id, nullif(assistant_name, '') as assistant_name,
-        nullif(workflow_id, '') as workflow_id, nullif(workflow_name, '') as workflow_name, nullif(model, '') as model, nullif(tool_name, '') as tool_name,
-        nullif(tool_type, '') as tool_type, nullif(mcp_server, '') as mcp_server, nullif(webhook_alias, '') as webhook_alias, status,
-        nullif(error_class, '') as error_class, nullif(conversation_id, '') as conversation_id, calls, input_tokens, output_tokens, cached_tokens,
-        money_spent, latency_ms, last_date
-      from usage_rollup where ${and([...scope, sql`bucket >= ${bucket(firstHour)} and bucket < ${bucket(lastHour)}`])}`;
-    // The partial first and last hours, each an index range of its own.
-    return sql`(${rolled} union all ${raw(sql`date >= ${start} and date < ${firstHour.toISOString()}`)} union all ${raw(sql`date >= ${lastHour.toISOString()} and date <= ${end}`)})`;
+    return usageSource(scopeParts(viewer, f), f.start, f.end);
   }
 
   private async rows<T = Row>(
