@@ -328,7 +328,7 @@ describe.each(DB_KINDS)('analytics on %s', (db) => {
       budget_duration: duration,
       allocation_mode: 'equal',
     });
-    expect(res.statusCode, res.body).toBe(200);
+    expect(res.statusCode, res.body).toBe(201);
     return res.json().budget_id as string;
   };
 
