@@ -82,6 +82,9 @@ export async function startTestPlatform(
       CODEMIE_LOCAL_EMBEDDING_MODEL: 'off',
       CODEMIE_SEED_DEMO: 'false',
       CODEMIE_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      // Lag-based load shedding off (as vitest.config.ts sets for spawned servers): this platform
+      // shares its event loop with the test itself, on a machine shared with other test files.
+      CODEMIE_MAX_EVENT_LOOP_DELAY_MS: '0',
       ...(pgDb ? { DATABASE_URL: pgDb.url } : {}),
       ...opts.env,
     },
