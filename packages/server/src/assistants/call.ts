@@ -419,10 +419,21 @@ export class AssistantCalls {
    * (all of them when the assistant is published) and per enabled built-in subagent.
    * (Toolkits and knowledge-base search join here.)
    */
-  /** Knowledge-base search tools for the assistant's `context` (a missing datasource fails the call: 500 "Assistant Error"). */
+  /**
+   * Knowledge-base search tools for the assistant's `context`. A missing datasource fails the call:
+   * 500 "Assistant Error" for a saved assistant whose datasource went away (as the reference), but
+   * 400 for a definition in the request (the virtual assistant): there the caller named it.
+   */
   private async contextToolsOf(a: AssistantRecord): Promise<AgentTool[] | undefined> {
     const context = a.data.context;
-    return this.deps.contextTools && Array.isArray(context) && context.length ? this.deps.contextTools(a.project, context) : undefined;
+    if (!this.deps.contextTools || !Array.isArray(context) || !context.length) return undefined;
+    try {
+      return await this.deps.contextTools(a.project, context);
+    } catch (err) {
+      if (!a.id && err instanceof ApiError && err.status === 500 && err.message === 'Assistant Error')
+        throw new ApiError(400, err.message, err.details, err.help);
+      throw err;
+    }
   }
 
   /** The configuration as it runs: with what its attached skills add (MCP servers, built-in subagents). */
@@ -440,7 +451,12 @@ export class AssistantCalls {
   /** A stored sub-assistant's own toolkit and skill tools (built-in subagents have none of their own). */
   private async subAssistantTools(sub: AssistantRecord, ctx: DelegationContext): Promise<AgentTool[]> {
     if (!sub.id || !this.deps.assistantTools) return [];
-    return this.deps.assistantTools(sub, { user: ctx.user, conversationId: ctx.conversationId, propagatedHeaders: ctx.propagatedHeaders, requestId: ctx.requestId });
+    return this.deps.assistantTools(sub, {
+      user: ctx.user,
+      conversationId: ctx.conversationId,
+      propagatedHeaders: ctx.propagatedHeaders,
+      requestId: ctx.requestId,
+    });
   }
 
   private async toolsFor(a: AssistantRecord, ctx: DelegationContext): Promise<TurnTool[]> {

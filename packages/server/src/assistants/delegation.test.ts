@@ -54,8 +54,14 @@ describe.each(DB_KINDS)('sub-assistants and virtual assistants (%s)', (db) => {
       details: 'An error occurred while trying to update the assistant: Circular reference detected: An assistant cannot include itself as an inner assistant',
     });
     const unknown = await req('POST', '/v1/assistants', alice, { name: 'x', assistant_ids: ['nope'] });
-    expect(unknown.json().error.details).toBe('An error occurred while trying to save the assistant: Invalid reference: Assistant with ID "nope" does not exist in the system');
-    const foreign = await create(testAuthHeaders({ id: 'alice', username: 'alice', name: 'Alice', projects: ['demo', 'team'] }), { name: 'Team helper', project: 'team', system_prompt: 's' });
+    expect(unknown.json().error.details).toBe(
+      'An error occurred while trying to save the assistant: Invalid reference: Assistant with ID "nope" does not exist in the system',
+    );
+    const foreign = await create(testAuthHeaders({ id: 'alice', username: 'alice', name: 'Alice', projects: ['demo', 'team'] }), {
+      name: 'Team helper',
+      project: 'team',
+      system_prompt: 's',
+    });
     const mismatch = await req('POST', '/v1/assistants', alice, { name: 'x', project: 'demo', assistant_ids: [foreign] });
     expect(mismatch.json().error.details).toBe(
       "An error occurred while trying to save the assistant: Sub-assistant 'Team helper' (project: 'team') is associated with a different project. However, the expected project for the assistant 'x' must be 'demo'. Tip: Publish 'Team helper' to marketplace to use it across projects.",
@@ -63,7 +69,9 @@ describe.each(DB_KINDS)('sub-assistants and virtual assistants (%s)', (db) => {
     const leaf = await create(alice, { name: 'Leaf', system_prompt: 'l' });
     const middle = await create(alice, { name: 'Middle', system_prompt: 'm', assistant_ids: [leaf] });
     const nested = await req('POST', '/v1/assistants', alice, { name: 'Top', assistant_ids: [middle] });
-    expect(nested.json().error.details).toBe("An error occurred while trying to save the assistant: Nested assistants aren't supported. Assistant 'Middle' can't have its own sub-assistants");
+    expect(nested.json().error.details).toBe(
+      "An error occurred while trying to save the assistant: Nested assistants aren't supported. Assistant 'Middle' can't have its own sub-assistants",
+    );
     // The other way round: a sub-assistant cannot become an orchestrator.
     const other = await create(alice, { name: 'Other leaf', system_prompt: 'o' });
     const promote = await req('PUT', `/v1/assistants/${leaf}`, alice, { assistant_ids: [other] });
@@ -85,12 +93,24 @@ describe.each(DB_KINDS)('sub-assistants and virtual assistants (%s)', (db) => {
     });
     const main = await create(alice, { name: 'Orchestrator', system_prompt: 'You orchestrate.', assistant_ids: [sub] });
     llm.script(
-      (r) => (systemOf(r).includes('orchestrate') && !r.messages.some((m) => m.role === 'tool') ? { toolCalls: [{ id: 'c1', name: 'transfer_to_research_helper', arguments: { task: 'look it up' } }] } : undefined),
-      (r) => (systemOf(r).includes('research helper') && !r.messages.some((m) => m.role === 'tool') ? { toolCalls: [{ id: 'c2', name: 'whoami', arguments: {} }] } : undefined),
+      (r) =>
+        systemOf(r).includes('orchestrate') && !r.messages.some((m) => m.role === 'tool')
+          ? { toolCalls: [{ id: 'c1', name: 'transfer_to_research_helper', arguments: { task: 'look it up' } }] }
+          : undefined,
+      (r) =>
+        systemOf(r).includes('research helper') && !r.messages.some((m) => m.role === 'tool')
+          ? { toolCalls: [{ id: 'c2', name: 'whoami', arguments: {} }] }
+          : undefined,
       (r) => (systemOf(r).includes('research helper') ? { text: 'helper found it' } : undefined),
       (r) => (systemOf(r).includes('orchestrate') ? { text: 'final from the orchestrator' } : undefined),
     );
-    const res = await req('POST', `/v1/assistants/${main}/model`, alice, { text: 'go', propagate_headers: true, save_history: false }, { 'x-tenant-id': 'tenant-7' });
+    const res = await req(
+      'POST',
+      `/v1/assistants/${main}/model`,
+      alice,
+      { text: 'go', propagate_headers: true, save_history: false },
+      { 'x-tenant-id': 'tenant-7' },
+    );
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
     expect(body.generated).toBe('final from the orchestrator');
@@ -104,7 +124,12 @@ describe.each(DB_KINDS)('sub-assistants and virtual assistants (%s)', (db) => {
     expect(last.messages.find((m) => m.role === 'tool')?.content).toBe('helper found it');
     // Thoughts: one Agent thought named after the sub-assistant, with its tool call nested.
     const agent = body.thoughts.find((t: { author_type: string }) => t.author_type === 'Agent');
-    expect(agent).toMatchObject({ author_name: 'Research Helper', message: 'helper found it', input_text: JSON.stringify({ task: 'look it up' }), error: false });
+    expect(agent).toMatchObject({
+      author_name: 'Research Helper',
+      message: 'helper found it',
+      input_text: JSON.stringify({ task: 'look it up' }),
+      error: false,
+    });
     expect(agent.children).toHaveLength(1);
     expect(agent.children[0]).toMatchObject({ author_type: 'Tool', author_name: 'Whoami', parent_id: agent.id });
     // The propagated header reached the sub-assistant's MCP server.
@@ -116,13 +141,26 @@ describe.each(DB_KINDS)('sub-assistants and virtual assistants (%s)', (db) => {
   it('streams the delegation as thoughts with parent ids; version pins; depth bound; built-in subagent', async () => {
     const sub = await create(alice, { name: 'Writer', system_prompt: 'You are the writer v1.' });
     await req('PUT', `/v1/assistants/${sub}`, alice, { system_prompt: 'You are the writer v2.' });
-    const main = await create(alice, { name: 'Boss', system_prompt: 'You are the boss.', assistant_ids: [sub], enabled_builtin_subagents: ['GENERAL_PURPOSE_SUBAGENT'] });
+    const main = await create(alice, {
+      name: 'Boss',
+      system_prompt: 'You are the boss.',
+      assistant_ids: [sub],
+      enabled_builtin_subagents: ['GENERAL_PURPOSE_SUBAGENT'],
+    });
     llm.script(
-      (r) => (systemOf(r).includes('boss') && !r.messages.some((m) => m.role === 'tool') ? { toolCalls: [{ id: 'w1', name: 'transfer_to_writer', arguments: { task: 'write' } }] } : undefined),
+      (r) =>
+        systemOf(r).includes('boss') && !r.messages.some((m) => m.role === 'tool')
+          ? { toolCalls: [{ id: 'w1', name: 'transfer_to_writer', arguments: { task: 'write' } }] }
+          : undefined,
       (r) => (systemOf(r).includes('writer') ? { text: 'written' } : undefined),
       (r) => (systemOf(r).includes('boss') ? { text: 'boss done' } : undefined),
     );
-    const res = await req('POST', `/v1/assistants/${main}/model`, alice, { text: 'go', stream: true, save_history: false, sub_assistants_versions: { [sub]: 1 } });
+    const res = await req('POST', `/v1/assistants/${main}/model`, alice, {
+      text: 'go',
+      stream: true,
+      save_history: false,
+      sub_assistants_versions: { [sub]: 1 },
+    });
     const chunks = parseSse(res.body).map((e) => JSON.parse(e.data));
     expect(chunks.at(-1)).toMatchObject({ last: true, generated: 'boss done' });
     const agentChunks = chunks.filter((c) => c.thought?.author_type === 'Agent');
@@ -138,18 +176,20 @@ describe.each(DB_KINDS)('sub-assistants and virtual assistants (%s)', (db) => {
     expect(writerReq.tools).toEqual([]);
 
     llm.reset();
-    llm.script(
-      (r) =>
-        systemOf(r).includes('boss') && !r.messages.some((m) => m.role === 'tool')
-          ? { toolCalls: [{ id: 'g1', name: 'transfer_to___builtin__general_purpose_subagent', arguments: { task: 'summarise' } }] }
-          : undefined,
+    llm.script((r) =>
+      systemOf(r).includes('boss') && !r.messages.some((m) => m.role === 'tool')
+        ? { toolCalls: [{ id: 'g1', name: 'transfer_to___builtin__general_purpose_subagent', arguments: { task: 'summarise' } }] }
+        : undefined,
     );
     const gp = await req('POST', `/v1/assistants/${main}/model`, alice, { text: 'go', save_history: false });
     expect(gp.statusCode).toBe(200);
     const gpReq = llm.chatRequests()[1]!;
     expect(systemOf(gpReq)).toContain('general-purpose helper');
     expect(lastUser(gpReq)).toBe('summarise');
-    expect(gp.json().thoughts.find((t: { author_type: string }) => t.author_type === 'Agent')).toMatchObject({ author_name: 'General Purpose', message: 'Echo: summarise' });
+    expect(gp.json().thoughts.find((t: { author_type: string }) => t.author_type === 'Agent')).toMatchObject({
+      author_name: 'General Purpose',
+      message: 'Echo: summarise',
+    });
   });
 
   it('unreadable sub-assistants are skipped at run time unless the parent is published', async () => {
@@ -178,8 +218,20 @@ describe.each(DB_KINDS)('sub-assistants and virtual assistants (%s)', (db) => {
     expect(systemOf(llm.chatRequests().at(-1)!)).toBe('You are virtual for Alice.');
     expect((await req('GET', '/v1/conversations', alice)).json().length).toBe(before);
     const stream = await req('POST', '/v1/assistants/virtual/model', alice, { system_prompt: 'V', text: 'streamed', stream: true });
-    expect(parseSse(stream.body).map((e) => JSON.parse(e.data)).at(-1)).toMatchObject({ last: true, generated: 'Echo: streamed' });
+    expect(
+      parseSse(stream.body)
+        .map((e) => JSON.parse(e.data))
+        .at(-1),
+    ).toMatchObject({ last: true, generated: 'Echo: streamed' });
     expect((await req('POST', '/v1/assistants/virtual/model', alice, { system_prompt: 'V' })).statusCode).toBe(422);
     expect((await req('POST', '/v1/assistants/virtual/model', alice, { text: 'x', temperature: 5 })).statusCode).toBe(422);
+    // A definition naming a datasource that does not exist is the caller's error (a saved assistant's deleted one is the reference's 500).
+    const missing = await req('POST', '/v1/assistants/virtual/model', alice, {
+      system_prompt: 'V',
+      text: 'x',
+      context: [{ context_type: 'code', name: 'nowhere' }],
+    });
+    expect(missing.statusCode, missing.body).toBe(400);
+    expect(missing.json().error).toMatchObject({ message: 'Assistant Error', details: expect.stringContaining('Datasource name: **nowhere**') });
   });
 });
