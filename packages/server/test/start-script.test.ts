@@ -78,7 +78,10 @@ describe('npm start: signals', () => {
       expect(res.status).toBe(200);
       expect(((await res.json()) as { generated: string }).generated).toBe('finished despite the signal');
       expect(await exited).toBe(0);
-      expect(out).toContain('SIGTERM again: still waiting for in-flight requests');
+      // The server gets the group's SIGTERM and the one npm start passes on. Usually the second is
+      // logged ("SIGTERM again: still waiting…"), but two signals of one kind that arrive before the
+      // handler runs are delivered as one, so only the outcome is asserted: no early exit.
+      expect(out).toContain('shutting down; waiting for in-flight requests');
       expect(out).not.toContain('exiting now');
     } finally {
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
