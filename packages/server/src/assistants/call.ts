@@ -95,8 +95,8 @@ export interface CallDeps {
   /** How deep delegations may nest (1 = an orchestrator's sub-assistants do not delegate further). */
   maxDelegationDepth: number;
   log?: { warn(obj: unknown, msg: string): void };
-  /** Search tools for an assistant's `context` (knowledge/); throws the 500 "Assistant Error" for a missing datasource. */
-  contextTools?: (project: string, context: unknown) => Promise<AgentTool[]>;
+  /** Search tools for an assistant's `context` (knowledge/); throws "Assistant Error" (`missingStatus`, default 500) for a missing datasource. */
+  contextTools?: (project: string, context: unknown, missingStatus?: 400 | 500) => Promise<AgentTool[]>;
   /** Usage accounting and the budget check (analytics/recorder.ts). */
   accounting?: UsageRecorder;
   /** Tools of the assistant's toolkits and attached skills (toolkits/ and skills/, wired in modules.ts). */
@@ -427,13 +427,7 @@ export class AssistantCalls {
   private async contextToolsOf(a: AssistantRecord): Promise<AgentTool[] | undefined> {
     const context = a.data.context;
     if (!this.deps.contextTools || !Array.isArray(context) || !context.length) return undefined;
-    try {
-      return await this.deps.contextTools(a.project, context);
-    } catch (err) {
-      if (!a.id && err instanceof ApiError && err.status === 500 && err.message === 'Assistant Error')
-        throw new ApiError(400, err.message, err.details, err.help);
-      throw err;
-    }
+    return this.deps.contextTools(a.project, context, a.id ? 500 : 400);
   }
 
   /** The configuration as it runs: with what its attached skills add (MCP servers, built-in subagents). */

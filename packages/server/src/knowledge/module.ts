@@ -21,8 +21,8 @@ import { MAX_FILES } from './uploads.js';
 export interface KnowledgeServices {
   service: KnowledgeService;
   indexer: Indexer;
-  /** Search tools for an assistant's `context` (500 "Assistant Error" for names with no datasource). */
-  contextTools(project: string, context: unknown): Promise<AgentTool[]>;
+  /** Search tools for an assistant's `context` ("Assistant Error" with `missingStatus`, default 500, for names with no datasource). */
+  contextTools(project: string, context: unknown, missingStatus?: 400 | 500): Promise<AgentTool[]>;
   /** Search tools for a workflow assistant's `datasource_ids`. */
   datasourceTools(ids: string[], user: AuthUser): Promise<AgentTool[]>;
   /** Plug-in point for other source types (Git, Jira, Confluence, ...). */
@@ -93,7 +93,7 @@ export function knowledgeModule(infra: Infra, opts: KnowledgeModuleOptions = {})
     services: {
       service,
       indexer,
-      contextTools: (project, context) => contextTools(service, project, context),
+      contextTools: (project, context, missingStatus) => contextTools(service, project, context, missingStatus),
       datasourceTools: (ids, user) => datasourceTools(service, ids, user),
       registerType: (p) => void providers.set(p.type, p),
       setAssistantsUsing: (fn) => void (assistantsUsing = fn),

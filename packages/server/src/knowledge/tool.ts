@@ -72,7 +72,7 @@ const missingContextHelp =
  * The tools for an assistant's `context` (knowledge_base entries of its project). A name with no
  * datasource in the project → the reference's 500 "Assistant Error" before the call starts.
  */
-export async function contextTools(svc: KnowledgeService, project: string, context: unknown): Promise<AgentTool[]> {
+export async function contextTools(svc: KnowledgeService, project: string, context: unknown, missingStatus: 400 | 500 = 500): Promise<AgentTool[]> {
   const entries = (Array.isArray(context) ? context : []).filter(
     (c): c is { context_type: string; name: string } => !!c && typeof c === 'object' && typeof (c as { name?: unknown }).name === 'string',
   );
@@ -81,7 +81,7 @@ export async function contextTools(svc: KnowledgeService, project: string, conte
   const missing = entries.filter((e) => !rows.some((r) => r.repo_name === e.name && contextTypeOf(r.index_type) === (e.context_type ?? 'knowledge_base')));
   if (missing.length) {
     throw new ApiError(
-      500,
+      missingStatus,
       'Assistant Error',
       `An error occurred during assistant initialization: Cannot initialize assistant, missed datasource context in system: \n${missing.map((m) => ` - Datasource name: **${m.name}**`).join('\n')}\n`,
       missingContextHelp,
