@@ -21,13 +21,14 @@ export interface SheddingSettings {
   maxInflight: number;
   /** Calls in flight of one user in this process; 0 = no bound. */
   maxInflightPerUser: number;
-  /** Event-loop delay (ms, p99 over the last window) above which new calls are refused; 0 = off. */
-  maxEventLoopDelayMs?: number;
-  /** Length of the delay window (ms). */
-  delayWindowMs?: number;
+  /** Event-loop delay (ms, p99 over the last half second) above which new calls are refused; 0 = off. */
+  maxEventLoopDelayMs: number;
   /** Retry-After (seconds) of a refusal. */
   retryAfterSeconds: number;
 }
+
+/** The event-loop delay is judged over windows of this length. */
+const DELAY_WINDOW_MS = 500;
 
 export const overloaded = (retryAfter: number, delayMs: number, maxMs: number) =>
   new ApiError(
@@ -82,7 +83,7 @@ export class LoadShedder {
 
   /** Starts watching the event loop (once the app is ready: start-up work is not overload). */
   start(): void {
-    const max = this.settings.maxEventLoopDelayMs ?? 0;
+    const max = this.settings.maxEventLoopDelayMs;
     if (max <= 0 || this.timer) return;
     const h = monitorEventLoopDelay({ resolution: 10 });
     h.enable();
@@ -91,7 +92,7 @@ export class LoadShedder {
       const p99 = Math.round(h.percentile(99) / 1e6);
       this.lagging = p99 > max ? p99 : 0;
       h.reset();
-    }, this.settings.delayWindowMs ?? 500);
+    }, DELAY_WINDOW_MS);
     this.timer.unref();
   }
 
@@ -112,7 +113,7 @@ export class LoadShedder {
     const s = this.settings;
     if (this.lagging) {
       this.shed.inc({ scope: 'delay' });
-      throw overloaded(s.retryAfterSeconds, this.lagging, s.maxEventLoopDelayMs!);
+      throw overloaded(s.retryAfterSeconds, this.lagging, s.maxEventLoopDelayMs);
     }
     if (s.maxInflight > 0 && this.inflight >= s.maxInflight) {
       this.shed.inc({ scope: 'server' });
@@ -140,7 +141,7 @@ export class LoadShedder {
 /** Sheds run-starting requests (descriptors with `startsRun`) after authentication. */
 export function installShedding(app: FastifyInstance, shedder: LoadShedder): void {
   const s = shedder.settings;
-  if (s.maxInflight <= 0 && s.maxInflightPerUser <= 0 && !(s.maxEventLoopDelayMs! > 0)) return;
+  if (s.maxInflight <= 0 && s.maxInflightPerUser <= 0 && s.maxEventLoopDelayMs <= 0) return;
   app.addHook('onReady', (done) => {
     shedder.start();
     done();
